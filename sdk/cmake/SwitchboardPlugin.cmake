@@ -1,0 +1,24 @@
+# switchboard_add_plugin(<target> <sources>...)
+# Builds one provider plugin as a shared library that exports only
+# switchboard_plugin_entry and carries its own C++ runtime, so it loads into a
+# host built with another compiler or libstdc++.
+set(_SWITCHBOARD_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/switchboard_plugin.map")
+
+function(switchboard_add_plugin target)
+  add_library(${target} MODULE ${ARGN})
+  target_link_libraries(${target} PRIVATE Switchboard::sdk)
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+    target_link_options(${target} PRIVATE
+      "LINKER:--version-script=${_SWITCHBOARD_PLUGIN_MAP}"
+      "LINKER:--no-undefined")
+    # A C++ plugin links its runtime statically: no dependency on the
+    # host's libstdc++ symbols.
+    target_link_options(${target} PRIVATE
+      $<$<LINK_LANGUAGE:CXX>:-static-libstdc++> $<$<LINK_LANGUAGE:CXX>:-static-libgcc>)
+  endif()
+endfunction()

@@ -1,0 +1,309 @@
+// Header-only C++17 helper over provider_abi.h: a plugin author derives from
+// switchboard::sdk::Provider, writes a static descriptor, and puts
+// SWITCHBOARD_EXPORT_PROVIDER(MyProvider) in one source file. Every exception
+// is caught here, at the ABI boundary, and turned into a status plus an error
+// report; nothing C++ crosses the boundary.
+#ifndef SWITCHBOARD_PROVIDER_HPP
+#define SWITCHBOARD_PROVIDER_HPP
+
+#include <switchboard/provider_abi.h>
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace switchboard::sdk {
+
+constexpr sb_str to_sb(std::string_view s) noexcept { return sb_str{s.data(), s.size()}; }
+inline std::string_view to_sv(sb_str s) noexcept {
+    return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+
+// Throw this from any Provider method to report a classified failure.
+struct ProviderError : std::exception {
+    ProviderError(sb_status status, sb_error_kind kind, std::string message, int32_t http_status = 0)
+        : status(status), kind(kind), http_status(http_status), message(std::move(message)) {}
+    const char *what() const noexcept override { return message.c_str(); }
+    sb_status status;
+    sb_error_kind kind;
+    int32_t http_status;
+    std::string message;
+};
+
+inline ProviderError invalid_request(std::string message) {
+    return ProviderError(SB_ERR_INVALID_ARGUMENT, SB_ERROR_INVALID_REQUEST, std::move(message));
+}
+inline ProviderError not_configured(std::string message) {
+    return ProviderError(SB_ERR_NOT_CONFIGURED, SB_ERROR_NOT_CONFIGURED, std::move(message));
+}
+inline ProviderError upstream_error(sb_error_kind kind, int32_t http_status, std::string message) {
+    return ProviderError(SB_ERR_UPSTREAM, kind, std::move(message), http_status);
+}
+
+struct Config {
+    std::string_view api_key;
+    std::string_view api_base;
+    std::string_view model;
+};
+
+struct HttpRequest {
+    std::string method = "POST";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct HttpResponse {
+    int status = 0;
+    const sb_header *headers = nullptr;
+    size_t header_count = 0;
+    std::string_view body;
+
+    // Case-insensitive lookup; empty when absent.
+    std::string_view header(std::string_view name) const {
+        for (size_t i = 0; i < header_count; ++i) {
+            std::string_view n = to_sv(headers[i].name);
+            if (n.size() != name.size()) continue;
+            bool same = true;
+            for (size_t k = 0; k < n.size() && same; ++k) {
+                char a = n[k], b = name[k];
+                if (a >= 'A' && a <= 'Z') a = char(a - 'A' + 'a');
+                if (b >= 'A' && b <= 'Z') b = char(b - 'A' + 'a');
+                same = a == b;
+            }
+            if (same) return to_sv(headers[i].value);
+        }
+        return {};
+    }
+};
+
+class ChunkWriter {
+public:
+    explicit ChunkWriter(const sb_chunk_sink *sink) : sink_(sink) {}
+    void emit(std::string_view json) const { sink_->emit(sink_->ctx, json.data(), json.size()); }
+
+private:
+    const sb_chunk_sink *sink_;
+};
+
+struct ModelEntry {
+    std::string id;
+    std::string display_name;
+};
+
+// State of one streaming response.
+class Stream {
+public:
+    virtual ~Stream() = default;
+    // Returns true when the vendor signalled the end of the stream.
+    virtual bool on_event(std::string_view event, std::string_view data, const ChunkWriter &out) = 0;
+    // Emits the final chunks (usage at least) of a stream that ran to its end.
+    virtual void finish(const ChunkWriter &out) = 0;
+};
+
+class Provider {
+public:
+    virtual ~Provider() = default;
+    // Throw to refuse loading.
+    virtual void init(const sb_host_info & /*host*/) {}
+    virtual HttpRequest build_chat_request(const Config &config, std::string_view body_json,
+                                           bool stream) = 0;
+    // Any status: return the unified chat.completion JSON or throw.
+    virtual std::string parse_chat_response(const Config &config, const HttpResponse &response) = 0;
+    virtual std::unique_ptr<Stream> open_stream(const Config & /*config*/,
+                                                std::string_view /*body_json*/) {
+        throw ProviderError(SB_ERR_UNSUPPORTED, SB_ERROR_INVALID_REQUEST,
+                            "this provider does not support streaming");
+    }
+    // std::nullopt when the vendor has no model-list endpoint.
+    virtual std::optional<HttpRequest> build_models_request(const Config & /*config*/) {
+        return std::nullopt;
+    }
+    virtual std::vector<ModelEntry> parse_models_response(const Config & /*config*/,
+                                                          const HttpResponse & /*response*/) {
+        throw ProviderError(SB_ERR_UNSUPPORTED, SB_ERROR_UPSTREAM,
+                            "this provider cannot list models");
+    }
+    virtual const void *extension(const char * /*id*/) { return nullptr; }
+};
+
+namespace detail {
+
+inline void report(const sb_error_sink *err, sb_error_kind kind, int32_t http_status,
+                   std::string_view message) noexcept {
+    if (err && err->report) err->report(err->ctx, kind, http_status, to_sb(message));
+}
+
+// Runs fn and converts every exception into a status plus an error report.
+template <class Fn>
+sb_status guarded(const sb_error_sink *err, Fn &&fn) noexcept {
+    try {
+        return fn();
+    } catch (const ProviderError &e) {
+        report(err, e.kind, e.http_status, e.message);
+        return e.status;
+    } catch (const std::bad_alloc &) {
+        report(err, SB_ERROR_UPSTREAM, 0, "plugin out of memory");
+        return SB_ERR_INTERNAL;
+    } catch (const std::exception &e) {
+        report(err, SB_ERROR_UPSTREAM, 0, e.what());
+        return SB_ERR_INTERNAL;
+    } catch (...) {
+        report(err, SB_ERROR_UPSTREAM, 0, "unknown plugin failure");
+        return SB_ERR_INTERNAL;
+    }
+}
+
+inline Config to_config(const sb_provider_config *c) {
+    return Config{to_sv(c->api_key), to_sv(c->api_base), to_sv(c->model)};
+}
+
+inline HttpResponse to_response(const sb_http_response *r) {
+    return HttpResponse{r->status, r->headers, r->header_count, to_sv(r->body)};
+}
+
+inline void write_request(const HttpRequest &req, const sb_http_request_builder *out) {
+    out->set_method(out->ctx, to_sb(req.method));
+    out->set_url(out->ctx, to_sb(req.url));
+    for (const auto &h : req.headers) out->add_header(out->ctx, to_sb(h.first), to_sb(h.second));
+    if (!req.body.empty()) out->append_body(out->ctx, req.body.data(), req.body.size());
+}
+
+struct StreamBox {
+    std::unique_ptr<Stream> impl;
+};
+
+template <class P>
+struct Adapter {
+    static P &instance() {
+        static P provider;
+        return provider;
+    }
+
+    static sb_status init(const sb_host_info *host, const sb_error_sink *err) {
+        return guarded(err, [&] {
+            instance().init(*host);
+            return SB_OK;
+        });
+    }
+
+    static sb_status build_chat_request(const sb_provider_config *config,
+                                        const sb_chat_request *request,
+                                        const sb_http_request_builder *out,
+                                        const sb_error_sink *err) {
+        return guarded(err, [&] {
+            HttpRequest req = instance().build_chat_request(
+                to_config(config), to_sv(request->body_json), request->stream != 0);
+            write_request(req, out);
+            return SB_OK;
+        });
+    }
+
+    static sb_status parse_chat_response(const sb_provider_config *config,
+                                         const sb_http_response *response, const sb_sink *out,
+                                         const sb_error_sink *err) {
+        return guarded(err, [&] {
+            std::string json = instance().parse_chat_response(to_config(config), to_response(response));
+            out->write(out->ctx, json.data(), json.size());
+            return SB_OK;
+        });
+    }
+
+    static sb_status stream_open(const sb_provider_config *config, const sb_chat_request *request,
+                                 sb_stream **stream, const sb_error_sink *err) {
+        *stream = nullptr;
+        return guarded(err, [&] {
+            auto box = std::make_unique<StreamBox>();
+            box->impl = instance().open_stream(to_config(config), to_sv(request->body_json));
+            *stream = reinterpret_cast<sb_stream *>(box.release());
+            return SB_OK;
+        });
+    }
+
+    static sb_status stream_event(sb_stream *stream, const sb_stream_event *event,
+                                  const sb_chunk_sink *out, const sb_error_sink *err) {
+        return guarded(err, [&] {
+            auto *box = reinterpret_cast<StreamBox *>(stream);
+            bool ended = box->impl->on_event(to_sv(event->event), to_sv(event->data), ChunkWriter(out));
+            return ended ? SB_STREAM_END : SB_OK;
+        });
+    }
+
+    static sb_status stream_close(sb_stream *stream, const sb_chunk_sink *out,
+                                  const sb_error_sink *err) {
+        std::unique_ptr<StreamBox> box(reinterpret_cast<StreamBox *>(stream));
+        if (!box || !out) return SB_OK;
+        return guarded(err, [&] {
+            box->impl->finish(ChunkWriter(out));
+            return SB_OK;
+        });
+    }
+
+    static sb_status build_models_request(const sb_provider_config *config,
+                                          const sb_http_request_builder *out,
+                                          const sb_error_sink *err) {
+        return guarded(err, [&] {
+            auto req = instance().build_models_request(to_config(config));
+            if (!req) {
+                report(err, SB_ERROR_UPSTREAM, 0, "this provider cannot list models");
+                return SB_ERR_UNSUPPORTED;
+            }
+            write_request(*req, out);
+            return SB_OK;
+        });
+    }
+
+    static sb_status parse_models_response(const sb_provider_config *config,
+                                           const sb_http_response *response,
+                                           const sb_model_sink *out, const sb_error_sink *err) {
+        return guarded(err, [&] {
+            for (const auto &m : instance().parse_models_response(to_config(config), to_response(response)))
+                out->add(out->ctx, to_sb(m.id), to_sb(m.display_name));
+            return SB_OK;
+        });
+    }
+
+    static const void *get_extension(const char *id) {
+        try {
+            return instance().extension(id);
+        } catch (...) {
+            return nullptr;
+        }
+    }
+
+    static const sb_plugin &table() {
+        static const sb_plugin t = {
+            sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &P::descriptor(),
+            &init, nullptr, &build_chat_request, &parse_chat_response, &stream_open,
+            &stream_event, &stream_close, &build_models_request, &parse_models_response,
+            &get_extension};
+        return t;
+    }
+
+    static sb_status entry(const sb_host_info *, uint32_t major_min, uint32_t major_max,
+                           const sb_plugin **plugin) noexcept {
+        if (major_min > SB_ABI_VERSION_MAJOR || major_max < SB_ABI_VERSION_MAJOR) return SB_ERR_VERSION;
+        *plugin = &table();
+        return SB_OK;
+    }
+};
+
+}  // namespace detail
+}  // namespace switchboard::sdk
+
+// Defines the plugin's one exported symbol for ProviderClass, which must have
+// `static const sb_provider_descriptor &descriptor()`.
+#define SWITCHBOARD_EXPORT_PROVIDER(ProviderClass)                                              \
+    extern "C" SB_PLUGIN_EXPORT sb_status switchboard_plugin_entry(                             \
+        const sb_host_info *host, uint32_t abi_major_min, uint32_t abi_major_max,               \
+        const sb_plugin **plugin) {                                                             \
+        return ::switchboard::sdk::detail::Adapter<ProviderClass>::entry(host, abi_major_min,   \
+                                                                        abi_major_max, plugin); \
+    }
+
+#endif  // SWITCHBOARD_PROVIDER_HPP
