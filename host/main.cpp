@@ -1,1 +1,252 @@
-int main() { return 0; }
+// switchboard: loads provider plugins and serves the admin API and the
+// OpenAI-compatible data plane.
+#include "core/chat/chat_gateway.hpp"
+#include "core/config/config_resolver.hpp"
+#include "core/config/config_store.hpp"
+#include "core/http/upstream_client.hpp"
+#include "core/log.hpp"
+#include "core/plugin/provider_registry.hpp"
+#include "host/http_server.hpp"
+#include "host/router.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using sb::core::LogLevel;
+using sb::core::log_event;
+
+constexpr const char *kUsage = R"(Usage: switchboard [options]
+
+Loads every provider plugin in the plugins directory and serves the provider
+admin API (/api/backdoor/llm/...) and an OpenAI-compatible API (/v1/...).
+
+Options:
+  --listen HOST:PORT      address to listen on (default 127.0.0.1:5000;
+                          port 0 picks a free port, logged at start-up)
+  --plugins-dir DIR       directory of provider plugins (default: the installed
+                          <prefix>/lib/switchboard/plugins, or ../plugins next
+                          to the binary in a build tree)
+  --state-dir DIR         where runtime config is persisted (default
+                          $XDG_DATA_HOME/switchboard or ~/.local/share/switchboard)
+  --threads N             I/O threads (default: number of CPUs)
+  --test-timeout-ms MS    deadline of POST /api/backdoor/llm/test (default 30000;
+                          env SWITCHBOARD_TEST_TIMEOUT_MS)
+  --upstream-timeout-ms MS  total deadline of one upstream chat call (default 120000)
+  --log-level LEVEL       debug, info, warn or error (default info)
+  --help                  show this help and exit
+  --version               show the version and exit
+
+Environment:
+  <ID>_API_KEY, <ID>_MODEL, <ID>_API_BASE   per-provider settings, names as each
+                          plugin declares them (GET /api/backdoor/llm/providers)
+  LLM_PROVIDER            the active provider at start-up
+
+Precedence: runtime config (POST /api/backdoor/llm/config) over environment
+over plugin defaults. Logs go to stderr, one line per event; keys never appear.
+Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config file.
+)";
+
+struct Options {
+    std::string listen = "127.0.0.1:5000";
+    fs::path plugins_dir;
+    fs::path state_dir;
+    unsigned threads = 0;
+    std::optional<long> test_timeout_ms;
+    long upstream_timeout_ms = 120'000;
+    LogLevel log_level = LogLevel::info;
+};
+
+[[noreturn]] void usage_error(const std::string &message) {
+    std::fprintf(stderr, "switchboard: %s\nTry 'switchboard --help'.\n", message.c_str());
+    std::exit(2);
+}
+
+long parse_positive(const std::string &flag, const std::string &value) {
+    long n = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || ptr != value.data() + value.size() || n <= 0)
+        usage_error(flag + " needs a positive number, got '" + value + "'");
+    return n;
+}
+
+fs::path executable_dir() {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::current_path() : exe.parent_path();
+}
+
+fs::path default_plugins_dir() {
+    fs::path bin = executable_dir();
+    fs::path installed = bin / ".." / "lib" / "switchboard" / "plugins";
+    if (fs::is_directory(installed)) return fs::weakly_canonical(installed);
+    return fs::weakly_canonical(bin / ".." / "plugins");
+}
+
+fs::path default_state_dir() {
+    if (const char *xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return fs::path(xdg) / "switchboard";
+    if (const char *home = std::getenv("HOME"); home && *home)
+        return fs::path(home) / ".local" / "share" / "switchboard";
+    return fs::current_path() / "switchboard-state";
+}
+
+Options parse_options(int argc, char **argv) {
+    Options o;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string &a = args[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= args.size()) usage_error(a + " needs a value");
+            return args[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        } else if (a == "--version") {
+            std::printf("switchboard %s (provider ABI %d.%d)\n", SWITCHBOARD_VERSION, SB_ABI_VERSION_MAJOR,
+                        SB_ABI_VERSION_MINOR);
+            std::exit(0);
+        } else if (a == "--listen") {
+            o.listen = value();
+        } else if (a == "--plugins-dir") {
+            o.plugins_dir = value();
+        } else if (a == "--state-dir") {
+            o.state_dir = value();
+        } else if (a == "--threads") {
+            o.threads = static_cast<unsigned>(parse_positive(a, value()));
+        } else if (a == "--test-timeout-ms") {
+            o.test_timeout_ms = parse_positive(a, value());
+        } else if (a == "--upstream-timeout-ms") {
+            o.upstream_timeout_ms = parse_positive(a, value());
+        } else if (a == "--log-level") {
+            std::string l = value();
+            if (l == "debug") o.log_level = LogLevel::debug;
+            else if (l == "info") o.log_level = LogLevel::info;
+            else if (l == "warn") o.log_level = LogLevel::warn;
+            else if (l == "error") o.log_level = LogLevel::error;
+            else usage_error("unknown log level '" + l + "'");
+        } else {
+            usage_error("unknown option '" + a + "'");
+        }
+    }
+    if (o.plugins_dir.empty()) o.plugins_dir = default_plugins_dir();
+    if (o.state_dir.empty()) o.state_dir = default_state_dir();
+    if (!o.test_timeout_ms) {
+        if (const char *env = std::getenv("SWITCHBOARD_TEST_TIMEOUT_MS"); env && *env)
+            o.test_timeout_ms = parse_positive("SWITCHBOARD_TEST_TIMEOUT_MS", env);
+    }
+    return o;
+}
+
+asio::ip::tcp::endpoint parse_listen(const std::string &listen) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) usage_error("--listen needs HOST:PORT, got '" + listen + "'");
+    std::string host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host == "localhost") host = "127.0.0.1";
+    std::string port_text = listen.substr(colon + 1);
+    unsigned port = 0;
+    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535)
+        usage_error("invalid port in --listen '" + listen + "'");
+    boost::system::error_code addr_ec;
+    auto address = asio::ip::make_address(host, addr_ec);
+    if (addr_ec) usage_error("--listen needs a numeric IP address, got '" + host + "'");
+    return {address, static_cast<unsigned short>(port)};
+}
+
+// SIGHUP reloads the config; SIGTERM/SIGINT stop accepting, let in-flight
+// requests finish (up to a deadline), then stop the loop.
+asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpServer &server,
+                                     sb::core::ConfigStore &store) {
+    for (;;) {
+        int sig = co_await signals.async_wait(asio::use_awaitable);
+        if (sig == SIGHUP) {
+            bool ok = store.reload();
+            log_event(ok ? LogLevel::info : LogLevel::warn, "config_reloaded", {{"ok", ok ? "true" : "false"}});
+            continue;
+        }
+        log_event(LogLevel::info, "stopping", {{"signal", std::to_string(sig)}});
+        server.stop();
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+            timer.expires_after(std::chrono::milliseconds(20));
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        signals.get_executor().target<asio::io_context::executor_type>()->context().stop();
+        co_return;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    Options options = parse_options(argc, argv);
+    sb::core::set_log_level(options.log_level);
+    asio::ip::tcp::endpoint endpoint = parse_listen(options.listen);
+
+    try {
+        log_event(LogLevel::info, "starting",
+                  {{"version", SWITCHBOARD_VERSION}, {"plugins_dir", options.plugins_dir.string()},
+                   {"state_dir", options.state_dir.string()}});
+        sb::core::ProviderRegistry registry(sb::core::load_plugins_dir(options.plugins_dir));
+        sb::core::ConfigStore store(options.state_dir);
+        sb::core::Environment env = sb::core::Environment::capture();
+        if (std::string wanted = env.get("LLM_PROVIDER"); !wanted.empty() && !registry.current()->find(wanted))
+            log_event(LogLevel::warn, "unknown_llm_provider", {{"LLM_PROVIDER", wanted}});
+
+        unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+        asio::io_context io(static_cast<int>(threads));
+        sb::core::UpstreamClient upstream(io.get_executor());
+        sb::core::GatewayOptions gateway_options;
+        gateway_options.chat_timeouts.total = std::chrono::milliseconds(options.upstream_timeout_ms);
+        if (options.test_timeout_ms) {
+            auto t = std::chrono::milliseconds(*options.test_timeout_ms);
+            gateway_options.test_timeouts.total = t;
+            gateway_options.test_timeouts.read = t;
+            gateway_options.test_timeouts.connect = std::min(gateway_options.test_timeouts.connect, t);
+        }
+        sb::core::ChatGateway gateway(registry, store, std::move(env), upstream, gateway_options);
+        sb::host::Router router(gateway);
+        sb::host::HttpServer server(
+            io, endpoint, [&router](sb::host::Request &r) { return router.handle(r); }, sb::host::ServerLimits{});
+        server.start();
+        auto bound = server.local_endpoint();
+        log_event(LogLevel::info, "listening",
+                  {{"addr", bound.address().to_string() + ":" + std::to_string(bound.port())},
+                   {"providers", std::to_string(registry.current()->providers.size())},
+                   {"refused", std::to_string(registry.current()->refused.size())}});
+
+        asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+        asio::co_spawn(io, handle_signals(signals, server, store), asio::detached);
+
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+        io.run();
+        for (auto &t : pool) t.join();
+        log_event(LogLevel::info, "stopped");
+        return 0;
+    } catch (const std::exception &e) {
+        log_event(LogLevel::error, "fatal", {{"reason", e.what()}});
+        return 1;
+    }
+}

@@ -2,6 +2,8 @@
 // Outbound HTTP(S) to vendor APIs: keep-alive pooling per origin, verified
 // TLS with SNI, connect/read/total deadlines, a response size cap, and no
 // redirect following (a 3xx is returned to the caller as is).
+#include "core/http/http_message.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -16,21 +18,6 @@
 #include <vector>
 
 namespace sb::core {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
-
-struct UpstreamRequest {
-    std::string method = "POST";
-    std::string url;  // absolute http:// or https:// URL
-    HeaderList headers;
-    std::string body;
-};
-
-struct UpstreamResponse {
-    int status = 0;
-    HeaderList headers;
-    std::string body;
-};
 
 struct UpstreamTimeouts {
     std::chrono::milliseconds connect{10'000};

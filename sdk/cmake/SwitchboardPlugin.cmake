@@ -2,7 +2,8 @@
 # Builds one provider plugin as a shared library that exports only
 # switchboard_plugin_entry and carries its own C++ runtime, so it loads into a
 # host built with another compiler or libstdc++.
-set(_SWITCHBOARD_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/switchboard_plugin.map")
+# (The map is located through CMAKE_CURRENT_FUNCTION_LIST_DIR at call time: a
+# variable set here would not be visible from sibling directories.)
 
 function(switchboard_add_plugin target)
   add_library(${target} MODULE ${ARGN})
@@ -14,7 +15,7 @@ function(switchboard_add_plugin target)
     VISIBILITY_INLINES_HIDDEN ON)
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     target_link_options(${target} PRIVATE
-      "LINKER:--version-script=${_SWITCHBOARD_PLUGIN_MAP}"
+      "LINKER:--version-script=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/switchboard_plugin.map"
       "LINKER:--no-undefined")
     # A C++ plugin links its runtime statically: no dependency on the
     # host's libstdc++ symbols.

@@ -1,0 +1,91 @@
+#pragma once
+// The path every chat takes, shared by /v1/chat/completions and the admin
+// /test: pick the provider and its effective config, check it can serve,
+// translate, send upstream once, translate back.
+#include "core/config/config_resolver.hpp"
+#include "core/http/upstream_client.hpp"
+#include "core/plugin/provider_registry.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::core {
+
+// Values given for one call (the /test body) that override the stored ones.
+struct ConfigOverrides {
+    std::optional<std::string> api_key;
+    std::optional<std::string> api_base;
+    std::optional<std::string> model;
+};
+
+// Everything one call needs, held for its whole duration.
+struct ChatTarget {
+    std::shared_ptr<const ProviderSet> providers;  // keeps the libraries loaded
+    std::shared_ptr<const Provider> provider;
+    ResolvedProviderConfig config;
+};
+
+struct ChatResult {
+    std::string body_json;  // unified chat.completion
+    std::chrono::microseconds upstream_time{0};
+};
+
+struct GatewayOptions {
+    UpstreamTimeouts chat_timeouts;
+    UpstreamTimeouts test_timeouts{std::chrono::milliseconds(10'000), std::chrono::milliseconds(30'000),
+                                   std::chrono::milliseconds(30'000)};
+    UpstreamTimeouts models_timeouts{std::chrono::milliseconds(5'000), std::chrono::milliseconds(10'000),
+                                     std::chrono::milliseconds(10'000)};
+};
+
+class ChatGateway {
+public:
+    ChatGateway(ProviderRegistry &registry, ConfigStore &store, Environment env,
+                UpstreamClient &upstream, GatewayOptions options);
+
+    ProviderRegistry &registry() noexcept { return registry_; }
+    ConfigStore &store() noexcept { return store_; }
+    const Environment &environment() const noexcept { return env_; }
+    const GatewayOptions &options() const noexcept { return options_; }
+
+    std::string active_provider() const;
+
+    // provider_id empty = the active provider. Throws unknown_provider.
+    ChatTarget target(std::string_view provider_id, const ConfigOverrides *overrides = nullptr) const;
+
+    // Routing of an OpenAI "model" field: "provider/model" picks a loaded
+    // provider; a bare name (or none) goes to the active provider. Throws
+    // unknown_provider when the prefix names no loaded provider.
+    ChatTarget route(std::string_view model_field) const;
+
+    // Throws provider_not_configured when the target cannot serve.
+    static void ensure_configured(const ChatTarget &target);
+
+    // Throws GatewayError (classified, key redacted, provider named).
+    boost::asio::awaitable<ChatResult> complete(const ChatTarget &target, boost::json::object request,
+                                                UpstreamTimeouts timeouts);
+
+    // The vendor's live model list. Throws GatewayError.
+    boost::asio::awaitable<std::vector<std::string>> live_models(const ChatTarget &target);
+
+    // Sends a request built by a plugin; maps transport failures to
+    // GatewayErrors naming the provider.
+    boost::asio::awaitable<UpstreamResponse> send_upstream(const ChatTarget &target,
+                                                           UpstreamRequest request,
+                                                           UpstreamTimeouts timeouts);
+
+private:
+    ProviderRegistry &registry_;
+    ConfigStore &store_;
+    Environment env_;
+    UpstreamClient &upstream_;
+    GatewayOptions options_;
+};
+
+}  // namespace sb::core

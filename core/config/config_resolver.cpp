@@ -1,0 +1,121 @@
+#include "core/config/config_resolver.hpp"
+
+#include <boost/url/parse.hpp>
+
+extern char **environ;
+
+namespace sb::core {
+
+Environment Environment::capture() {
+    std::map<std::string, std::string, std::less<>> vars;
+    for (char **e = environ; e && *e; ++e) {
+        std::string_view entry(*e);
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos) continue;
+        vars.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+    }
+    return Environment(std::move(vars));
+}
+
+std::string Environment::get(std::string_view name) const {
+    if (name.empty()) return {};
+    auto it = vars_.find(name);
+    return it == vars_.end() ? std::string() : it->second;
+}
+
+std::string_view value_source_name(ValueSource source) noexcept {
+    switch (source) {
+        case ValueSource::runtime: return "runtime";
+        case ValueSource::env: return "env";
+        case ValueSource::plugin_default: return "default";
+        case ValueSource::none: return "none";
+    }
+    return "none";
+}
+
+namespace {
+
+ResolvedValue pick(std::string_view runtime, std::string env, std::string_view fallback) {
+    if (!runtime.empty()) return {std::string(runtime), ValueSource::runtime};
+    if (!env.empty()) return {std::move(env), ValueSource::env};
+    if (!fallback.empty()) return {std::string(fallback), ValueSource::plugin_default};
+    return {};
+}
+
+std::string trim_trailing_slashes(std::string s) {
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+ResolvedProviderConfig resolve_provider_config(const ProviderInfo &info, const StoredConfig &stored,
+                                               const Environment &env) {
+    static const ProviderSettings kNoSettings;
+    auto it = stored.providers.find(info.id);
+    const ProviderSettings &runtime = it == stored.providers.end() ? kNoSettings : it->second;
+
+    ResolvedProviderConfig out;
+    out.provider = info.id;
+    out.model = pick(runtime.model, env.get(info.env_model), info.default_model);
+    ResolvedValue operator_base = pick({}, env.get(info.env_api_base), info.default_api_base);
+    out.api_base = runtime.api_base.empty() ? operator_base : ResolvedValue{runtime.api_base, ValueSource::runtime};
+    out.api_base.value = trim_trailing_slashes(out.api_base.value);
+
+    // The key travels only to the base it belongs to.
+    if (!runtime.api_key.empty()) {
+        if (trim_trailing_slashes(runtime.api_key_base) == out.api_base.value)
+            out.api_key = {runtime.api_key, ValueSource::runtime};
+    } else {
+        std::string env_key = env.get(info.env_api_key);
+        if (!env_key.empty() && trim_trailing_slashes(operator_base.value) == out.api_base.value)
+            out.api_key = {std::move(env_key), ValueSource::env};
+    }
+    return out;
+}
+
+std::optional<std::string> missing_configuration(const ProviderInfo &info,
+                                                 const ResolvedProviderConfig &config) {
+    auto how = [&](std::string_view var, std::string_view field) {
+        std::string s = " (set ";
+        if (!var.empty()) s += std::string(var) + " or ";
+        s += "POST /api/backdoor/llm/config with " + std::string(field) + ")";
+        return s;
+    };
+    if (config.api_base.value.empty())
+        return "provider '" + info.id + "' has no API base" + how(info.env_api_base, "api_base");
+    if (config.model.value.empty())
+        return "provider '" + info.id + "' has no model" + how(info.env_model, "model");
+    if (info.has(SB_CAP_REQUIRES_API_KEY) && config.api_key.value.empty())
+        return "provider '" + info.id + "' has no API key" + how(info.env_api_key, "api_key");
+    return std::nullopt;
+}
+
+std::string resolve_active_provider(const ProviderSet &providers, const StoredConfig &stored,
+                                    const Environment &env) {
+    if (!stored.active_provider.empty() && providers.find(stored.active_provider))
+        return stored.active_provider;
+    std::string from_env = env.get("LLM_PROVIDER");
+    if (!from_env.empty() && providers.find(from_env)) return from_env;
+    for (const auto &p : providers.providers)
+        if (!missing_configuration(p->info(), resolve_provider_config(p->info(), stored, env)))
+            return p->id();
+    return providers.providers.empty() ? std::string() : providers.providers.front()->id();
+}
+
+std::string mask_api_key(std::string_view key) {
+    if (key.size() >= 12) return "..." + std::string(key.substr(key.size() - 4));
+    return "****";
+}
+
+bool is_valid_api_base(std::string_view url) {
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed) return false;
+    auto scheme = parsed->scheme_id();
+    if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) return false;
+    if (parsed->host().empty()) return false;
+    if (parsed->has_userinfo() || parsed->has_fragment()) return false;
+    return true;
+}
+
+}  // namespace sb::core

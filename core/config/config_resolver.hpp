@@ -1,0 +1,63 @@
+#pragma once
+// Precedence: runtime config over environment over plugin defaults. A key is
+// only used with the API base it belongs to: a runtime key with the base it
+// was set for, an env key with the env/default base.
+#include "core/config/config_store.hpp"
+#include "core/plugin/provider.hpp"
+#include "core/plugin/provider_registry.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::core {
+
+// A snapshot of the process environment taken at start-up.
+class Environment {
+public:
+    static Environment capture();
+    Environment() = default;
+    explicit Environment(std::map<std::string, std::string, std::less<>> vars) : vars_(std::move(vars)) {}
+    std::string get(std::string_view name) const;
+
+private:
+    std::map<std::string, std::string, std::less<>> vars_;
+};
+
+enum class ValueSource { runtime, env, plugin_default, none };
+std::string_view value_source_name(ValueSource source) noexcept;
+
+struct ResolvedValue {
+    std::string value;
+    ValueSource source = ValueSource::none;
+};
+
+struct ResolvedProviderConfig {
+    std::string provider;
+    ResolvedValue api_key;
+    ResolvedValue api_base;
+    ResolvedValue model;
+
+    EffectiveConfig effective() const { return {api_key.value, api_base.value, model.value}; }
+};
+
+ResolvedProviderConfig resolve_provider_config(const ProviderInfo &info, const StoredConfig &stored,
+                                               const Environment &env);
+
+// Runtime active > LLM_PROVIDER > first configured > first loaded. Empty when
+// no provider is loaded.
+std::string resolve_active_provider(const ProviderSet &providers, const StoredConfig &stored,
+                                    const Environment &env);
+
+// Why the provider cannot serve with this config, or nullopt when it can.
+std::optional<std::string> missing_configuration(const ProviderInfo &info,
+                                                 const ResolvedProviderConfig &config);
+
+// "...abcd" for keys of 12+ characters, "****" for shorter ones.
+std::string mask_api_key(std::string_view key);
+
+// True for an absolute http:// or https:// URL with a host.
+bool is_valid_api_base(std::string_view url);
+
+}  // namespace sb::core

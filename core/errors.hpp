@@ -1,0 +1,79 @@
+#pragma once
+// The gateway's one error type. C++ code throws GatewayError; the HTTP layer
+// turns it into OpenAI-style error JSON in one place (error_body_json).
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace sb::core {
+
+enum class ErrorCode {
+    invalid_json,
+    invalid_request,
+    unknown_provider,
+    provider_not_configured,
+    invalid_api_key,
+    permission_denied,
+    rate_limit_exceeded,
+    model_not_found,
+    api_base_incorrect,
+    network_error,
+    timeout,
+    upstream_error,
+    context_length_exceeded,
+    content_filter,
+    not_found,
+    method_not_allowed,
+    request_too_large,
+    unsupported_media_type,
+    internal_error,
+};
+
+class GatewayError : public std::runtime_error {
+public:
+    GatewayError(ErrorCode code, const std::string &message, std::string param = {},
+                 std::string provider = {})
+        : std::runtime_error(message),
+          code_(code),
+          param_(std::move(param)),
+          provider_(std::move(provider)) {}
+
+    ErrorCode code() const noexcept { return code_; }
+    const std::string &param() const noexcept { return param_; }
+    const std::string &provider() const noexcept { return provider_; }
+    int upstream_status() const noexcept { return upstream_status_; }
+    GatewayError &with_upstream_status(int status) {
+        upstream_status_ = status;
+        return *this;
+    }
+    GatewayError &with_provider(std::string provider) {
+        provider_ = std::move(provider);
+        return *this;
+    }
+
+private:
+    ErrorCode code_;
+    std::string param_;
+    std::string provider_;
+    int upstream_status_ = 0;
+};
+
+// "invalid_api_key", "model_not_found", ...
+std::string_view error_code_name(ErrorCode code) noexcept;
+// OpenAI's error "type": "invalid_request_error", "authentication_error", ...
+std::string_view error_type_name(ErrorCode code) noexcept;
+int error_http_status(ErrorCode code) noexcept;
+// The category reported by POST /api/backdoor/llm/test.
+std::string_view test_error_type(ErrorCode code) noexcept;
+// What the user should check, for /test hints.
+std::string test_error_hint(ErrorCode code, std::string_view provider, std::string_view env_key,
+                            std::string_view env_base);
+
+// {"error":{"message","type","code","param"[,"provider"]}}
+std::string error_body_json(const GatewayError &error);
+
+// Removes every run of 8+ characters of the secret from text (vendors echo
+// keys in their messages).
+std::string redact_secret(std::string text, std::string_view secret);
+
+}  // namespace sb::core

@@ -1,0 +1,445 @@
+#include "core/http/upstream_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+
+namespace sb::core {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// The parts of an absolute http(s) URL the client needs. `origin` is what
+// error messages may show; `target` (path and query) never appears in them.
+struct Target {
+    bool tls = false;
+    std::string scheme;
+    std::string host;  // for DNS / SNI / verification (IPv6 without brackets)
+    std::string host_header;
+    unsigned short port = 0;
+    std::string target;
+    std::string origin;  // scheme://host:port, also the pool key
+};
+
+Target split_url(const std::string &url) {
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed) throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: not an absolute URI");
+    const auto &u = *parsed;
+    Target t;
+    if (u.scheme_id() == boost::urls::scheme::http) {
+        t.scheme = "http";
+    } else if (u.scheme_id() == boost::urls::scheme::https) {
+        t.scheme = "https";
+        t.tls = true;
+    } else {
+        throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: scheme must be http or https");
+    }
+    if (!u.has_authority() || u.encoded_host().empty())
+        throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: no host");
+    const bool ipv6 = u.host_type() == boost::urls::host_type::ipv6;
+    t.host = ipv6 ? u.host_ipv6_address().to_string() : std::string(u.host_address());
+    const std::string bracketed = ipv6 ? "[" + t.host + "]" : t.host;
+    const unsigned short default_port = t.tls ? 443 : 80;
+    if (u.has_port()) {
+        if (u.port().empty() || u.port_number() == 0)
+            throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: bad port");
+        t.port = u.port_number();
+    } else {
+        t.port = default_port;
+    }
+    t.host_header = t.port == default_port ? bracketed : bracketed + ":" + std::to_string(t.port);
+    t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+    if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
+    t.origin = t.scheme + "://" + bracketed + ":" + std::to_string(t.port);
+    return t;
+}
+
+bool is_ip_literal(const std::string &host) {
+    error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+long long ms(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
+
+}  // namespace
+
+// One kept-alive connection: plain TCP or TLS over TCP.
+struct PooledConnection {
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+    beast::flat_buffer buffer;
+    Clock::time_point idle_since{};
+
+    beast::tcp_stream &lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+    void close() {
+        error_code ignored;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().close(ignored);
+    }
+};
+
+struct UpstreamClient::Impl {
+    asio::any_io_executor executor;
+    UpstreamClientOptions options;
+    ssl::context tls_context{ssl::context::tls_client};
+
+    mutable std::mutex mutex;
+    std::map<std::string, std::vector<std::unique_ptr<PooledConnection>>> idle;  // by origin
+
+    Impl(asio::any_io_executor ex, UpstreamClientOptions opts) : executor(std::move(ex)), options(std::move(opts)) {
+        tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        error_code ec;
+        tls_context.set_default_verify_paths(ec);  // the system store; absent is not fatal
+        if (!options.ca_file.empty()) {
+            tls_context.load_verify_file(options.ca_file, ec);
+            if (ec) throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message());
+        }
+        tls_context.set_verify_mode(options.verify_tls ? ssl::verify_peer : ssl::verify_none);
+    }
+
+    // ---- pool -------------------------------------------------------------
+
+    std::unique_ptr<PooledConnection> take_idle(const std::string &origin) {
+        std::lock_guard lock(mutex);
+        auto it = idle.find(origin);
+        if (it == idle.end()) return nullptr;
+        auto &list = it->second;
+        const auto now = Clock::now();
+        while (!list.empty()) {
+            auto conn = std::move(list.back());
+            list.pop_back();
+            if (now - conn->idle_since < options.idle_keepalive) return conn;
+            conn->close();
+        }
+        return nullptr;
+    }
+
+    void put_idle(const std::string &origin, std::unique_ptr<PooledConnection> conn) {
+        if (options.max_idle_per_origin == 0) {
+            conn->close();
+            return;
+        }
+        conn->idle_since = Clock::now();
+        std::lock_guard lock(mutex);
+        auto &list = idle[origin];
+        // Drop the expired ones and, when full, the oldest.
+        std::erase_if(list, [&](const auto &c) {
+            if (conn->idle_since - c->idle_since < options.idle_keepalive) return false;
+            c->close();
+            return true;
+        });
+        while (list.size() >= options.max_idle_per_origin) {
+            list.front()->close();
+            list.erase(list.begin());
+        }
+        list.push_back(std::move(conn));
+    }
+
+    // ---- deadlines --------------------------------------------------------
+
+    struct Deadline {
+        Clock::time_point total_end;
+        std::chrono::milliseconds total;
+        const Target *target;
+
+        // Arms the stream's timer for one operation: the smaller of `limit`
+        // and what is left of the total. Returns the message to use if it fires.
+        std::string arm(beast::tcp_stream &stream, std::chrono::milliseconds limit, const char *what) const {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(total_end - Clock::now());
+            if (left.count() <= 0) expired();
+            if (left < limit) {
+                stream.expires_after(left);
+                return "total deadline of " + std::to_string(ms(total)) + " ms passed";
+            }
+            stream.expires_after(limit);
+            return std::string(what) + " timed out after " + std::to_string(ms(limit)) + " ms";
+        }
+        [[noreturn]] void expired() const {
+            fail(UpstreamFailure::timeout, "total deadline of " + std::to_string(ms(total)) + " ms passed");
+        }
+        [[noreturn]] void fail(UpstreamFailure failure, const std::string &cause) const {
+            throw UpstreamError(failure, "upstream " + target->origin + ": " + cause);
+        }
+    };
+
+    // ---- connecting -------------------------------------------------------
+
+    asio::awaitable<tcp::resolver::results_type> resolve(const Target &t, const Deadline &d,
+                                                         std::chrono::milliseconds connect_limit) {
+        // getaddrinfo cannot be interrupted: race it against a timer and, on
+        // timeout, abandon it (the shared state outlives this frame).
+        struct State {
+            explicit State(const asio::any_io_executor &ex) : resolver(ex), timer(ex) {}
+            tcp::resolver resolver;
+            asio::steady_timer timer;
+            bool done = false;
+            error_code ec;
+            tcp::resolver::results_type results;
+        };
+        error_code literal_ec;
+        const auto literal = asio::ip::make_address(t.host, literal_ec);
+        if (!literal_ec)  // an IP address: no resolver thread needed
+            co_return tcp::resolver::results_type::create(tcp::endpoint(literal, t.port), t.host,
+                                                          std::to_string(t.port));
+        auto state = std::make_shared<State>(executor);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(d.total_end - Clock::now());
+        if (left.count() <= 0) d.expired();
+        const bool total_bound = left < connect_limit;
+        state->timer.expires_after(std::min(left, connect_limit));
+        state->resolver.async_resolve(t.host, std::to_string(t.port),
+                                      [state](error_code ec, tcp::resolver::results_type results) {
+                                          state->done = true;
+                                          state->ec = ec;
+                                          state->results = std::move(results);
+                                          state->timer.cancel();
+                                      });
+        co_await state->timer.async_wait(use_tuple);
+        if (!state->done) {
+            state->resolver.cancel();
+            if (total_bound) d.expired();
+            d.fail(UpstreamFailure::timeout,
+                   "name resolution timed out after " + std::to_string(ms(connect_limit)) + " ms");
+        }
+        if (state->ec) d.fail(UpstreamFailure::resolve, "cannot resolve host: " + state->ec.message());
+        co_return state->results;
+    }
+
+    asio::awaitable<std::unique_ptr<PooledConnection>> connect(const Target &t, const Deadline &d,
+                                                               std::chrono::milliseconds connect_limit) {
+        auto results = co_await resolve(t, d, connect_limit);
+        auto conn = std::make_unique<PooledConnection>();
+        if (t.tls)
+            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, tls_context);
+        else
+            conn->plain = std::make_unique<beast::tcp_stream>(executor);
+        auto &tcp_layer = conn->lowest();
+        {
+            auto timeout_msg = d.arm(tcp_layer, connect_limit, "connect");
+            auto [ec, ep] = co_await tcp_layer.async_connect(results, use_tuple);
+            if (ec == beast::error::timeout) d.fail(UpstreamFailure::timeout, timeout_msg);
+            if (ec) d.fail(UpstreamFailure::connect, "cannot connect: " + ec.message());
+        }
+        tcp_layer.socket().set_option(tcp::no_delay(true));
+        if (t.tls) {
+            auto *native = conn->secure->native_handle();
+            if (!is_ip_literal(t.host)) SSL_set_tlsext_host_name(native, t.host.c_str());
+            if (options.verify_tls) conn->secure->set_verify_callback(ssl::host_name_verification(t.host));
+            auto timeout_msg = d.arm(tcp_layer, connect_limit, "TLS handshake");
+            auto [ec] = co_await conn->secure->async_handshake(ssl::stream_base::client, use_tuple);
+            if (ec == beast::error::timeout) d.fail(UpstreamFailure::timeout, timeout_msg);
+            if (ec) {
+                std::string cause = ec.message();
+                const long verify = SSL_get_verify_result(native);
+                if (verify != X509_V_OK) cause += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+                d.fail(UpstreamFailure::tls, "TLS handshake failed: " + cause);
+            }
+        }
+        co_return conn;
+    }
+
+    // ---- one exchange -----------------------------------------------------
+
+    static http::request<http::string_body> build_request(const UpstreamRequest &r, const Target &t) {
+        http::request<http::string_body> req;
+        req.version(11);
+        req.method_string(r.method);
+        req.target(t.target);
+        for (const auto &[name, value] : r.headers) req.insert(name, value);
+        if (req.find(http::field::host) == req.end()) req.set(http::field::host, t.host_header);
+        if (req.find(http::field::user_agent) == req.end())
+            req.set(http::field::user_agent, "switchboard/" SWITCHBOARD_VERSION);
+        req.body() = r.body;
+        if (req.find(http::field::content_length) == req.end() &&
+            req.find(http::field::transfer_encoding) == req.end()) {
+            if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
+                req.content_length(r.body.size());
+        }
+        return req;
+    }
+
+    enum class Outcome { done, retry };
+
+    template <class Stream>
+    asio::awaitable<Outcome> exchange(Stream &stream, PooledConnection &conn, bool reused,
+                                      const http::request<http::string_body> &req, const Target &,
+                                      const Deadline &d, const UpstreamTimeouts &timeouts,
+                                      const HeadHandler &on_head, const BodyChunkHandler &on_chunk,
+                                      UpstreamResponse &out, bool &reusable) {
+        reusable = false;
+        auto &tcp_layer = conn.lowest();
+        {
+            auto timeout_msg = d.arm(tcp_layer, timeouts.read, "sending the request");
+            auto [ec, n] = co_await http::async_write(stream, req, use_tuple);
+            if (ec == beast::error::timeout) d.fail(UpstreamFailure::timeout, timeout_msg);
+            if (ec && reused) co_return Outcome::retry;
+            if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
+        }
+
+        http::response_parser<http::buffer_body> parser;
+        parser.header_limit(64u * 1024);
+        parser.body_limit(options.max_response_bytes);
+        if (req.method() == http::verb::head) parser.skip(true);
+        auto read_error = [&](error_code ec, const std::string &timeout_msg) {
+            if (ec == beast::error::timeout) d.fail(UpstreamFailure::timeout, timeout_msg);
+            if (ec == http::error::body_limit)
+                d.fail(UpstreamFailure::too_large,
+                       "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
+            if (ec == http::error::header_limit) d.fail(UpstreamFailure::too_large, "response header too large");
+            if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+                ec == asio::error::eof || ec == asio::error::connection_reset ||
+                ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated)
+                d.fail(UpstreamFailure::protocol, "connection closed before the response ended");
+            d.fail(UpstreamFailure::protocol, "malformed HTTP response: " + ec.message());
+        };
+
+        {
+            auto timeout_msg = d.arm(tcp_layer, timeouts.read, "waiting for the response");
+            auto [ec, n] = co_await http::async_read_header(stream, conn.buffer, parser, use_tuple);
+            if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && ec != beast::error::timeout)
+                co_return Outcome::retry;  // a stale kept-alive connection
+            if (ec) read_error(ec, timeout_msg);
+        }
+
+        const auto &head = parser.get();
+        out.status = static_cast<int>(head.result_int());
+        out.headers.clear();
+        for (const auto &field : head)
+            out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        out.body.clear();
+        const bool stream_body = on_head ? on_head(out) : false;
+
+        char piece[16 * 1024];
+        bool stopped = false;
+        while (!parser.is_done()) {
+            parser.get().body().data = piece;
+            parser.get().body().size = sizeof piece;
+            auto timeout_msg = d.arm(tcp_layer, timeouts.read, "reading the response");
+            auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) read_error(ec, timeout_msg);
+            const std::size_t got = sizeof piece - parser.get().body().size;
+            if (got == 0) continue;
+            if (stream_body) {
+                if (!on_chunk || !on_chunk(std::string_view(piece, got))) {
+                    stopped = true;
+                    break;
+                }
+            } else {
+                if (out.body.size() + got > options.max_response_bytes)
+                    d.fail(UpstreamFailure::too_large, "response larger than " +
+                                                           std::to_string(options.max_response_bytes) + " bytes");
+                out.body.append(piece, got);
+            }
+        }
+        reusable = !stopped && parser.is_done() && parser.keep_alive() && conn.buffer.size() == 0;
+        co_return Outcome::done;
+    }
+
+    asio::awaitable<UpstreamResponse> run(UpstreamRequest request, UpstreamTimeouts timeouts, HeadHandler on_head,
+                                          BodyChunkHandler on_chunk) {
+        const Target t = split_url(request.url);
+        const Deadline d{Clock::now() + timeouts.total, timeouts.total, &t};
+        const auto req = build_request(request, t);
+
+        bool fresh_only = false;
+        for (;;) {
+            std::unique_ptr<PooledConnection> conn = fresh_only ? nullptr : take_idle(t.origin);
+            const bool reused = conn != nullptr;
+            if (!conn) conn = co_await connect(t, d, timeouts.connect);
+
+            UpstreamResponse out;
+            bool reusable = false;
+            Outcome outcome;
+            try {
+                if (conn->secure)
+                    outcome = co_await exchange(*conn->secure, *conn, reused, req, t, d, timeouts, on_head,
+                                                on_chunk, out, reusable);
+                else
+                    outcome = co_await exchange(*conn->plain, *conn, reused, req, t, d, timeouts, on_head,
+                                                on_chunk, out, reusable);
+            } catch (...) {
+                conn->close();
+                throw;
+            }
+            if (outcome == Outcome::retry) {
+                conn->close();
+                fresh_only = true;  // once, on a new connection
+                continue;
+            }
+            if (reusable) {
+                conn->lowest().expires_never();
+                put_idle(t.origin, std::move(conn));
+            } else {
+                conn->close();
+            }
+            co_return out;
+        }
+    }
+};
+
+UpstreamClient::UpstreamClient(boost::asio::any_io_executor executor, UpstreamClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(options))) {}
+
+UpstreamClient::~UpstreamClient() {
+    std::lock_guard lock(impl_->mutex);
+    for (auto &[origin, list] : impl_->idle)
+        for (auto &conn : list) conn->close();
+    impl_->idle.clear();
+}
+
+boost::asio::awaitable<UpstreamResponse> UpstreamClient::send(UpstreamRequest request, UpstreamTimeouts timeouts) {
+    co_return co_await impl_->run(std::move(request), timeouts, nullptr, nullptr);
+}
+
+boost::asio::awaitable<UpstreamResponse> UpstreamClient::send_streaming(UpstreamRequest request,
+                                                                        UpstreamTimeouts timeouts,
+                                                                        HeadHandler on_head,
+                                                                        BodyChunkHandler on_chunk) {
+    co_return co_await impl_->run(std::move(request), timeouts, std::move(on_head), std::move(on_chunk));
+}
+
+std::size_t UpstreamClient::idle_connections() const {
+    std::lock_guard lock(impl_->mutex);
+    std::size_t n = 0;
+    const auto now = Clock::now();
+    for (const auto &[origin, list] : impl_->idle)
+        n += std::count_if(list.begin(), list.end(),
+                           [&](const auto &c) { return now - c->idle_since < impl_->options.idle_keepalive; });
+    return n;
+}
+
+}  // namespace sb::core

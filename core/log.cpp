@@ -1,0 +1,89 @@
+#include "core/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace sb::core {
+namespace {
+
+std::atomic<LogLevel> g_min_level{LogLevel::info};
+std::mutex g_write_mutex;
+
+std::string_view level_name(LogLevel level) {
+    switch (level) {
+        case LogLevel::debug: return "debug";
+        case LogLevel::info: return "info";
+        case LogLevel::warn: return "warn";
+        case LogLevel::error: return "error";
+    }
+    return "info";
+}
+
+bool needs_quotes(std::string_view v) {
+    if (v.empty()) return true;
+    for (char c : v)
+        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+            return true;
+    return false;
+}
+
+void append_value(std::string &line, std::string_view v) {
+    if (!needs_quotes(v)) {
+        line += v;
+        return;
+    }
+    line += '"';
+    for (char c : v) {
+        if (c == '"' || c == '\\') {
+            line += '\\';
+            line += c;
+        } else if (c == '\n') {
+            line += "\\n";
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            line += ' ';
+        } else {
+            line += c;
+        }
+    }
+    line += '"';
+}
+
+std::string timestamp() {
+    auto now = std::chrono::system_clock::now();
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    return buf;
+}
+
+}  // namespace
+
+void set_log_level(LogLevel level) { g_min_level.store(level); }
+
+void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+    if (level < g_min_level.load(std::memory_order_relaxed)) return;
+    std::string line = timestamp();
+    line += " level=";
+    line += level_name(level);
+    line += " event=";
+    line += event;
+    for (const auto &[key, value] : fields) {
+        line += ' ';
+        line += key;
+        line += '=';
+        append_value(line, value);
+    }
+    line += '\n';
+    std::lock_guard lock(g_write_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+}
+
+}  // namespace sb::core

@@ -1,0 +1,20 @@
+#pragma once
+// One line per event on stderr: `<time> level=<l> event=<e> key=value ...`.
+// Callers pass only non-secret values; nothing here ever sees an API key.
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sb::core {
+
+enum class LogLevel { debug, info, warn, error };
+
+using LogField = std::pair<std::string_view, std::string_view>;
+
+void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+
+// Lines below this level are dropped (default info).
+void set_log_level(LogLevel level);
+
+}  // namespace sb::core

@@ -1,0 +1,133 @@
+#include "core/plugin/plugin_library.hpp"
+
+#include <boost/dll/shared_library.hpp>
+
+#include <cstddef>
+#include <fstream>
+#include <string_view>
+
+namespace sb::core {
+namespace {
+
+constexpr const char *kHostVersion = SWITCHBOARD_VERSION;
+
+// Sizes of the v1.0 tables: anything smaller cannot be a v1 table.
+constexpr std::size_t kMinPluginTableSize = offsetof(sb_plugin, get_extension) + sizeof(void *);
+constexpr std::size_t kMinDescriptorSize =
+    offsetof(sb_provider_descriptor, known_model_count) + sizeof(size_t);
+
+const void *no_host_extension(const char *) { return nullptr; }
+
+const sb_host_info kHostInfo = {
+    sizeof(sb_host_info), SB_ABI_VERSION_MINOR, {"switchboard", 11},
+    {kHostVersion, std::char_traits<char>::length(kHostVersion)}, &no_host_extension};
+
+bool looks_like_elf(const std::filesystem::path &file) {
+    std::ifstream in(file, std::ios::binary);
+    char magic[4] = {};
+    in.read(magic, 4);
+    return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
+           magic[3] == 'F';
+}
+
+bool valid_view(sb_str s) { return s.len == 0 || s.ptr != nullptr; }
+
+bool valid_provider_id(sb_str id) {
+    if (id.len == 0 || id.len > 64 || !id.ptr) return false;
+    for (std::size_t i = 0; i < id.len; ++i) {
+        char c = id.ptr[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+struct InitError {
+    std::string message;
+};
+
+void record_init_error(void *ctx, sb_error_kind, int32_t, sb_str message) {
+    auto *e = static_cast<InitError *>(ctx);
+    if (message.ptr) e->message.assign(message.ptr, message.len);
+}
+
+void validate_tables(const sb_plugin &t) {
+    if (t.abi_major < PluginLibrary::kHostAbiMajorMin || t.abi_major > PluginLibrary::kHostAbiMajorMax)
+        throw PluginLoadError("ABI major version " + std::to_string(t.abi_major) +
+                              " is not supported (host speaks " +
+                              std::to_string(PluginLibrary::kHostAbiMajorMin) + ".." +
+                              std::to_string(PluginLibrary::kHostAbiMajorMax) + ")");
+    if (t.struct_size < kMinPluginTableSize)
+        throw PluginLoadError("plugin table is too small for ABI v1 (struct_size " +
+                              std::to_string(t.struct_size) + ")");
+    const sb_provider_descriptor *d = t.descriptor;
+    if (!d) throw PluginLoadError("plugin has no provider descriptor");
+    if (d->struct_size < kMinDescriptorSize)
+        throw PluginLoadError("provider descriptor is too small for ABI v1");
+    if (!valid_provider_id(d->id))
+        throw PluginLoadError("provider id must be 1-64 characters of [a-z0-9_-]");
+    for (sb_str s : {d->display_name, d->plugin_version, d->default_model, d->default_api_base,
+                     d->env_api_key, d->env_model, d->env_api_base})
+        if (!valid_view(s)) throw PluginLoadError("descriptor has a string with a null pointer");
+    if (d->known_model_count && !d->known_models)
+        throw PluginLoadError("descriptor lists models without a model array");
+    if (!t.build_chat_request || !t.parse_chat_response)
+        throw PluginLoadError("plugin lacks build_chat_request or parse_chat_response");
+    if ((d->capabilities & SB_CAP_STREAMING) && (!t.stream_open || !t.stream_event || !t.stream_close))
+        throw PluginLoadError("plugin declares streaming but lacks the stream functions");
+    if ((d->capabilities & SB_CAP_MODEL_LISTING) &&
+        (!t.build_models_request || !t.parse_models_response))
+        throw PluginLoadError("plugin declares model listing but lacks the model functions");
+}
+
+}  // namespace
+
+struct PluginLibrary::Handle {
+    boost::dll::shared_library library;
+};
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &file) {
+    if (!looks_like_elf(file)) throw PluginLoadError("not a shared library (no ELF header)");
+    auto handle = std::make_unique<Handle>();
+    boost::dll::fs::error_code ec;
+    handle->library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+    if (ec) throw PluginLoadError("cannot load shared library: " + ec.message());
+    if (!handle->library.has(SB_ENTRY_SYMBOL))
+        throw PluginLoadError(std::string("missing entry symbol ") + SB_ENTRY_SYMBOL);
+    auto entry = handle->library.get<sb_status(const sb_host_info *, uint32_t, uint32_t,
+                                               const sb_plugin **)>(SB_ENTRY_SYMBOL);
+    const sb_plugin *table = nullptr;
+    sb_status status = entry(&kHostInfo, kHostAbiMajorMin, kHostAbiMajorMax, &table);
+    if (status == SB_ERR_VERSION)
+        throw PluginLoadError("plugin implements no ABI major version in the host's range " +
+                              std::to_string(kHostAbiMajorMin) + ".." +
+                              std::to_string(kHostAbiMajorMax));
+    if (status != SB_OK || !table)
+        throw PluginLoadError("entry function failed with status " + std::to_string(status));
+    validate_tables(*table);
+    if (table->init) {
+        InitError init_error;
+        sb_error_sink sink{sizeof(sb_error_sink), &init_error, &record_init_error};
+        sb_status st = table->init(&kHostInfo, &sink);
+        if (st != SB_OK)
+            throw PluginLoadError("init failed: " +
+                                  (init_error.message.empty() ? "status " + std::to_string(st)
+                                                              : init_error.message));
+    }
+    std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
+    lib->handle_ = std::move(handle);
+    lib->table_ = table;
+    lib->file_ = file;
+    lib->load_time_ = std::chrono::system_clock::now();
+    return lib;
+}
+
+PluginLibrary::~PluginLibrary() {
+    if (table_ && table_->shutdown) table_->shutdown();
+}
+
+std::string PluginLibrary::abi_version() const {
+    return std::to_string(table_->abi_major) + "." + std::to_string(table_->abi_minor);
+}
+
+}  // namespace sb::core

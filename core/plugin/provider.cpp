@@ -1,0 +1,293 @@
+#include "core/plugin/provider.hpp"
+
+#include "core/errors.hpp"
+
+namespace sb::core {
+namespace {
+
+// A plugin may not hand the host more than this from one call.
+constexpr std::size_t kMaxPluginOutput = 64u << 20;
+
+std::string to_string(sb_str s) { return s.ptr ? std::string(s.ptr, s.len) : std::string(); }
+sb_str to_sb(std::string_view s) { return sb_str{s.data(), s.size()}; }
+
+struct ErrorReport {
+    sb_error_kind kind = SB_ERROR_NONE;
+    int32_t http_status = 0;
+    std::string message;
+};
+
+void on_error(void *ctx, sb_error_kind kind, int32_t http_status, sb_str message) {
+    auto *e = static_cast<ErrorReport *>(ctx);
+    e->kind = kind;
+    e->http_status = http_status;
+    e->message = to_string(message);
+    if (e->message.size() > 4096) e->message.resize(4096);
+}
+
+struct BoundedOutput {
+    std::string text;
+    bool overflow = false;
+};
+
+void on_write(void *ctx, const char *bytes, size_t len) {
+    auto *out = static_cast<BoundedOutput *>(ctx);
+    if (out->overflow || out->text.size() + len > kMaxPluginOutput) {
+        out->overflow = true;
+        return;
+    }
+    out->text.append(bytes, len);
+}
+
+ErrorCode code_for_kind(sb_error_kind kind) {
+    switch (kind) {
+        case SB_ERROR_INVALID_REQUEST: return ErrorCode::invalid_request;
+        case SB_ERROR_INVALID_API_KEY: return ErrorCode::invalid_api_key;
+        case SB_ERROR_RATE_LIMITED: return ErrorCode::rate_limit_exceeded;
+        case SB_ERROR_MODEL_NOT_FOUND: return ErrorCode::model_not_found;
+        case SB_ERROR_API_BASE_INCORRECT: return ErrorCode::api_base_incorrect;
+        case SB_ERROR_NOT_CONFIGURED: return ErrorCode::provider_not_configured;
+        case SB_ERROR_PERMISSION_DENIED: return ErrorCode::permission_denied;
+        case SB_ERROR_CONTEXT_LENGTH: return ErrorCode::context_length_exceeded;
+        case SB_ERROR_CONTENT_FILTER: return ErrorCode::content_filter;
+        default: return ErrorCode::upstream_error;
+    }
+}
+
+// The one place a plugin status becomes a GatewayError.
+[[noreturn]] void throw_plugin_error(sb_status status, const ErrorReport &report,
+                                     const std::string &provider, std::string_view api_key) {
+    std::string message = redact_secret(report.message, api_key);
+    ErrorCode code;
+    switch (status) {
+        case SB_ERR_INVALID_ARGUMENT: code = ErrorCode::invalid_request; break;
+        case SB_ERR_NOT_CONFIGURED: code = ErrorCode::provider_not_configured; break;
+        case SB_ERR_UNSUPPORTED: code = ErrorCode::invalid_request; break;
+        case SB_ERR_UPSTREAM: code = code_for_kind(report.kind); break;
+        default:
+            code = ErrorCode::upstream_error;
+            message = "provider plugin '" + provider + "' failed" +
+                      (message.empty() ? std::string() : ": " + message);
+    }
+    if (message.empty()) message = "provider '" + provider + "' reported an error";
+    GatewayError error(code, message, {}, provider);
+    error.with_upstream_status(report.http_status);
+    throw error;
+}
+
+[[noreturn]] void throw_oversized(const std::string &provider) {
+    throw GatewayError(ErrorCode::upstream_error,
+                       "provider plugin '" + provider + "' produced an oversized result", {},
+                       provider);
+}
+
+sb_provider_config to_abi(const EffectiveConfig &c) {
+    return sb_provider_config{sizeof(sb_provider_config), to_sb(c.api_key), to_sb(c.api_base),
+                              to_sb(c.model)};
+}
+
+struct RequestBuilder {
+    UpstreamRequest request;
+    std::size_t size = 0;
+    bool overflow = false;
+
+    void account(std::size_t n) {
+        size += n;
+        if (size > kMaxPluginOutput) overflow = true;
+    }
+    static void set_method(void *ctx, sb_str v) {
+        auto *b = static_cast<RequestBuilder *>(ctx);
+        b->account(v.len);
+        if (!b->overflow) b->request.method = to_string(v);
+    }
+    static void set_url(void *ctx, sb_str v) {
+        auto *b = static_cast<RequestBuilder *>(ctx);
+        b->account(v.len);
+        if (!b->overflow) b->request.url = to_string(v);
+    }
+    static void add_header(void *ctx, sb_str name, sb_str value) {
+        auto *b = static_cast<RequestBuilder *>(ctx);
+        b->account(name.len + value.len);
+        if (!b->overflow) b->request.headers.emplace_back(to_string(name), to_string(value));
+    }
+    static void append_body(void *ctx, const char *bytes, size_t len) {
+        auto *b = static_cast<RequestBuilder *>(ctx);
+        b->account(len);
+        if (!b->overflow) b->request.body.append(bytes, len);
+    }
+    sb_http_request_builder abi() {
+        return sb_http_request_builder{sizeof(sb_http_request_builder), this, &set_method,
+                                       &set_url, &add_header, &append_body};
+    }
+};
+
+// Keeps the sb_header views alive for the duration of a call.
+struct AbiResponse {
+    std::vector<sb_header> headers;
+    sb_http_response response;
+
+    explicit AbiResponse(const UpstreamResponse &r) {
+        headers.reserve(r.headers.size());
+        for (const auto &h : r.headers) headers.push_back(sb_header{to_sb(h.first), to_sb(h.second)});
+        response = sb_http_response{sizeof(sb_http_response), r.status, headers.data(),
+                                    headers.size(), to_sb(r.body)};
+    }
+};
+
+struct ChunkForwarder {
+    const ChunkHandler *handler;
+    std::size_t total = 0;
+    bool overflow = false;
+    static void emit(void *ctx, const char *json, size_t len) {
+        auto *f = static_cast<ChunkForwarder *>(ctx);
+        f->total += len;
+        if (f->total > kMaxPluginOutput) f->overflow = true;
+        if (!f->overflow) (*f->handler)(std::string_view(json, len));
+    }
+};
+
+UpstreamRequest finish_request(RequestBuilder &builder, const std::string &provider) {
+    if (builder.overflow) throw_oversized(provider);
+    if (builder.request.url.empty())
+        throw GatewayError(ErrorCode::upstream_error,
+                           "provider plugin '" + provider + "' built a request without a URL", {},
+                           provider);
+    return std::move(builder.request);
+}
+
+}  // namespace
+
+Provider::Provider(std::shared_ptr<PluginLibrary> library) : library_(std::move(library)) {
+    const sb_provider_descriptor &d = library_->descriptor();
+    info_.id = to_string(d.id);
+    info_.display_name = to_string(d.display_name);
+    info_.plugin_version = to_string(d.plugin_version);
+    info_.default_model = to_string(d.default_model);
+    info_.default_api_base = to_string(d.default_api_base);
+    info_.env_api_key = to_string(d.env_api_key);
+    info_.env_model = to_string(d.env_model);
+    info_.env_api_base = to_string(d.env_api_base);
+    info_.capabilities = d.capabilities;
+    info_.stream_framing = d.stream_framing;
+    for (size_t i = 0; i < d.known_model_count; ++i)
+        info_.known_models.push_back(to_string(d.known_models[i]));
+}
+
+UpstreamRequest Provider::build_chat_request(const EffectiveConfig &config,
+                                             std::string_view body_json, bool stream) const {
+    sb_provider_config cfg = to_abi(config);
+    sb_chat_request req{sizeof(sb_chat_request), to_sb(body_json), stream ? 1 : 0};
+    RequestBuilder builder;
+    sb_http_request_builder out = builder.abi();
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = library_->table().build_chat_request(&cfg, &req, &out, &err);
+    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
+    return finish_request(builder, info_.id);
+}
+
+std::string Provider::parse_chat_response(const EffectiveConfig &config,
+                                          const UpstreamResponse &response) const {
+    sb_provider_config cfg = to_abi(config);
+    AbiResponse abi(response);
+    BoundedOutput output;
+    sb_sink out{&output, &on_write};
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = library_->table().parse_chat_response(&cfg, &abi.response, &out, &err);
+    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
+    if (output.overflow) throw_oversized(info_.id);
+    return std::move(output.text);
+}
+
+std::unique_ptr<ProviderStream> Provider::open_stream(const EffectiveConfig &config,
+                                                      std::string_view body_json) const {
+    if (!info_.has(SB_CAP_STREAMING))
+        throw GatewayError(ErrorCode::invalid_request,
+                           "provider '" + info_.id + "' does not support streaming", "stream",
+                           info_.id);
+    sb_provider_config cfg = to_abi(config);
+    sb_chat_request req{sizeof(sb_chat_request), to_sb(body_json), 1};
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_stream *state = nullptr;
+    sb_status st = library_->table().stream_open(&cfg, &req, &state, &err);
+    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
+    if (!state)
+        throw GatewayError(ErrorCode::upstream_error,
+                           "provider plugin '" + info_.id + "' opened no stream", {}, info_.id);
+    return std::make_unique<ProviderStream>(library_, state, info_.id, config.api_key);
+}
+
+std::optional<UpstreamRequest> Provider::build_models_request(const EffectiveConfig &config) const {
+    if (!info_.has(SB_CAP_MODEL_LISTING)) return std::nullopt;
+    sb_provider_config cfg = to_abi(config);
+    RequestBuilder builder;
+    sb_http_request_builder out = builder.abi();
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = library_->table().build_models_request(&cfg, &out, &err);
+    if (st == SB_ERR_UNSUPPORTED) return std::nullopt;
+    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
+    return finish_request(builder, info_.id);
+}
+
+std::vector<std::string> Provider::parse_models_response(const EffectiveConfig &config,
+                                                         const UpstreamResponse &response) const {
+    struct Collector {
+        std::vector<std::string> ids;
+        std::size_t total = 0;
+        static void add(void *ctx, sb_str id, sb_str) {
+            auto *c = static_cast<Collector *>(ctx);
+            c->total += id.len;
+            if (c->total <= kMaxPluginOutput && id.len > 0) c->ids.push_back(to_string(id));
+        }
+    } collector;
+    sb_provider_config cfg = to_abi(config);
+    AbiResponse abi(response);
+    sb_model_sink out{sizeof(sb_model_sink), &collector, &Collector::add};
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = library_->table().parse_models_response(&cfg, &abi.response, &out, &err);
+    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
+    if (collector.total > kMaxPluginOutput) throw_oversized(info_.id);
+    return std::move(collector.ids);
+}
+
+ProviderStream::ProviderStream(std::shared_ptr<PluginLibrary> library, sb_stream *state,
+                               std::string provider_id, std::string api_key)
+    : library_(std::move(library)),
+      state_(state),
+      provider_id_(std::move(provider_id)),
+      api_key_(std::move(api_key)) {}
+
+ProviderStream::~ProviderStream() {
+    if (state_) library_->table().stream_close(state_, nullptr, nullptr);
+}
+
+bool ProviderStream::feed(std::string_view event, std::string_view data, const ChunkHandler &on_chunk) {
+    sb_stream_event ev{sizeof(sb_stream_event), to_sb(event), to_sb(data)};
+    ChunkForwarder forwarder{&on_chunk};
+    sb_chunk_sink out{sizeof(sb_chunk_sink), &forwarder, &ChunkForwarder::emit};
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = library_->table().stream_event(state_, &ev, &out, &err);
+    if (forwarder.overflow) throw_oversized(provider_id_);
+    if (st == SB_STREAM_END) return true;
+    if (st != SB_OK) throw_plugin_error(st, report, provider_id_, api_key_);
+    return false;
+}
+
+void ProviderStream::finish(const ChunkHandler &on_chunk) {
+    ChunkForwarder forwarder{&on_chunk};
+    sb_chunk_sink out{sizeof(sb_chunk_sink), &forwarder, &ChunkForwarder::emit};
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_stream *state = state_;
+    state_ = nullptr;
+    sb_status st = library_->table().stream_close(state, &out, &err);
+    if (forwarder.overflow) throw_oversized(provider_id_);
+    if (st != SB_OK) throw_plugin_error(st, report, provider_id_, api_key_);
+}
+
+}  // namespace sb::core

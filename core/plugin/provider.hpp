@@ -1,0 +1,95 @@
+#pragma once
+// The host's C++ view of one provider plugin: copies of its descriptor, and
+// every ABI call wrapped so that plugin statuses become GatewayErrors (with
+// any API key redacted) and plugin output is bounded.
+#include "core/http/http_message.hpp"
+#include "core/plugin/plugin_library.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::core {
+
+struct ProviderInfo {
+    std::string id;
+    std::string display_name;
+    std::string plugin_version;
+    std::string default_model;
+    std::string default_api_base;
+    std::string env_api_key;
+    std::string env_model;
+    std::string env_api_base;
+    uint64_t capabilities = 0;
+    int32_t stream_framing = SB_FRAMING_SSE;
+    std::vector<std::string> known_models;
+
+    bool has(uint64_t capability) const noexcept { return (capabilities & capability) != 0; }
+};
+
+// The configuration one call runs with (already resolved by precedence).
+struct EffectiveConfig {
+    std::string api_key;
+    std::string api_base;
+    std::string model;
+};
+
+struct ModelListing {
+    std::vector<std::string> ids;
+};
+
+using ChunkHandler = std::function<void(std::string_view chunk_json)>;
+
+// One streaming response being translated; abandons the plugin state when
+// destroyed before finish(). Holds the library alive.
+class ProviderStream {
+public:
+    ProviderStream(std::shared_ptr<PluginLibrary> library, sb_stream *state, std::string provider_id,
+                   std::string api_key);
+    ~ProviderStream();
+    ProviderStream(const ProviderStream &) = delete;
+    ProviderStream &operator=(const ProviderStream &) = delete;
+
+    // Returns true when the vendor signalled the end. Throws GatewayError on
+    // a mid-stream vendor error.
+    bool feed(std::string_view event, std::string_view data, const ChunkHandler &on_chunk);
+    // Emits the final chunks (usage); the stream is spent afterwards.
+    void finish(const ChunkHandler &on_chunk);
+
+private:
+    std::shared_ptr<PluginLibrary> library_;
+    sb_stream *state_;
+    std::string provider_id_;
+    std::string api_key_;
+};
+
+class Provider {
+public:
+    explicit Provider(std::shared_ptr<PluginLibrary> library);
+
+    const ProviderInfo &info() const noexcept { return info_; }
+    const std::string &id() const noexcept { return info_.id; }
+    const PluginLibrary &library() const noexcept { return *library_; }
+
+    UpstreamRequest build_chat_request(const EffectiveConfig &config, std::string_view body_json,
+                                       bool stream) const;
+    // Any status in, chat.completion JSON out; throws a classified GatewayError.
+    std::string parse_chat_response(const EffectiveConfig &config,
+                                    const UpstreamResponse &response) const;
+    std::unique_ptr<ProviderStream> open_stream(const EffectiveConfig &config,
+                                                std::string_view body_json) const;
+    // std::nullopt when the plugin cannot list models.
+    std::optional<UpstreamRequest> build_models_request(const EffectiveConfig &config) const;
+    std::vector<std::string> parse_models_response(const EffectiveConfig &config,
+                                                   const UpstreamResponse &response) const;
+
+private:
+    std::shared_ptr<PluginLibrary> library_;
+    ProviderInfo info_;
+};
+
+}  // namespace sb::core

@@ -1,0 +1,52 @@
+#pragma once
+// The loaded providers and the refused plugin files, as an immutable
+// snapshot that requests hold while they run (so a later reload cannot pull
+// a library out from under them).
+#include "core/plugin/provider.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::core {
+
+struct RefusedPlugin {
+    std::filesystem::path file;
+    std::string reason;
+};
+
+struct ProviderSet {
+    std::vector<std::shared_ptr<const Provider>> providers;  // sorted by id
+    std::vector<RefusedPlugin> refused;
+
+    std::shared_ptr<const Provider> find(std::string_view id) const;
+};
+
+// Loads every *.so (.dll, .dylib) file in dir (sorted by name, so duplicate resolution
+// is deterministic: the first file wins) and logs each load or refusal.
+ProviderSet load_plugins_dir(const std::filesystem::path &dir);
+
+class ProviderRegistry {
+public:
+    explicit ProviderRegistry(ProviderSet set)
+        : current_(std::make_shared<const ProviderSet>(std::move(set))) {}
+
+    std::shared_ptr<const ProviderSet> current() const {
+        std::lock_guard lock(mutex_);
+        return current_;
+    }
+    void replace(ProviderSet set) {
+        auto next = std::make_shared<const ProviderSet>(std::move(set));
+        std::lock_guard lock(mutex_);
+        current_ = std::move(next);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const ProviderSet> current_;
+};
+
+}  // namespace sb::core

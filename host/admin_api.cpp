@@ -1,0 +1,257 @@
+#include "host/admin_api.hpp"
+
+#include "core/errors.hpp"
+#include "core/log.hpp"
+#include "host/http_responses.hpp"
+#include "host/json_body.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+
+namespace sb::host {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+using core::ErrorCode;
+using core::GatewayError;
+
+namespace {
+
+std::string iso_time(std::chrono::system_clock::time_point tp) {
+    std::time_t t = std::chrono::system_clock::to_time_t(tp);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+json::value masked_config(const core::ResolvedProviderConfig &c) {
+    json::object o;
+    o["provider"] = c.provider;
+    o["model"] = c.model.value;
+    o["api_base"] = c.api_base.value;
+    o["api_key_set"] = !c.api_key.value.empty();
+    if (c.api_key.value.empty())
+        o["api_key_hint"] = nullptr;
+    else
+        o["api_key_hint"] = core::mask_api_key(c.api_key.value);
+    o["source"] = {{"api_key", core::value_source_name(c.api_key.source)},
+                   {"model", core::value_source_name(c.model.source)},
+                   {"api_base", core::value_source_name(c.api_base.source)}};
+    return o;
+}
+
+core::ConfigOverrides read_overrides(const json::object &body) {
+    core::ConfigOverrides o;
+    o.api_key = optional_string(body, "api_key");
+    o.api_base = optional_string(body, "api_base");
+    o.model = optional_string(body, "model");
+    if (o.api_base && !o.api_base->empty() && !core::is_valid_api_base(*o.api_base))
+        throw GatewayError(ErrorCode::invalid_request,
+                           "api_base must be an absolute http:// or https:// URL", "api_base");
+    return o;
+}
+
+std::string query_param(const Request &request, std::string_view name) {
+    auto url = boost::urls::parse_origin_form(request.target());
+    if (!url) return {};
+    auto params = url->params();
+    auto it = params.find(name);
+    return it == params.end() ? std::string() : std::string((*it).value);
+}
+
+}  // namespace
+
+Response AdminApi::providers(const Request &request) {
+    auto set = gateway_.registry().current();
+    core::StoredConfig stored = gateway_.store().snapshot();
+    std::string active = core::resolve_active_provider(*set, stored, gateway_.environment());
+    json::array list;
+    for (const auto &p : set->providers) {
+        const auto &info = p->info();
+        auto resolved = core::resolve_provider_config(info, stored, gateway_.environment());
+        json::object o;
+        o["id"] = info.id;
+        o["name"] = info.display_name;
+        o["version"] = info.plugin_version;
+        o["abi_version"] = p->library().abi_version();
+        o["file"] = p->library().file().string();
+        o["loaded_at"] = iso_time(p->library().load_time());
+        o["default_model"] = info.default_model;
+        o["api_base"] = info.default_api_base;
+        o["env"] = {{"api_key", info.env_api_key}, {"model", info.env_model}, {"api_base", info.env_api_base}};
+        o["capabilities"] = {{"streaming", info.has(SB_CAP_STREAMING)},
+                             {"tools", info.has(SB_CAP_TOOLS)},
+                             {"vision", info.has(SB_CAP_VISION)},
+                             {"model_listing", info.has(SB_CAP_MODEL_LISTING)}};
+        o["stream_framing"] = info.stream_framing == SB_FRAMING_NDJSON ? "ndjson" : "sse";
+        o["requires_api_key"] = info.has(SB_CAP_REQUIRES_API_KEY);
+        o["api_key_set"] = !resolved.api_key.value.empty();
+        o["configured"] = !core::missing_configuration(info, resolved).has_value();
+        o["active"] = info.id == active;
+        list.push_back(std::move(o));
+    }
+    json::array refused;
+    for (const auto &r : set->refused) refused.push_back({{"file", r.file.string()}, {"reason", r.reason}});
+    json::object doc;
+    if (active.empty())
+        doc["active_provider"] = nullptr;
+    else
+        doc["active_provider"] = active;
+    doc["providers"] = std::move(list);
+    doc["refused"] = std::move(refused);
+    return json_response(http::status::ok, json::serialize(doc), request.version());
+}
+
+boost::asio::awaitable<Response> AdminApi::models(const Request &request) {
+    std::string filter = query_param(request, "provider");
+    auto set = gateway_.registry().current();
+    if (!filter.empty() && !set->find(filter))
+        throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + filter + "'", "provider");
+    json::array out;
+    for (const auto &p : set->providers) {
+        if (!filter.empty() && p->id() != filter) continue;
+        json::object entry;
+        entry["provider"] = p->id();
+        entry["default_model"] = p->info().default_model;
+        json::array models;
+        std::string source = "static";
+        json::value live_error = nullptr;
+        core::ChatTarget target = gateway_.target(p->id());
+        bool can_go_live = p->info().has(SB_CAP_MODEL_LISTING) &&
+                           !core::missing_configuration(p->info(), target.config);
+        if (can_go_live) {
+            try {
+                for (auto &id : co_await gateway_.live_models(target)) models.push_back(json::string(id));
+                source = "live";
+            } catch (const GatewayError &e) {
+                live_error = {{"type", core::test_error_type(e.code())}, {"message", e.what()}};
+            }
+        }
+        if (source == "static")
+            for (const auto &id : p->info().known_models) models.push_back(json::string(id));
+        entry["models"] = std::move(models);
+        entry["source"] = source;
+        entry["live_error"] = std::move(live_error);
+        out.push_back(std::move(entry));
+    }
+    json::object doc;
+    doc["providers"] = std::move(out);
+    co_return json_response(http::status::ok, json::serialize(doc), request.version());
+}
+
+std::string AdminApi::config_document() const {
+    auto set = gateway_.registry().current();
+    core::StoredConfig stored = gateway_.store().snapshot();
+    std::string active = core::resolve_active_provider(*set, stored, gateway_.environment());
+    json::object doc;
+    json::object all;
+    for (const auto &p : set->providers) {
+        auto resolved = core::resolve_provider_config(p->info(), stored, gateway_.environment());
+        json::value masked = masked_config(resolved);
+        if (p->id() == active)
+            for (const auto &kv : masked.as_object()) doc[kv.key()] = kv.value();
+        all[p->id()] = std::move(masked);
+    }
+    if (active.empty()) {
+        doc["provider"] = nullptr;
+        doc["model"] = nullptr;
+        doc["api_base"] = nullptr;
+        doc["api_key_set"] = false;
+        doc["api_key_hint"] = nullptr;
+    }
+    doc["providers"] = std::move(all);
+    return json::serialize(doc);
+}
+
+Response AdminApi::get_config(const Request &request) {
+    return json_response(http::status::ok, config_document(), request.version());
+}
+
+Response AdminApi::post_config(const Request &request) {
+    json::object body = parse_json_object(request.body());
+    reject_unknown_fields(body, {"provider", "api_key", "api_base", "model"});
+    auto provider_id = optional_string(body, "provider");
+    if (!provider_id || provider_id->empty())
+        throw GatewayError(ErrorCode::invalid_request, "field 'provider' is required", "provider");
+    core::ConfigOverrides change = read_overrides(body);
+    auto set = gateway_.registry().current();
+    auto provider = set->find(*provider_id);
+    if (!provider)
+        throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + *provider_id + "'", "provider");
+    const auto &info = provider->info();
+    const auto &env = gateway_.environment();
+    try {
+        gateway_.store().update([&](core::StoredConfig &stored) {
+            std::string old_base = core::resolve_provider_config(info, stored, env).api_base.value;
+            core::ProviderSettings &s = stored.providers[info.id];
+            if (change.model) s.model = *change.model;
+            if (change.api_base) s.api_base = *change.api_base;
+            std::string new_base = core::resolve_provider_config(info, stored, env).api_base.value;
+            if (change.api_key) {
+                s.api_key = *change.api_key;
+                s.api_key_base = s.api_key.empty() ? std::string() : new_base;
+            } else if (new_base != old_base) {
+                // Never let a stored key follow the base to a new host.
+                s.api_key.clear();
+                s.api_key_base.clear();
+            }
+            stored.active_provider = info.id;
+        });
+    } catch (const std::runtime_error &e) {
+        core::log_event(core::LogLevel::error, "config_save_failed", {{"reason", e.what()}});
+        throw GatewayError(ErrorCode::internal_error, std::string("could not save the config: ") + e.what());
+    }
+    core::log_event(core::LogLevel::info, "config_updated",
+                    {{"provider", info.id},
+                     {"api_key_changed", change.api_key ? "true" : "false"},
+                     {"api_base_changed", change.api_base ? "true" : "false"},
+                     {"model_changed", change.model ? "true" : "false"}});
+    return json_response(http::status::ok, config_document(), request.version());
+}
+
+boost::asio::awaitable<Response> AdminApi::test(const Request &request) {
+    json::object body = request.body().empty() ? json::object() : parse_json_object(request.body());
+    reject_unknown_fields(body, {"provider", "api_key", "api_base", "model"});
+    auto provider_id = optional_string(body, "provider");
+    core::ConfigOverrides overrides = read_overrides(body);
+    core::ChatTarget target = gateway_.target(provider_id.value_or(""), &overrides);
+    const auto &info = target.provider->info();
+
+    json::object result;
+    result["provider"] = info.id;
+    result["model"] = target.config.model.value;
+    auto started = std::chrono::steady_clock::now();
+    auto elapsed_ms = [&] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    };
+    try {
+        json::object chat;
+        chat["messages"] = json::array{{{"role", "user"}, {"content", "Reply with the single word: pong"}}};
+        chat["max_tokens"] = 16;
+        core::ChatResult reply = co_await gateway_.complete(target, std::move(chat), gateway_.options().test_timeouts);
+        std::string text;
+        json::error_code ec;
+        json::value parsed = json::parse(reply.body_json, ec);
+        if (!ec) {
+            if (auto *content = parsed.find_pointer("/choices/0/message/content", ec); content && content->is_string())
+                text = std::string(content->get_string());
+        }
+        result["ok"] = true;
+        result["latency_ms"] = elapsed_ms();
+        result["reply"] = text;
+    } catch (const GatewayError &e) {
+        result["ok"] = false;
+        result["latency_ms"] = elapsed_ms();
+        result["error"] = {{"type", core::test_error_type(e.code())},
+                           {"message", e.what()},
+                           {"hint", core::test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base)}};
+    }
+    co_return json_response(http::status::ok, json::serialize(result), request.version());
+}
+
+}  // namespace sb::host

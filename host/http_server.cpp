@@ -1,0 +1,150 @@
+#include "host/http_server.hpp"
+
+#include "core/errors.hpp"
+#include "core/log.hpp"
+#include "host/http_responses.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <array>
+
+namespace sb::host {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using core::ErrorCode;
+using core::GatewayError;
+
+HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint,
+                       RequestHandler handler, ServerLimits limits)
+    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.local_endpoint(); }
+
+void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+void HttpServer::stop() {
+    acceptor_open_.store(false);
+    beast::error_code ec;
+    acceptor_.close(ec);
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+    while (acceptor_.is_open()) {
+        beast::error_code ec;
+        asio::ip::tcp::socket socket =
+            co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+            core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
+            continue;
+        }
+        if (connections_->load() >= limits_.max_connections) {
+            socket.close(ec);  // over the cap: shed load before reading anything
+            continue;
+        }
+        asio::co_spawn(socket.get_executor(), serve(std::move(socket)), asio::detached);
+    }
+}
+
+namespace {
+
+// After refusing a request mid-body, read and discard what the client is
+// still sending (bounded) so closing does not reset the connection before
+// the client has read the refusal.
+asio::awaitable<void> drain(beast::tcp_stream &stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    std::array<char, 64 * 1024> scratch;
+    std::size_t total = 0;
+    stream.expires_after(std::chrono::seconds(2));
+    while (!ec && total < (64u << 20)) {
+        total += co_await stream.async_read_some(asio::buffer(scratch),
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
+    struct ConnectionCount {
+        std::shared_ptr<std::atomic<std::size_t>> n;
+        explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) { ++*n; }
+        ~ConnectionCount() { --*n; }
+    } count(connections_);
+
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+        parser.body_limit(limits_.max_body_bytes);
+        beast::error_code ec;
+        // Wait for the first byte of the next request with the idle deadline,
+        // then give the whole request the read deadline.
+        stream.expires_after(buffer.size() ? limits_.read_timeout : limits_.idle_timeout);
+        co_await http::async_read_header(stream, buffer, parser,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && !parser.is_done()) {
+            stream.expires_after(limits_.read_timeout);
+            co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+            ec == asio::error::connection_reset || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted)
+            break;
+        if (ec) {
+            Response response;
+            if (ec == http::error::body_limit) {
+                response = error_response(
+                    GatewayError(ErrorCode::request_too_large,
+                                 "request body exceeds the limit of " +
+                                     std::to_string(limits_.max_body_bytes) + " bytes"),
+                    11);
+            } else if (ec == http::error::header_limit) {
+                response = error_response(
+                    GatewayError(ErrorCode::request_too_large, "request headers are too large"), 11);
+                response.result(http::status::request_header_fields_too_large);
+            } else {
+                response = error_response(
+                    GatewayError(ErrorCode::invalid_request, "malformed HTTP request: " + ec.message()), 11);
+            }
+            response.keep_alive(false);
+            response.prepare_payload();
+            stream.expires_after(std::chrono::seconds(5));
+            co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+            co_await drain(stream);
+            break;
+        }
+        Request request = parser.release();
+        ++*in_flight_;
+        Response response = co_await handler_(request);
+        response.version(request.version());
+        response.keep_alive(request.keep_alive() && response.keep_alive());
+        response.prepare_payload();
+        stream.expires_after(limits_.read_timeout);
+        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+        --*in_flight_;
+        if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+}
+
+}  // namespace sb::host

@@ -1,0 +1,52 @@
+#pragma once
+// The inbound HTTP/1.1 server: one coroutine per connection, keep-alive,
+// bounded headers and body, idle and read deadlines, a connection cap.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace sb::host {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &)>;
+
+struct ServerLimits {
+    std::size_t max_body_bytes = 32u << 20;
+    std::size_t max_header_bytes = 64u << 10;
+    std::size_t max_connections = 4096;
+    std::chrono::seconds idle_timeout{75};   // between requests on a connection
+    std::chrono::seconds read_timeout{60};   // to receive one whole request
+};
+
+class HttpServer {
+public:
+    HttpServer(boost::asio::io_context &io, const boost::asio::ip::tcp::endpoint &endpoint,
+               RequestHandler handler, ServerLimits limits);
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
+    void start();
+    void stop();  // stops accepting; open connections finish their request
+    std::size_t open_connections() const noexcept { return connections_->load(); }
+    std::size_t requests_in_flight() const noexcept { return in_flight_->load(); }
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+
+    boost::asio::io_context &io_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    RequestHandler handler_;
+    ServerLimits limits_;
+    std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
+    std::atomic<bool> acceptor_open_{true};
+    std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
+};
+
+}  // namespace sb::host

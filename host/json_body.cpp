@@ -1,0 +1,44 @@
+#include "host/json_body.hpp"
+
+#include "core/errors.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace sb::host {
+
+using core::ErrorCode;
+using core::GatewayError;
+
+boost::json::object parse_json_object(std::string_view body) {
+    if (body.empty()) throw GatewayError(ErrorCode::invalid_json, "request body is empty; expected a JSON object");
+    boost::json::parse_options options;
+    options.max_depth = 64;
+    boost::json::error_code ec;
+    boost::json::value value = boost::json::parse(body, ec, {}, options);
+    if (ec) throw GatewayError(ErrorCode::invalid_json, "request body is not valid JSON: " + ec.message());
+    if (!value.is_object()) throw GatewayError(ErrorCode::invalid_request, "request body must be a JSON object");
+    return std::move(value.as_object());
+}
+
+void reject_unknown_fields(const boost::json::object &object, std::initializer_list<std::string_view> allowed) {
+    for (const auto &entry : object) {
+        bool known = false;
+        for (auto name : allowed) known = known || entry.key() == name;
+        if (!known) {
+            std::string key(entry.key());
+            if (key.size() > 64) key = key.substr(0, 64) + "...";
+            throw GatewayError(ErrorCode::invalid_request, "unknown field '" + key + "'", key);
+        }
+    }
+}
+
+std::optional<std::string> optional_string(const boost::json::object &object, std::string_view key) {
+    auto it = object.find(key);
+    if (it == object.end()) return std::nullopt;
+    if (!it->value().is_string())
+        throw GatewayError(ErrorCode::invalid_request, "field '" + std::string(key) + "' must be a string",
+                           std::string(key));
+    return std::string(it->value().get_string());
+}
+
+}  // namespace sb::host

@@ -1,0 +1,97 @@
+#include "host/openai_api.hpp"
+
+#include "core/errors.hpp"
+#include "host/http_responses.hpp"
+#include "host/json_body.hpp"
+
+#include <boost/json.hpp>
+
+namespace sb::host {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+using core::ErrorCode;
+using core::GatewayError;
+
+namespace {
+
+void validate_chat_request(const json::object &body) {
+    auto messages = body.find("messages");
+    if (messages == body.end())
+        throw GatewayError(ErrorCode::invalid_request, "field 'messages' is required", "messages");
+    if (!messages->value().is_array() || messages->value().get_array().empty())
+        throw GatewayError(ErrorCode::invalid_request, "field 'messages' must be a non-empty array", "messages");
+    for (const auto &m : messages->value().get_array()) {
+        if (!m.is_object() || !m.get_object().contains("role") || !m.get_object().at("role").is_string())
+            throw GatewayError(ErrorCode::invalid_request, "each message must be an object with a string 'role'",
+                               "messages");
+    }
+    if (auto model = body.find("model"); model != body.end() && !model->value().is_string())
+        throw GatewayError(ErrorCode::invalid_request, "field 'model' must be a string", "model");
+    if (auto stream = body.find("stream"); stream != body.end() && !stream->value().is_bool() &&
+                                           !stream->value().is_null())
+        throw GatewayError(ErrorCode::invalid_request, "field 'stream' must be a boolean", "stream");
+}
+
+json::object model_object(std::string_view id, std::string_view owner) {
+    return {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}};
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> OpenAIApi::chat_completions(const Request &request) {
+    json::object body = parse_json_object(request.body());
+    validate_chat_request(body);
+    if (auto stream = body.find("stream"); stream != body.end() && stream->value().is_bool() &&
+                                           stream->value().get_bool())
+        throw GatewayError(ErrorCode::invalid_request,
+                           "streaming (\"stream\": true) is not available in this build of the gateway",
+                           "stream");
+    std::string model_field;
+    if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
+    core::ChatTarget target = gateway_.route(model_field);
+    core::ChatResult result = co_await gateway_.complete(target, std::move(body), gateway_.options().chat_timeouts);
+    Response response = json_response(http::status::ok, std::move(result.body_json), request.version());
+    response.set("x-switchboard-provider", target.provider->id());
+    co_return response;
+}
+
+boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids() {
+    std::vector<std::string> ids;
+    auto set = gateway_.registry().current();
+    for (const auto &p : set->providers) {
+        core::ChatTarget target = gateway_.target(p->id());
+        if (core::missing_configuration(p->info(), target.config)) continue;
+        std::vector<std::string> models;
+        if (p->info().has(SB_CAP_MODEL_LISTING)) {
+            try {
+                models = co_await gateway_.live_models(target);
+            } catch (const GatewayError &) {
+                models.clear();  // fall back to the static list below
+            }
+        }
+        if (models.empty()) models = p->info().known_models;
+        if (models.empty() && !target.config.model.value.empty()) models.push_back(target.config.model.value);
+        for (auto &m : models) ids.push_back(p->id() + "/" + m);
+    }
+    co_return ids;
+}
+
+boost::asio::awaitable<Response> OpenAIApi::list_models(const Request &request) {
+    json::array data;
+    for (const auto &id : co_await all_model_ids()) data.push_back(model_object(id, id.substr(0, id.find('/'))));
+    json::object doc{{"object", "list"}, {"data", std::move(data)}};
+    co_return json_response(http::status::ok, json::serialize(doc), request.version());
+}
+
+boost::asio::awaitable<Response> OpenAIApi::get_model(const Request &request, std::string_view model_id) {
+    for (const auto &id : co_await all_model_ids()) {
+        if (id == model_id)
+            co_return json_response(http::status::ok,
+                                    json::serialize(model_object(id, id.substr(0, id.find('/')))),
+                                    request.version());
+    }
+    throw GatewayError(ErrorCode::model_not_found, "model '" + std::string(model_id) + "' not found", "model");
+}
+
+}  // namespace sb::host

@@ -1,0 +1,22 @@
+#pragma once
+// Maps method + path to the admin and data-plane handlers, turns every
+// exception into an OpenAI-style error, stamps x-request-id and writes one
+// access-log line per request.
+#include "host/admin_api.hpp"
+#include "host/openai_api.hpp"
+
+namespace sb::host {
+
+class Router {
+public:
+    explicit Router(core::ChatGateway &gateway) : admin_(gateway), openai_(gateway) {}
+    boost::asio::awaitable<Response> handle(Request &request);
+
+private:
+    boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path);
+
+    AdminApi admin_;
+    OpenAIApi openai_;
+};
+
+}  // namespace sb::host

@@ -1,0 +1,111 @@
+// Translation helpers shared by every in-tree provider plugin.
+//
+// Linked statically into each plugin (never exported): Boost.JSON is compiled
+// once, header-only, inside this library (json_impl.cpp) and the plugin's
+// version script keeps all of it local. Plugins link against sdk/ and this kit
+// only, never against core/ or host/.
+#ifndef SWITCHBOARD_KIT_KIT_HPP
+#define SWITCHBOARD_KIT_KIT_HPP
+
+#include <switchboard/provider.hpp>
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace switchboard::kit {
+
+namespace sdk = ::switchboard::sdk;
+namespace json = ::boost::json;
+
+// ------------------------------------------------------------------ JSON
+
+// Parses a unified chat request (OpenAI chat-completions JSON). Throws
+// sdk::invalid_request with a precise message when the body is not valid JSON,
+// not an object, or has no "messages" array.
+json::object parse_chat_request(std::string_view body_json);
+
+// Parses any JSON text; returns a null value (and sets ok=false) on failure,
+// never throws on bad input.
+json::value try_parse(std::string_view text, bool &ok);
+
+// Serializes compactly.
+std::string to_json(const json::value &v);
+
+// Member lookups that tolerate wrong types: empty / nullptr when absent.
+std::string_view get_string(const json::object &o, std::string_view key);
+const json::object *get_object(const json::object &o, std::string_view key);
+const json::array *get_array(const json::object &o, std::string_view key);
+
+// ------------------------------------------------------------------- HTTP
+
+// base + "/" + path with the base's trailing slashes and the path's leading
+// slashes trimmed: join_url("https://x/v1//", "/models") == "https://x/v1/models".
+std::string join_url(std::string_view base, std::string_view path);
+
+// Adds "Authorization: Bearer <key>" (nothing when key is empty).
+void add_bearer_auth(sdk::HttpRequest &req, std::string_view api_key);
+
+// Adds Content-Type/Accept for a JSON (or SSE when stream) exchange.
+void add_json_headers(sdk::HttpRequest &req, bool stream);
+
+inline bool is_2xx(int status) { return status >= 200 && status < 300; }
+
+// Replaces every occurrence of secret in text with "***" (no-op if empty).
+std::string redact(std::string text, std::string_view secret);
+
+// --------------------------------------------------------------- errors
+
+struct ClassifiedError {
+    sb_error_kind kind = SB_ERROR_UPSTREAM;
+    int status = 0;
+    std::string message;
+};
+
+// What a vendor error body says, for the common shapes:
+// {"error":{"message","type","code"}}, {"error":"text"}, {"message":...},
+// [{"error":{...}}] (Gemini arrays). Fields are empty when absent.
+struct VendorError {
+    bool is_json = false;   // the body parsed as JSON
+    bool has_error = false; // an error object/message was found
+    std::string message;
+    std::string type;
+    std::string code;  // "code" (string or number rendered) or "status"
+};
+VendorError read_vendor_error(std::string_view body);
+// Same, from an already-parsed "error" member value (object or string).
+VendorError read_error_value(const json::value &error);
+
+// Classifies a non-2xx vendor answer (status + body) into an sb_error_kind and
+// a message: the vendor's own message when there is one, otherwise a generic
+// one naming the provider. api_key is redacted from the message.
+//   3xx                                        -> API_BASE_INCORRECT
+//   401/403                                    -> INVALID_API_KEY
+//   429                                        -> RATE_LIMITED
+//   404 + code model_not_found / mentions model -> MODEL_NOT_FOUND
+//   404 otherwise, non-JSON (HTML) 404/405     -> API_BASE_INCORRECT
+//   400 context length                         -> CONTEXT_LENGTH
+//   other 4xx                                  -> INVALID_REQUEST
+//   5xx and anything else                      -> UPSTREAM
+ClassifiedError classify_http_error(int status, std::string_view body,
+                                    std::string_view provider_name,
+                                    std::string_view model = {},
+                                    std::string_view api_key = {});
+
+// Classifies an error object received inside a 2xx answer or a stream (no
+// meaningful HTTP status): uses code/type/message.
+ClassifiedError classify_error_value(const json::value &error, std::string_view provider_name,
+                                     std::string_view model = {},
+                                     std::string_view api_key = {});
+
+// The ProviderError (SB_ERR_UPSTREAM) for a classified error.
+sdk::ProviderError to_provider_error(const ClassifiedError &e);
+
+// SB_ERR_UPSTREAM / API_BASE_INCORRECT: "the API base answered, but not with
+// an OpenAI-compatible response" (+ detail).
+sdk::ProviderError api_base_incorrect(int status, std::string_view detail = {});
+
+}  // namespace switchboard::kit
+
+#endif  // SWITCHBOARD_KIT_KIT_HPP

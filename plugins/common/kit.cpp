@@ -1,0 +1,277 @@
+#include <switchboard/kit/kit.hpp>
+
+#include <cctype>
+
+namespace switchboard::kit {
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (char &c : r) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+}
+
+bool contains_ci(std::string_view hay, std::string_view needle) {
+    if (needle.empty()) return false;
+    return lower(hay).find(lower(needle)) != std::string::npos;
+}
+
+std::string value_text(const json::value &v) {
+    if (v.is_string()) return std::string(v.get_string());
+    if (v.is_int64()) return std::to_string(v.get_int64());
+    if (v.is_uint64()) return std::to_string(v.get_uint64());
+    return {};
+}
+
+std::string snippet(std::string_view body) {
+    std::string s;
+    for (char c : body.substr(0, 120)) s += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+    return s;
+}
+
+}  // namespace
+
+json::value try_parse(std::string_view text, bool &ok) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    ok = !ec;
+    if (ec) return nullptr;
+    return v;
+}
+
+json::object parse_chat_request(std::string_view body_json) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body_json, ec);
+    if (ec) throw sdk::invalid_request("request body is not valid JSON: " + ec.message());
+    if (!v.is_object()) throw sdk::invalid_request("request body must be a JSON object");
+    json::object &o = v.get_object();
+    const json::value *messages = o.if_contains("messages");
+    if (!messages) throw sdk::invalid_request("request body has no \"messages\" array");
+    if (!messages->is_array()) throw sdk::invalid_request("\"messages\" must be an array");
+    if (const json::value *m = o.if_contains("model"); m && !m->is_string() && !m->is_null())
+        throw sdk::invalid_request("\"model\" must be a string");
+    if (const json::value *s = o.if_contains("stream"); s && !s->is_bool() && !s->is_null())
+        throw sdk::invalid_request("\"stream\" must be a boolean");
+    return std::move(o);
+}
+
+std::string to_json(const json::value &v) { return json::serialize(v); }
+
+std::string_view get_string(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    if (!v || !v->is_string()) return {};
+    return v->get_string();
+}
+
+const json::object *get_object(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    return v ? v->if_object() : nullptr;
+}
+
+const json::array *get_array(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    return v ? v->if_array() : nullptr;
+}
+
+std::string join_url(std::string_view base, std::string_view path) {
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    std::string url(base);
+    if (!path.empty()) {
+        url += '/';
+        url += path;
+    }
+    return url;
+}
+
+void add_bearer_auth(sdk::HttpRequest &req, std::string_view api_key) {
+    if (api_key.empty()) return;
+    req.headers.emplace_back("Authorization", "Bearer " + std::string(api_key));
+}
+
+void add_json_headers(sdk::HttpRequest &req, bool stream) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
+}
+
+std::string redact(std::string text, std::string_view secret) {
+    if (secret.empty()) return text;
+    for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3))
+        text.replace(pos, secret.size(), "***");
+    return text;
+}
+
+VendorError read_error_value(const json::value &error) {
+    VendorError e;
+    e.is_json = true;
+    if (error.is_string()) {
+        e.has_error = true;
+        e.message = std::string(error.get_string());
+        return e;
+    }
+    if (const json::object *o = error.if_object()) {
+        e.has_error = true;
+        e.message = std::string(get_string(*o, "message"));
+        e.type = std::string(get_string(*o, "type"));
+        if (const json::value *c = o->if_contains("code")) e.code = value_text(*c);
+        if (e.code.empty() || std::isdigit(static_cast<unsigned char>(e.code[0])))
+            if (auto s = get_string(*o, "status"); !s.empty()) e.code = std::string(s);
+    }
+    return e;
+}
+
+VendorError read_vendor_error(std::string_view body) {
+    bool ok = false;
+    json::value v = try_parse(body, ok);
+    VendorError e;
+    if (!ok) return e;
+    if (json::array *a = v.if_array(); a && !a->empty()) v = (*a)[0];
+    e.is_json = true;
+    const json::object *o = v.if_object();
+    if (!o) return e;
+    if (const json::value *err = o->if_contains("error"); err && !err->is_null()) {
+        e = read_error_value(*err);
+        if (e.has_error && !e.message.empty()) return e;
+        e.is_json = true;
+    }
+    if (auto m = get_string(*o, "message"); !m.empty()) {
+        e.has_error = true;
+        e.message = std::string(m);
+        if (auto t = get_string(*o, "type"); !t.empty()) e.type = std::string(t);
+        if (const json::value *c = o->if_contains("code")) e.code = value_text(*c);
+    } else if (auto d = get_string(*o, "detail"); !d.empty()) {
+        e.has_error = true;
+        e.message = std::string(d);
+    }
+    return e;
+}
+
+namespace {
+
+bool is_context_length(const VendorError &v) {
+    return v.code == "context_length_exceeded" || v.type == "context_length_exceeded" ||
+           contains_ci(v.message, "context length") || contains_ci(v.message, "context_length") ||
+           contains_ci(v.message, "context window");
+}
+
+bool is_model_not_found(const VendorError &v, std::string_view model) {
+    return v.code == "model_not_found" || v.type == "model_not_found" ||
+           (!model.empty() && v.message.find(model) != std::string::npos) ||
+           contains_ci(v.message, "model");
+}
+
+ClassifiedError classify(int status, const VendorError &v, std::string_view provider_name,
+                         std::string_view model) {
+    ClassifiedError c;
+    c.status = status;
+    c.message = v.message;
+    const std::string who = std::string(provider_name);
+    const std::string http = status ? " (HTTP " + std::to_string(status) + ")" : std::string();
+
+    if (status >= 300 && status < 400) {
+        c.kind = SB_ERROR_API_BASE_INCORRECT;
+        c.message = "the " + who + " API base answered with a redirect" + http +
+                    ": check api_base (scheme, host and path, e.g. .../v1)";
+        return c;
+    }
+    if (status == 401 || status == 403 || v.code == "invalid_api_key") {
+        c.kind = SB_ERROR_INVALID_API_KEY;
+        if (c.message.empty()) c.message = who + " rejected the API key" + http;
+        return c;
+    }
+    if (status == 429 || v.code == "rate_limit_exceeded" || v.code == "insufficient_quota") {
+        c.kind = SB_ERROR_RATE_LIMITED;
+        if (c.message.empty()) c.message = who + " rate limit or quota exceeded" + http;
+        return c;
+    }
+    if (status == 404 || (status == 405 && !v.has_error)) {
+        if (v.has_error && is_model_not_found(v, model)) {
+            c.kind = SB_ERROR_MODEL_NOT_FOUND;
+            return c;
+        }
+        c.kind = SB_ERROR_API_BASE_INCORRECT;
+        c.message = "the " + who + " API base does not serve this API" + http +
+                    (v.message.empty() ? std::string() : ": " + v.message) +
+                    "; check api_base (e.g. it usually ends with /v1)";
+        return c;
+    }
+    if (v.code == "model_not_found") {
+        c.kind = SB_ERROR_MODEL_NOT_FOUND;
+        return c;
+    }
+    if (is_context_length(v) && (status == 400 || status == 413 || status == 0)) {
+        c.kind = SB_ERROR_CONTEXT_LENGTH;
+        return c;
+    }
+    if (v.code == "content_filter" || v.code == "content_policy_violation") {
+        c.kind = SB_ERROR_CONTENT_FILTER;
+        return c;
+    }
+    if (status >= 400 && status < 500) {
+        c.kind = SB_ERROR_INVALID_REQUEST;
+        if (c.message.empty()) c.message = who + " rejected the request" + http;
+        return c;
+    }
+    c.kind = SB_ERROR_UPSTREAM;
+    if (c.message.empty()) c.message = who + " upstream error" + http;
+    return c;
+}
+
+}  // namespace
+
+ClassifiedError classify_http_error(int status, std::string_view body,
+                                    std::string_view provider_name, std::string_view model,
+                                    std::string_view api_key) {
+    VendorError v = read_vendor_error(body);
+    if (!v.is_json && v.message.empty() && !body.empty() && status >= 400 && status != 401 &&
+        status != 403 && status != 429 && status < 500) {
+        // An HTML or plain-text 4xx: the base is not an API of this kind.
+        ClassifiedError c;
+        c.status = status;
+        c.kind = (status == 404 || status == 405 || status == 400) ? SB_ERROR_API_BASE_INCORRECT
+                                                                   : SB_ERROR_INVALID_REQUEST;
+        c.message = c.kind == SB_ERROR_API_BASE_INCORRECT
+                        ? "the " + std::string(provider_name) +
+                              " API base answered HTTP " + std::to_string(status) +
+                              " with a non-JSON body: check api_base (e.g. it usually ends with /v1)"
+                        : std::string(provider_name) + " rejected the request (HTTP " +
+                              std::to_string(status) + "): " + snippet(body);
+        c.message = redact(std::move(c.message), api_key);
+        return c;
+    }
+    ClassifiedError c = classify(status, v, provider_name, model);
+    c.message = redact(std::move(c.message), api_key);
+    return c;
+}
+
+ClassifiedError classify_error_value(const json::value &error, std::string_view provider_name,
+                                     std::string_view model, std::string_view api_key) {
+    VendorError v = read_error_value(error);
+    int status = 0;
+    if (const json::object *o = error.if_object())
+        if (const json::value *c = o->if_contains("code"); c && c->is_int64())
+            status = int(c->get_int64());
+    ClassifiedError c = classify(status >= 300 && status < 600 ? status : 0, v, provider_name, model);
+    if (c.status == 0 && c.kind == SB_ERROR_INVALID_REQUEST) c.kind = SB_ERROR_UPSTREAM;
+    if (c.message.empty()) c.message = std::string(provider_name) + " reported an error";
+    c.message = redact(std::move(c.message), api_key);
+    return c;
+}
+
+sdk::ProviderError to_provider_error(const ClassifiedError &e) {
+    return sdk::upstream_error(e.kind, e.status, e.message);
+}
+
+sdk::ProviderError api_base_incorrect(int status, std::string_view detail) {
+    std::string m = "the API base answered, but not with an OpenAI-compatible response";
+    if (!detail.empty()) {
+        m += " (";
+        m += detail;
+        m += ")";
+    }
+    m += ": check api_base";
+    return sdk::upstream_error(SB_ERROR_API_BASE_INCORRECT, status, std::move(m));
+}
+
+}  // namespace switchboard::kit

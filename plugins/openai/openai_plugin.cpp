@@ -1,0 +1,49 @@
+// OpenAI provider plugin: a thin descriptor over the kit's OpenAI-compatible
+// translation.
+#include <switchboard/kit/openai_compat.hpp>
+
+namespace {
+
+using switchboard::sdk::to_sb;
+
+class OpenAIProvider final : public switchboard::kit::OpenAICompatibleProvider {
+public:
+    OpenAIProvider()
+        : OpenAICompatibleProvider({.id = "openai",
+                                    .display_name = "OpenAI",
+                                    .env_api_key = "OPENAI_API_KEY",
+                                    .env_model = "OPENAI_MODEL",
+                                    .env_api_base = "OPENAI_API_BASE",
+                                    .requires_api_key = true}) {}
+
+    static const sb_provider_descriptor &descriptor() {
+        static const sb_str models[] = {
+            to_sb("gpt-4o"),       to_sb("gpt-4o-mini"),   to_sb("gpt-4.1"),
+            to_sb("gpt-4.1-mini"), to_sb("gpt-4.1-nano"),  to_sb("gpt-4-turbo"),
+            to_sb("gpt-4"),        to_sb("gpt-3.5-turbo"), to_sb("o1"),
+            to_sb("o1-mini"),      to_sb("o3"),            to_sb("o3-mini"),
+            to_sb("o4-mini"),
+        };
+        static const sb_provider_descriptor d = {
+            sizeof(sb_provider_descriptor),
+            to_sb("openai"),
+            to_sb("OpenAI"),
+            to_sb("1.0.0"),
+            to_sb("gpt-3.5-turbo"),
+            to_sb("https://api.openai.com/v1"),
+            to_sb("OPENAI_API_KEY"),
+            to_sb("OPENAI_MODEL"),
+            to_sb("OPENAI_API_BASE"),
+            SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_VISION | SB_CAP_MODEL_LISTING |
+                SB_CAP_REQUIRES_API_KEY,
+            SB_FRAMING_SSE,
+            models,
+            sizeof(models) / sizeof(models[0]),
+        };
+        return d;
+    }
+};
+
+}  // namespace
+
+SWITCHBOARD_EXPORT_PROVIDER(OpenAIProvider)

@@ -1,0 +1,415 @@
+// The openai plugin, driven through the C ABI exactly as the host drives it.
+#define BOOST_TEST_MODULE openai_plugin
+#include <boost/test/unit_test.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "plugin_harness.hpp"
+
+namespace json = boost::json;
+using namespace sbtest;
+
+namespace {
+
+const std::string kKey = "sk-test-0123456789abcdefSECRETcret";
+const std::string kBase = "https://api.openai.com/v1";
+const std::string kChat =
+    R"({"model":"ignored","messages":[{"role":"user","content":"Hello"}],"temperature":0.2})";
+
+Plugin &plugin() {
+    static Plugin p(SB_PLUGIN_PATH);
+    return p;
+}
+
+Config cfg(std::string key = kKey, std::string base = kBase, std::string model = "gpt-4o-mini") {
+    return Config(std::move(key), std::move(base), std::move(model));
+}
+
+json::object body_of(const Request &r) { return json::parse(r.body).as_object(); }
+
+bool contains(const std::string &hay, const std::string &needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+void check_no_key_outside_auth(const Request &r) {
+    BOOST_TEST(!contains(r.url, kKey));
+    BOOST_TEST(!contains(r.body, kKey));
+    for (const auto &h : r.headers)
+        if (h.first != "Authorization") BOOST_TEST(!contains(h.second, kKey), h.first);
+}
+
+ParseResult parse_status(int status, const std::string &body) {
+    Config c = cfg();
+    return plugin().parse_chat(c, status, body);
+}
+
+std::vector<std::string> with_done(std::vector<std::string> lines) {
+    lines.push_back("[DONE]");
+    return lines;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(binary)
+
+BOOST_AUTO_TEST_CASE(exports_only_the_entry_symbol) {
+    auto syms = exported_symbols(SB_PLUGIN_PATH);
+    BOOST_TEST(syms.size() == 1u);
+    BOOST_TEST((syms.empty() ? std::string() : syms[0]) == "switchboard_plugin_entry");
+}
+
+BOOST_AUTO_TEST_CASE(does_not_need_libstdcxx) {
+    auto libs = needed_libraries(SB_PLUGIN_PATH);
+    BOOST_TEST(!libs.empty());
+    for (const auto &l : libs) {
+        BOOST_TEST(!contains(l, "libstdc++"), l);
+        BOOST_TEST(!contains(l, "libboost"), l);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(entry_negotiates_major_1_only) {
+    const sb_plugin *t = nullptr;
+    BOOST_TEST(plugin().entry()(&plugin().host(), 2, 3, &t) == SB_ERR_VERSION);
+    BOOST_TEST(plugin().entry()(&plugin().host(), 1, 9, &t) == SB_OK);
+    BOOST_REQUIRE(t);
+    BOOST_TEST(t->abi_major == 1u);
+    BOOST_TEST(t->struct_size >= sizeof(sb_plugin));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(descriptor) {
+    const auto &d = plugin().descriptor();
+    BOOST_TEST(d.struct_size >= sizeof(sb_provider_descriptor));
+    BOOST_TEST(sv(d.id) == "openai");
+    BOOST_TEST(sv(d.display_name) == "OpenAI");
+    BOOST_TEST(sv(d.default_model) == "gpt-3.5-turbo");
+    BOOST_TEST(sv(d.default_api_base) == "https://api.openai.com/v1");
+    BOOST_TEST(sv(d.env_api_key) == "OPENAI_API_KEY");
+    BOOST_TEST(sv(d.env_model) == "OPENAI_MODEL");
+    BOOST_TEST(sv(d.env_api_base) == "OPENAI_API_BASE");
+    BOOST_TEST(d.capabilities == (SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_VISION |
+                                  SB_CAP_MODEL_LISTING | SB_CAP_REQUIRES_API_KEY));
+    BOOST_TEST(d.stream_framing == SB_FRAMING_SSE);
+    std::vector<std::string> known;
+    for (size_t i = 0; i < d.known_model_count; ++i) known.push_back(sv(d.known_models[i]));
+    for (const char *m : {"gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
+                          "gpt-4-turbo", "gpt-3.5-turbo", "o1", "o3-mini"})
+        BOOST_TEST((std::find(known.begin(), known.end(), m) != known.end()), m);
+}
+
+BOOST_AUTO_TEST_SUITE(request)
+
+BOOST_AUTO_TEST_CASE(plain_chat_request) {
+    Config c = cfg();
+    auto r = plugin().build_chat(c, kChat, false);
+    BOOST_REQUIRE(r.status == SB_OK);
+    BOOST_TEST(!r.error.reported);
+    BOOST_TEST(r.request.set_method_calls == 1);
+    BOOST_TEST(r.request.set_url_calls == 1);
+    BOOST_TEST(r.request.method == "POST");
+    BOOST_TEST(r.request.url == "https://api.openai.com/v1/chat/completions");
+    BOOST_TEST(r.request.header("Authorization") == "Bearer " + kKey);
+    BOOST_TEST(r.request.header("Content-Type") == "application/json");
+    auto b = body_of(r.request);
+    BOOST_TEST(b.at("model").as_string() == "gpt-4o-mini");
+    BOOST_TEST(b.at("temperature").as_double() == 0.2);
+    BOOST_TEST(b.at("messages").as_array().size() == 1u);
+    BOOST_TEST(!b.contains("stream"));
+    BOOST_TEST(!b.contains("stream_options"));
+    check_no_key_outside_auth(r.request);
+}
+
+BOOST_AUTO_TEST_CASE(non_stream_request_drops_client_stream_flags) {
+    Config c = cfg();
+    auto r = plugin().build_chat(
+        c, R"({"messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}})",
+        false);
+    BOOST_REQUIRE(r.status == SB_OK);
+    auto b = body_of(r.request);
+    BOOST_TEST(!b.contains("stream"));
+    BOOST_TEST(!b.contains("stream_options"));
+}
+
+BOOST_AUTO_TEST_CASE(streaming_request_asks_for_usage) {
+    Config c = cfg();
+    auto r = plugin().build_chat(c, kChat, true);
+    BOOST_REQUIRE(r.status == SB_OK);
+    auto b = body_of(r.request);
+    BOOST_TEST(b.at("stream").as_bool() == true);
+    BOOST_TEST(b.at("stream_options").at("include_usage").as_bool() == true);
+    BOOST_TEST(b.at("model").as_string() == "gpt-4o-mini");
+    BOOST_TEST(r.request.url == "https://api.openai.com/v1/chat/completions");
+    BOOST_TEST(r.request.header("Authorization") == "Bearer " + kKey);
+    check_no_key_outside_auth(r.request);
+}
+
+BOOST_AUTO_TEST_CASE(streaming_request_keeps_other_stream_options) {
+    Config c = cfg();
+    auto r = plugin().build_chat(
+        c, R"({"messages":[],"stream_options":{"include_usage":false,"x_other":1}})", true);
+    BOOST_REQUIRE(r.status == SB_OK);
+    auto so = body_of(r.request).at("stream_options").as_object();
+    BOOST_TEST(so.at("include_usage").as_bool() == true);
+    BOOST_TEST(so.at("x_other").as_int64() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(tools_and_images_pass_through) {
+    Config c = cfg();
+    const std::string body =
+        R"({"messages":[{"role":"user","content":[{"type":"text","text":"what?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}],)"
+        R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"auto"})";
+    auto r = plugin().build_chat(c, body, false);
+    BOOST_REQUIRE(r.status == SB_OK);
+    auto b = body_of(r.request);
+    auto in = json::parse(body).as_object();
+    BOOST_TEST(json::serialize(b.at("tools")) == json::serialize(in.at("tools")));
+    BOOST_TEST(json::serialize(b.at("messages")) == json::serialize(in.at("messages")));
+    BOOST_TEST(b.at("tool_choice").as_string() == "auto");
+}
+
+BOOST_AUTO_TEST_CASE(base_with_trailing_slashes) {
+    Config c = cfg(kKey, "http://localhost:8080/v1//");
+    auto r = plugin().build_chat(c, kChat, false);
+    BOOST_REQUIRE(r.status == SB_OK);
+    BOOST_TEST(r.request.url == "http://localhost:8080/v1/chat/completions");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_json_is_invalid_request) {
+    Config c = cfg();
+    for (std::string bad : {"{not json", "[1,2]", R"({"model":"x"})", R"({"messages":"hi"})"}) {
+        auto r = plugin().build_chat(c, bad, false);
+        BOOST_TEST(r.status == SB_ERR_INVALID_ARGUMENT, bad);
+        BOOST_TEST(r.error.reports == 1);
+        BOOST_TEST(r.error.kind == SB_ERROR_INVALID_REQUEST);
+        BOOST_TEST(!r.error.message.empty());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(missing_key_is_not_configured) {
+    Config c = cfg("");
+    auto r = plugin().build_chat(c, kChat, false);
+    BOOST_TEST(r.status == SB_ERR_NOT_CONFIGURED);
+    BOOST_TEST(r.error.kind == SB_ERROR_NOT_CONFIGURED);
+    BOOST_TEST(contains(r.error.message, "OPENAI_API_KEY"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(response)
+
+BOOST_AUTO_TEST_CASE(chat_completion_passes_through) {
+    for (std::string f : {"openai/chat_completion.json", "openai/openai-text.json"}) {
+        std::string body = fixture(f);
+        auto r = parse_status(200, body);
+        BOOST_TEST(r.status == SB_OK, f);
+        BOOST_TEST(!r.error.reported);
+        BOOST_TEST(r.body == body);
+    }
+}
+
+struct ErrorCase {
+    int status;
+    std::string file;
+    sb_error_kind kind;
+    std::string message_part;
+};
+
+BOOST_AUTO_TEST_CASE(vendor_errors_are_classified) {
+    const std::vector<ErrorCase> cases = {
+        {401, "openai/error-401-invalid-api-key.json", SB_ERROR_INVALID_API_KEY, "Incorrect API key provided"},
+        {403, "openai/error-401-invalid-api-key.json", SB_ERROR_INVALID_API_KEY, "Incorrect API key provided"},
+        {404, "openai/error-404-model-not-found.json", SB_ERROR_MODEL_NOT_FOUND, "The model `gpt-5-ultra` does not exist"},
+        {429, "openai/error-429-rate-limit.json", SB_ERROR_RATE_LIMITED, "Rate limit reached"},
+        {429, "openai/error-429-insufficient-quota.json", SB_ERROR_RATE_LIMITED, "You exceeded your current quota"},
+        {500, "openai/error-500-server-error.json", SB_ERROR_UPSTREAM, "The server had an error"},
+        {503, "openai/error-500-server-error.json", SB_ERROR_UPSTREAM, "The server had an error"},
+        {400, "openai/error-400-context-length.json", SB_ERROR_CONTEXT_LENGTH, "maximum context length is 16385"},
+        {400, "openai/error-400-unsupported-parameter.json", SB_ERROR_INVALID_REQUEST, "Unsupported parameter: 'max_tokens'"},
+        {404, "openai/error-404-invalid-url.json", SB_ERROR_API_BASE_INCORRECT, "Invalid URL"},
+        {404, "openai/error-404-html.html", SB_ERROR_API_BASE_INCORRECT, "api_base"},
+    };
+    for (const auto &c : cases) {
+        auto r = parse_status(c.status, fixture(c.file));
+        BOOST_TEST_CONTEXT(c.status << " " << c.file) {
+            BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+            BOOST_TEST(r.error.reports == 1);
+            BOOST_TEST(r.error.kind == c.kind);
+            BOOST_TEST(r.error.http_status == c.status);
+            BOOST_TEST(contains(r.error.message, c.message_part), r.error.message);
+            BOOST_TEST(r.body.empty());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(redirect_is_api_base_incorrect) {
+    auto r = parse_status(301, "<html>Moved</html>");
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_API_BASE_INCORRECT);
+    BOOST_TEST(r.error.http_status == 301);
+}
+
+BOOST_AUTO_TEST_CASE(success_status_with_garbage_is_api_base_incorrect) {
+    for (std::string body : {std::string("<!doctype html><html><body>Welcome to nginx!</body></html>"),
+                             std::string(""), std::string(R"({"status":"ok"})"), std::string("[1,2,3]"),
+                             fixture("openai/models.json")}) {
+        auto r = parse_status(200, body);
+        BOOST_TEST_CONTEXT(body.substr(0, 40)) {
+            BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+            BOOST_TEST(r.error.kind == SB_ERROR_API_BASE_INCORRECT);
+            BOOST_TEST(contains(r.error.message,
+                                "the API base answered, but not with an OpenAI-compatible response"),
+                       r.error.message);
+            BOOST_TEST(r.body.empty());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(error_messages_never_carry_the_key) {
+    const std::string body = R"({"error":{"message":"Incorrect API key provided: )" + kKey +
+                             R"(.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})";
+    auto r = parse_status(401, body);
+    BOOST_TEST(r.error.kind == SB_ERROR_INVALID_API_KEY);
+    BOOST_TEST(!contains(r.error.message, kKey), r.error.message);
+    BOOST_TEST(contains(r.error.message, "Incorrect API key provided"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(streaming)
+
+BOOST_AUTO_TEST_CASE(recorded_stream_passes_through_with_its_usage) {
+    auto lines = fixture_lines("openai/openai-text.chunks.txt");
+    BOOST_REQUIRE(lines.size() > 10u);
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, with_done(lines));
+    BOOST_TEST(r.status == SB_STREAM_END);
+    BOOST_TEST(!r.error.reported);
+    BOOST_TEST(r.chunks == lines);  // every chunk as is, in order, no synthesized usage
+    auto last = json::parse(r.chunks.back()).as_object();
+    BOOST_TEST(last.at("usage").at("total_tokens").as_int64() == 316);
+}
+
+BOOST_AUTO_TEST_CASE(done_ends_the_stream) {
+    auto lines = fixture_lines("openai/openai-text.chunks.txt");
+    std::vector<std::string> events(lines.begin(), lines.begin() + 3);
+    events.push_back("[DONE]");
+    events.push_back(lines[3]);
+    size_t consumed = 0;
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, events, &consumed);
+    BOOST_TEST(r.status == SB_STREAM_END);
+    BOOST_TEST(consumed == 4u);
+    // 3 chunks, then the usage chunk stream_close adds since none came.
+    BOOST_REQUIRE(r.chunks.size() == 4u);
+    auto usage = json::parse(r.chunks.back()).as_object();
+    BOOST_TEST(usage.at("object").as_string() == "chat.completion.chunk");
+    BOOST_TEST(usage.at("id").as_string() == "chatcmpl-D8Z5oo6uDh67AD85p73ksdT1KxhE0");
+    BOOST_TEST(usage.at("choices").as_array().empty());
+    BOOST_TEST(usage.at("usage").as_object().contains("total_tokens"));
+}
+
+BOOST_AUTO_TEST_CASE(stream_without_usage_gets_one_usage_chunk) {
+    auto lines = fixture_lines("openai/spec-streaming.chunks.txt");
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, with_done(lines));
+    BOOST_TEST(r.status == SB_STREAM_END);
+    BOOST_REQUIRE(r.chunks.size() == lines.size() + 1);
+    for (size_t i = 0; i < lines.size(); ++i) BOOST_TEST(r.chunks[i] == lines[i]);
+    auto usage = json::parse(r.chunks.back()).as_object();
+    BOOST_TEST(usage.at("model").as_string() == "gpt-4o-mini");
+    BOOST_TEST(usage.at("usage").is_object());
+    int with_usage = 0;
+    for (const auto &ch : r.chunks) {
+        auto o = json::parse(ch).as_object();
+        if (o.contains("usage") && o.at("usage").is_object()) ++with_usage;
+    }
+    BOOST_TEST(with_usage == 1);
+}
+
+BOOST_AUTO_TEST_CASE(whitespace_around_payload_is_ignored) {
+    auto lines = fixture_lines("openai/openai-text.chunks.txt");
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, {" " + lines[0], "", " [DONE] "});
+    BOOST_TEST(r.status == SB_STREAM_END);
+    BOOST_REQUIRE(r.chunks.size() == 2u);
+    BOOST_TEST(r.chunks[0] == lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(mid_stream_error_is_upstream) {
+    auto lines = fixture_lines("openai/stream-error.chunks.txt");
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, with_done(lines));
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.reports == 1);
+    BOOST_TEST(r.error.kind == SB_ERROR_UPSTREAM);
+    BOOST_TEST(contains(r.error.message, "The server had an error"));
+    BOOST_REQUIRE(r.chunks.size() == 1u);  // the chunk before the error; nothing on abandon
+    BOOST_TEST(r.chunks[0] == lines[0]);
+}
+
+BOOST_AUTO_TEST_CASE(mid_stream_rate_limit_is_classified) {
+    Config c = cfg();
+    auto r = plugin().stream(
+        c, kChat, {R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})"});
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_RATE_LIMITED);
+}
+
+BOOST_AUTO_TEST_CASE(garbage_event_is_an_error) {
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, {"<html>"});
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_API_BASE_INCORRECT);
+}
+
+BOOST_AUTO_TEST_CASE(abandoned_stream_emits_nothing) {
+    Config c = cfg();
+    sb_chat_request req{sizeof(sb_chat_request), sb(kChat), 1};
+    Error e;
+    sb_error_sink es = Plugin::error_sink(e);
+    sb_stream *s = nullptr;
+    BOOST_REQUIRE(plugin().table().stream_open(c.get(), &req, &s, &es) == SB_OK);
+    BOOST_REQUIRE(s);
+    BOOST_TEST(plugin().table().stream_close(s, nullptr, &es) == SB_OK);
+    BOOST_TEST(!e.reported);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(models)
+
+BOOST_AUTO_TEST_CASE(models_request) {
+    Config c = cfg(kKey, "https://api.openai.com/v1/");
+    auto r = plugin().build_models(c);
+    BOOST_REQUIRE(r.status == SB_OK);
+    BOOST_TEST(r.request.method == "GET");
+    BOOST_TEST(r.request.url == "https://api.openai.com/v1/models");
+    BOOST_TEST(r.request.header("Authorization") == "Bearer " + kKey);
+    BOOST_TEST(r.request.body.empty());
+    check_no_key_outside_auth(r.request);
+}
+
+BOOST_AUTO_TEST_CASE(models_response) {
+    Config c = cfg();
+    auto r = plugin().parse_models(c, 200, fixture("openai/models.json"));
+    BOOST_TEST(r.status == SB_OK);
+    BOOST_TEST(r.ids == (std::vector<std::string>{"model-id-0", "model-id-1", "model-id-2"}));
+}
+
+BOOST_AUTO_TEST_CASE(models_errors) {
+    Config c = cfg();
+    auto r = plugin().parse_models(c, 401, fixture("openai/error-401-invalid-api-key.json"));
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_INVALID_API_KEY);
+    r = plugin().parse_models(c, 200, "<html>hello</html>");
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_API_BASE_INCORRECT);
+    r = plugin().parse_models(c, 404, fixture("openai/error-404-html.html"));
+    BOOST_TEST(r.error.kind == SB_ERROR_API_BASE_INCORRECT);
+    BOOST_TEST(r.ids.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,499 @@
+#define BOOST_TEST_MODULE upstream_client
+#include <boost/test/unit_test.hpp>
+
+#include "core/http/upstream_client.hpp"
+#include "support/loopback_http_server.hpp"
+
+#include <boost/algorithm/string/predicate.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using sb::core::UpstreamClient;
+using sb::core::UpstreamClientOptions;
+using sb::core::UpstreamError;
+using sb::core::UpstreamFailure;
+using sb::core::UpstreamRequest;
+using sb::core::UpstreamResponse;
+using sb::core::UpstreamTimeouts;
+using sb::test::LoopbackHttpServer;
+using sb::test::MockAction;
+using sb::test::RecordedRequest;
+namespace asio = boost::asio;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A client on a private io_context; each call runs it until the request ends
+// (bounded, so a bug cannot hang the suite).
+struct ClientFixture {
+    explicit ClientFixture(UpstreamClientOptions options = {}) : client(ioc.get_executor(), options) {}
+
+    template <class T>
+    T run(asio::awaitable<T> op) {
+        ioc.restart();
+        auto future = asio::co_spawn(ioc, std::move(op), asio::use_future);
+        ioc.run_for(10s);
+        BOOST_REQUIRE_MESSAGE(future.wait_for(0s) == std::future_status::ready, "request did not finish in 10 s");
+        return future.get();
+    }
+
+    UpstreamResponse send(UpstreamRequest request, UpstreamTimeouts timeouts = short_timeouts()) {
+        return run(client.send(std::move(request), timeouts));
+    }
+
+    // Returns the failure, or nullopt if the request succeeded.
+    std::optional<UpstreamError> send_error(UpstreamRequest request, UpstreamTimeouts timeouts = short_timeouts()) {
+        try {
+            send(std::move(request), timeouts);
+        } catch (const UpstreamError &e) {
+            return e;
+        }
+        return std::nullopt;
+    }
+
+    static UpstreamTimeouts short_timeouts() { return {2000ms, 2000ms, 5000ms}; }
+
+    asio::io_context ioc;
+    UpstreamClient client;
+};
+
+UpstreamRequest post(const std::string &url, std::string body = "{}") {
+    UpstreamRequest r;
+    r.method = "POST";
+    r.url = url;
+    r.body = std::move(body);
+    return r;
+}
+
+std::string header_of(const UpstreamResponse &r, const std::string &name) {
+    for (const auto &[k, v] : r.headers)
+        if (boost::iequals(k, name)) return v;
+    return {};
+}
+
+unsigned short unused_port() {
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    return acceptor.local_endpoint().port();  // closed again on return: nothing listens there
+}
+
+long long elapsed_ms(Clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(plain_request_and_response) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::reply(201, {{"X-Reply", "yes"}, {"Content-Type", "application/json"}}, R"({"ok":true})");
+    });
+    ClientFixture f;
+    auto request = post(server.base_url() + "/v1/chat/completions?x=1", R"({"a":1})");
+    request.headers = {{"Authorization", "Bearer k"}, {"Content-Type", "application/json"}};
+    const auto response = f.send(request);
+    BOOST_TEST(response.status == 201);
+    BOOST_TEST(response.body == R"({"ok":true})");
+    BOOST_TEST(header_of(response, "x-reply") == "yes");
+
+    const auto seen = server.requests();
+    BOOST_REQUIRE_EQUAL(seen.size(), 1u);
+    BOOST_TEST(seen[0].method == "POST");
+    BOOST_TEST(seen[0].target == "/v1/chat/completions?x=1");
+    BOOST_TEST(seen[0].body == R"({"a":1})");
+    BOOST_TEST(seen[0].header("host") == "127.0.0.1:" + std::to_string(server.port()));
+    BOOST_TEST(seen[0].header("content-length") == "7");
+    BOOST_TEST(seen[0].header("user-agent") == std::string("switchboard/") + SWITCHBOARD_VERSION);
+    BOOST_TEST(seen[0].header("authorization") == "Bearer k");
+}
+
+BOOST_AUTO_TEST_CASE(caller_headers_win_and_get_has_no_length) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(200, {}, "x"); });
+    ClientFixture f;
+    UpstreamRequest request;
+    request.method = "GET";
+    request.url = server.base_url();  // no path: "/"
+    request.headers = {{"User-Agent", "custom/1"}};
+    BOOST_TEST(f.send(request).status == 200);
+    const auto seen = server.requests();
+    BOOST_REQUIRE_EQUAL(seen.size(), 1u);
+    BOOST_TEST(seen[0].target == "/");
+    BOOST_TEST(seen[0].header("user-agent") == "custom/1");
+    BOOST_TEST(!seen[0].has_header("content-length"));
+}
+
+BOOST_AUTO_TEST_CASE(keep_alive_reuses_one_connection) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(200, {}, "pong"); });
+    ClientFixture f;
+    BOOST_TEST(f.send(post(server.base_url() + "/a")).body == "pong");
+    BOOST_TEST(f.client.idle_connections() == 1u);
+    BOOST_TEST(f.send(post(server.base_url() + "/b")).body == "pong");
+    BOOST_TEST(f.send(post(server.base_url() + "/c")).body == "pong");
+    BOOST_TEST(server.connections_accepted() == 1u);
+    BOOST_TEST(server.request_count() == 3u);
+    BOOST_TEST(f.client.idle_connections() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(connection_close_is_not_pooled) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply_and_close(200, {}, "bye"); });
+    ClientFixture f;
+    BOOST_TEST(f.send(post(server.base_url())).body == "bye");
+    BOOST_TEST(f.client.idle_connections() == 0u);
+    BOOST_TEST(f.send(post(server.base_url())).body == "bye");
+    BOOST_TEST(server.connections_accepted() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(stale_pooled_connection_is_retried_once_on_a_fresh_one) {
+    std::atomic<int> calls{0};
+    LoopbackHttpServer server([&](const RecordedRequest &) {
+        // 2nd request arrives on the kept-alive connection: drop it unanswered.
+        return ++calls == 2 ? MockAction::close() : MockAction::reply(200, {}, "ok");
+    });
+    ClientFixture f;
+    BOOST_TEST(f.send(post(server.base_url())).body == "ok");
+    BOOST_TEST(f.send(post(server.base_url())).body == "ok");
+    BOOST_TEST(calls.load() == 3);
+    BOOST_TEST(server.connections_accepted() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(fresh_connection_closed_without_answer_is_protocol) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::close(); });
+    ClientFixture f;
+    auto error = f.send_error(post(server.base_url()));
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::protocol));
+    BOOST_TEST(server.request_count() == 1u);  // no retry on a fresh connection
+}
+
+BOOST_AUTO_TEST_CASE(connection_refused_is_connect) {
+    ClientFixture f;
+    const std::string url = "http://127.0.0.1:" + std::to_string(unused_port()) + "/v1/SECRETPATH?key=SECRET";
+    auto error = f.send_error(post(url));
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::connect));
+    const std::string message = error->what();
+    BOOST_TEST(message.find("SECRET") == std::string::npos, message);
+    BOOST_TEST(message.find("http://127.0.0.1:") != std::string::npos, message);
+}
+
+BOOST_AUTO_TEST_CASE(unresolvable_host_is_resolve) {
+    ClientFixture f;
+    const auto start = Clock::now();
+    auto error = f.send_error(post("http://nonexistent.invalid/v1?key=SECRET"), {1500ms, 1500ms, 3000ms});
+    BOOST_REQUIRE(error);
+    // Without DNS the resolver may fail in other ways or time out; all are bounded.
+    BOOST_TEST((error->failure() == UpstreamFailure::resolve || error->failure() == UpstreamFailure::connect ||
+                error->failure() == UpstreamFailure::timeout),
+               error->what());
+    BOOST_TEST(elapsed_ms(start) < 3000);
+    BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_urls) {
+    ClientFixture f;
+    for (const char *url : {"", "not a url", "/relative/path", "ftp://example.com/x", "http:///nohost"}) {
+        auto error = f.send_error(post(url));
+        BOOST_REQUIRE_MESSAGE(error, url);
+        BOOST_TEST((error->failure() == UpstreamFailure::invalid_url), url);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(hanging_server_times_out_on_read_deadline) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::hang(); });
+    ClientFixture f;
+    const auto start = Clock::now();
+    auto error = f.send_error(post(server.base_url() + "/slow?key=SECRET"), {1000ms, 300ms, 5000ms});
+    const auto took = elapsed_ms(start);
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::timeout));
+    BOOST_TEST(took >= 250);
+    BOOST_TEST(took < 2000);
+    const std::string message = error->what();
+    BOOST_TEST(message.find("SECRET") == std::string::npos, message);
+    BOOST_TEST(message.find("slow") == std::string::npos, message);
+    BOOST_TEST(message.find("300 ms") != std::string::npos, message);
+    // The client gave the connection up.
+    BOOST_TEST(server.wait_for_closed_by_peer(1, 2s));
+}
+
+BOOST_AUTO_TEST_CASE(total_deadline_applies_across_pieces) {
+    // Each piece comes within the read deadline but the whole takes too long.
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(200, {}, {"a", "b", "c", "d", "e", "f", "g", "h"}, 100ms);
+    });
+    ClientFixture f;
+    const auto start = Clock::now();
+    auto error = f.send_error(post(server.base_url()), {1000ms, 300ms, 350ms});
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::timeout));
+    BOOST_TEST(elapsed_ms(start) < 2000);
+    BOOST_TEST(std::string(error->what()).find("total") != std::string::npos, error->what());
+}
+
+BOOST_AUTO_TEST_CASE(oversized_body_is_too_large) {
+    LoopbackHttpServer server([](const RecordedRequest &r) {
+        if (r.target == "/chunked") return MockAction::stream(200, {}, {std::string(600, 'x'), std::string(600, 'y')});
+        return MockAction::reply(200, {}, std::string(5000, 'x'));
+    });
+    UpstreamClientOptions options;
+    options.max_response_bytes = 1000;
+    ClientFixture f(options);
+    auto error = f.send_error(post(server.base_url() + "/fixed"));
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::too_large));
+    error = f.send_error(post(server.base_url() + "/chunked"));
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::too_large));
+    BOOST_TEST(f.client.idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(garbage_is_protocol) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::raw("SSH-2.0-OpenSSH\r\n\r\nnonsense"); });
+    ClientFixture f;
+    auto error = f.send_error(post(server.base_url() + "/x?key=SECRET"));
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::protocol));
+    BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(redirect_is_returned_not_followed) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::reply(302, {{"Location", "http://127.0.0.1:1/elsewhere"}}, "");
+    });
+    ClientFixture f;
+    const auto response = f.send(post(server.base_url() + "/start"));
+    BOOST_TEST(response.status == 302);
+    BOOST_TEST(header_of(response, "Location") == "http://127.0.0.1:1/elsewhere");
+    BOOST_TEST(server.request_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(streaming_delivers_pieces_in_order_as_they_arrive) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(200, {{"Content-Type", "text/event-stream"}},
+                                  {"data: one\n\n", "data: two\n\n", "data: three\n\n"}, 120ms);
+    });
+    ClientFixture f;
+    std::vector<std::string> pieces;
+    std::vector<Clock::time_point> times;
+    int head_status = 0;
+    std::string head_type;
+    const auto response = f.run(f.client.send_streaming(
+        post(server.base_url() + "/v1/chat/completions"), ClientFixture::short_timeouts(),
+        [&](const UpstreamResponse &head) {
+            head_status = head.status;
+            head_type = header_of(head, "content-type");
+            return true;
+        },
+        [&](std::string_view piece) {
+            pieces.emplace_back(piece);
+            times.push_back(Clock::now());
+            return true;
+        }));
+    BOOST_TEST(head_status == 200);
+    BOOST_TEST(head_type == "text/event-stream");
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(response.body.empty());
+    BOOST_REQUIRE_EQUAL(pieces.size(), 3u);
+    BOOST_TEST(pieces[0] == "data: one\n\n");
+    BOOST_TEST(pieces[1] == "data: two\n\n");
+    BOOST_TEST(pieces[2] == "data: three\n\n");
+    for (std::size_t i = 1; i < times.size(); ++i)
+        BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times[i] - times[i - 1]).count() >= 60);
+    // A fully read chunked body leaves the connection reusable.
+    BOOST_TEST(f.client.idle_connections() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(streaming_head_false_collects_body) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(429, {{"Content-Type", "application/json"}}, {R"({"error":)", R"("slow down"})"}, 20ms);
+    });
+    ClientFixture f;
+    int chunks = 0;
+    const auto response = f.run(f.client.send_streaming(
+        post(server.base_url()), ClientFixture::short_timeouts(), [](const UpstreamResponse &) { return false; },
+        [&](std::string_view) {
+            ++chunks;
+            return true;
+        }));
+    BOOST_TEST(response.status == 429);
+    BOOST_TEST(response.body == R"({"error":"slow down"})");
+    BOOST_TEST(chunks == 0);
+}
+
+BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(200, {}, {"first", "second"}, 30ms, /*truncate=*/true);
+    });
+    ClientFixture f;
+    std::vector<std::string> pieces;
+    std::optional<UpstreamError> error;
+    try {
+        f.run(f.client.send_streaming(
+            post(server.base_url() + "/s?key=SECRET"), ClientFixture::short_timeouts(),
+            [](const UpstreamResponse &) { return true; },
+            [&](std::string_view piece) {
+                pieces.emplace_back(piece);
+                return true;
+            }));
+    } catch (const UpstreamError &e) {
+        error = e;
+    }
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::protocol));
+    BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
+    BOOST_REQUIRE_EQUAL(pieces.size(), 2u);
+    BOOST_TEST(pieces[0] == "first");
+    BOOST_TEST(pieces[1] == "second");
+    BOOST_TEST(f.client.idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(chunk_handler_false_stops_and_closes) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(200, {}, {"1", "2", "3", "4", "5", "6"}, 50ms);
+    });
+    ClientFixture f;
+    std::vector<std::string> pieces;
+    const auto response = f.run(f.client.send_streaming(
+        post(server.base_url()), ClientFixture::short_timeouts(), [](const UpstreamResponse &) { return true; },
+        [&](std::string_view piece) {
+            pieces.emplace_back(piece);
+            return pieces.size() < 2;
+        }));
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(pieces.size() == 2u);  // not called again after returning false
+    BOOST_TEST(f.client.idle_connections() == 0u);
+    BOOST_TEST(server.wait_for_closed_by_peer(1, 2s));
+}
+
+// ---- TLS: a self-signed certificate made at test time, a tiny TLS server ----
+
+namespace {
+
+namespace ssl = asio::ssl;
+
+struct TempDir {
+    TempDir() {
+        char pattern[] = "/tmp/sb-upstream-tls-XXXXXX";
+        const char *made = ::mkdtemp(pattern);
+        BOOST_REQUIRE(made);
+        path = made;
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::filesystem::path path;
+};
+
+// Serves "HTTP/1.1 200" with body "tls ok" to every request over TLS.
+struct TinyTlsServer {
+    TinyTlsServer(const std::string &cert, const std::string &key) : context(ssl::context::tls_server) {
+        context.use_certificate_chain_file(cert);
+        context.use_private_key_file(key, ssl::context::pem);
+        acceptor.open(asio::ip::tcp::v4());
+        acceptor.bind({asio::ip::make_address("127.0.0.1"), 0});
+        acceptor.listen();
+        port = acceptor.local_endpoint().port();
+        asio::co_spawn(ioc, accept_loop(), asio::detached);
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~TinyTlsServer() {
+        ioc.stop();
+        thread.join();
+    }
+
+    asio::awaitable<void> accept_loop() {
+        for (;;) {
+            auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+            asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
+        }
+    }
+    asio::awaitable<void> serve(asio::ip::tcp::socket socket) {
+        try {
+            ssl::stream<asio::ip::tcp::socket> stream(std::move(socket), context);
+            co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+            boost::beast::flat_buffer buffer;
+            boost::beast::http::request<boost::beast::http::string_body> request;
+            co_await boost::beast::http::async_read(stream, buffer, request, asio::use_awaitable);
+            boost::beast::http::response<boost::beast::http::string_body> response{boost::beast::http::status::ok, 11};
+            response.body() = "tls ok";
+            response.prepare_payload();
+            response.keep_alive(false);
+            co_await boost::beast::http::async_write(stream, response, asio::use_awaitable);
+        } catch (...) {
+            ++failed_handshakes;
+        }
+    }
+
+    asio::io_context ioc;
+    ssl::context context;
+    asio::ip::tcp::acceptor acceptor{ioc};
+    unsigned short port = 0;
+    std::atomic<int> failed_handshakes{0};
+    std::thread thread;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(tls_verification_uses_ca_file) {
+    TempDir dir;
+    const auto cert = (dir.path / "cert.pem").string();
+    const auto key = (dir.path / "key.pem").string();
+    const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+                                " -subj /CN=localhost -addext subjectAltName=DNS:localhost"
+                                " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) {
+        BOOST_TEST_MESSAGE("openssl CLI unavailable: TLS test skipped");
+        return;
+    }
+    TinyTlsServer server(cert, key);
+    const std::string port = std::to_string(server.port);
+    const std::string by_name = "https://localhost:" + port + "/v1?key=SECRET";
+
+    {  // system store only: the self-signed certificate is rejected
+        ClientFixture f;
+        auto error = f.send_error(post(by_name));
+        BOOST_REQUIRE(error);
+        BOOST_TEST((error->failure() == UpstreamFailure::tls), error->what());
+        BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
+    }
+    UpstreamClientOptions options;
+    options.ca_file = cert;
+    {  // trusted through ca_file; SNI and the name check match DNS:localhost
+        ClientFixture f(options);
+        const auto response = f.send(post(by_name));
+        BOOST_TEST(response.status == 200);
+        BOOST_TEST(response.body == "tls ok");
+    }
+    {  // trusted CA but the name does not match (the certificate has no IP SAN)
+        ClientFixture f(options);
+        auto error = f.send_error(post("https://127.0.0.1:" + port + "/"));
+        BOOST_REQUIRE(error);
+        BOOST_TEST((error->failure() == UpstreamFailure::tls), error->what());
+    }
+    {  // verify_tls = false accepts anything
+        UpstreamClientOptions lax;
+        lax.verify_tls = false;
+        ClientFixture f(lax);
+        BOOST_TEST(f.send(post("https://127.0.0.1:" + port + "/")).body == "tls ok");
+    }
+}
