@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <ostream>
+
 namespace sb::core {
 
 std::string_view error_code_name(ErrorCode code) noexcept {
@@ -28,6 +30,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     }
     return "internal_error";
 }
+
+std::ostream &operator<<(std::ostream &out, ErrorCode code) { return out << error_code_name(code); }
 
 std::string_view error_type_name(ErrorCode code) noexcept {
     switch (code) {

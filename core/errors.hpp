@@ -1,6 +1,7 @@
 #pragma once
 // The gateway's one error type. C++ code throws GatewayError; the HTTP layer
 // turns it into OpenAI-style error JSON in one place (error_body_json).
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -60,6 +61,7 @@ private:
 
 // "invalid_api_key", "model_not_found", ...
 std::string_view error_code_name(ErrorCode code) noexcept;
+std::ostream &operator<<(std::ostream &out, ErrorCode code);
 // OpenAI's error "type": "invalid_request_error", "authentication_error", ...
 std::string_view error_type_name(ErrorCode code) noexcept;
 int error_http_status(ErrorCode code) noexcept;

@@ -6,6 +6,7 @@
 #include "core/plugin/provider.hpp"
 #include "core/plugin/provider_registry.hpp"
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@ public:
     static Environment capture();
     Environment() = default;
     explicit Environment(std::map<std::string, std::string, std::less<>> vars) : vars_(std::move(vars)) {}
+    Environment(std::initializer_list<std::pair<const std::string, std::string>> vars) : vars_(vars) {}
     std::string get(std::string_view name) const;
 
 private:

@@ -303,7 +303,8 @@ typedef struct sb_plugin {
                               const sb_error_sink *err);
 
     /* Ends a stream and frees its state. When out is non-NULL the plugin
-       emits any final chunks (a usage chunk is always emitted). When out is
+       emits any final chunks: the client always gets one usage chunk, so the
+       plugin emits one here unless the stream already carried it. When out is
        NULL the stream was abandoned (client gone, error) and nothing is
        emitted. The stream pointer is invalid afterwards. */
     sb_status (*stream_close)(sb_stream *stream, const sb_chunk_sink *out,

@@ -1,0 +1,163 @@
+#define BOOST_TEST_MODULE config
+#include <boost/test/unit_test.hpp>
+
+#include "core/config/config_resolver.hpp"
+#include "core/config/config_store.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sys/stat.h>
+
+using namespace sb::core;
+BOOST_TEST_DONT_PRINT_LOG_VALUE(sb::core::ValueSource)
+namespace fs = std::filesystem;
+
+namespace {
+
+ProviderInfo openai_like() {
+    ProviderInfo info;
+    info.id = "openai";
+    info.default_model = "gpt-3.5-turbo";
+    info.default_api_base = "https://api.openai.com/v1";
+    info.env_api_key = "OPENAI_API_KEY";
+    info.env_model = "OPENAI_MODEL";
+    info.env_api_base = "OPENAI_API_BASE";
+    info.capabilities = SB_CAP_REQUIRES_API_KEY;
+    return info;
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        path = fs::temp_directory_path() / ("sb-config-test-" + std::to_string(std::random_device{}()));
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path &p) {
+    std::ifstream in(p);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(plugin_defaults_apply_when_nothing_else_is_set) {
+    auto c = resolve_provider_config(openai_like(), {}, Environment());
+    BOOST_TEST(c.model.value == "gpt-3.5-turbo");
+    BOOST_TEST(c.model.source == ValueSource::plugin_default);
+    BOOST_TEST(c.api_base.value == "https://api.openai.com/v1");
+    BOOST_TEST(c.api_key.value.empty());
+    BOOST_TEST(c.api_key.source == ValueSource::none);
+    BOOST_TEST(missing_configuration(openai_like(), c).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(environment_overrides_defaults) {
+    Environment env{{"OPENAI_API_KEY", "sk-env-key-123456"}, {"OPENAI_MODEL", "gpt-4o"},
+                     {"OPENAI_API_BASE", "http://127.0.0.1:1234/v1/"}};
+    auto c = resolve_provider_config(openai_like(), {}, env);
+    BOOST_TEST(c.model.value == "gpt-4o");
+    BOOST_TEST(c.model.source == ValueSource::env);
+    BOOST_TEST(c.api_base.value == "http://127.0.0.1:1234/v1");  // trailing slash trimmed
+    BOOST_TEST(c.api_key.value == "sk-env-key-123456");
+    BOOST_TEST(c.api_key.source == ValueSource::env);
+    BOOST_TEST(!missing_configuration(openai_like(), c).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(runtime_overrides_environment) {
+    Environment env{{"OPENAI_API_KEY", "sk-env-key-123456"}, {"OPENAI_MODEL", "gpt-4o"}};
+    StoredConfig stored;
+    stored.providers["openai"] = {"sk-runtime-key-999", "", "gpt-4.1", "https://api.openai.com/v1"};
+    auto c = resolve_provider_config(openai_like(), stored, env);
+    BOOST_TEST(c.model.value == "gpt-4.1");
+    BOOST_TEST(c.model.source == ValueSource::runtime);
+    BOOST_TEST(c.api_key.value == "sk-runtime-key-999");
+    BOOST_TEST(c.api_key.source == ValueSource::runtime);
+}
+
+BOOST_AUTO_TEST_CASE(runtime_key_is_not_sent_to_a_different_base) {
+    StoredConfig stored;
+    stored.providers["openai"] = {"sk-runtime-key-999", "https://evil.example/v1", "", "https://api.openai.com/v1"};
+    auto c = resolve_provider_config(openai_like(), stored, Environment());
+    BOOST_TEST(c.api_base.value == "https://evil.example/v1");
+    BOOST_TEST(c.api_key.value.empty());
+}
+
+BOOST_AUTO_TEST_CASE(env_key_is_not_sent_to_a_runtime_base) {
+    Environment env{{"OPENAI_API_KEY", "sk-env-key-123456"}};
+    StoredConfig stored;
+    stored.providers["openai"].api_base = "https://evil.example/v1";
+    auto c = resolve_provider_config(openai_like(), stored, env);
+    BOOST_TEST(c.api_key.value.empty());
+    BOOST_TEST(missing_configuration(openai_like(), c).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(active_provider_precedence) {
+    ProviderSet none;
+    BOOST_TEST(resolve_active_provider(none, {}, Environment()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(masking_shows_at_most_the_last_four_characters) {
+    BOOST_TEST(mask_api_key("sk-abcdefghijklmnop1234") == "...1234");
+    BOOST_TEST(mask_api_key("short-key") == "****");
+    BOOST_TEST(mask_api_key("sk-abcdefghijklmnop1234").find("abcd") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(api_base_validation) {
+    BOOST_TEST(is_valid_api_base("https://api.openai.com/v1"));
+    BOOST_TEST(is_valid_api_base("http://127.0.0.1:8080"));
+    BOOST_TEST(!is_valid_api_base("ftp://example.com"));
+    BOOST_TEST(!is_valid_api_base("not a url"));
+    BOOST_TEST(!is_valid_api_base("https://"));
+    BOOST_TEST(!is_valid_api_base("https://user:pw@example.com/v1"));
+    BOOST_TEST(!is_valid_api_base("/relative/path"));
+}
+
+BOOST_AUTO_TEST_CASE(store_persists_atomically_with_mode_0600_and_survives_reopen) {
+    TempDir dir;
+    {
+        ConfigStore store(dir.path);
+        store.update([](StoredConfig &c) {
+            c.active_provider = "openai";
+            c.providers["openai"] = {"sk-persisted-key-1234", "", "gpt-4o", "https://api.openai.com/v1"};
+        });
+    }
+    struct stat st {};
+    BOOST_REQUIRE(::stat((dir.path / "config.json").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+    for (const auto &entry : fs::directory_iterator(dir.path))
+        BOOST_TEST(entry.path().filename() == "config.json");  // no temp file left behind
+    ConfigStore reopened(dir.path);
+    StoredConfig c = reopened.snapshot();
+    BOOST_TEST(c.active_provider == "openai");
+    BOOST_TEST(c.providers["openai"].api_key == "sk-persisted-key-1234");
+    BOOST_TEST(c.providers["openai"].model == "gpt-4o");
+    BOOST_TEST(c.providers["openai"].api_key_base == "https://api.openai.com/v1");
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_state_file_is_moved_aside_not_overwritten) {
+    TempDir dir;
+    { std::ofstream(dir.path / "config.json") << "{ this is not json"; }
+    ConfigStore store(dir.path);
+    BOOST_TEST(store.snapshot().providers.empty());
+    bool found_aside = false;
+    for (const auto &entry : fs::directory_iterator(dir.path)) {
+        if (entry.path().filename().string().starts_with("config.json.corrupt-")) {
+            found_aside = true;
+            BOOST_TEST(slurp(entry.path()) == "{ this is not json");
+        }
+    }
+    BOOST_TEST(found_aside);
+}
+
+BOOST_AUTO_TEST_CASE(stored_config_round_trips_and_rejects_wrong_types) {
+    StoredConfig c;
+    c.active_provider = "custom";
+    c.providers["custom"] = {"", "http://127.0.0.1:9/v1", "m", ""};
+    StoredConfig back = parse_stored_config(serialize_stored_config(c));
+    BOOST_TEST(back.active_provider == "custom");
+    BOOST_TEST(back.providers["custom"].api_base == "http://127.0.0.1:9/v1");
+    BOOST_CHECK_THROW(parse_stored_config(R"({"providers":{"x":{"model":5}}})"), std::runtime_error);
+    BOOST_CHECK_THROW(parse_stored_config("[]"), std::runtime_error);
+}

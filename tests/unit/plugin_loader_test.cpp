@@ -1,0 +1,119 @@
+#define BOOST_TEST_MODULE plugin_loader
+#include <boost/test/unit_test.hpp>
+
+#include "core/errors.hpp"
+#include "core/plugin/plugin_library.hpp"
+#include "core/plugin/provider_registry.hpp"
+
+#include <filesystem>
+#include <random>
+
+using namespace sb::core;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kTestPlugins = SB_TEST_PLUGINS_DIR;
+const fs::path kPlugins = SB_PLUGINS_DIR;
+
+std::string refusal_reason(const fs::path &file) {
+    try {
+        PluginLibrary::load(file);
+    } catch (const PluginLoadError &e) {
+        return e.what();
+    }
+    return {};
+}
+
+struct PluginsDir {
+    fs::path path;
+    explicit PluginsDir(std::initializer_list<fs::path> files) {
+        path = fs::temp_directory_path() / ("sb-loader-test-" + std::to_string(std::random_device{}()));
+        fs::create_directories(path);
+        for (const auto &f : files) fs::copy_file(f, path / f.filename());
+    }
+    ~PluginsDir() { fs::remove_all(path); }
+};
+
+bool contains(const std::string &text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(loads_plain_c_plugin_and_reads_its_descriptor) {
+    auto lib = PluginLibrary::load(kTestPlugins / "c_echo.so");
+    Provider provider(lib);
+    BOOST_TEST(provider.id() == "cecho");
+    BOOST_TEST(provider.info().env_api_base == "CECHO_API_BASE");
+    BOOST_TEST(lib->abi_version() == "1.0");
+}
+
+BOOST_AUTO_TEST_CASE(loads_plugin_with_newer_minor_version_and_larger_tables) {
+    auto lib = PluginLibrary::load(kTestPlugins / "newer_minor.so");
+    BOOST_TEST(lib->table().abi_minor > SB_ABI_VERSION_MINOR);
+    BOOST_TEST(lib->table().struct_size > sizeof(sb_plugin));
+    Provider provider(lib);
+    BOOST_TEST(provider.id() == "newer");
+}
+
+BOOST_AUTO_TEST_CASE(refuses_plugin_with_wrong_major_version) {
+    BOOST_TEST(contains(refusal_reason(kTestPlugins / "wrong_major.so"), "ABI major version"));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_library_without_entry_symbol) {
+    BOOST_TEST(contains(refusal_reason(kTestPlugins / "no_entry.so"), "missing entry symbol switchboard_plugin_entry"));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_file_that_is_not_a_shared_library) {
+    BOOST_TEST(contains(refusal_reason(kTestPlugins / "not_a_library.so"), "not a shared library"));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_plugin_whose_init_fails_with_its_message) {
+    BOOST_TEST(contains(refusal_reason(kTestPlugins / "init_fails.so"), "init refused: missing resource"));
+}
+
+BOOST_AUTO_TEST_CASE(directory_load_refuses_duplicates_and_keeps_the_rest) {
+    PluginsDir dir({kPlugins / "switchboard-openai.so", kTestPlugins / "duplicate_openai.so",
+                    kTestPlugins / "c_echo.so", kTestPlugins / "wrong_major.so",
+                    kTestPlugins / "not_a_library.so"});
+    ProviderSet set = load_plugins_dir(dir.path);
+    BOOST_TEST(set.providers.size() == 2u);
+    BOOST_TEST(set.find("openai") != nullptr);
+    BOOST_TEST(set.find("cecho") != nullptr);
+    BOOST_TEST(set.refused.size() == 3u);
+    bool duplicate_reported = false;
+    for (const auto &r : set.refused)
+        duplicate_reported = duplicate_reported || contains(r.reason, "duplicate provider id 'openai'");
+    BOOST_TEST(duplicate_reported);
+}
+
+BOOST_AUTO_TEST_CASE(library_stays_loaded_while_a_provider_uses_it) {
+    std::shared_ptr<const Provider> provider;
+    {
+        ProviderSet set = load_plugins_dir(kPlugins);
+        provider = set.find("openai");
+    }
+    BOOST_REQUIRE(provider);
+    // The set is gone; the provider still calls into the library safely.
+    EffectiveConfig config{"sk-test-key-abcdefgh1234", "http://127.0.0.1:9/v1", "gpt-4o"};
+    UpstreamRequest req = provider->build_chat_request(
+        config, R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]})", false);
+    BOOST_TEST(req.url == "http://127.0.0.1:9/v1/chat/completions");
+}
+
+BOOST_AUTO_TEST_CASE(plugin_errors_become_classified_gateway_errors) {
+    auto provider = std::make_shared<Provider>(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
+    EffectiveConfig config{"sk-test-SECRET-abcdefghijklmnop1234", "http://127.0.0.1:9/v1", "gpt-4o"};
+    UpstreamResponse response;
+    response.status = 401;
+    response.headers = {{"Content-Type", "application/json"}};
+    response.body = R"({"error":{"message":"Incorrect API key provided: sk-test-SECRET-abcdefghijklmnop1234.",)"
+                    R"("type":"invalid_request_error","code":"invalid_api_key"}})";
+    try {
+        provider->parse_chat_response(config, response);
+        BOOST_FAIL("expected an error");
+    } catch (const GatewayError &e) {
+        BOOST_TEST(e.code() == ErrorCode::invalid_api_key);
+        BOOST_TEST(e.provider() == "openai");
+        BOOST_TEST(std::string(e.what()).find("SECRET") == std::string::npos);
+    }
+}
