@@ -1,10 +1,15 @@
 #include "integration/integration_fixture.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/test/results_collector.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <iostream>
+#include <system_error>
 
 namespace sb::test::it {
 
@@ -78,14 +83,28 @@ const json::object *find_in(const json::value *items, std::string_view key, std:
     return nullptr;
 }
 
-std::string closed_port_base() {
-    boost::asio::io_context ioc;
-    boost::asio::ip::tcp::acceptor acceptor(
-        ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-    auto port = acceptor.local_endpoint().port();
-    acceptor.close();
-    return "http://127.0.0.1:" + std::to_string(port) + "/v1";
+ClosedPort::ClosedPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len) != 0) {
+        int err = errno;
+        ::close(fd_);
+        throw std::system_error(err, std::generic_category(), "bind 127.0.0.1:0");
+    }
+    port_ = ntohs(addr.sin_port);
 }
+
+ClosedPort::~ClosedPort() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::string ClosedPort::base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
 
 Harness::Harness(std::vector<std::string> plugins) {
     plugins_dir = make_plugins_dir(tmp.path() / "plugins", plugins);

@@ -49,8 +49,23 @@ bool is_null_at(const json::value &v, std::string_view dotted);
 // The element of array `items` whose `key` equals `value`, or nullptr.
 const json::object *find_in(const json::value *items, std::string_view key, std::string_view value);
 
-// A base URL on 127.0.0.1 where nothing listens.
-std::string closed_port_base();
+// A port on 127.0.0.1 that refuses connections for as long as this object
+// lives: a socket is bound to it but never listens, so no other process on
+// the machine can take the port over meanwhile (and a client cannot
+// self-connect to it).
+class ClosedPort {
+public:
+    ClosedPort();
+    ~ClosedPort();
+    ClosedPort(const ClosedPort &) = delete;
+    ClosedPort &operator=(const ClosedPort &) = delete;
+    unsigned short port() const noexcept { return port_; }
+    std::string base_url() const;  // "http://127.0.0.1:PORT/v1"
+
+private:
+    int fd_ = -1;
+    unsigned short port_ = 0;
+};
 
 class Harness {
 public:

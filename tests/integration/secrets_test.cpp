@@ -40,7 +40,8 @@ BOOST_AUTO_TEST_CASE(keys_never_appear_in_responses_headers_or_logs, *utf::timeo
              {"CECHO_MODEL", "mock-model"},
              {"LLM_PROVIDER", "openai"},
              {"SWITCHBOARD_TEST_TIMEOUT_MS", "1500"}});
-    const std::string closed = closed_port_base();
+    ClosedPort closed_port;
+    const std::string closed = closed_port.base_url();
     std::vector<Exchange> seen;
     auto get = [&](std::string target) { seen.push_back({"GET " + target, h.get(target)}); };
     auto post = [&](std::string target, const json::value &body) {

@@ -127,7 +127,8 @@ BOOST_AUTO_TEST_CASE(classifies_a_base_that_is_not_the_api, *utf::timeout(60)) {
 BOOST_AUTO_TEST_CASE(classifies_connection_refused_as_network_error, *utf::timeout(60)) {
     Harness h;
     h.start(configured_openai(h));
-    expect_failure(h, json::object{{"api_base", closed_port_base()}, {"api_key", good_key}}, "network_error");
+    ClosedPort closed;
+    expect_failure(h, json::object{{"api_base", closed.base_url()}, {"api_key", good_key}}, "network_error");
 }
 
 BOOST_AUTO_TEST_CASE(classifies_a_silent_vendor_as_timeout, *utf::timeout(60)) {
