@@ -13,7 +13,11 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 
 #include <array>
 
@@ -79,6 +83,58 @@ asio::awaitable<void> drain(beast::tcp_stream &stream) {
     }
 }
 
+class ChunkedResponseStream final : public ResponseStream {
+public:
+    ChunkedResponseStream(beast::tcp_stream &stream, unsigned version, std::chrono::seconds write_timeout)
+        : stream_(stream), write_timeout_(write_timeout) {
+        head_.version(version);
+        head_.result(http::status::ok);
+    }
+
+    asio::awaitable<bool> write(std::string_view data) override {
+        if (failed_ || finished_) co_return false;
+        if (!started_ && !co_await send_head()) co_return false;
+        if (data.empty()) co_return true;
+        beast::error_code ec;
+        stream_.expires_after(write_timeout_);
+        co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data.data(), data.size())),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        failed_ = static_cast<bool>(ec);
+        co_return !failed_;
+    }
+
+    asio::awaitable<void> finish() override {
+        if (failed_ || finished_) co_return;
+        if (!started_ && !co_await send_head()) co_return;
+        beast::error_code ec;
+        stream_.expires_after(write_timeout_);
+        co_await asio::async_write(stream_, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+        failed_ = static_cast<bool>(ec);
+        finished_ = true;
+    }
+
+    bool completed() const noexcept { return finished_ && !failed_; }
+
+private:
+    asio::awaitable<bool> send_head() {
+        started_ = true;
+        http::response<http::empty_body> head{head_.result(), head_.version()};
+        for (const auto &field : head_) head.set(field.name_string(), field.value());
+        head.chunked(true);
+        http::response_serializer<http::empty_body> serializer{head};
+        beast::error_code ec;
+        stream_.expires_after(write_timeout_);
+        co_await http::async_write_header(stream_, serializer, asio::redirect_error(asio::use_awaitable, ec));
+        failed_ = static_cast<bool>(ec);
+        co_return !failed_;
+    }
+
+    beast::tcp_stream &stream_;
+    std::chrono::seconds write_timeout_;
+    bool finished_ = false;
+    bool failed_ = false;
+};
+
 }  // namespace
 
 asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
@@ -133,7 +189,14 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
         }
         Request request = parser.release();
         ++*in_flight_;
-        Response response = co_await handler_(request);
+        ChunkedResponseStream body_stream(stream, request.version(), limits_.read_timeout);
+        Response response = co_await handler_(request, body_stream);
+        if (body_stream.started()) {
+            co_await body_stream.finish();
+            --*in_flight_;
+            if (!body_stream.completed() || !request.keep_alive() || !acceptor_open_.load()) break;
+            continue;
+        }
         response.version(request.version());
         response.keep_alive(request.keep_alive() && response.keep_alive());
         response.prepare_payload();

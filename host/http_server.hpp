@@ -11,12 +11,31 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace sb::host {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
-using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &)>;
+// Lets a handler answer with a chunked body sent piece by piece (SSE). The
+// head is sent with the first write; if the handler never writes, the
+// Response it returns is sent instead.
+class ResponseStream {
+public:
+    virtual ~ResponseStream() = default;
+    // Status and headers to send with the first write.
+    Response &head() noexcept { return head_; }
+    bool started() const noexcept { return started_; }
+    // Returns false when the client has gone away.
+    virtual boost::asio::awaitable<bool> write(std::string_view data) = 0;
+    virtual boost::asio::awaitable<void> finish() = 0;
+
+protected:
+    Response head_;
+    bool started_ = false;
+};
+
+using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &, ResponseStream &)>;
 
 struct ServerLimits {
     std::size_t max_body_bytes = 32u << 20;

@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
         sb::core::ChatGateway gateway(registry, store, std::move(env), upstream, gateway_options);
         sb::host::Router router(gateway);
         sb::host::HttpServer server(
-            io, endpoint, [&router](sb::host::Request &r) { return router.handle(r); }, sb::host::ServerLimits{});
+            io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); }, sb::host::ServerLimits{});
         server.start();
         auto bound = server.local_endpoint();
         log_event(LogLevel::info, "listening",

@@ -39,17 +39,21 @@ json::object model_object(std::string_view id, std::string_view owner) {
 
 }  // namespace
 
-boost::asio::awaitable<Response> OpenAIApi::chat_completions(const Request &request) {
+boost::asio::awaitable<Response> OpenAIApi::chat_completions(const Request &request, ResponseStream &stream) {
     json::object body = parse_json_object(request.body());
     validate_chat_request(body);
-    if (auto stream = body.find("stream"); stream != body.end() && stream->value().is_bool() &&
-                                           stream->value().get_bool())
-        throw GatewayError(ErrorCode::invalid_request,
-                           "streaming (\"stream\": true) is not available in this build of the gateway",
-                           "stream");
     std::string model_field;
     if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
     core::ChatTarget target = gateway_.route(model_field);
+    if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
+        stream.head().set(http::field::content_type, "text/event-stream");
+        stream.head().set(http::field::cache_control, "no-cache");
+        stream.head().set("x-switchboard-provider", target.provider->id());
+        co_await gateway_.stream(target, std::move(body), gateway_.options().stream_timeouts,
+                                 [&stream](std::string_view bytes) { return stream.write(bytes); });
+        co_await stream.finish();
+        co_return Response{};
+    }
     core::ChatResult result = co_await gateway_.complete(target, std::move(body), gateway_.options().chat_timeouts);
     Response response = json_response(http::status::ok, std::move(result.body_json), request.version());
     response.set("x-switchboard-provider", target.provider->id());

@@ -9,7 +9,7 @@ class OpenAIApi {
 public:
     explicit OpenAIApi(core::ChatGateway &gateway) : gateway_(gateway) {}
 
-    boost::asio::awaitable<Response> chat_completions(const Request &request);
+    boost::asio::awaitable<Response> chat_completions(const Request &request, ResponseStream &stream);
     boost::asio::awaitable<Response> list_models(const Request &request);
     boost::asio::awaitable<Response> get_model(const Request &request, std::string_view model_id);
 

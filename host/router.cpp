@@ -42,7 +42,7 @@ bool acceptable_request_id(std::string_view id) {
 
 }  // namespace
 
-boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_view path) {
+boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_view path, ResponseStream &stream) {
     const auto method = request.method();
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
@@ -52,7 +52,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/v1/chat/completions") {
         if (!post) method_not_allowed(path);
-        co_return co_await openai_.chat_completions(request);
+        co_return co_await openai_.chat_completions(request, stream);
     }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
@@ -82,11 +82,12 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     throw GatewayError(ErrorCode::not_found, "no route for " + std::string(path));
 }
 
-boost::asio::awaitable<Response> Router::handle(Request &request) {
+boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream &stream) {
     auto started = std::chrono::steady_clock::now();
     std::string request_id;
     if (auto given = request["x-request-id"]; acceptable_request_id(given)) request_id = std::string(given);
     if (request_id.empty()) request_id = new_request_id();
+    stream.head().set("x-request-id", request_id);
 
     std::string path;
     Response response;
@@ -94,7 +95,7 @@ boost::asio::awaitable<Response> Router::handle(Request &request) {
         auto url = boost::urls::parse_origin_form(request.target());
         if (!url) throw GatewayError(ErrorCode::invalid_request, "malformed request target");
         path = url->path();  // percent-decoded
-        response = co_await dispatch(request, path);
+        response = co_await dispatch(request, path, stream);
     } catch (const GatewayError &e) {
         response = error_response(e, request.version());
         if (!e.provider().empty()) response.set("x-switchboard-provider", e.provider());
@@ -108,9 +109,11 @@ boost::asio::awaitable<Response> Router::handle(Request &request) {
                     {{"request_id", request_id},
                      {"method", std::string(request.method_string())},
                      {"path", path.size() > 200 ? path.substr(0, 200) : path},
-                     {"status", std::to_string(response.result_int())},
+                     {"status", std::to_string(stream.started() ? stream.head().result_int() : response.result_int())},
+                     {"streamed", stream.started() ? "true" : "false"},
                      {"duration_us", std::to_string(micros.count())},
-                     {"provider", std::string(response["x-switchboard-provider"])}});
+                     {"provider", std::string(stream.started() ? stream.head()["x-switchboard-provider"]
+                                                              : response["x-switchboard-provider"])}});
     co_return response;
 }
 

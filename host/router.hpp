@@ -10,10 +10,10 @@ namespace sb::host {
 class Router {
 public:
     explicit Router(core::ChatGateway &gateway) : admin_(gateway), openai_(gateway) {}
-    boost::asio::awaitable<Response> handle(Request &request);
+    boost::asio::awaitable<Response> handle(Request &request, ResponseStream &stream);
 
 private:
-    boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path);
+    boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path, ResponseStream &stream);
 
     AdminApi admin_;
     OpenAIApi openai_;

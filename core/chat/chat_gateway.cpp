@@ -1,6 +1,7 @@
 #include "core/chat/chat_gateway.hpp"
 
 #include "core/errors.hpp"
+#include "core/http/event_deframer.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -72,26 +73,120 @@ void ChatGateway::ensure_configured(const ChatTarget &target) {
         throw GatewayError(ErrorCode::provider_not_configured, *missing, {}, target.provider->id());
 }
 
+namespace {
+
+// The one place a transport failure becomes a GatewayError.
+GatewayError transport_error(const ChatTarget &target, const UpstreamError &e) {
+    ErrorCode code = ErrorCode::network_error;
+    switch (e.failure()) {
+        case UpstreamFailure::timeout: code = ErrorCode::timeout; break;
+        case UpstreamFailure::protocol: code = ErrorCode::api_base_incorrect; break;
+        case UpstreamFailure::too_large: code = ErrorCode::upstream_error; break;
+        case UpstreamFailure::invalid_url: code = ErrorCode::api_base_incorrect; break;
+        default: code = ErrorCode::network_error; break;
+    }
+    const std::string &provider = target.provider->id();
+    return GatewayError(code, "provider '" + provider + "': " + redact_secret(e.what(), target.config.api_key.value),
+                        {}, provider);
+}
+
+StreamFraming framing_of(const Provider &provider) {
+    return provider.info().stream_framing == SB_FRAMING_NDJSON ? StreamFraming::ndjson : StreamFraming::sse;
+}
+
+void append_sse(std::string &out, std::string_view json) {
+    out += "data: ";
+    out += json;
+    out += "\n\n";
+}
+
+}  // namespace
+
 boost::asio::awaitable<UpstreamResponse> ChatGateway::send_upstream(const ChatTarget &target,
                                                                     UpstreamRequest request,
                                                                     UpstreamTimeouts timeouts) {
-    const std::string &provider = target.provider->id();
     try {
         co_return co_await upstream_.send(std::move(request), timeouts);
     } catch (const UpstreamError &e) {
-        ErrorCode code = ErrorCode::network_error;
-        switch (e.failure()) {
-            case UpstreamFailure::timeout: code = ErrorCode::timeout; break;
-            case UpstreamFailure::protocol: code = ErrorCode::api_base_incorrect; break;
-            case UpstreamFailure::too_large: code = ErrorCode::upstream_error; break;
-            case UpstreamFailure::invalid_url: code = ErrorCode::api_base_incorrect; break;
-            default: code = ErrorCode::network_error; break;
-        }
-        throw GatewayError(code,
-                           "provider '" + provider + "': " +
-                               redact_secret(e.what(), target.config.api_key.value),
-                           {}, provider);
+        throw transport_error(target, e);
     }
+}
+
+boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost::json::object request,
+                                                 UpstreamTimeouts timeouts, StreamSink sink) {
+    ensure_configured(target);
+    const EffectiveConfig config = target.config.effective();
+    request["model"] = config.model;
+    request["stream"] = true;
+    std::string body = boost::json::serialize(request);
+    UpstreamRequest upstream_request = target.provider->build_chat_request(config, body, true);
+    std::unique_ptr<ProviderStream> translator = target.provider->open_stream(config, body);
+
+    EventDeframer deframer(framing_of(*target.provider));
+    std::string pending;
+    bool sent_any = false;
+    bool ended = false;        // the vendor signalled the end
+    bool client_gone = false;
+    std::optional<GatewayError> failure;
+    auto on_chunk_json = [&](std::string_view json) { append_sse(pending, json); };
+    auto on_event = [&](std::string_view event, std::string_view data) {
+        if (!ended) ended = translator->feed(event, data, on_chunk_json);
+        return true;
+    };
+    auto flush = [&]() -> boost::asio::awaitable<bool> {
+        if (pending.empty()) co_return true;
+        std::string out;
+        out.swap(pending);
+        sent_any = true;
+        co_return co_await sink(out);
+    };
+    auto fail = [&](GatewayError e) {
+        e.with_provider(target.provider->id());
+        failure.emplace(std::move(e));
+    };
+
+    UpstreamResponse head;
+    try {
+        head = co_await upstream_.send_streaming(
+            std::move(upstream_request), timeouts,
+            [](const UpstreamResponse &h) { return h.status >= 200 && h.status < 300; },
+            [&](std::string_view piece) -> boost::asio::awaitable<bool> {
+                try {
+                    deframer.feed(piece, on_event);
+                } catch (const GatewayError &e) {
+                    fail(e);
+                } catch (const std::length_error &) {
+                    fail(GatewayError(ErrorCode::upstream_error, "upstream stream event exceeds the size limit"));
+                }
+                if (!co_await flush()) client_gone = true;
+                co_return !client_gone && !failure;
+            });
+    } catch (const UpstreamError &e) {
+        if (!sent_any) throw transport_error(target, e);
+        fail(transport_error(target, e));
+    }
+    if (client_gone) co_return;
+    if (!sent_any && !failure && (head.status < 200 || head.status >= 300)) {
+        // Nothing sent yet: the vendor's error answer becomes a plain error.
+        target.provider->parse_chat_response(config, head);
+        throw GatewayError(ErrorCode::upstream_error,
+                           "provider '" + target.provider->id() + "' answered HTTP " + std::to_string(head.status),
+                           {}, target.provider->id());
+    }
+    if (!failure) {
+        try {
+            deframer.finish(on_event);
+            translator->finish(on_chunk_json);
+        } catch (const GatewayError &e) {
+            fail(e);
+        }
+    }
+    if (failure) {
+        if (!sent_any && pending.empty()) throw *failure;
+        append_sse(pending, error_body_json(*failure));
+    }
+    pending += "data: [DONE]\n\n";
+    co_await flush();
 }
 
 boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &target,

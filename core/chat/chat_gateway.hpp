@@ -10,6 +10,8 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,8 +38,15 @@ struct ChatResult {
     std::chrono::microseconds upstream_time{0};
 };
 
+// Receives the client-facing SSE bytes of a stream; returns false when the
+// client has gone away (the upstream read then stops).
+using StreamSink = std::function<boost::asio::awaitable<bool>(std::string_view sse_bytes)>;
+
 struct GatewayOptions {
     UpstreamTimeouts chat_timeouts;
+    // read = the longest silence between stream events; total = a whole stream.
+    UpstreamTimeouts stream_timeouts{std::chrono::milliseconds(10'000), std::chrono::milliseconds(120'000),
+                                     std::chrono::milliseconds(1'800'000)};
     UpstreamTimeouts test_timeouts{std::chrono::milliseconds(10'000), std::chrono::milliseconds(30'000),
                                    std::chrono::milliseconds(30'000)};
     UpstreamTimeouts models_timeouts{std::chrono::milliseconds(5'000), std::chrono::milliseconds(10'000),
@@ -70,6 +79,13 @@ public:
     // Throws GatewayError (classified, key redacted, provider named).
     boost::asio::awaitable<ChatResult> complete(const ChatTarget &target, boost::json::object request,
                                                 UpstreamTimeouts timeouts);
+
+    // Streams a chat as OpenAI SSE (`data: {chunk}` ... `data: [DONE]`) into
+    // sink, chunk by chunk as the upstream produces them. Throws GatewayError
+    // only while nothing has been sent; afterwards a failure becomes an
+    // error event followed by the end of the stream.
+    boost::asio::awaitable<void> stream(const ChatTarget &target, boost::json::object request,
+                                        UpstreamTimeouts timeouts, StreamSink sink);
 
     // The vendor's live model list. Throws GatewayError.
     boost::asio::awaitable<std::vector<std::string>> live_models(const ChatTarget &target);

@@ -354,7 +354,7 @@ struct UpstreamClient::Impl {
             const std::size_t got = sizeof piece - parser.get().body().size;
             if (got == 0) continue;
             if (stream_body) {
-                if (!on_chunk || !on_chunk(std::string_view(piece, got))) {
+                if (!on_chunk || !co_await on_chunk(std::string_view(piece, got))) {
                     stopped = true;
                     break;
                 }

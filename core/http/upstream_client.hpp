@@ -61,7 +61,9 @@ struct UpstreamClientOptions {
 using HeadHandler = std::function<bool(const UpstreamResponse &head)>;
 // Called for each piece of a streamed body as it arrives. Returning false
 // stops reading and closes the connection (client went away).
-using BodyChunkHandler = std::function<bool(std::string_view piece)>;
+// The read of the next piece waits for the returned awaitable: a slow
+// consumer slows the upstream read (backpressure) instead of buffering.
+using BodyChunkHandler = std::function<boost::asio::awaitable<bool>(std::string_view piece)>;
 
 class UpstreamClient {
 public:

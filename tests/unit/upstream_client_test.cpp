@@ -44,6 +44,18 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Adapts a plain callback to the awaitable chunk handler.
+template <class Fn>
+sb::core::BodyChunkHandler as_chunk_handler(Fn fn) {
+    return [fn = std::move(fn)](std::string_view piece) mutable -> boost::asio::awaitable<bool> {
+        co_return fn(piece);
+    };
+}
+
+}  // namespace
+
+namespace {
+
 using Clock = std::chrono::steady_clock;
 
 // A client on a private io_context; each call runs it until the request ends
@@ -306,11 +318,11 @@ BOOST_AUTO_TEST_CASE(streaming_delivers_pieces_in_order_as_they_arrive) {
             head_type = header_of(head, "content-type");
             return true;
         },
-        [&](std::string_view piece) {
+        as_chunk_handler([&](std::string_view piece) {
             pieces.emplace_back(piece);
             times.push_back(Clock::now());
             return true;
-        }));
+        })));
     BOOST_TEST(head_status == 200);
     BOOST_TEST(head_type == "text/event-stream");
     BOOST_TEST(response.status == 200);
@@ -333,10 +345,10 @@ BOOST_AUTO_TEST_CASE(streaming_head_false_collects_body) {
     int chunks = 0;
     const auto response = f.run(f.client.send_streaming(
         post(server.base_url()), ClientFixture::short_timeouts(), [](const UpstreamResponse &) { return false; },
-        [&](std::string_view) {
+        as_chunk_handler([&](std::string_view) {
             ++chunks;
             return true;
-        }));
+        })));
     BOOST_TEST(response.status == 429);
     BOOST_TEST(response.body == R"({"error":"slow down"})");
     BOOST_TEST(chunks == 0);
@@ -353,10 +365,10 @@ BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
         f.run(f.client.send_streaming(
             post(server.base_url() + "/s?key=SECRET"), ClientFixture::short_timeouts(),
             [](const UpstreamResponse &) { return true; },
-            [&](std::string_view piece) {
+            as_chunk_handler([&](std::string_view piece) {
                 pieces.emplace_back(piece);
                 return true;
-            }));
+            })));
     } catch (const UpstreamError &e) {
         error = e;
     }
@@ -377,10 +389,10 @@ BOOST_AUTO_TEST_CASE(chunk_handler_false_stops_and_closes) {
     std::vector<std::string> pieces;
     const auto response = f.run(f.client.send_streaming(
         post(server.base_url()), ClientFixture::short_timeouts(), [](const UpstreamResponse &) { return true; },
-        [&](std::string_view piece) {
+        as_chunk_handler([&](std::string_view piece) {
             pieces.emplace_back(piece);
             return pieces.size() < 2;
-        }));
+        })));
     BOOST_TEST(response.status == 200);
     BOOST_TEST(pieces.size() == 2u);  // not called again after returning false
     BOOST_TEST(f.client.idle_connections() == 0u);
