@@ -96,7 +96,7 @@ fs::path executable_dir() {
 
 fs::path default_plugins_dir() {
     fs::path bin = executable_dir();
-    fs::path installed = bin / ".." / "lib" / "switchboard" / "plugins";
+    fs::path installed = bin / ".." / SWITCHBOARD_INSTALL_PLUGINDIR_RELATIVE;
     if (fs::is_directory(installed)) return fs::weakly_canonical(installed);
     return fs::weakly_canonical(bin / ".." / "plugins");
 }
