@@ -254,4 +254,24 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request) {
     co_return json_response(http::status::ok, json::serialize(result), request.version());
 }
 
+Response AdminApi::reload_plugins(const Request &request) {
+    core::ReloadSummary summary = reloader_.reload("admin request");
+    auto to_array = [](const std::vector<std::string> &ids) {
+        json::array a;
+        for (const auto &id : ids) a.push_back(json::string(id));
+        return a;
+    };
+    auto set = gateway_.registry().current();
+    json::array refused;
+    for (const auto &r : set->refused) refused.push_back({{"file", r.file.string()}, {"reason", r.reason}});
+    json::object doc{{"added", to_array(summary.added)},
+                     {"replaced", to_array(summary.replaced)},
+                     {"removed", to_array(summary.removed)},
+                     {"kept_after_failure", to_array(summary.kept_after_failure)},
+                     {"providers", json::array()},
+                     {"refused", std::move(refused)}};
+    for (const auto &p : set->providers) doc["providers"].as_array().push_back(json::string(p->id()));
+    return json_response(http::status::ok, json::serialize(doc), request.version());
+}
+
 }  // namespace sb::host

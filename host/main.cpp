@@ -5,6 +5,7 @@
 #include "core/config/config_store.hpp"
 #include "core/http/upstream_client.hpp"
 #include "core/log.hpp"
+#include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/http_server.hpp"
 #include "host/router.hpp"
@@ -62,7 +63,11 @@ Environment:
 
 Precedence: runtime config (POST /api/backdoor/llm/config) over environment
 over plugin defaults. Logs go to stderr, one line per event; keys never appear.
-Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config file.
+Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config file and
+the plugins. The plugins directory is also watched: adding, replacing or
+removing a plugin file takes effect without a restart (in-flight requests
+finish on the version they started with; a broken new file leaves the old
+provider serving). POST /api/backdoor/llm/plugins/reload does the same.
 )";
 
 struct Options {
@@ -176,12 +181,13 @@ asio::ip::tcp::endpoint parse_listen(const std::string &listen) {
 // SIGHUP reloads the config; SIGTERM/SIGINT stop accepting, let in-flight
 // requests finish (up to a deadline), then stop the loop.
 asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpServer &server,
-                                     sb::core::ConfigStore &store) {
+                                     sb::core::ConfigStore &store, sb::core::PluginReloader &reloader) {
     for (;;) {
         int sig = co_await signals.async_wait(asio::use_awaitable);
         if (sig == SIGHUP) {
             bool ok = store.reload();
             log_event(ok ? LogLevel::info : LogLevel::warn, "config_reloaded", {{"ok", ok ? "true" : "false"}});
+            reloader.reload("SIGHUP");
             continue;
         }
         log_event(LogLevel::info, "stopping", {{"signal", std::to_string(sig)}});
@@ -226,7 +232,9 @@ int main(int argc, char **argv) {
             gateway_options.test_timeouts.connect = std::min(gateway_options.test_timeouts.connect, t);
         }
         sb::core::ChatGateway gateway(registry, store, std::move(env), upstream, gateway_options);
-        sb::host::Router router(gateway);
+        sb::core::PluginReloader reloader(registry, options.plugins_dir);
+        reloader.watch(io.get_executor());
+        sb::host::Router router(gateway, reloader);
         sb::host::HttpServer server(
             io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); }, sb::host::ServerLimits{});
         server.start();
@@ -237,7 +245,7 @@ int main(int argc, char **argv) {
                    {"refused", std::to_string(registry.current()->refused.size())}});
 
         asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-        asio::co_spawn(io, handle_signals(signals, server, store), asio::detached);
+        asio::co_spawn(io, handle_signals(signals, server, store, reloader), asio::detached);
 
         std::vector<std::thread> pool;
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });

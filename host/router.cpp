@@ -79,6 +79,10 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
         if (!post) method_not_allowed(path);
         co_return co_await admin_.test(request);
     }
+    if (path == "/api/backdoor/llm/plugins/reload") {
+        if (!post) method_not_allowed(path);
+        co_return admin_.reload_plugins(request);
+    }
     throw GatewayError(ErrorCode::not_found, "no route for " + std::string(path));
 }
 

@@ -9,7 +9,8 @@ namespace sb::host {
 
 class Router {
 public:
-    explicit Router(core::ChatGateway &gateway) : admin_(gateway), openai_(gateway) {}
+    Router(core::ChatGateway &gateway, core::PluginReloader &reloader)
+        : admin_(gateway, reloader), openai_(gateway) {}
     boost::asio::awaitable<Response> handle(Request &request, ResponseStream &stream);
 
 private:

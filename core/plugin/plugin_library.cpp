@@ -2,7 +2,10 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <atomic>
 #include <cstddef>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 #include <string_view>
 
@@ -86,12 +89,47 @@ struct PluginLibrary::Handle {
     boost::dll::shared_library library;
 };
 
+FileIdentity FileIdentity::of(const std::filesystem::path &file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return {};
+    return FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                        static_cast<std::uint64_t>(st.st_size),
+                        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+namespace {
+
+// The dynamic loader identifies libraries by path, so a file replaced in
+// place would never be loaded again, and overwriting a mapped library
+// crashes the process. Loading a private copy (unlinked once mapped) makes
+// every load see the file as it is now.
+std::filesystem::path private_copy(const std::filesystem::path &file) {
+    static std::atomic<unsigned> counter{0};
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("switchboard-plugins-" + std::to_string(::getpid()));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    ::chmod(dir.c_str(), 0700);
+    std::filesystem::path copy = dir / (std::to_string(++counter) + "-" + file.filename().string());
+    std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) throw PluginLoadError("cannot read the file: " + ec.message());
+    return copy;
+}
+
+}  // namespace
+
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &file) {
     if (!looks_like_elf(file)) throw PluginLoadError("not a shared library (no ELF header)");
+    FileIdentity identity = FileIdentity::of(file);
     auto handle = std::make_unique<Handle>();
-    boost::dll::fs::error_code ec;
-    handle->library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-    if (ec) throw PluginLoadError("cannot load shared library: " + ec.message());
+    {
+        std::filesystem::path copy = private_copy(file);
+        boost::dll::fs::error_code ec;
+        handle->library.load(copy, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+        std::error_code ignored;
+        std::filesystem::remove(copy, ignored);
+        if (ec) throw PluginLoadError("cannot load shared library: " + ec.message());
+    }
     if (!handle->library.has(SB_ENTRY_SYMBOL))
         throw PluginLoadError(std::string("missing entry symbol ") + SB_ENTRY_SYMBOL);
     auto entry = handle->library.get<sb_status(const sb_host_info *, uint32_t, uint32_t,
@@ -118,6 +156,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     lib->handle_ = std::move(handle);
     lib->table_ = table;
     lib->file_ = file;
+    lib->identity_ = identity;
     lib->load_time_ = std::chrono::system_clock::now();
     return lib;
 }

@@ -5,6 +5,7 @@
 #include <switchboard/provider_abi.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -16,6 +17,17 @@ namespace sb::core {
 class PluginLoadError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// What a file was when it was loaded: a reload skips unchanged files.
+struct FileIdentity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+
+    static FileIdentity of(const std::filesystem::path &file);
+    bool operator==(const FileIdentity &) const = default;
 };
 
 class PluginLibrary {
@@ -34,6 +46,7 @@ public:
     const sb_plugin &table() const noexcept { return *table_; }
     const sb_provider_descriptor &descriptor() const noexcept { return *table_->descriptor; }
     const std::filesystem::path &file() const noexcept { return file_; }
+    const FileIdentity &identity() const noexcept { return identity_; }
     std::chrono::system_clock::time_point load_time() const noexcept { return load_time_; }
     // "1.0": the major/minor the plugin reported.
     std::string abi_version() const;
@@ -45,6 +58,7 @@ private:
     std::unique_ptr<Handle> handle_;
     const sb_plugin *table_ = nullptr;
     std::filesystem::path file_;
+    FileIdentity identity_;
     std::chrono::system_clock::time_point load_time_;
 };
 

@@ -22,7 +22,18 @@ std::shared_ptr<const Provider> ProviderSet::find(std::string_view id) const {
     return nullptr;
 }
 
-ProviderSet load_plugins_dir(const std::filesystem::path &dir) {
+namespace {
+
+std::shared_ptr<const Provider> loaded_from(const ProviderSet *set, const std::filesystem::path &file) {
+    if (!set) return nullptr;
+    for (const auto &p : set->providers)
+        if (p->library().file() == file) return p;
+    return nullptr;
+}
+
+}  // namespace
+
+ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous) {
     ProviderSet set;
     std::error_code ec;
     std::vector<std::filesystem::path> files;
@@ -34,32 +45,64 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir) {
     if (ec) {
         log_event(LogLevel::error, "plugins_dir_unreadable",
                   {{"dir", dir.string()}, {"reason", ec.message()}});
+        if (previous) set.providers = previous->providers;  // keep serving what we have
         return set;
     }
     std::sort(files.begin(), files.end());
     for (const auto &file : files) {
         const std::string name = file.string();
+        auto before = loaded_from(previous, file);
+        std::shared_ptr<const Provider> provider;
         try {
-            auto provider = std::make_shared<const Provider>(PluginLibrary::load(file));
-            if (auto existing = set.find(provider->id())) {
-                throw PluginLoadError("duplicate provider id '" + provider->id() +
-                                      "' (already provided by " +
-                                      existing->library().file().string() + ")");
+            if (before && before->library().identity() == FileIdentity::of(file)) {
+                provider = before;  // unchanged: no reload, no re-init
+            } else {
+                provider = std::make_shared<const Provider>(PluginLibrary::load(file));
             }
+        } catch (const std::exception &e) {
+            log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", e.what()}});
+            set.refused.push_back(RefusedPlugin{file, e.what()});
+            if (!before) continue;
+            log_event(LogLevel::warn, "plugin_kept", {{"file", name}, {"provider", before->id()},
+                                                      {"version", before->info().plugin_version}});
+            provider = before;  // a broken new file leaves the old provider serving
+        }
+        if (auto existing = set.find(provider->id())) {
+            std::string reason = "duplicate provider id '" + provider->id() + "' (already provided by " +
+                                 existing->library().file().string() + ")";
+            log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", reason}});
+            set.refused.push_back(RefusedPlugin{file, reason});
+            continue;
+        }
+        if (provider != before)
             log_event(LogLevel::info, "plugin_loaded",
                       {{"file", name},
                        {"provider", provider->id()},
                        {"version", provider->info().plugin_version},
                        {"abi", provider->library().abi_version()}});
-            set.providers.push_back(std::move(provider));
-        } catch (const std::exception &e) {
-            log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", e.what()}});
-            set.refused.push_back(RefusedPlugin{file, e.what()});
-        }
+        set.providers.push_back(std::move(provider));
     }
     std::sort(set.providers.begin(), set.providers.end(),
               [](const auto &a, const auto &b) { return a->id() < b->id(); });
     return set;
+}
+
+ReloadSummary compare_provider_sets(const ProviderSet &before, const ProviderSet &after) {
+    ReloadSummary summary;
+    for (const auto &p : after.providers) {
+        auto old = before.find(p->id());
+        if (!old) {
+            summary.added.push_back(p->id());
+        } else if (old != p) {
+            summary.replaced.push_back(p->id());
+        } else {
+            for (const auto &r : after.refused)
+                if (r.file == p->library().file()) summary.kept_after_failure.push_back(p->id());
+        }
+    }
+    for (const auto &p : before.providers)
+        if (!after.find(p->id())) summary.removed.push_back(p->id());
+    return summary;
 }
 
 }  // namespace sb::core

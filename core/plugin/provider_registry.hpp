@@ -27,7 +27,16 @@ struct ProviderSet {
 
 // Loads every *.so (.dll, .dylib) file in dir (sorted by name, so duplicate resolution
 // is deterministic: the first file wins) and logs each load or refusal.
-ProviderSet load_plugins_dir(const std::filesystem::path &dir);
+// With a previous set (a reload): unchanged files keep their loaded
+// provider; a changed file that fails to load leaves its previous provider
+// serving (and is reported refused); removed files are dropped.
+ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous = nullptr);
+
+// What a reload changed, for the log and the admin API.
+struct ReloadSummary {
+    std::vector<std::string> added, replaced, removed, kept_after_failure;
+};
+ReloadSummary compare_provider_sets(const ProviderSet &before, const ProviderSet &after);
 
 class ProviderRegistry {
 public:

@@ -1,0 +1,35 @@
+#pragma once
+// Re-scans the plugins directory and swaps the provider set in one step.
+// In-flight requests keep the set (and libraries) they started with. Calls
+// are serialized: a file-watch event, SIGHUP and the admin endpoint may race.
+#include "core/plugin/provider_registry.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+namespace sb::core {
+
+class PluginReloader {
+public:
+    PluginReloader(ProviderRegistry &registry, std::filesystem::path dir)
+        : registry_(registry), dir_(std::move(dir)) {}
+
+    ReloadSummary reload(std::string_view reason);
+    const std::filesystem::path &dir() const noexcept { return dir_; }
+
+    // Watches the directory (inotify) and reloads shortly after it changes.
+    // Returns false (and logs why) when watching is not possible.
+    bool watch(boost::asio::any_io_executor executor);
+
+private:
+    struct Watch;
+    ProviderRegistry &registry_;
+    std::filesystem::path dir_;
+    std::mutex mutex_;
+    std::shared_ptr<Watch> watch_;
+};
+
+}  // namespace sb::core
