@@ -8,6 +8,7 @@
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/http_server.hpp"
+#include "host/plugin_check.hpp"
 #include "host/router.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -36,9 +37,14 @@ using sb::core::LogLevel;
 using sb::core::log_event;
 
 constexpr const char *kUsage = R"(Usage: switchboard [options]
+       switchboard plugin check FILE
 
 Loads every provider plugin in the plugins directory and serves the provider
 admin API (/api/backdoor/llm/...) and an OpenAI-compatible API (/v1/...).
+
+`plugin check FILE` loads one plugin in isolation, prints its descriptor and
+ABI version, checks its exported symbols and runs self-checks; it exits
+non-zero with the reason when the daemon would refuse the file.
 
 Options:
   --listen HOST:PORT      address to listen on (default 127.0.0.1:5000;
@@ -115,6 +121,10 @@ fs::path default_state_dir() {
 
 Options parse_options(int argc, char **argv) {
     Options o;
+    if (argc >= 2 && std::string_view(argv[1]) == "plugin") {
+        if (argc != 4 || std::string_view(argv[2]) != "check") usage_error("usage: switchboard plugin check FILE");
+        std::exit(sb::host::check_plugin(argv[3]));
+    }
     std::vector<std::string> args(argv + 1, argv + argc);
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string &a = args[i];
