@@ -6,6 +6,9 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev
   libssl-dev
 )
+# The spec check (tests/spec) runs on Node; a Node from elsewhere (nodesource,
+# nvm) is fine, so Debian's nodejs/npm only come in when there is no node.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

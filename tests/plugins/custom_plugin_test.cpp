@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "plugin_harness.hpp"
+#include "spec_request_dump.hpp"
 
 namespace json = boost::json;
 using namespace sbtest;
@@ -78,6 +79,7 @@ BOOST_AUTO_TEST_CASE(no_key_no_authorization) {
     Config c("", kBase, "llama3");
     auto r = plugin().build_chat(c, kChat, false);
     BOOST_REQUIRE(r.status == SB_OK);
+    dump_spec_request("custom", "no_key_no_authorization", "/chat/completions", "post", r.request.body);
     BOOST_TEST(r.request.url == "http://127.0.0.1:11434/v1/chat/completions");
     BOOST_TEST(!r.request.has_header("Authorization"));
     BOOST_TEST(json::parse(r.request.body).at("model").as_string() == "llama3");
@@ -91,6 +93,7 @@ BOOST_AUTO_TEST_CASE(key_goes_in_authorization_only) {
     Config c(kKey, kBase, "grok-3-mini");
     auto r = plugin().build_chat(c, kChat, true);
     BOOST_REQUIRE(r.status == SB_OK);
+    dump_spec_request("custom", "key_goes_in_authorization_only", "/chat/completions", "post", r.request.body);
     BOOST_TEST(r.request.header("Authorization") == "Bearer " + kKey);
     BOOST_TEST(!contains(r.request.url, kKey));
     BOOST_TEST(!contains(r.request.body, kKey));

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "plugin_harness.hpp"
+#include "spec_request_dump.hpp"
 
 namespace json = boost::json;
 using namespace sbtest;
@@ -106,6 +107,7 @@ BOOST_AUTO_TEST_CASE(plain_chat_request) {
     Config c = cfg();
     auto r = plugin().build_chat(c, kChat, false);
     BOOST_REQUIRE(r.status == SB_OK);
+    dump_spec_request("openai", "plain_chat_request", "/chat/completions", "post", r.request.body);
     BOOST_TEST(!r.error.reported);
     BOOST_TEST(r.request.set_method_calls == 1);
     BOOST_TEST(r.request.set_url_calls == 1);
@@ -128,6 +130,7 @@ BOOST_AUTO_TEST_CASE(non_stream_request_drops_client_stream_flags) {
         c, R"({"messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}})",
         false);
     BOOST_REQUIRE(r.status == SB_OK);
+    dump_spec_request("openai", "non_stream_request_drops_client_stream_flags", "/chat/completions", "post", r.request.body);
     auto b = body_of(r.request);
     BOOST_TEST(!b.contains("stream"));
     BOOST_TEST(!b.contains("stream_options"));
@@ -137,6 +140,7 @@ BOOST_AUTO_TEST_CASE(streaming_request_asks_for_usage) {
     Config c = cfg();
     auto r = plugin().build_chat(c, kChat, true);
     BOOST_REQUIRE(r.status == SB_OK);
+    dump_spec_request("openai", "streaming_request_asks_for_usage", "/chat/completions", "post", r.request.body);
     auto b = body_of(r.request);
     BOOST_TEST(b.at("stream").as_bool() == true);
     BOOST_TEST(b.at("stream_options").at("include_usage").as_bool() == true);
@@ -163,6 +167,7 @@ BOOST_AUTO_TEST_CASE(tools_and_images_pass_through) {
         R"("tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":"auto"})";
     auto r = plugin().build_chat(c, body, false);
     BOOST_REQUIRE(r.status == SB_OK);
+    dump_spec_request("openai", "tools_and_images_pass_through", "/chat/completions", "post", r.request.body);
     auto b = body_of(r.request);
     auto in = json::parse(body).as_object();
     BOOST_TEST(json::serialize(b.at("tools")) == json::serialize(in.at("tools")));

@@ -1,0 +1,410 @@
+// Unified chat request -> Anthropic Messages API body. Anthropic rejects
+// unknown fields (additionalProperties: false all the way down), so the body
+// is built field by field; nothing from the client is copied wholesale.
+#include "anthropic.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace sb_anthropic {
+
+namespace {
+
+using kit::get_array;
+using kit::get_object;
+using kit::get_string;
+
+std::optional<double> number(const json::value *v) {
+    if (!v) return std::nullopt;
+    if (v->is_double()) return v->get_double();
+    if (v->is_int64()) return double(v->get_int64());
+    if (v->is_uint64()) return double(v->get_uint64());
+    return std::nullopt;
+}
+
+// Present and non-null; a wrong type is the client's error.
+std::optional<int64_t> integer(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= uint64_t(INT64_MAX)) return int64_t(v->get_uint64());
+    if (v->is_double() && std::trunc(v->get_double()) == v->get_double() &&
+        std::fabs(v->get_double()) < 9e15)
+        return int64_t(v->get_double());
+    throw sdk::invalid_request("\"" + std::string(key) + "\" must be an integer");
+}
+
+std::optional<double> optional_number(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    if (!v || v->is_null()) return std::nullopt;
+    auto n = number(v);
+    if (!n) throw sdk::invalid_request("\"" + std::string(key) + "\" must be a number");
+    return n;
+}
+
+bool is_blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    });
+}
+
+json::object text_block(std::string_view text, const json::object *part = nullptr) {
+    json::object b;
+    b["type"] = "text";
+    b["text"] = text;
+    // Prompt-caching clients mark parts the way Anthropic does; keep it.
+    if (part)
+        if (const json::object *cc = get_object(*part, "cache_control")) b["cache_control"] = *cc;
+    return b;
+}
+
+// data:<media type>[;params];base64,<data>
+bool split_data_url(std::string_view url, std::string &media_type, std::string &data) {
+    if (url.substr(0, 5) != "data:") return false;
+    size_t comma = url.find(',');
+    if (comma == std::string_view::npos) return false;
+    std::string_view meta = url.substr(5, comma - 5);
+    size_t semi = meta.find(';');
+    media_type = std::string(meta.substr(0, semi));
+    if (semi == std::string_view::npos || meta.find(";base64") == std::string_view::npos) return false;
+    for (char &c : media_type) c = char(std::tolower(static_cast<unsigned char>(c)));
+    data = std::string(url.substr(comma + 1));
+    return true;
+}
+
+json::object image_block(const json::object &part) {
+    std::string_view url;
+    if (const json::value *iu = part.if_contains("image_url")) {
+        if (iu->is_string()) url = iu->get_string();
+        else if (const json::object *o = iu->if_object()) url = get_string(*o, "url");
+    }
+    json::object source;
+    if (url.substr(0, 5) == "data:") {
+        std::string media_type, data;
+        if (!split_data_url(url, media_type, data))
+            throw sdk::invalid_request("image data URLs must be base64 (data:<type>;base64,...)");
+        if (media_type == "image/jpg") media_type = "image/jpeg";
+        if (media_type != "image/jpeg" && media_type != "image/png" && media_type != "image/gif" &&
+            media_type != "image/webp")
+            throw sdk::invalid_request("Anthropic accepts image/jpeg, image/png, image/gif and "
+                                       "image/webp images, not " + media_type);
+        source["type"] = "base64";
+        source["media_type"] = media_type;
+        source["data"] = data;
+    } else if (url.substr(0, 7) == "http://" || url.substr(0, 8) == "https://") {
+        source["type"] = "url";
+        source["url"] = url;
+    } else {
+        throw sdk::invalid_request("image_url.url must be a data: URL or an http(s) URL");
+    }
+    json::object b;
+    b["type"] = "image";
+    b["source"] = std::move(source);
+    if (const json::object *cc = get_object(part, "cache_control")) b["cache_control"] = *cc;
+    return b;
+}
+
+// OpenAI "file" parts carry PDFs as data URLs; Anthropic calls them documents.
+json::object document_block(const json::object &part) {
+    const json::object *file = get_object(part, "file");
+    std::string_view data_url = file ? get_string(*file, "file_data") : std::string_view();
+    std::string media_type, data;
+    if (!split_data_url(data_url, media_type, data) || media_type != "application/pdf")
+        throw sdk::invalid_request("Anthropic accepts file parts only as base64 PDF data "
+                                   "(file.file_data = data:application/pdf;base64,...)");
+    json::object b;
+    b["type"] = "document";
+    b["source"] = json::object{{"type", "base64"}, {"media_type", "application/pdf"}, {"data", data}};
+    return b;
+}
+
+// User (and tool result) content: string or parts -> content blocks.
+json::array content_blocks(const json::value *content, bool allow_files, std::string_view role) {
+    json::array blocks;
+    if (!content || content->is_null()) return blocks;
+    if (content->is_string()) {
+        if (!content->get_string().empty()) blocks.push_back(text_block(content->get_string()));
+        return blocks;
+    }
+    const json::array *parts = content->if_array();
+    if (!parts) throw sdk::invalid_request("message content must be a string or an array of parts");
+    for (const json::value &pv : *parts) {
+        const json::object *part = pv.if_object();
+        if (!part) throw sdk::invalid_request("content parts must be objects");
+        std::string_view type = get_string(*part, "type");
+        if (type == "text" || type == "refusal") {
+            std::string_view text = get_string(*part, type == "text" ? "text" : "refusal");
+            // Anthropic rejects empty text blocks.
+            if (!text.empty()) blocks.push_back(text_block(text, part));
+        } else if (type == "image_url" && role != "assistant") {
+            blocks.push_back(image_block(*part));
+        } else if (type == "file" && allow_files) {
+            blocks.push_back(document_block(*part));
+        } else {
+            throw sdk::invalid_request("content part type \"" + std::string(type) +
+                                       "\" is not supported by Anthropic in " + std::string(role) +
+                                       " messages");
+        }
+    }
+    return blocks;
+}
+
+json::object tool_use_block(const json::object &call) {
+    const json::object *fn = get_object(call, "function");
+    std::string_view id = get_string(call, "id");
+    std::string_view name = fn ? get_string(*fn, "name") : std::string_view();
+    if (id.empty() || name.empty())
+        throw sdk::invalid_request("assistant tool_calls need an id and a function name");
+    std::string_view args = fn ? get_string(*fn, "arguments") : std::string_view();
+    json::object input;
+    if (!is_blank(args)) {
+        bool ok = false;
+        json::value parsed = kit::try_parse(args, ok);
+        if (!ok || !parsed.is_object())
+            throw sdk::invalid_request("tool call " + std::string(id) +
+                                       ": function.arguments must be a JSON object text, which "
+                                       "Anthropic needs as the tool_use input");
+        input = std::move(parsed.get_object());
+    }
+    json::object b;
+    b["type"] = "tool_use";
+    b["id"] = id;
+    b["name"] = name;
+    b["input"] = std::move(input);
+    return b;
+}
+
+json::object tool_result_block(const json::object &msg) {
+    std::string_view id = get_string(msg, "tool_call_id");
+    if (id.empty()) throw sdk::invalid_request("tool messages need a tool_call_id");
+    json::object b;
+    b["type"] = "tool_result";
+    b["tool_use_id"] = id;
+    const json::value *content = msg.if_contains("content");
+    if (content && content->is_string()) {
+        if (!content->get_string().empty()) b["content"] = content->get_string();
+    } else {
+        json::array blocks = content_blocks(content, false, "tool");
+        if (!blocks.empty()) b["content"] = std::move(blocks);
+    }
+    return b;
+}
+
+std::string system_text(const json::value *content) {
+    if (!content || content->is_null()) return {};
+    if (content->is_string()) return std::string(content->get_string());
+    std::string text;
+    if (const json::array *parts = content->if_array()) {
+        for (const json::value &pv : *parts) {
+            const json::object *part = pv.if_object();
+            if (!part || get_string(*part, "type") != "text")
+                throw sdk::invalid_request("system messages may only hold text parts");
+            if (!text.empty()) text += "\n";
+            text += get_string(*part, "text");
+        }
+        return text;
+    }
+    throw sdk::invalid_request("system message content must be a string or text parts");
+}
+
+// Anthropic has no response_format for every model (output_config.format
+// exists only on recent ones and 400s elsewhere), so JSON output is asked for
+// in the system prompt, which every Claude model follows.
+std::string response_format_instruction(const json::object &unified) {
+    const json::value *rf = unified.if_contains("response_format");
+    if (!rf || rf->is_null()) return {};
+    const json::object *o = rf->if_object();
+    std::string_view type = o ? get_string(*o, "type") : std::string_view();
+    const std::string base =
+        "Respond only with a single valid JSON object, with no text before or after it and no "
+        "code fences.";
+    if (type == "text") return {};
+    if (type == "json_object") return base;
+    if (type == "json_schema") {
+        const json::object *js = get_object(*o, "json_schema");
+        const json::value *schema = js ? js->if_contains("schema") : nullptr;
+        if (!schema) return base;
+        return base + " The JSON object must conform to this JSON Schema: " + kit::to_json(*schema);
+    }
+    throw sdk::invalid_request("response_format.type must be text, json_object or json_schema");
+}
+
+struct Turn {
+    std::string role;
+    json::array blocks;
+};
+
+json::array build_messages(const json::array &in, std::vector<std::string> &system) {
+    std::vector<Turn> turns;
+    // Anthropic needs strictly alternating roles, so adjacent turns of the same
+    // role (tool results then a user message, split user messages) merge.
+    auto add = [&](std::string_view role, json::array blocks) {
+        if (blocks.empty()) return;
+        if (!turns.empty() && turns.back().role == role) {
+            for (auto &b : blocks) turns.back().blocks.push_back(std::move(b));
+        } else {
+            turns.push_back(Turn{std::string(role), std::move(blocks)});
+        }
+    };
+    for (const json::value &mv : in) {
+        const json::object *m = mv.if_object();
+        if (!m) throw sdk::invalid_request("messages must be objects");
+        std::string_view role = get_string(*m, "role");
+        const json::value *content = m->if_contains("content");
+        if (role == "system" || role == "developer") {
+            std::string text = system_text(content);
+            if (!text.empty()) system.push_back(std::move(text));
+        } else if (role == "user") {
+            add("user", content_blocks(content, true, "user"));
+        } else if (role == "assistant") {
+            json::array blocks = content_blocks(content, false, "assistant");
+            if (const json::array *calls = get_array(*m, "tool_calls"))
+                for (const json::value &cv : *calls)
+                    if (const json::object *call = cv.if_object()) blocks.push_back(tool_use_block(*call));
+            add("assistant", std::move(blocks));
+        } else if (role == "tool") {
+            json::array blocks;
+            blocks.push_back(tool_result_block(*m));
+            add("user", std::move(blocks));
+        } else {
+            throw sdk::invalid_request("message role \"" + std::string(role) +
+                                       "\" is not supported by Anthropic (use system, user, "
+                                       "assistant or tool)");
+        }
+    }
+    json::array out;
+    for (Turn &t : turns) {
+        json::object msg;
+        msg["role"] = t.role;
+        // A lone plain text block reads better (and is smaller) as a string.
+        if (t.blocks.size() == 1) {
+            const json::object &b = t.blocks[0].as_object();
+            if (get_string(b, "type") == "text" && b.size() == 2) {
+                msg["content"] = b.at("text");
+                out.push_back(std::move(msg));
+                continue;
+            }
+        }
+        msg["content"] = std::move(t.blocks);
+        out.push_back(std::move(msg));
+    }
+    return out;
+}
+
+json::array build_tools(const json::array &in) {
+    json::array out;
+    for (const json::value &tv : in) {
+        const json::object *t = tv.if_object();
+        if (!t) throw sdk::invalid_request("tools must be objects");
+        std::string_view type = get_string(*t, "type");
+        const json::object *fn = get_object(*t, "function");
+        if ((!type.empty() && type != "function") || !fn)
+            throw sdk::invalid_request("Anthropic supports only function tools");
+        std::string_view name = get_string(*fn, "name");
+        if (name.empty()) throw sdk::invalid_request("every tool needs a function name");
+        json::object tool;
+        tool["name"] = name;
+        if (auto d = get_string(*fn, "description"); !d.empty()) tool["description"] = d;
+        json::object schema;
+        if (const json::object *p = get_object(*fn, "parameters")) schema = *p;
+        // input_schema must be an object schema; OpenAI allows leaving it out.
+        if (!schema.contains("type")) schema["type"] = "object";
+        if (get_string(schema, "type") == "object" && !schema.contains("properties"))
+            schema["properties"] = json::object();
+        tool["input_schema"] = std::move(schema);
+        out.push_back(std::move(tool));
+    }
+    return out;
+}
+
+json::object build_tool_choice(const json::value *choice) {
+    if (!choice || choice->is_null()) return json::object{{"type", "auto"}};
+    if (choice->is_string()) {
+        std::string_view s = choice->get_string();
+        if (s == "auto") return json::object{{"type", "auto"}};
+        if (s == "none") return json::object{{"type", "none"}};
+        if (s == "required") return json::object{{"type", "any"}};
+    } else if (const json::object *o = choice->if_object()) {
+        const json::object *fn = get_object(*o, "function");
+        std::string_view name = fn ? get_string(*fn, "name") : std::string_view();
+        if (get_string(*o, "type") == "function" && !name.empty())
+            return json::object{{"type", "tool"}, {"name", name}};
+    }
+    throw sdk::invalid_request(
+        "tool_choice must be \"auto\", \"none\", \"required\" or {\"type\":\"function\",\"function\":{\"name\":...}}");
+}
+
+}  // namespace
+
+json::object translate_request(const json::object &unified, std::string_view model, bool stream) {
+    json::object out;
+    out["model"] = model;
+
+    std::vector<std::string> system;
+    json::array messages = build_messages(*get_array(unified, "messages"), system);
+    if (std::string rf = response_format_instruction(unified); !rf.empty())
+        system.push_back(std::move(rf));
+
+    int64_t max_tokens = kDefaultMaxTokens;
+    if (auto m = integer(unified, "max_completion_tokens")) max_tokens = *m;
+    else if (auto m2 = integer(unified, "max_tokens")) max_tokens = *m2;
+    if (max_tokens < 1) throw sdk::invalid_request("max_tokens must be at least 1");
+    out["max_tokens"] = max_tokens;
+    out["messages"] = std::move(messages);
+
+    if (!system.empty()) {
+        std::string joined;
+        for (const auto &s : system) {
+            if (!joined.empty()) joined += "\n\n";
+            joined += s;
+        }
+        out["system"] = joined;
+    }
+
+    if (auto n = integer(unified, "n"); n && *n != 1)
+        throw sdk::invalid_request("Anthropic returns a single choice: n must be 1");
+
+    // OpenAI's range is 0..2, Anthropic's 0..1 (it 400s above): clamp rather
+    // than fail a request most clients send with OpenAI habits.
+    if (auto t = optional_number(unified, "temperature")) out["temperature"] = std::clamp(*t, 0.0, 1.0);
+    if (auto p = optional_number(unified, "top_p")) out["top_p"] = *p;
+    if (auto k = integer(unified, "top_k")) out["top_k"] = *k;
+
+    if (const json::value *stop = unified.if_contains("stop"); stop && !stop->is_null()) {
+        json::array seqs;
+        // Anthropic refuses whitespace-only stop sequences.
+        auto add = [&](const json::value &s) {
+            if (!s.is_string()) throw sdk::invalid_request("\"stop\" must be a string or an array of strings");
+            if (!is_blank(s.get_string())) seqs.push_back(s);
+        };
+        if (const json::array *a = stop->if_array()) for (const auto &s : *a) add(s);
+        else add(*stop);
+        if (!seqs.empty()) out["stop_sequences"] = std::move(seqs);
+    }
+
+    if (auto user = get_string(unified, "user"); !user.empty())
+        out["metadata"] = json::object{{"user_id", user}};
+
+    const json::array *tools = get_array(unified, "tools");
+    if (tools && !tools->empty()) {
+        out["tools"] = build_tools(*tools);
+        const json::value *choice = unified.if_contains("tool_choice");
+        const json::value *parallel = unified.if_contains("parallel_tool_calls");
+        bool no_parallel = parallel && parallel->is_bool() && !parallel->get_bool();
+        if ((choice && !choice->is_null()) || no_parallel) {
+            json::object tc = build_tool_choice(choice);
+            if (no_parallel && get_string(tc, "type") != "none") tc["disable_parallel_tool_use"] = true;
+            out["tool_choice"] = std::move(tc);
+        }
+    }
+    // tool_choice without tools is meaningless and Anthropic rejects it: dropped.
+
+    if (stream) out["stream"] = true;
+    return out;
+}
+
+}  // namespace sb_anthropic

@@ -1,0 +1,71 @@
+// For vendors whose wire format is "almost OpenAI" (Together, Mistral): their
+// responses and stream chunks are OpenAI-shaped but differ in details that
+// break OpenAI clients -- finish reasons ("eos", "model_length"), tool-call
+// deltas without "index"/"type", usage riding on the last content chunk,
+// content given as a part array. These helpers rewrite such payloads into the
+// exact unified shape instead of passing them through.
+#ifndef SWITCHBOARD_KIT_OPENAI_NORMALIZE_HPP
+#define SWITCHBOARD_KIT_OPENAI_NORMALIZE_HPP
+
+#include <switchboard/kit/kit.hpp>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace switchboard::kit {
+
+// OpenAI's finish reasons (stop, length, tool_calls, content_filter) from a
+// vendor's: eos/end_turn/stop_sequence -> stop, model_length/max_tokens ->
+// length, function_call -> tool_calls; anything unknown -> stop.
+std::string_view openai_finish_reason(std::string_view vendor);
+
+// The text of a content value: a string as is, a part array's "text" parts
+// concatenated (other parts dropped), anything else empty.
+std::string content_text(const json::value &content);
+
+// Tool calls in OpenAI's shape: "type":"function" added, object arguments
+// serialized to a JSON string.
+void normalize_tool_call(json::object &call);
+
+// Rewrites a vendor chat.completion in place: finish reasons, content arrays
+// flattened to text, tool calls normalized, usage total filled in. Throws
+// api_base_incorrect when there is no "choices" array.
+void normalize_chat_completion(json::object &completion, int http_status);
+
+// Stream of almost-OpenAI chunks (one JSON payload per event, "[DONE]" ends):
+// emits unified chunks, splitting a usage that rides on a choice chunk into
+// its own "choices":[] chunk, and produces a zero usage chunk at finish() when
+// the vendor sent none. A payload with an "error" member is a classified
+// mid-stream error.
+class NormalizingStream : public sdk::Stream {
+public:
+    NormalizingStream(std::string provider_name, std::string model, std::string api_key)
+        : provider_name_(std::move(provider_name)), model_(std::move(model)),
+          api_key_(std::move(api_key)) {}
+    bool on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) override;
+    void finish(const sdk::ChunkWriter &out) override;
+
+protected:
+    // Hook for vendor-specific error payloads (e.g. Mistral's
+    // {"object":"error",...}); default: an "error" member.
+    virtual const json::value *stream_error(const json::object &payload) const;
+
+private:
+    json::object usage_chunk(json::value usage) const;
+
+    std::string provider_name_;
+    std::string model_;
+    std::string api_key_;
+    std::string id_;
+    std::string chunk_model_;
+    int64_t created_ = 0;
+    bool saw_usage_ = false;
+    // Per choice: tool-call id -> OpenAI index, in order of appearance.
+    std::map<int64_t, std::map<std::string, int64_t>> tool_index_;
+    std::map<int64_t, int64_t> last_tool_index_;
+};
+
+}  // namespace switchboard::kit
+
+#endif  // SWITCHBOARD_KIT_OPENAI_NORMALIZE_HPP

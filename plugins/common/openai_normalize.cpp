@@ -1,0 +1,228 @@
+#include <switchboard/kit/openai_normalize.hpp>
+
+namespace switchboard::kit {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
+int64_t as_int(const json::value *v, int64_t fallback) {
+    if (!v) return fallback;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
+    if (v->is_double()) return static_cast<int64_t>(v->get_double());
+    return fallback;
+}
+
+void normalize_finish(json::object &choice) {
+    json::value *fr = choice.if_contains("finish_reason");
+    if (fr && fr->is_string()) *fr = json::string(openai_finish_reason(fr->get_string()));
+    else choice["finish_reason"] = nullptr;
+}
+
+void normalize_usage(json::object &usage) {
+    int64_t p = as_int(usage.if_contains("prompt_tokens"), 0);
+    int64_t c = as_int(usage.if_contains("completion_tokens"), 0);
+    usage["prompt_tokens"] = p;
+    usage["completion_tokens"] = c;
+    if (!usage.contains("total_tokens")) usage["total_tokens"] = p + c;
+}
+
+}  // namespace
+
+std::string_view openai_finish_reason(std::string_view r) {
+    if (r == "stop" || r == "length" || r == "tool_calls" || r == "content_filter") return r;
+    if (r == "model_length" || r == "max_tokens") return "length";
+    if (r == "function_call" || r == "tool_use") return "tool_calls";
+    return "stop";  // eos, end_turn, stop_sequence, error, vendor novelties
+}
+
+std::string content_text(const json::value &content) {
+    if (content.is_string()) return std::string(content.get_string());
+    std::string text;
+    if (const json::array *parts = content.if_array())
+        for (const json::value &p : *parts)
+            if (const json::object *po = p.if_object(); po && get_string(*po, "type") == "text")
+                text += get_string(*po, "text");
+    return text;
+}
+
+void normalize_tool_call(json::object &call) {
+    if (!call.contains("type")) call["type"] = "function";
+    if (json::value *fn = call.if_contains("function"); fn && fn->is_object()) {
+        json::value *args = fn->get_object().if_contains("arguments");
+        if (args && !args->is_string() && !args->is_null()) *args = json::string(json::serialize(*args));
+    }
+}
+
+void normalize_chat_completion(json::object &completion, int http_status) {
+    json::value *choices = completion.if_contains("choices");
+    if (!choices || !choices->is_array()) throw api_base_incorrect(http_status, "no \"choices\" array");
+    completion["object"] = "chat.completion";
+    for (json::value &c : choices->get_array()) {
+        json::object *co = c.if_object();
+        if (!co) continue;
+        normalize_finish(*co);
+        json::value *msg = co->if_contains("message");
+        if (!msg || !msg->is_object()) continue;
+        json::object &m = msg->get_object();
+        if (json::value *content = m.if_contains("content"); content && content->is_array())
+            *content = json::string(content_text(*content));
+        if (!m.contains("content")) m["content"] = nullptr;
+        json::value *calls = m.if_contains("tool_calls");
+        if (calls && calls->is_array() && !calls->get_array().empty()) {
+            for (json::value &call : calls->get_array())
+                if (json::object *o = call.if_object()) normalize_tool_call(*o);
+        } else if (calls) {
+            m.erase("tool_calls");  // null / [] confuse clients that test presence
+        }
+    }
+    if (json::value *u = completion.if_contains("usage"); u && u->is_object()) normalize_usage(u->get_object());
+}
+
+const json::value *NormalizingStream::stream_error(const json::object &payload) const {
+    const json::value *err = payload.if_contains("error");
+    return err && !err->is_null() ? err : nullptr;
+}
+
+json::object NormalizingStream::usage_chunk(json::value usage) const {
+    json::object chunk;
+    chunk["id"] = id_;
+    chunk["object"] = "chat.completion.chunk";
+    chunk["created"] = created_;
+    chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
+    chunk["choices"] = json::array();
+    chunk["usage"] = std::move(usage);
+    return chunk;
+}
+
+bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view data,
+                                 const sdk::ChunkWriter &out) {
+    std::string_view payload = trim(data);
+    if (payload.empty()) return false;
+    if (payload == "[DONE]") return true;
+    bool ok = false;
+    json::value v = try_parse(payload, ok);
+    json::object *o = ok ? v.if_object() : nullptr;
+    if (!o) throw api_base_incorrect(0, "stream event is not a JSON object");
+    if (const json::value *err = stream_error(*o))
+        throw to_provider_error(classify_error_value(*err, provider_name_, model_, api_key_));
+
+    if (id_.empty()) id_ = std::string(get_string(*o, "id"));
+    if (chunk_model_.empty()) chunk_model_ = std::string(get_string(*o, "model"));
+    if (created_ == 0) created_ = as_int(o->if_contains("created"), 0);
+
+    json::value usage = nullptr;
+    if (json::value *u = o->if_contains("usage"); u && u->is_object()) {
+        normalize_usage(u->get_object());
+        usage = std::move(*u);
+    }
+    o->erase("usage");
+
+    json::array choices;
+    if (json::array *in = get_array(*o, "choices") ? &(*o)["choices"].get_array() : nullptr) {
+        int64_t pos = 0;
+        for (json::value &c : *in) {
+            json::object *co = c.if_object();
+            if (!co) continue;
+            int64_t index = as_int(co->if_contains("index"), pos++);
+            json::object choice;
+            choice["index"] = index;
+            json::object delta;
+            if (json::value *d = co->if_contains("delta"); d && d->is_object()) {
+                for (auto &kv : d->get_object()) {
+                    std::string_view k = kv.key();
+                    if (k == "content") {
+                        if (kv.value().is_array()) delta["content"] = content_text(kv.value());
+                        else delta["content"] = kv.value();
+                    } else if (k == "tool_calls") {
+                        if (!kv.value().is_array() || kv.value().get_array().empty()) continue;
+                        json::array calls;
+                        auto &ids = tool_index_[index];
+                        for (json::value &tc : kv.value().get_array()) {
+                            json::object *t = tc.if_object();
+                            if (!t) continue;
+                            std::string id(get_string(*t, "id"));
+                            int64_t ti;
+                            if (const json::value *iv = t->if_contains("index"); iv && iv->is_number()) {
+                                ti = as_int(iv, 0);
+                                if (!id.empty()) ids.emplace(id, ti);
+                            } else if (!id.empty()) {
+                                // Vendors without "index" (Mistral) send each call
+                                // whole or keyed by id: number them by first sight.
+                                auto it = ids.find(id);
+                                ti = it != ids.end() ? it->second
+                                                     : ids.emplace(id, static_cast<int64_t>(ids.size())).first->second;
+                            } else {
+                                ti = last_tool_index_.count(index) ? last_tool_index_[index] : 0;
+                            }
+                            last_tool_index_[index] = ti;
+                            json::object call;
+                            call["index"] = ti;
+                            if (!id.empty()) {
+                                call["id"] = id;
+                                call["type"] = "function";
+                            }
+                            if (json::value *fn = t->if_contains("function"); fn && fn->is_object()) {
+                                json::object f;
+                                for (auto &fkv : fn->get_object()) {
+                                    if (fkv.key() == "arguments" && !fkv.value().is_string() && !fkv.value().is_null())
+                                        f["arguments"] = json::serialize(fkv.value());
+                                    else if (!fkv.value().is_null())
+                                        f[fkv.key()] = fkv.value();
+                                }
+                                call["function"] = std::move(f);
+                            }
+                            calls.push_back(std::move(call));
+                        }
+                        delta["tool_calls"] = std::move(calls);
+                    } else if (k == "role" || k == "refusal" || k == "reasoning" || k == "reasoning_content") {
+                        if (!kv.value().is_null()) delta[k] = kv.value();
+                    }
+                }
+            }
+            choice["delta"] = std::move(delta);
+            if (json::value *lp = co->if_contains("logprobs"); lp && !lp->is_null()) choice["logprobs"] = *lp;
+            else choice["logprobs"] = nullptr;
+            json::value *fr = co->if_contains("finish_reason");
+            choice["finish_reason"] = fr && fr->is_string() ? json::value(json::string(openai_finish_reason(fr->get_string())))
+                                                            : json::value(nullptr);
+            choices.push_back(std::move(choice));
+        }
+    }
+
+    if (!choices.empty()) {
+        json::object chunk;
+        chunk["id"] = id_;
+        chunk["object"] = "chat.completion.chunk";
+        chunk["created"] = created_;
+        chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
+        if (const json::value *fp = o->if_contains("system_fingerprint"); fp && fp->is_string())
+            chunk["system_fingerprint"] = *fp;
+        chunk["choices"] = std::move(choices);
+        out.emit(json::serialize(chunk));
+    }
+    if (usage.is_object()) {
+        out.emit(json::serialize(usage_chunk(std::move(usage))));
+        saw_usage_ = true;
+    }
+    return false;
+}
+
+void NormalizingStream::finish(const sdk::ChunkWriter &out) {
+    if (saw_usage_) return;
+    json::object usage;
+    usage["prompt_tokens"] = 0;
+    usage["completion_tokens"] = 0;
+    usage["total_tokens"] = 0;
+    out.emit(json::serialize(usage_chunk(std::move(usage))));
+    saw_usage_ = true;
+}
+
+}  // namespace switchboard::kit
