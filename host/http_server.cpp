@@ -5,6 +5,9 @@
 #include "host/http_responses.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,10 +23,13 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <cerrno>
+#include <sys/socket.h>
 
 namespace sb::host {
 
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using core::ErrorCode;
@@ -52,7 +58,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {
         beast::error_code ec;
         asio::ip::tcp::socket socket =
-            co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            co_await acceptor_.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
             core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
@@ -83,10 +89,34 @@ asio::awaitable<void> drain(beast::tcp_stream &stream) {
     }
 }
 
+// Completes when the client closes its side of the connection. Used while
+// a request is being handled so that a client going away cancels the work
+// (and with it the upstream request) at once. Waits for readability
+// without consuming bytes; pipelined requests leave it waiting forever.
+asio::awaitable<void> wait_for_client_close(asio::ip::tcp::socket &socket) {
+    for (;;) {
+        beast::error_code ec;
+        co_await socket.async_wait(asio::ip::tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        char probe;
+        ssize_t n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0) co_return;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return;
+        if (n > 0) {
+            asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
+            co_await forever.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_return;
+        }
+    }
+}
+
 class ChunkedResponseStream final : public ResponseStream {
 public:
     ChunkedResponseStream(beast::tcp_stream &stream, unsigned version, std::chrono::seconds write_timeout)
         : stream_(stream), write_timeout_(write_timeout) {
+        beast::error_code ec;
+        auto remote = stream.socket().remote_endpoint(ec);
+        if (!ec) peer_ = remote.address();
         head_.version(version);
         head_.result(http::status::ok);
     }
@@ -190,7 +220,15 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
         Request request = parser.release();
         ++*in_flight_;
         ChunkedResponseStream body_stream(stream, request.version(), limits_.read_timeout);
-        Response response = co_await handler_(request, body_stream);
+        auto outcome = co_await (handler_(request, body_stream) || wait_for_client_close(stream.socket()));
+        if (outcome.index() == 1) {
+            --*in_flight_;
+            std::string_view target = request.target();
+            target = target.substr(0, std::min(target.find('?'), std::size_t{200}));  // queries stay out of logs
+            core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
+            break;
+        }
+        Response response = std::get<0>(std::move(outcome));
         if (body_stream.started()) {
             co_await body_stream.finish();
             --*in_flight_;

@@ -25,6 +25,8 @@ public:
     virtual ~ResponseStream() = default;
     // Status and headers to send with the first write.
     Response &head() noexcept { return head_; }
+    // The client's address (admin calls without a token are loopback-only).
+    const boost::asio::ip::address &peer() const noexcept { return peer_; }
     bool started() const noexcept { return started_; }
     // Returns false when the client has gone away.
     virtual boost::asio::awaitable<bool> write(std::string_view data) = 0;
@@ -33,6 +35,7 @@ public:
 protected:
     Response head_;
     bool started_ = false;
+    boost::asio::ip::address peer_;
 };
 
 using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &, ResponseStream &)>;

@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
+#include "host/access_control.hpp"
 #include "host/http_server.hpp"
 #include "host/plugin_check.hpp"
 #include "host/router.hpp"
@@ -66,6 +67,14 @@ Environment:
   <ID>_API_KEY, <ID>_MODEL, <ID>_API_BASE   per-provider settings, names as each
                           plugin declares them (GET /api/backdoor/llm/providers)
   LLM_PROVIDER            the active provider at start-up
+  SWITCHBOARD_ADMIN_TOKEN admin token (or the file <state-dir>/admin_token): when
+                          set, GET/POST /api/backdoor/llm/config, /test and
+                          /plugins/reload need "Authorization: Bearer <token>";
+                          without it they answer loopback clients only, and the
+                          daemon refuses to listen on a non-loopback address
+  SWITCHBOARD_CLIENT_KEYS comma-separated keys (or the file <state-dir>/client_keys,
+                          one per line): when set, /v1/* needs "Authorization:
+                          Bearer <client key>"
 
 Precedence: runtime config (POST /api/backdoor/llm/config) over environment
 over plugin defaults. Logs go to stderr, one line per event; keys never appear.
@@ -227,6 +236,14 @@ int main(int argc, char **argv) {
         sb::core::ProviderRegistry registry(sb::core::load_plugins_dir(options.plugins_dir));
         sb::core::ConfigStore store(options.state_dir);
         sb::core::Environment env = sb::core::Environment::capture();
+        sb::host::AccessControl access = sb::host::AccessControl::load(env, options.state_dir);
+        if (!access.has_admin_token() && !sb::host::is_loopback(endpoint.address())) {
+            log_event(LogLevel::error, "refusing_to_listen",
+                      {{"addr", options.listen},
+                       {"reason", "a non-loopback address needs an admin token (SWITCHBOARD_ADMIN_TOKEN or "
+                                  "<state-dir>/admin_token)"}});
+            return 2;
+        }
         if (std::string wanted = env.get("LLM_PROVIDER"); !wanted.empty() && !registry.current()->find(wanted))
             log_event(LogLevel::warn, "unknown_llm_provider", {{"LLM_PROVIDER", wanted}});
 
@@ -244,7 +261,7 @@ int main(int argc, char **argv) {
         sb::core::ChatGateway gateway(registry, store, std::move(env), upstream, gateway_options);
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.watch(io.get_executor());
-        sb::host::Router router(gateway, reloader);
+        sb::host::Router router(gateway, reloader, access);
         sb::host::HttpServer server(
             io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); }, sb::host::ServerLimits{});
         server.start();

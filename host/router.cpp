@@ -46,6 +46,13 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     const auto method = request.method();
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
+    const std::string_view authorization = request[http::field::authorization];
+    if (path.starts_with("/v1/")) access_.authorize_client(authorization);
+    // Reading the provider list and model names is open; everything that
+    // reads or changes config, or spends a key, is admin-only.
+    if (path == "/api/backdoor/llm/config" || path == "/api/backdoor/llm/test" ||
+        path == "/api/backdoor/llm/plugins/reload")
+        access_.authorize_admin(authorization, stream.peer());
     if (path == "/healthz") {
         if (!get) method_not_allowed(path);
         co_return json_response(http::status::ok, R"({"status":"ok"})", request.version());

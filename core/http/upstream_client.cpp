@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -243,9 +244,13 @@ struct UpstreamClient::Impl {
         auto results = co_await resolve(t, d, connect_limit);
         auto conn = std::make_unique<PooledConnection>();
         if (t.tls)
-            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, tls_context);
+            // A strand per connection: the stream's timeout handler and the
+            // completion of its pending operation never run concurrently, so
+            // a deadline is always reported as a timeout.
+            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(asio::make_strand(executor),
+                                                                                tls_context);
         else
-            conn->plain = std::make_unique<beast::tcp_stream>(executor);
+            conn->plain = std::make_unique<beast::tcp_stream>(asio::make_strand(executor));
         auto &tcp_layer = conn->lowest();
         {
             auto timeout_msg = d.arm(tcp_layer, connect_limit, "connect");
@@ -314,7 +319,8 @@ struct UpstreamClient::Impl {
         parser.body_limit(options.max_response_bytes);
         if (req.method() == http::verb::head) parser.skip(true);
         auto read_error = [&](error_code ec, const std::string &timeout_msg) {
-            if (ec == beast::error::timeout) d.fail(UpstreamFailure::timeout, timeout_msg);
+            if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
+                d.fail(UpstreamFailure::timeout, timeout_msg);
             if (ec == http::error::body_limit)
                 d.fail(UpstreamFailure::too_large,
                        "response larger than " + std::to_string(options.max_response_bytes) + " bytes");

@@ -2,6 +2,9 @@
 // routing, what reaches the vendor, and how vendor errors come back.
 #include "integration/integration_fixture.hpp"
 
+#include <chrono>
+#include <thread>
+
 using namespace sb::test;
 using namespace sb::test::it;
 namespace utf = boost::unit_test;
@@ -157,6 +160,33 @@ BOOST_AUTO_TEST_CASE(streams_server_sent_events, *utf::timeout(60)) {
     auto sent = h.mock.last_chat_request();
     BOOST_TEST_REQUIRE(sent.has_value());
     BOOST_TEST(is_true(parse_json(sent->body), "stream"));
+}
+
+BOOST_AUTO_TEST_CASE(a_hanging_vendor_call_does_not_block_other_requests, *utf::timeout(60)) {
+    Harness h;
+    h.start(two_providers(h));
+    // One client waits on a vendor that never answers...
+    std::thread stuck([&] {
+        try {
+            h.client(std::chrono::milliseconds{6'000}).post_json(chat_path, chat_body("openai/slow-model"));
+        } catch (const std::exception &) {
+            // the client gives up; that is the point
+        }
+    });
+    BOOST_TEST(h.mock.server().wait_for_requests(1, std::chrono::milliseconds{5'000}), "slow request reached the vendor");
+    // ...while others are served at once.
+    for (int i = 0; i < 5; ++i) {
+        auto started = std::chrono::steady_clock::now();
+        auto r = h.client(std::chrono::milliseconds{10'000}).post_json(chat_path, chat_body("openai/gpt-4o-mini"));
+        auto took = std::chrono::steady_clock::now() - started;
+        BOOST_TEST(r.status == 200u, r.body);
+        BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 5'000);
+    }
+    stuck.join();
+    // The client gave up: the daemon drops the vendor call too.
+    BOOST_TEST(h.mock.server().wait_for_closed_by_peer(1, std::chrono::milliseconds{5'000}),
+               "vendor connection closed after the client went away");
+    BOOST_TEST(h.daemon().running());
 }
 
 BOOST_AUTO_TEST_CASE(v1_models_lists_provider_prefixed_ids, *utf::timeout(60)) {

@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(keys_never_appear_in_responses_headers_or_logs, *utf::timeo
              {"CECHO_API_BASE", h.mock.base_url()},
              {"CECHO_MODEL", "mock-model"},
              {"LLM_PROVIDER", "openai"},
-             {"SWITCHBOARD_TEST_TIMEOUT_MS", "1500"}});
+             {"SWITCHBOARD_TEST_TIMEOUT_MS", "3000"}});
     ClosedPort closed_port;
     const std::string closed = closed_port.base_url();
     std::vector<Exchange> seen;

@@ -1,0 +1,132 @@
+#include "host/access_control.hpp"
+
+#include "core/errors.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sb::host {
+namespace {
+
+using core::ErrorCode;
+using core::GatewayError;
+
+AccessControl::Digest digest(std::string_view secret) {
+    AccessControl::Digest d{};
+    SHA256(reinterpret_cast<const unsigned char *>(secret.data()), secret.size(), d.data());
+    return d;
+}
+
+// Hashing first makes the comparison independent of the secret's length.
+bool same_secret(const AccessControl::Digest &expected, std::string_view given) {
+    AccessControl::Digest d = digest(given);
+    return CRYPTO_memcmp(expected.data(), d.data(), d.size()) == 0;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::string_view bearer(std::string_view authorization) {
+    authorization = trim(authorization);
+    if (authorization.size() < 7) return {};
+    std::string scheme(authorization.substr(0, 7));
+    for (auto &c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme != "bearer ") return {};
+    return trim(authorization.substr(7));
+}
+
+std::vector<std::string> split_keys(std::string_view text) {
+    std::vector<std::string> keys;
+    std::string current;
+    for (char c : text) {
+        if (c == ',' || c == '\n') {
+            if (auto t = trim(current); !t.empty() && t.front() != '#') keys.emplace_back(t);
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (auto t = trim(current); !t.empty() && t.front() != '#') keys.emplace_back(t);
+    return keys;
+}
+
+std::string read_secret_file(const std::filesystem::path &file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + file.string());
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+bool is_loopback(const boost::asio::ip::address &address) {
+    if (address.is_v4()) return address.to_v4().is_loopback();
+    if (address.is_v6()) {
+        auto v6 = address.to_v6();
+        return v6.is_loopback() || (v6.is_v4_mapped() && boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback());
+    }
+    return false;
+}
+
+AccessControl::AccessControl(std::string admin_token, std::vector<std::string> client_keys) {
+    if (!admin_token.empty()) {
+        has_admin_token_ = true;
+        admin_digest_ = digest(admin_token);
+    }
+    for (const auto &k : client_keys)
+        if (!k.empty()) client_key_digests_.push_back(digest(k));
+}
+
+AccessControl AccessControl::load(const core::Environment &env, const std::filesystem::path &state_dir) {
+    std::string token(trim(env.get("SWITCHBOARD_ADMIN_TOKEN")));
+    if (token.empty()) {
+        auto file = state_dir / "admin_token";
+        if (std::filesystem::exists(file)) {
+            token = std::string(trim(read_secret_file(file)));
+            if (token.empty()) throw std::runtime_error(file.string() + " is empty");
+        }
+    }
+    std::vector<std::string> keys = split_keys(env.get("SWITCHBOARD_CLIENT_KEYS"));
+    if (keys.empty()) {
+        auto file = state_dir / "client_keys";
+        if (std::filesystem::exists(file)) {
+            keys = split_keys(read_secret_file(file));
+            if (keys.empty()) throw std::runtime_error(file.string() + " has no keys");
+        }
+    }
+    return AccessControl(std::move(token), std::move(keys));
+}
+
+void AccessControl::authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const {
+    if (!has_admin_token_) {
+        if (is_loopback(peer)) return;
+        throw GatewayError(ErrorCode::permission_denied,
+                           "admin endpoints accept calls from loopback only when no admin token is configured");
+    }
+    std::string_view given = bearer(authorization);
+    if (given.empty())
+        throw GatewayError(ErrorCode::invalid_api_key, "admin endpoints require Authorization: Bearer <admin token>");
+    if (!same_secret(admin_digest_, given)) throw GatewayError(ErrorCode::invalid_api_key, "invalid admin token");
+}
+
+void AccessControl::authorize_client(std::string_view authorization) const {
+    if (client_key_digests_.empty()) return;
+    std::string_view given = bearer(authorization);
+    if (given.empty())
+        throw GatewayError(ErrorCode::invalid_api_key, "this gateway requires Authorization: Bearer <client key>");
+    bool ok = false;
+    for (const auto &d : client_key_digests_) ok |= same_secret(d, given);  // no early exit
+    if (!ok) throw GatewayError(ErrorCode::invalid_api_key, "invalid client key");
+}
+
+}  // namespace sb::host

@@ -1,0 +1,44 @@
+#pragma once
+// Who may call what. Admin endpoints need the admin token when one is
+// configured (SWITCHBOARD_ADMIN_TOKEN or <state-dir>/admin_token) and are
+// loopback-only without one. The data plane needs a client key when any are
+// configured (SWITCHBOARD_CLIENT_KEYS or <state-dir>/client_keys).
+// Comparisons are constant-time.
+#include "core/config/config_resolver.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <array>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::host {
+
+class AccessControl {
+public:
+    using Digest = std::array<unsigned char, 32>;
+
+    // Reads the token and client keys from env and the state dir. Throws
+    // std::runtime_error when a configured file is unreadable or empty.
+    static AccessControl load(const core::Environment &env, const std::filesystem::path &state_dir);
+    AccessControl() = default;
+    AccessControl(std::string admin_token, std::vector<std::string> client_keys);
+
+    bool has_admin_token() const noexcept { return has_admin_token_; }
+    bool has_client_keys() const noexcept { return !client_key_digests_.empty(); }
+
+    // Throws GatewayError (401/403) when the call is not allowed.
+    void authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const;
+    void authorize_client(std::string_view authorization) const;
+
+private:
+    bool has_admin_token_ = false;
+    Digest admin_digest_{};
+    std::vector<Digest> client_key_digests_;
+};
+
+bool is_loopback(const boost::asio::ip::address &address);
+
+}  // namespace sb::host
