@@ -137,6 +137,11 @@ int check_plugin(const std::filesystem::path &file) {
             return req->method + " " + req->url;
         });
     }
+    if (auto own = provider.self_check()) {
+        result(own->empty(), "plugin's own self_check (ABI v1.1)", *own);
+    } else {
+        std::printf("  [skip] plugin's own self_check: not provided (ABI %s table)\n", library->abi_version().c_str());
+    }
     if (g_failures) {
         std::printf("result: loads, but %d self-check(s) failed\n", g_failures);
         return 1;

@@ -254,6 +254,16 @@ std::vector<std::string> Provider::parse_models_response(const EffectiveConfig &
     return std::move(collector.ids);
 }
 
+std::optional<std::string> Provider::self_check() const {
+    const sb_plugin &t = library_->table();
+    if (!SB_TABLE_HAS(&t, sb_plugin, self_check) || !t.self_check) return std::nullopt;
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = t.self_check(&err);
+    if (st == SB_OK) return std::string();
+    return report.message.empty() ? "self_check failed with status " + std::to_string(st) : report.message;
+}
+
 ProviderStream::ProviderStream(std::shared_ptr<PluginLibrary> library, sb_stream *state,
                                std::string provider_id, std::string api_key)
     : library_(std::move(library)),

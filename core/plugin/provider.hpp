@@ -86,6 +86,9 @@ public:
     std::optional<UpstreamRequest> build_models_request(const EffectiveConfig &config) const;
     std::vector<std::string> parse_models_response(const EffectiveConfig &config,
                                                    const UpstreamResponse &response) const;
+    // The plugin's own checks (ABI v1.1); nullopt when the plugin has none,
+    // otherwise an empty string when healthy or what is wrong.
+    std::optional<std::string> self_check() const;
 
 private:
     std::shared_ptr<PluginLibrary> library_;

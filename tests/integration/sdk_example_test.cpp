@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE switchboard_sdk_example
 #include "integration/integration_fixture.hpp"
 #include "support/loopback_http_server.hpp"
+#include <switchboard/provider_abi.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -331,7 +332,7 @@ BOOST_AUTO_TEST_CASE(daemon_lists_the_plugin, *utf::timeout(360)) {
     json::value pv = *p;
     BOOST_TEST(text(pv, "name") == "Ollama");
     BOOST_TEST(text(pv, "version") == "0.1.0");
-    BOOST_TEST(text(pv, "abi_version") == "1.0");
+    BOOST_TEST(text(pv, "abi_version") == std::to_string(SB_ABI_VERSION_MAJOR) + "." + std::to_string(SB_ABI_VERSION_MINOR));
     BOOST_TEST(fs::path(text(pv, "file")).filename() == plugin_file);
     BOOST_TEST(fs::equivalent(fs::path(text(pv, "file")).parent_path(), h.plugins_dir), text(pv, "file"));
     BOOST_TEST(text(pv, "default_model") == "llama3.2");

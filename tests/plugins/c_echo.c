@@ -11,7 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifdef SB_CECHO_NEWER
+#if defined(SB_CECHO_OLDER)
+#define CECHO_ID "older"
+#define CECHO_NAME "Older Minor"
+#define CECHO_ENV(x) "OLDER_" x
+#define CECHO_MINOR 0
+#elif defined(SB_CECHO_NEWER)
 #define CECHO_ID "newer"
 #define CECHO_NAME "Newer Minor"
 #define CECHO_ENV(x) "NEWER_" x
@@ -184,6 +189,14 @@ static sb_status parse_models_response(const sb_provider_config *config, const s
     return SB_OK;
 }
 
+#ifndef SB_CECHO_OLDER
+/* v1.1: nothing to check beyond loading. */
+static sb_status self_check(const sb_error_sink *err) {
+    (void)err;
+    return SB_OK;
+}
+#endif
+
 #ifdef SB_CECHO_NEWER
 /* A descriptor of a future minor version: the v1.0 fields, then more. */
 typedef struct newer_descriptor {
@@ -195,12 +208,12 @@ typedef struct newer_descriptor {
 /* A table of a future minor version: the v1.0 table, then more functions. */
 typedef struct newer_plugin {
     sb_plugin v1_0;
-    sb_status (*self_check)(const sb_provider_config *config, const sb_error_sink *err);
+    sb_status (*probe)(const sb_provider_config *config, const sb_error_sink *err); /* pretend v1.7 */
     sb_status (*build_embeddings_request)(const sb_provider_config *config, sb_str body_json,
                                           const sb_http_request_builder *out, const sb_error_sink *err);
 } newer_plugin;
 
-static sb_status self_check(const sb_provider_config *config, const sb_error_sink *err) {
+static sb_status probe(const sb_provider_config *config, const sb_error_sink *err) {
     (void)config;
     (void)err;
     return SB_OK;
@@ -225,10 +238,50 @@ static const newer_descriptor descriptor = {
 static const newer_plugin table = {
     { sizeof(newer_plugin), SB_ABI_VERSION_MAJOR, CECHO_MINOR, &descriptor.v1_0, NULL, NULL,
       build_chat_request, parse_chat_response, stream_open, stream_event, stream_close,
-      build_models_request, parse_models_response, NULL },
-    self_check,
+      build_models_request, parse_models_response, NULL, self_check },
+    probe,
     build_embeddings_request };
 #define CECHO_TABLE (&table.v1_0)
+#elif defined(SB_CECHO_OLDER)
+/* The v1.0 table layout, as a plugin built against the v1.0 header has it:
+   no self_check. The host must not read past its struct_size. */
+typedef struct v1_0_plugin {
+    uint32_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    const sb_provider_descriptor *descriptor;
+    sb_status (*init)(const sb_host_info *host, const sb_error_sink *err);
+    void (*shutdown)(void);
+    sb_status (*build_chat_request)(const sb_provider_config *, const sb_chat_request *,
+                                    const sb_http_request_builder *, const sb_error_sink *);
+    sb_status (*parse_chat_response)(const sb_provider_config *, const sb_http_response *, const sb_sink *,
+                                     const sb_error_sink *);
+    sb_status (*stream_open)(const sb_provider_config *, const sb_chat_request *, sb_stream **,
+                             const sb_error_sink *);
+    sb_status (*stream_event)(sb_stream *, const sb_stream_event *, const sb_chunk_sink *, const sb_error_sink *);
+    sb_status (*stream_close)(sb_stream *, const sb_chunk_sink *, const sb_error_sink *);
+    sb_status (*build_models_request)(const sb_provider_config *, const sb_http_request_builder *,
+                                      const sb_error_sink *);
+    sb_status (*parse_models_response)(const sb_provider_config *, const sb_http_response *, const sb_model_sink *,
+                                       const sb_error_sink *);
+    const void *(*get_extension)(const char *id);
+} v1_0_plugin;
+
+static const sb_provider_descriptor descriptor = {
+    sizeof(sb_provider_descriptor), LIT(CECHO_ID), LIT(CECHO_NAME), LIT("1.0.0"), { NULL, 0 }, { NULL, 0 },
+    LIT(CECHO_ENV("API_KEY")), LIT(CECHO_ENV("MODEL")), LIT(CECHO_ENV("API_BASE")),
+    SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0 };
+
+/* Followed by a poison pointer: a host reading self_check past struct_size would call it. */
+static const struct {
+    v1_0_plugin table;
+    void (*poison)(void);
+} older = {
+    { sizeof(v1_0_plugin), SB_ABI_VERSION_MAJOR, 0, &descriptor, NULL, NULL,
+      build_chat_request, parse_chat_response, stream_open, stream_event, stream_close,
+      build_models_request, parse_models_response, NULL },
+    (void (*)(void))1 };
+#define CECHO_TABLE ((const sb_plugin *)&older.table)
 #else
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT(CECHO_ID), LIT(CECHO_NAME), LIT("1.0.0"), { NULL, 0 }, { NULL, 0 },
@@ -238,7 +291,7 @@ static const sb_provider_descriptor descriptor = {
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, CECHO_MINOR, &descriptor, NULL, NULL,
     build_chat_request, parse_chat_response, stream_open, stream_event, stream_close,
-    build_models_request, parse_models_response, NULL };
+    build_models_request, parse_models_response, NULL, self_check };
 #define CECHO_TABLE (&table)
 #endif
 

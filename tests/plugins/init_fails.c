@@ -66,7 +66,7 @@ static const sb_provider_descriptor descriptor = {
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &descriptor, init, NULL,
     unsupported_build, unsupported_parse, unsupported_open, unsupported_event, unsupported_close,
-    unsupported_models, unsupported_parse_models, NULL };
+    unsupported_models, unsupported_parse_models, NULL, NULL };
 
 SB_PLUGIN_EXPORT sb_status switchboard_plugin_entry(const sb_host_info *host, uint32_t abi_major_min,
                                                     uint32_t abi_major_max, const sb_plugin **plugin) {

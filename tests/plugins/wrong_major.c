@@ -12,7 +12,7 @@ static const sb_provider_descriptor descriptor = {
 
 static const sb_plugin table = {
     sizeof(sb_plugin), 2, 0, &descriptor, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 
 SB_PLUGIN_EXPORT sb_status switchboard_plugin_entry(const sb_host_info *host, uint32_t abi_major_min,
                                                     uint32_t abi_major_max, const sb_plugin **plugin) {

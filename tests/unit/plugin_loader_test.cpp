@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(loads_plain_c_plugin_and_reads_its_descriptor) {
     Provider provider(lib);
     BOOST_TEST(provider.id() == "cecho");
     BOOST_TEST(provider.info().env_api_base == "CECHO_API_BASE");
-    BOOST_TEST(lib->abi_version() == "1.0");
+    BOOST_TEST(lib->abi_version() == std::to_string(SB_ABI_VERSION_MAJOR) + "." + std::to_string(SB_ABI_VERSION_MINOR));
 }
 
 BOOST_AUTO_TEST_CASE(loads_plugin_with_newer_minor_version_and_larger_tables) {
@@ -53,6 +53,26 @@ BOOST_AUTO_TEST_CASE(loads_plugin_with_newer_minor_version_and_larger_tables) {
     BOOST_TEST(lib->table().struct_size > sizeof(sb_plugin));
     Provider provider(lib);
     BOOST_TEST(provider.id() == "newer");
+}
+
+BOOST_AUTO_TEST_CASE(loads_plugin_with_older_minor_version_and_smaller_tables) {
+    auto lib = PluginLibrary::load(kTestPlugins / "older_minor.so");
+    BOOST_TEST(lib->abi_version() == "1.0");
+    BOOST_TEST(lib->table().struct_size < sizeof(sb_plugin));
+    Provider provider(lib);
+    BOOST_TEST(provider.id() == "older");
+    // The host must not read self_check past the older table's end.
+    BOOST_TEST(!provider.self_check().has_value());
+    EffectiveConfig config{"", "http://127.0.0.1:9/v1", "m"};
+    UpstreamRequest req = provider.build_chat_request(config, R"({"model":"m","messages":[]})", false);
+    BOOST_TEST(req.url == "http://127.0.0.1:9/v1/chat/completions");
+}
+
+BOOST_AUTO_TEST_CASE(current_plugins_run_their_self_check) {
+    Provider provider(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
+    auto result = provider.self_check();
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST(result->empty());
 }
 
 BOOST_AUTO_TEST_CASE(refuses_plugin_with_wrong_major_version) {

@@ -131,6 +131,8 @@ public:
                             "this provider cannot list models");
     }
     virtual const void *extension(const char * /*id*/) { return nullptr; }
+    // Throw to report a problem to `switchboard plugin check` (ABI v1.1).
+    virtual void self_check() {}
 };
 
 namespace detail {
@@ -277,12 +279,19 @@ struct Adapter {
         }
     }
 
+    static sb_status self_check(const sb_error_sink *err) {
+        return guarded(err, [&] {
+            instance().self_check();
+            return SB_OK;
+        });
+    }
+
     static const sb_plugin &table() {
         static const sb_plugin t = {
             sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &P::descriptor(),
             &init, nullptr, &build_chat_request, &parse_chat_response, &stream_open,
             &stream_event, &stream_close, &build_models_request, &parse_models_response,
-            &get_extension};
+            &get_extension, &self_check};
         return t;
     }
 

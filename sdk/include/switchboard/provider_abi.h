@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 0
+#define SB_ABI_VERSION_MINOR 1
 
 /* The only symbol a plugin exports. */
 #define SB_ENTRY_SYMBOL "switchboard_plugin_entry"
@@ -326,7 +326,19 @@ typedef struct sb_plugin {
        reverse DNS). Returns NULL when unknown. id is NUL-terminated.
        Thread-safe. May be NULL. */
     const void *(*get_extension)(const char *id);
+
+    /* ---- appended in v1.1: read only when struct_size covers it ---- */
+
+    /* The plugin's own health checks, run by `switchboard plugin check`
+       (never on the request path). SB_OK when healthy; otherwise the error
+       sink says what is wrong. Reentrant, non-blocking. May be NULL. */
+    sb_status (*self_check)(const sb_error_sink *err);
 } sb_plugin;
+
+/* Whether a table of the given struct_size includes field (for reading
+   fields appended after v1.0). */
+#define SB_TABLE_HAS(table, type, field) \
+    ((table)->struct_size >= offsetof(type, field) + sizeof((table)->field))
 
 /* The entry point. The host passes the inclusive range of major versions it
    speaks; the plugin picks the highest one it implements within it, stores
