@@ -44,14 +44,18 @@ json::value masked_config(const core::ResolvedProviderConfig &c) {
     return o;
 }
 
-core::ConfigOverrides read_overrides(const json::object &body) {
+core::ConfigOverrides read_overrides(const json::object &body, const core::ApiBasePolicy &policy) {
     core::ConfigOverrides o;
     o.api_key = optional_string(body, "api_key");
     o.api_base = optional_string(body, "api_base");
     o.model = optional_string(body, "model");
-    if (o.api_base && !o.api_base->empty() && !core::is_valid_api_base(*o.api_base))
-        throw GatewayError(ErrorCode::invalid_request,
-                           "api_base must be an absolute http:// or https:// URL", "api_base");
+    if (o.api_base && !o.api_base->empty()) {
+        if (!core::is_valid_api_base(*o.api_base))
+            throw GatewayError(ErrorCode::invalid_request, "api_base must be an absolute http:// or https:// URL",
+                               "api_base");
+        if (auto refused = policy.refusal(*o.api_base))
+            throw GatewayError(ErrorCode::invalid_request, *refused, "api_base");
+    }
     return o;
 }
 
@@ -177,7 +181,7 @@ Response AdminApi::post_config(const Request &request) {
     auto provider_id = optional_string(body, "provider");
     if (!provider_id || provider_id->empty())
         throw GatewayError(ErrorCode::invalid_request, "field 'provider' is required", "provider");
-    core::ConfigOverrides change = read_overrides(body);
+    core::ConfigOverrides change = read_overrides(body, gateway_.options().api_base_policy);
     auto set = gateway_.registry().current();
     auto provider = set->find(*provider_id);
     if (!provider)
@@ -217,7 +221,7 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request) {
     json::object body = request.body().empty() ? json::object() : parse_json_object(request.body());
     reject_unknown_fields(body, {"provider", "api_key", "api_base", "model"});
     auto provider_id = optional_string(body, "provider");
-    core::ConfigOverrides overrides = read_overrides(body);
+    core::ConfigOverrides overrides = read_overrides(body, gateway_.options().api_base_policy);
     core::ChatTarget target = gateway_.target(provider_id.value_or(""), &overrides);
     const auto &info = target.provider->info();
 

@@ -72,6 +72,11 @@ Environment:
                           /plugins/reload need "Authorization: Bearer <token>";
                           without it they answer loopback clients only, and the
                           daemon refuses to listen on a non-loopback address
+  SWITCHBOARD_API_BASE_ALLOWLIST  comma-separated hosts ("*.example.com" for
+                          subdomains) an api_base may point at; default: any
+  SWITCHBOARD_ALLOW_LINK_LOCAL=1  allow link-local and cloud metadata addresses
+                          (169.254.0.0/16, fe80::/10, metadata.google.internal...)
+                          as API bases; refused by default
   SWITCHBOARD_CLIENT_KEYS comma-separated keys (or the file <state-dir>/client_keys,
                           one per line): when set, /v1/* needs "Authorization:
                           Bearer <client key>"
@@ -249,8 +254,13 @@ int main(int argc, char **argv) {
 
         unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
         asio::io_context io(static_cast<int>(threads));
-        sb::core::UpstreamClient upstream(io.get_executor());
         sb::core::GatewayOptions gateway_options;
+        gateway_options.api_base_policy = sb::core::ApiBasePolicy::from_environment(env);
+        sb::core::UpstreamClientOptions upstream_options;
+        upstream_options.address_allowed = [policy = gateway_options.api_base_policy](const asio::ip::address &a) {
+            return policy.address_allowed(a);
+        };
+        sb::core::UpstreamClient upstream(io.get_executor(), upstream_options);
         gateway_options.chat_timeouts.total = std::chrono::milliseconds(options.upstream_timeout_ms);
         if (options.test_timeout_ms) {
             auto t = std::chrono::milliseconds(*options.test_timeout_ms);

@@ -68,9 +68,12 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
     return t;
 }
 
-void ChatGateway::ensure_configured(const ChatTarget &target) {
+void ChatGateway::ensure_configured(const ChatTarget &target) const {
     if (auto missing = missing_configuration(target.provider->info(), target.config))
         throw GatewayError(ErrorCode::provider_not_configured, *missing, {}, target.provider->id());
+    if (auto refused = options_.api_base_policy.refusal(target.config.api_base.value))
+        throw GatewayError(ErrorCode::api_base_incorrect, "provider '" + target.provider->id() + "': " + *refused,
+                           {}, target.provider->id());
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // The path every chat takes, shared by /v1/chat/completions and the admin
 // /test: pick the provider and its effective config, check it can serve,
 // translate, send upstream once, translate back.
+#include "core/config/api_base_policy.hpp"
 #include "core/config/config_resolver.hpp"
 #include "core/http/upstream_client.hpp"
 #include "core/plugin/provider_registry.hpp"
@@ -43,6 +44,7 @@ struct ChatResult {
 using StreamSink = std::function<boost::asio::awaitable<bool>(std::string_view sse_bytes)>;
 
 struct GatewayOptions {
+    ApiBasePolicy api_base_policy;
     UpstreamTimeouts chat_timeouts;
     // read = the longest silence between stream events; total = a whole stream.
     UpstreamTimeouts stream_timeouts{std::chrono::milliseconds(10'000), std::chrono::milliseconds(120'000),
@@ -74,7 +76,7 @@ public:
     ChatTarget route(std::string_view model_field) const;
 
     // Throws provider_not_configured when the target cannot serve.
-    static void ensure_configured(const ChatTarget &target);
+    void ensure_configured(const ChatTarget &target) const;
 
     // Throws GatewayError (classified, key redacted, provider named).
     boost::asio::awaitable<ChatResult> complete(const ChatTarget &target, boost::json::object request,

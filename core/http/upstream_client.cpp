@@ -242,6 +242,13 @@ struct UpstreamClient::Impl {
     asio::awaitable<std::unique_ptr<PooledConnection>> connect(const Target &t, const Deadline &d,
                                                                std::chrono::milliseconds connect_limit) {
         auto results = co_await resolve(t, d, connect_limit);
+        std::vector<tcp::endpoint> endpoints;
+        for (const auto &entry : results)
+            if (!options.address_allowed || options.address_allowed(entry.endpoint().address()))
+                endpoints.push_back(entry.endpoint());
+        if (endpoints.empty())
+            d.fail(UpstreamFailure::connect, "refusing to connect: the host resolves only to link-local or "
+                                             "cloud metadata addresses");
         auto conn = std::make_unique<PooledConnection>();
         if (t.tls)
             // A strand per connection: the stream's timeout handler and the
@@ -254,7 +261,7 @@ struct UpstreamClient::Impl {
         auto &tcp_layer = conn->lowest();
         {
             auto timeout_msg = d.arm(tcp_layer, connect_limit, "connect");
-            auto [ec, ep] = co_await tcp_layer.async_connect(results, use_tuple);
+            auto [ec, ep] = co_await tcp_layer.async_connect(endpoints, use_tuple);
             if (ec == beast::error::timeout) d.fail(UpstreamFailure::timeout, timeout_msg);
             if (ec) d.fail(UpstreamFailure::connect, "cannot connect: " + ec.message());
         }

@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -53,6 +54,8 @@ struct UpstreamClientOptions {
     std::chrono::seconds idle_keepalive{60};
     bool verify_tls = true;
     std::string ca_file;  // extra CA bundle (tests); system store always used
+    // When set, resolved addresses it rejects are never connected to.
+    std::function<bool(const boost::asio::ip::address &)> address_allowed;
 };
 
 // Called once with the response head (status and headers, body empty).
