@@ -59,6 +59,37 @@ core::ConfigOverrides read_overrides(const json::object &body, const core::ApiBa
     return o;
 }
 
+// "fallback": ["provider/model", ...]; every entry must name a loaded provider.
+std::optional<std::vector<std::string>> read_fallback(const json::object &body, core::ChatGateway &gateway) {
+    auto it = body.find("fallback");
+    if (it == body.end()) return std::nullopt;
+    if (!it->value().is_array())
+        throw GatewayError(ErrorCode::invalid_request, "field 'fallback' must be an array of \"provider/model\" strings",
+                           "fallback");
+    std::vector<std::string> entries;
+    for (const auto &entry : it->value().get_array()) {
+        if (!entry.is_string())
+            throw GatewayError(ErrorCode::invalid_request, "each 'fallback' entry must be a \"provider/model\" string",
+                               "fallback");
+        std::string text(entry.get_string());
+        if (text.find('/') == std::string::npos)
+            throw GatewayError(ErrorCode::invalid_request, "fallback entry '" + text + "' must be \"provider/model\"",
+                               "fallback");
+        gateway.route(text);  // throws unknown_provider naming the entry
+        entries.push_back(std::move(text));
+    }
+    return entries;
+}
+
+void save_config(core::ChatGateway &gateway, const std::function<void(core::StoredConfig &)> &change) {
+    try {
+        gateway.store().update(change);
+    } catch (const std::runtime_error &e) {
+        core::log_event(core::LogLevel::error, "config_save_failed", {{"reason", e.what()}});
+        throw GatewayError(ErrorCode::internal_error, std::string("could not save the config: ") + e.what());
+    }
+}
+
 std::string query_param(const Request &request, std::string_view name) {
     auto url = boost::urls::parse_origin_form(request.target());
     if (!url) return {};
@@ -168,6 +199,9 @@ std::string AdminApi::config_document() const {
         doc["api_key_hint"] = nullptr;
     }
     doc["providers"] = std::move(all);
+    json::array fallback;
+    for (const auto &entry : stored.fallback) fallback.push_back(json::string(entry));
+    doc["fallback"] = std::move(fallback);
     return json::serialize(doc);
 }
 
@@ -177,8 +211,14 @@ Response AdminApi::get_config(const Request &request) {
 
 Response AdminApi::post_config(const Request &request) {
     json::object body = parse_json_object(request.body());
-    reject_unknown_fields(body, {"provider", "api_key", "api_base", "model"});
+    reject_unknown_fields(body, {"provider", "api_key", "api_base", "model", "fallback"});
+    std::optional<std::vector<std::string>> fallback = read_fallback(body, gateway_);
     auto provider_id = optional_string(body, "provider");
+    if (fallback && !provider_id) {
+        save_config(gateway_, [&](core::StoredConfig &stored) { stored.fallback = *fallback; });
+        core::log_event(core::LogLevel::info, "config_updated", {{"fallback", std::to_string(fallback->size())}});
+        return json_response(http::status::ok, config_document(), request.version());
+    }
     if (!provider_id || provider_id->empty())
         throw GatewayError(ErrorCode::invalid_request, "field 'provider' is required", "provider");
     core::ConfigOverrides change = read_overrides(body, gateway_.options().api_base_policy);
@@ -188,8 +228,8 @@ Response AdminApi::post_config(const Request &request) {
         throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + *provider_id + "'", "provider");
     const auto &info = provider->info();
     const auto &env = gateway_.environment();
-    try {
-        gateway_.store().update([&](core::StoredConfig &stored) {
+    save_config(gateway_, [&](core::StoredConfig &stored) {
+            if (fallback) stored.fallback = *fallback;
             std::string old_base = core::resolve_provider_config(info, stored, env).api_base.value;
             core::ProviderSettings &s = stored.providers[info.id];
             if (change.model) s.model = *change.model;
@@ -205,10 +245,6 @@ Response AdminApi::post_config(const Request &request) {
             }
             stored.active_provider = info.id;
         });
-    } catch (const std::runtime_error &e) {
-        core::log_event(core::LogLevel::error, "config_save_failed", {{"reason", e.what()}});
-        throw GatewayError(ErrorCode::internal_error, std::string("could not save the config: ") + e.what());
-    }
     core::log_event(core::LogLevel::info, "config_updated",
                     {{"provider", info.id},
                      {"api_key_changed", change.api_key ? "true" : "false"},

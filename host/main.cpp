@@ -5,6 +5,7 @@
 #include "core/config/config_store.hpp"
 #include "core/http/upstream_client.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/access_control.hpp"
@@ -58,7 +59,16 @@ Options:
   --threads N             I/O threads (default: number of CPUs)
   --test-timeout-ms MS    deadline of POST /api/backdoor/llm/test (default 30000;
                           env SWITCHBOARD_TEST_TIMEOUT_MS)
-  --upstream-timeout-ms MS  total deadline of one upstream chat call (default 120000)
+  --connect-timeout-ms MS   connecting to a vendor, TLS included (default 10000)
+  --first-byte-timeout-ms MS  waiting for a vendor's response head (default 60000)
+  --idle-timeout-ms MS      longest silence while reading a response or between
+                            stream chunks (default 60000)
+  --upstream-timeout-ms MS  total deadline of one non-streaming chat (default 120000)
+  --stream-timeout-ms MS    total deadline of one stream (default 1800000)
+  --max-retries N           retries on connect errors, 429 and 5xx, with exponential
+                            backoff and jitter, honouring Retry-After, only before
+                            anything reached the client (default 2; 0 disables)
+  --retry-budget-ms MS      most time spent waiting between retries (default 10000)
   --log-level LEVEL       debug, info, warn or error (default info)
   --help                  show this help and exit
   --version               show the version and exit
@@ -77,6 +87,8 @@ Environment:
   SWITCHBOARD_ALLOW_LINK_LOCAL=1  allow link-local and cloud metadata addresses
                           (169.254.0.0/16, fe80::/10, metadata.google.internal...)
                           as API bases; refused by default
+  SWITCHBOARD_FALLBACK     comma-separated provider/model chain tried when the
+                          chosen provider fails (runtime config "fallback" wins)
   SWITCHBOARD_CLIENT_KEYS comma-separated keys (or the file <state-dir>/client_keys,
                           one per line): when set, /v1/* needs "Authorization:
                           Bearer <client key>"
@@ -97,6 +109,12 @@ struct Options {
     unsigned threads = 0;
     std::optional<long> test_timeout_ms;
     long upstream_timeout_ms = 120'000;
+    long stream_timeout_ms = 1'800'000;
+    long connect_timeout_ms = 10'000;
+    long first_byte_timeout_ms = 60'000;
+    long idle_timeout_ms = 60'000;
+    long max_retries = 2;
+    long retry_budget_ms = 10'000;
     LogLevel log_level = LogLevel::info;
 };
 
@@ -165,6 +183,19 @@ Options parse_options(int argc, char **argv) {
             o.test_timeout_ms = parse_positive(a, value());
         } else if (a == "--upstream-timeout-ms") {
             o.upstream_timeout_ms = parse_positive(a, value());
+        } else if (a == "--stream-timeout-ms") {
+            o.stream_timeout_ms = parse_positive(a, value());
+        } else if (a == "--connect-timeout-ms") {
+            o.connect_timeout_ms = parse_positive(a, value());
+        } else if (a == "--first-byte-timeout-ms") {
+            o.first_byte_timeout_ms = parse_positive(a, value());
+        } else if (a == "--idle-timeout-ms") {
+            o.idle_timeout_ms = parse_positive(a, value());
+        } else if (a == "--max-retries") {
+            std::string v = value();
+            o.max_retries = v == "0" ? 0 : parse_positive(a, v);
+        } else if (a == "--retry-budget-ms") {
+            o.retry_budget_ms = parse_positive(a, value());
         } else if (a == "--log-level") {
             std::string l = value();
             if (l == "debug") o.log_level = LogLevel::debug;
@@ -261,7 +292,16 @@ int main(int argc, char **argv) {
             return policy.address_allowed(a);
         };
         sb::core::UpstreamClient upstream(io.get_executor(), upstream_options);
-        gateway_options.chat_timeouts.total = std::chrono::milliseconds(options.upstream_timeout_ms);
+        using ms = std::chrono::milliseconds;
+        for (auto *t : {&gateway_options.chat_timeouts, &gateway_options.stream_timeouts}) {
+            t->connect = ms(options.connect_timeout_ms);
+            t->first_byte = ms(options.first_byte_timeout_ms);
+            t->read = ms(options.idle_timeout_ms);
+        }
+        gateway_options.chat_timeouts.total = ms(options.upstream_timeout_ms);
+        gateway_options.stream_timeouts.total = ms(options.stream_timeout_ms);
+        gateway_options.retry.max_retries = static_cast<int>(options.max_retries);
+        gateway_options.retry.budget = ms(options.retry_budget_ms);
         if (options.test_timeout_ms) {
             auto t = std::chrono::milliseconds(*options.test_timeout_ms);
             gateway_options.test_timeouts.total = t;
@@ -271,7 +311,8 @@ int main(int argc, char **argv) {
         sb::core::ChatGateway gateway(registry, store, std::move(env), upstream, gateway_options);
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.watch(io.get_executor());
-        sb::host::Router router(gateway, reloader, access);
+        sb::core::Metrics metrics;
+        sb::host::Router router(gateway, reloader, access, metrics);
         sb::host::HttpServer server(
             io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); }, sb::host::ServerLimits{});
         server.start();

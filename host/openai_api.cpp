@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+
 namespace sb::host {
 
 namespace json = boost::json;
@@ -39,24 +41,37 @@ json::object model_object(std::string_view id, std::string_view owner) {
 
 }  // namespace
 
-boost::asio::awaitable<Response> OpenAIApi::chat_completions(const Request &request, ResponseStream &stream) {
+boost::asio::awaitable<Response> OpenAIApi::chat_completions(const Request &request, ResponseStream &stream,
+                                                             core::RequestContext &context) {
     json::object body = parse_json_object(request.body());
     validate_chat_request(body);
     std::string model_field;
     if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
-    core::ChatTarget target = gateway_.route(model_field);
+    std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
-        stream.head().set(http::field::content_type, "text/event-stream");
-        stream.head().set(http::field::cache_control, "no-cache");
-        stream.head().set("x-switchboard-provider", target.provider->id());
-        co_await gateway_.stream(target, std::move(body), gateway_.options().stream_timeouts,
-                                 [&stream](std::string_view bytes) { return stream.write(bytes); });
+        struct InFlight {
+            std::atomic<std::int64_t> &n;
+            explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
+            ~InFlight() { --n; }
+        } in_flight(metrics_.streams_in_flight);
+        auto sink = [&stream, &context](std::string_view bytes) {
+            if (!stream.started()) {
+                stream.head().set(http::field::content_type, "text/event-stream");
+                stream.head().set(http::field::cache_control, "no-cache");
+                stream.head().set("x-switchboard-provider", context.provider);
+                stream.head().set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
+            }
+            return stream.write(bytes);
+        };
+        co_await gateway_.stream_chain(std::move(chain), std::move(body), gateway_.options().stream_timeouts, sink,
+                                       context);
         co_await stream.finish();
         co_return Response{};
     }
-    core::ChatResult result = co_await gateway_.complete(target, std::move(body), gateway_.options().chat_timeouts);
+    core::ChatResult result =
+        co_await gateway_.complete_chain(std::move(chain), std::move(body), gateway_.options().chat_timeouts, context);
     Response response = json_response(http::status::ok, std::move(result.body_json), request.version());
-    response.set("x-switchboard-provider", target.provider->id());
+    response.set("x-switchboard-provider", context.provider);
     co_return response;
 }
 

@@ -1,15 +1,17 @@
 #pragma once
 // The OpenAI-compatible data plane: /v1/chat/completions and /v1/models.
 #include "core/chat/chat_gateway.hpp"
+#include "core/metrics.hpp"
 #include "host/http_server.hpp"
 
 namespace sb::host {
 
 class OpenAIApi {
 public:
-    explicit OpenAIApi(core::ChatGateway &gateway) : gateway_(gateway) {}
+    OpenAIApi(core::ChatGateway &gateway, core::Metrics &metrics) : gateway_(gateway), metrics_(metrics) {}
 
-    boost::asio::awaitable<Response> chat_completions(const Request &request, ResponseStream &stream);
+    boost::asio::awaitable<Response> chat_completions(const Request &request, ResponseStream &stream,
+                                                      core::RequestContext &context);
     boost::asio::awaitable<Response> list_models(const Request &request);
     boost::asio::awaitable<Response> get_model(const Request &request, std::string_view model_id);
 
@@ -17,6 +19,7 @@ private:
     boost::asio::awaitable<std::vector<std::string>> all_model_ids();
 
     core::ChatGateway &gateway_;
+    core::Metrics &metrics_;
 };
 
 }  // namespace sb::host

@@ -7,6 +7,10 @@
 #include <boost/url/parse.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <unistd.h>
+
+#include <boost/json.hpp>
 #include <chrono>
 #include <random>
 
@@ -42,7 +46,22 @@ bool acceptable_request_id(std::string_view id) {
 
 }  // namespace
 
-boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_view path, ResponseStream &stream) {
+Response Router::readiness(const Request &request) const {
+    auto set = gateway_.registry().current();
+    std::error_code ec;
+    const auto &file = gateway_.store().file();
+    bool config_readable = !std::filesystem::exists(file, ec) || ::access(file.c_str(), R_OK) == 0;
+    bool ready = !set->providers.empty() && config_readable;
+    boost::json::object doc{{"status", ready ? "ready" : "not_ready"},
+                            {"providers", set->providers.size()},
+                            {"refused", set->refused.size()},
+                            {"config_readable", config_readable}};
+    return json_response(ready ? http::status::ok : http::status::service_unavailable, boost::json::serialize(doc),
+                         request.version());
+}
+
+boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_view path, ResponseStream &stream,
+                                                  core::RequestContext &context) {
     const auto method = request.method();
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
@@ -57,9 +76,20 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
         if (!get) method_not_allowed(path);
         co_return json_response(http::status::ok, R"({"status":"ok"})", request.version());
     }
+    if (path == "/readyz") {
+        if (!get) method_not_allowed(path);
+        co_return readiness(request);
+    }
+    if (path == "/metrics") {
+        if (!get) method_not_allowed(path);
+        Response response(http::status::ok, request.version());
+        response.set(http::field::content_type, "text/plain; version=0.0.4");
+        response.body() = metrics_.render();
+        co_return response;
+    }
     if (path == "/v1/chat/completions") {
         if (!post) method_not_allowed(path);
-        co_return co_await openai_.chat_completions(request, stream);
+        co_return co_await openai_.chat_completions(request, stream, context);
     }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
@@ -94,7 +124,12 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
 }
 
 boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream &stream) {
-    auto started = std::chrono::steady_clock::now();
+    core::RequestContext context;
+    struct InFlight {
+        std::atomic<std::int64_t> &n;
+        explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
+        ~InFlight() { --n; }
+    } in_flight(metrics_.requests_in_flight);
     std::string request_id;
     if (auto given = request["x-request-id"]; acceptable_request_id(given)) request_id = std::string(given);
     if (request_id.empty()) request_id = new_request_id();
@@ -102,29 +137,53 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
 
     std::string path;
     Response response;
+    std::string error_type;
     try {
         auto url = boost::urls::parse_origin_form(request.target());
         if (!url) throw GatewayError(ErrorCode::invalid_request, "malformed request target");
         path = url->path();  // percent-decoded
-        response = co_await dispatch(request, path, stream);
+        response = co_await dispatch(request, path, stream, context);
     } catch (const GatewayError &e) {
         response = error_response(e, request.version());
-        if (!e.provider().empty()) response.set("x-switchboard-provider", e.provider());
+        error_type = core::error_code_name(e.code());
+        if (!e.provider().empty()) {
+            context.provider = e.provider();
+            response.set("x-switchboard-provider", e.provider());
+        }
     } catch (const std::exception &e) {
         core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
         response = error_response(GatewayError(ErrorCode::internal_error, "internal error"), request.version());
+        error_type = "internal_error";
     }
     response.set("x-request-id", request_id);
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    auto overhead = context.overhead();
+    if (!stream.started()) response.set("x-switchboard-overhead-us", std::to_string(overhead.count()));
+    const int status = stream.started() ? static_cast<int>(stream.head().result_int()) : response.result_int();
+    auto total = std::chrono::duration_cast<std::chrono::microseconds>(core::RequestContext::Clock::now() -
+                                                                       context.started);
+    auto upstream = std::chrono::duration_cast<std::chrono::microseconds>(context.upstream_wait);
+    // Known routes only: arbitrary client paths must not become metric labels.
+    std::string_view route = status == 404 && error_type == "not_found" ? std::string_view("unmatched")
+                             : path.starts_with("/v1/models/")           ? std::string_view("/v1/models/{id}")
+                                                                         : std::string_view(path);
+    metrics_.record({route, status, context.provider, context.model, error_type, context.upstream_wait, overhead,
+                     context.prompt_tokens, context.completion_tokens, context.attempts > 0});
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
                      {"method", std::string(request.method_string())},
                      {"path", path.size() > 200 ? path.substr(0, 200) : path},
-                     {"status", std::to_string(stream.started() ? stream.head().result_int() : response.result_int())},
-                     {"streamed", stream.started() ? "true" : "false"},
-                     {"duration_us", std::to_string(micros.count())},
-                     {"provider", std::string(stream.started() ? stream.head()["x-switchboard-provider"]
-                                                              : response["x-switchboard-provider"])}});
+                     {"status", std::to_string(status)},
+                     {"streamed", context.streamed ? "true" : "false"},
+                     {"provider", context.provider},
+                     {"model", context.model},
+                     {"duration_us", std::to_string(total.count())},
+                     {"upstream_us", std::to_string(upstream.count())},
+                     {"overhead_us", std::to_string(overhead.count())},
+                     {"attempts", std::to_string(context.attempts)},
+                     {"fallbacks", std::to_string(context.fallbacks)},
+                     {"prompt_tokens", std::to_string(context.prompt_tokens)},
+                     {"completion_tokens", std::to_string(context.completion_tokens)},
+                     {"error", error_type}});
     co_return response;
 }
 

@@ -2,6 +2,7 @@
 // Maps method + path to the admin and data-plane handlers, turns every
 // exception into an OpenAI-style error, stamps x-request-id and writes one
 // access-log line per request.
+#include "core/metrics.hpp"
 #include "host/access_control.hpp"
 #include "host/admin_api.hpp"
 #include "host/openai_api.hpp"
@@ -10,14 +11,19 @@ namespace sb::host {
 
 class Router {
 public:
-    Router(core::ChatGateway &gateway, core::PluginReloader &reloader, const AccessControl &access)
-        : access_(access), admin_(gateway, reloader), openai_(gateway) {}
+    Router(core::ChatGateway &gateway, core::PluginReloader &reloader, const AccessControl &access,
+           core::Metrics &metrics)
+        : gateway_(gateway), access_(access), metrics_(metrics), admin_(gateway, reloader), openai_(gateway, metrics) {}
     boost::asio::awaitable<Response> handle(Request &request, ResponseStream &stream);
 
 private:
-    boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path, ResponseStream &stream);
+    boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path, ResponseStream &stream,
+                                              core::RequestContext &context);
+    Response readiness(const Request &request) const;
 
+    core::ChatGateway &gateway_;
     const AccessControl &access_;
+    core::Metrics &metrics_;
     AdminApi admin_;
     OpenAIApi openai_;
 };

@@ -2,6 +2,15 @@
 
 #include "core/errors.hpp"
 #include "core/http/event_deframer.hpp"
+#include "core/log.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <random>
+#include <strings.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -93,6 +102,31 @@ GatewayError transport_error(const ChatTarget &target, const UpstreamError &e) {
                         {}, provider);
 }
 
+// Retry-After in seconds (HTTP dates are rare from APIs and are ignored).
+std::optional<std::chrono::milliseconds> retry_after(const UpstreamResponse &response) {
+    for (const auto &[name, value] : response.headers) {
+        if (name.size() != 11 || strncasecmp(name.c_str(), "retry-after", 11) != 0) continue;
+        double seconds = -1;
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+        if (ec == std::errc() && seconds >= 0) return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> out;
+    std::string item;
+    for (char c : std::string(text) + ",") {
+        if (c == ',') {
+            if (!item.empty()) out.push_back(item);
+            item.clear();
+        } else if (c != ' ' && c != '\t') {
+            item += c;
+        }
+    }
+    return out;
+}
+
 StreamFraming framing_of(const Provider &provider) {
     return provider.info().stream_framing == SB_FRAMING_NDJSON ? StreamFraming::ndjson : StreamFraming::sse;
 }
@@ -115,8 +149,133 @@ boost::asio::awaitable<UpstreamResponse> ChatGateway::send_upstream(const ChatTa
     }
 }
 
+std::optional<std::chrono::milliseconds> ChatGateway::retry_delay(int retry, const UpstreamResponse *response,
+                                                                  std::chrono::milliseconds waited) const {
+    const RetryPolicy &policy = options_.retry;
+    if (retry > policy.max_retries) return std::nullopt;
+    if (response && response->status != 429 && response->status < 500) return std::nullopt;
+    std::chrono::milliseconds delay;
+    std::optional<std::chrono::milliseconds> asked = response ? retry_after(*response) : std::nullopt;
+    if (asked) {
+        delay = *asked;
+    } else {
+        auto ceiling = std::min(policy.max_backoff, policy.base_backoff * (1 << std::min(retry - 1, 16)));
+        thread_local std::mt19937 rng(std::random_device{}());
+        delay = std::chrono::milliseconds(std::uniform_int_distribution<long>(ceiling.count() / 2, ceiling.count())(rng));
+    }
+    if (waited + delay > policy.budget) return std::nullopt;  // a vendor asking for longer gets its error through
+    return delay;
+}
+
+boost::asio::awaitable<UpstreamResponse> ChatGateway::send_with_retries(const ChatTarget &target,
+                                                                        const UpstreamRequest &request,
+                                                                        UpstreamTimeouts timeouts,
+                                                                        RequestContext *context) {
+    std::chrono::milliseconds waited{0};
+    for (int retry = 1;; ++retry) {
+        std::optional<std::chrono::milliseconds> delay;
+        auto started = RequestContext::Clock::now();
+        if (context) ++context->attempts;
+        try {
+            UpstreamResponse response = co_await upstream_.send(request, timeouts);
+            if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+            delay = retry_delay(retry, &response, waited);
+            if (!delay) co_return response;
+            log_event(LogLevel::info, "upstream_retry", {{"provider", target.provider->id()},
+                                                         {"status", std::to_string(response.status)},
+                                                         {"retry", std::to_string(retry)}});
+        } catch (const UpstreamError &e) {
+            if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+            if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
+            if (!delay) throw transport_error(target, e);
+            log_event(LogLevel::info, "upstream_retry", {{"provider", target.provider->id()},
+                                                         {"failure", "connect"},
+                                                         {"retry", std::to_string(retry)}});
+        }
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, *delay);
+        co_await timer.async_wait(boost::asio::use_awaitable);
+        waited += *delay;
+    }
+}
+
+std::vector<ChatTarget> ChatGateway::with_fallbacks(ChatTarget primary) const {
+    std::vector<ChatTarget> chain;
+    chain.push_back(std::move(primary));
+    StoredConfig stored = store_.snapshot();
+    std::vector<std::string> entries = stored.fallback;
+    if (entries.empty()) entries = split_list(env_.get("SWITCHBOARD_FALLBACK"));
+    for (const auto &entry : entries) {
+        try {
+            ChatTarget next = route(entry);
+            bool repeat = false;
+            for (const auto &t : chain)
+                repeat = repeat || (t.provider == next.provider && t.config.model.value == next.config.model.value);
+            if (!repeat) chain.push_back(std::move(next));
+        } catch (const GatewayError &e) {
+            log_event(LogLevel::warn, "fallback_entry_ignored", {{"entry", entry}, {"reason", e.what()}});
+        }
+    }
+    return chain;
+}
+
+namespace {
+
+// Errors another provider could avoid; the client's own mistakes are final.
+bool worth_falling_back(const GatewayError &e) {
+    switch (e.code()) {
+        case ErrorCode::invalid_json:
+        case ErrorCode::invalid_request:
+        case ErrorCode::unknown_provider:
+        case ErrorCode::context_length_exceeded:
+        case ErrorCode::content_filter: return false;
+        default: return true;
+    }
+}
+
+}  // namespace
+
+boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatTarget> chain,
+                                                               boost::json::object request,
+                                                               UpstreamTimeouts timeouts, RequestContext &context) {
+    for (std::size_t i = 0;; ++i) {
+        context.provider = chain[i].provider->id();
+        context.model = chain[i].config.model.value;
+        context.fallbacks = static_cast<int>(i);
+        try {
+            co_return co_await complete(chain[i], request, timeouts, &context);
+        } catch (const GatewayError &e) {
+            if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
+            log_event(LogLevel::warn, "fallback", {{"from", chain[i].provider->id()},
+                                                   {"to", chain[i + 1].provider->id()},
+                                                   {"reason", error_code_name(e.code())}});
+        }
+    }
+}
+
+boost::asio::awaitable<void> ChatGateway::stream_chain(std::vector<ChatTarget> chain, boost::json::object request,
+                                                       UpstreamTimeouts timeouts, StreamSink sink,
+                                                       RequestContext &context) {
+    context.streamed = true;
+    for (std::size_t i = 0;; ++i) {
+        context.provider = chain[i].provider->id();
+        context.model = chain[i].config.model.value;
+        context.fallbacks = static_cast<int>(i);
+        try {
+            // stream() throws only while nothing has reached the client.
+            co_await stream(chain[i], request, timeouts, sink, &context);
+            co_return;
+        } catch (const GatewayError &e) {
+            if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
+            log_event(LogLevel::warn, "fallback", {{"from", chain[i].provider->id()},
+                                                   {"to", chain[i + 1].provider->id()},
+                                                   {"reason", error_code_name(e.code())}});
+        }
+    }
+}
+
 boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost::json::object request,
-                                                 UpstreamTimeouts timeouts, StreamSink sink) {
+                                                 UpstreamTimeouts timeouts, StreamSink sink,
+                                                 RequestContext *context) {
     ensure_configured(target);
     const EffectiveConfig config = target.config.effective();
     request["model"] = config.model;
@@ -131,8 +290,13 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
     bool ended = false;        // the vendor signalled the end
     bool client_gone = false;
     std::optional<GatewayError> failure;
-    auto on_chunk_json = [&](std::string_view json) { append_sse(pending, json); };
+    auto on_chunk_json = [&](std::string_view json) {
+        if (context) read_usage(json, *context);
+        append_sse(pending, json);
+    };
+    std::size_t events_seen = 0;
     auto on_event = [&](std::string_view event, std::string_view data) {
+        ++events_seen;
         if (!ended) ended = translator->feed(event, data, on_chunk_json);
         return true;
     };
@@ -149,24 +313,50 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
     };
 
     UpstreamResponse head;
-    try {
-        head = co_await upstream_.send_streaming(
-            std::move(upstream_request), timeouts,
-            [](const UpstreamResponse &h) { return h.status >= 200 && h.status < 300; },
-            [&](std::string_view piece) -> boost::asio::awaitable<bool> {
-                try {
-                    deframer.feed(piece, on_event);
-                } catch (const GatewayError &e) {
-                    fail(e);
-                } catch (const std::length_error &) {
-                    fail(GatewayError(ErrorCode::upstream_error, "upstream stream event exceeds the size limit"));
-                }
-                if (!co_await flush()) client_gone = true;
-                co_return !client_gone && !failure;
-            });
-    } catch (const UpstreamError &e) {
-        if (!sent_any) throw transport_error(target, e);
-        fail(transport_error(target, e));
+    std::chrono::milliseconds waited{0};
+    auto piece_arrived = RequestContext::Clock::now();
+    for (int retry = 1;; ++retry) {
+        std::optional<std::chrono::milliseconds> delay;
+        auto started = RequestContext::Clock::now();
+        if (context) ++context->attempts;
+        try {
+            head = co_await upstream_.send_streaming(
+                upstream_request, timeouts,
+                [&](const UpstreamResponse &h) {
+                    if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+                    return h.status >= 200 && h.status < 300;
+                },
+                [&](std::string_view piece) -> boost::asio::awaitable<bool> {
+                    auto now = RequestContext::Clock::now();
+                    if (context && sent_any) context->upstream_wait += now - piece_arrived;
+                    try {
+                        deframer.feed(piece, on_event);
+                    } catch (const GatewayError &e) {
+                        fail(e);
+                    } catch (const std::length_error &) {
+                        fail(GatewayError(ErrorCode::upstream_error, "upstream stream event exceeds the size limit"));
+                    }
+                    if (!co_await flush()) client_gone = true;
+                    piece_arrived = RequestContext::Clock::now();
+                    co_return !client_gone && !failure;
+                });
+            if (head.status >= 200 && head.status < 300) break;
+            delay = retry_delay(retry, &head, waited);
+        } catch (const UpstreamError &e) {
+            if (sent_any) {
+                fail(transport_error(target, e));
+                break;
+            }
+            if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
+            if (!delay) throw transport_error(target, e);
+        }
+        if (!delay) break;
+        log_event(LogLevel::info, "upstream_retry", {{"provider", target.provider->id()},
+                                                     {"status", std::to_string(head.status)},
+                                                     {"retry", std::to_string(retry)}});
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, *delay);
+        co_await timer.async_wait(boost::asio::use_awaitable);
+        waited += *delay;
     }
     if (client_gone) co_return;
     if (!sent_any && !failure && (head.status < 200 || head.status >= 300)) {
@@ -179,6 +369,10 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
     if (!failure) {
         try {
             deframer.finish(on_event);
+            if (events_seen == 0)
+                throw GatewayError(ErrorCode::api_base_incorrect,
+                                   "provider '" + target.provider->id() +
+                                       "': the upstream answered the streaming request without any stream events");
             translator->finish(on_chunk_json);
         } catch (const GatewayError &e) {
             fail(e);
@@ -194,7 +388,7 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
 
 boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &target,
                                                          boost::json::object request,
-                                                         UpstreamTimeouts timeouts) {
+                                                         UpstreamTimeouts timeouts, RequestContext *context) {
     ensure_configured(target);
     const EffectiveConfig config = target.config.effective();
     request["model"] = config.model;
@@ -203,11 +397,12 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     std::string body = boost::json::serialize(request);
     UpstreamRequest upstream_request = target.provider->build_chat_request(config, body, false);
     auto started = std::chrono::steady_clock::now();
-    UpstreamResponse response = co_await send_upstream(target, std::move(upstream_request), timeouts);
+    UpstreamResponse response = co_await send_with_retries(target, upstream_request, timeouts, context);
     ChatResult result;
     result.upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
     result.body_json = target.provider->parse_chat_response(config, response);
+    if (context) read_usage(result.body_json, *context);
     co_return result;
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 // The path every chat takes, shared by /v1/chat/completions and the admin
 // /test: pick the provider and its effective config, check it can serve,
-// translate, send upstream once, translate back.
+// translate, send upstream (retrying connect errors, 429 and 5xx with
+// backoff, and falling back along the configured chain, only while nothing
+// has reached the client), translate back.
 #include "core/config/api_base_policy.hpp"
+#include "core/chat/request_context.hpp"
 #include "core/config/config_resolver.hpp"
 #include "core/http/upstream_client.hpp"
 #include "core/plugin/provider_registry.hpp"
@@ -43,8 +46,16 @@ struct ChatResult {
 // client has gone away (the upstream read then stops).
 using StreamSink = std::function<boost::asio::awaitable<bool>(std::string_view sse_bytes)>;
 
+struct RetryPolicy {
+    int max_retries = 2;                                  // after the first attempt
+    std::chrono::milliseconds base_backoff{200};          // doubled per retry, full jitter
+    std::chrono::milliseconds max_backoff{5'000};
+    std::chrono::milliseconds budget{10'000};             // total time spent waiting to retry
+};
+
 struct GatewayOptions {
     ApiBasePolicy api_base_policy;
+    RetryPolicy retry;
     UpstreamTimeouts chat_timeouts;
     // read = the longest silence between stream events; total = a whole stream.
     UpstreamTimeouts stream_timeouts{std::chrono::milliseconds(10'000), std::chrono::milliseconds(120'000),
@@ -80,14 +91,25 @@ public:
 
     // Throws GatewayError (classified, key redacted, provider named).
     boost::asio::awaitable<ChatResult> complete(const ChatTarget &target, boost::json::object request,
-                                                UpstreamTimeouts timeouts);
+                                                UpstreamTimeouts timeouts, RequestContext *context = nullptr);
+
+    // The primary target, then the fallback chain (runtime config over
+    // SWITCHBOARD_FALLBACK), without repeats.
+    std::vector<ChatTarget> with_fallbacks(ChatTarget primary) const;
+    // complete()/stream() along a chain: the next target is tried when one
+    // fails with an error another provider might not have.
+    boost::asio::awaitable<ChatResult> complete_chain(std::vector<ChatTarget> chain, boost::json::object request,
+                                                      UpstreamTimeouts timeouts, RequestContext &context);
+    boost::asio::awaitable<void> stream_chain(std::vector<ChatTarget> chain, boost::json::object request,
+                                              UpstreamTimeouts timeouts, StreamSink sink, RequestContext &context);
 
     // Streams a chat as OpenAI SSE (`data: {chunk}` ... `data: [DONE]`) into
     // sink, chunk by chunk as the upstream produces them. Throws GatewayError
     // only while nothing has been sent; afterwards a failure becomes an
     // error event followed by the end of the stream.
     boost::asio::awaitable<void> stream(const ChatTarget &target, boost::json::object request,
-                                        UpstreamTimeouts timeouts, StreamSink sink);
+                                        UpstreamTimeouts timeouts, StreamSink sink,
+                                        RequestContext *context = nullptr);
 
     // The vendor's live model list. Throws GatewayError.
     boost::asio::awaitable<std::vector<std::string>> live_models(const ChatTarget &target);
@@ -99,6 +121,15 @@ public:
                                                            UpstreamTimeouts timeouts);
 
 private:
+    // send_upstream with retries on connect errors, 429 and 5xx.
+    boost::asio::awaitable<UpstreamResponse> send_with_retries(const ChatTarget &target,
+                                                               const UpstreamRequest &request,
+                                                               UpstreamTimeouts timeouts, RequestContext *context);
+    // How long to wait before retry number `retry` (1-based) after response
+    // (or a transport failure when response is null); nullopt = do not retry.
+    std::optional<std::chrono::milliseconds> retry_delay(int retry, const UpstreamResponse *response,
+                                                         std::chrono::milliseconds waited) const;
+
     ProviderRegistry &registry_;
     ConfigStore &store_;
     Environment env_;

@@ -87,6 +87,13 @@ StoredConfig parse_stored_config(std::string_view text) {
     const auto &root = doc.get_object();
     StoredConfig config;
     config.active_provider = string_field(root, "active_provider");
+    if (auto it = root.find("fallback"); it != root.end() && !it->value().is_null()) {
+        if (!it->value().is_array()) throw std::runtime_error("'fallback' is not an array");
+        for (const auto &entry : it->value().get_array()) {
+            if (!entry.is_string()) throw std::runtime_error("'fallback' entries must be strings");
+            config.fallback.emplace_back(entry.get_string());
+        }
+    }
     if (auto it = root.find("providers"); it != root.end()) {
         if (!it->value().is_object()) throw std::runtime_error("'providers' is not an object");
         for (const auto &[id, value] : it->value().get_object()) {
@@ -107,6 +114,11 @@ std::string serialize_stored_config(const StoredConfig &config) {
     json::object root;
     root["version"] = 1;
     root["active_provider"] = config.active_provider;
+    if (!config.fallback.empty()) {
+        json::array fallback;
+        for (const auto &entry : config.fallback) fallback.push_back(json::string(entry));
+        root["fallback"] = std::move(fallback);
+    }
     json::object providers;
     for (const auto &[id, s] : config.providers) {
         json::object o;

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace sb::core {
 
@@ -22,6 +23,8 @@ struct ProviderSettings {
 
 struct StoredConfig {
     std::string active_provider;
+    // "provider/model" entries tried in order when the chosen provider fails.
+    std::vector<std::string> fallback;
     std::map<std::string, ProviderSettings, std::less<>> providers;
 };
 

@@ -340,7 +340,8 @@ struct UpstreamClient::Impl {
         };
 
         {
-            auto timeout_msg = d.arm(tcp_layer, timeouts.read, "waiting for the response");
+            auto first_byte = timeouts.first_byte.count() > 0 ? timeouts.first_byte : timeouts.read;
+            auto timeout_msg = d.arm(tcp_layer, first_byte, "waiting for the response");
             auto [ec, n] = co_await http::async_read_header(stream, conn.buffer, parser, use_tuple);
             if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && ec != beast::error::timeout)
                 co_return Outcome::retry;  // a stale kept-alive connection

@@ -22,8 +22,9 @@ namespace sb::core {
 
 struct UpstreamTimeouts {
     std::chrono::milliseconds connect{10'000};
-    std::chrono::milliseconds read{60'000};  // longest wait for any bytes
+    std::chrono::milliseconds read{60'000};  // longest silence while reading (idle between stream chunks)
     std::chrono::milliseconds total{120'000};
+    std::chrono::milliseconds first_byte{0};  // wait for the response head; 0 = same as read
 };
 
 enum class UpstreamFailure {

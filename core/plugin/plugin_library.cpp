@@ -2,8 +2,8 @@
 
 #include <boost/dll/shared_library.hpp>
 
-#include <atomic>
 #include <cstddef>
+#include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fstream>
@@ -103,17 +103,27 @@ namespace {
 // place would never be loaded again, and overwriting a mapped library
 // crashes the process. Loading a private copy (unlinked once mapped) makes
 // every load see the file as it is now.
-std::filesystem::path private_copy(const std::filesystem::path &file) {
-    static std::atomic<unsigned> counter{0};
-    std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / ("switchboard-plugins-" + std::to_string(::getpid()));
+// The copy lives in a fresh mkdtemp directory (0700, ours alone, so no other
+// user can swap the file before it is mapped); both go once it is loaded.
+struct PrivateCopy {
+    std::filesystem::path dir;
+    std::filesystem::path file;
+    ~PrivateCopy() {
+        std::error_code ec;
+        if (!file.empty()) std::filesystem::remove(file, ec);
+        if (!dir.empty()) std::filesystem::remove(dir, ec);
+    }
+};
+
+void make_private_copy(const std::filesystem::path &file, PrivateCopy &copy) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "switchboard-plugin-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw PluginLoadError("cannot create a private directory to load from");
+    copy.dir = pattern;
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    ::chmod(dir.c_str(), 0700);
-    std::filesystem::path copy = dir / (std::to_string(++counter) + "-" + file.filename().string());
-    std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing, ec);
+    std::filesystem::path target = copy.dir / file.filename();
+    std::filesystem::copy_file(file, target, ec);
     if (ec) throw PluginLoadError("cannot read the file: " + ec.message());
-    return copy;
+    copy.file = target;
 }
 
 }  // namespace
@@ -123,11 +133,10 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     FileIdentity identity = FileIdentity::of(file);
     auto handle = std::make_unique<Handle>();
     {
-        std::filesystem::path copy = private_copy(file);
+        PrivateCopy copy;
+        make_private_copy(file, copy);
         boost::dll::fs::error_code ec;
-        handle->library.load(copy, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-        std::error_code ignored;
-        std::filesystem::remove(copy, ignored);
+        handle->library.load(copy.file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
         if (ec) throw PluginLoadError("cannot load shared library: " + ec.message());
     }
     if (!handle->library.has(SB_ENTRY_SYMBOL))

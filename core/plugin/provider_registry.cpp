@@ -49,6 +49,10 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet
         return set;
     }
     std::sort(files.begin(), files.end());
+    // Files already serving go first: a new file repeating their provider id
+    // is refused instead of silently taking over a working provider.
+    std::stable_partition(files.begin(), files.end(),
+                          [&](const std::filesystem::path &f) { return loaded_from(previous, f) != nullptr; });
     for (const auto &file : files) {
         const std::string name = file.string();
         auto before = loaded_from(previous, file);

@@ -26,7 +26,8 @@ struct ProviderSet {
 };
 
 // Loads every *.so (.dll, .dylib) file in dir (sorted by name, so duplicate resolution
-// is deterministic: the first file wins) and logs each load or refusal.
+// is deterministic: the first file wins; on a reload, files already serving
+// win) and logs each load or refusal.
 // With a previous set (a reload): unchanged files keep their loaded
 // provider; a changed file that fails to load leaves its previous provider
 // serving (and is reported refused); removed files are dropped.

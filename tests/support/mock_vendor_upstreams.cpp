@@ -117,6 +117,7 @@ std::string provider_id(VendorDialect dialect) {
     case VendorDialect::cohere: return "cohere";
     case VendorDialect::mistral: return "mistral";
     case VendorDialect::together: return "together";
+    case VendorDialect::openai: return "openai";
     }
     return "?";
 }
@@ -163,6 +164,10 @@ MockVendorUpstream::MockVendorUpstream(VendorDialect dialect)
     case VendorDialect::together:
         set_reply_fixture("chat_completion.json");
         set_stream_fixture("text.chunks.txt");
+        break;
+    case VendorDialect::openai:
+        set_reply_fixture("openai-text.json");
+        set_stream_fixture("openai-text.chunks.txt");
         break;
     }
 }
@@ -285,6 +290,11 @@ std::optional<MockAction> MockVendorUpstream::auth_failure(const RecordedRequest
             return raw_json_reply(401, read_fixture_file(dir / "error-401.json"));
         return std::nullopt;
     }
+    case VendorDialect::openai: {
+        if (!request.has_header("Authorization") || bearer(request) == "bad-key")
+            return raw_json_reply(401, read_fixture_file(dir / "error-401-invalid-api-key.json"));
+        return std::nullopt;
+    }
     }
     return std::nullopt;
 }
@@ -314,6 +324,9 @@ MockAction MockVendorUpstream::model_not_found(const std::string &model) const {
                                       ". Please visit https://api.together.ai/models to view the list of supported "
                                       "models.",
                                   "invalid_request_error", "model_not_available");
+    case VendorDialect::openai:
+        return openai_style_error(404, "The model `" + model + "` does not exist or you do not have access to it.",
+                                  "invalid_request_error", "model_not_found");
     }
     return MockAction::reply(404);
 }
@@ -328,6 +341,7 @@ MockAction MockVendorUpstream::not_found_path(const RecordedRequest &request) co
     case VendorDialect::cohere: return json_reply(404, json::object{{"message", "Not Found: " + what}});
     case VendorDialect::mistral: return json_reply(404, json::object{{"detail", "Not Found"}});
     case VendorDialect::together:
+    case VendorDialect::openai:
         return openai_style_error(404, "Invalid URL (" + what + ")", "invalid_request_error", nullptr);
     }
     return MockAction::reply(404);
@@ -342,6 +356,7 @@ MockAction MockVendorUpstream::chat(const RecordedRequest &, const std::string &
         case VendorDialect::anthropic: file = "error-429-rate-limit.json"; break;
         case VendorDialect::gemini: file = "google-429-retry-info.json"; break;
         case VendorDialect::cohere: file = "error-429-trial-key.json"; break;
+        case VendorDialect::openai: file = "error-429-rate-limit.json"; break;
         default: break;
         }
         MockHeaders headers = json_headers;
@@ -354,6 +369,7 @@ MockAction MockVendorUpstream::chat(const RecordedRequest &, const std::string &
         case VendorDialect::anthropic: file = "error-500-api.json"; break;
         case VendorDialect::gemini:
         case VendorDialect::cohere: file = "error-500-internal.json"; break;
+        case VendorDialect::openai: file = "error-500-server-error.json"; break;
         default: break;
         }
         return raw_json_reply(500, read_fixture_file(dir / file));
@@ -378,7 +394,9 @@ MockAction MockVendorUpstream::chat(const RecordedRequest &, const std::string &
             pieces.push_back("data: " + line + "\n\n");
         }
     }
-    if ((dialect_ == VendorDialect::mistral || dialect_ == VendorDialect::together) && !done)
+    if ((dialect_ == VendorDialect::mistral || dialect_ == VendorDialect::together ||
+         dialect_ == VendorDialect::openai) &&
+        !done)
         pieces.push_back("data: [DONE]\n\n");
     std::size_t fragment = 0;
     {

@@ -17,6 +17,10 @@
 //   Mistral    POST {root}/v1/chat/completions, GET {root}/v1/models, Bearer;
 //              SSE "data: ..." ending in "data: [DONE]".
 //   Together   as Mistral; GET /v1/models answers a bare JSON array.
+//   OpenAI     as Mistral (tests/fixtures/openai): OpenAI's own error bodies
+//              (401 invalid_api_key, 404 model_not_found, 429
+//              rate_limit_exceeded, 500 server_error); also serves the
+//              "custom" provider (any OpenAI-compatible server).
 //
 // Scripting (every dialect):
 //   key "bad-key"            -> the vendor's invalid-key answer (Anthropic 401
@@ -48,7 +52,9 @@
 
 namespace sb::test {
 
-enum class VendorDialect { anthropic, gemini, cohere, mistral, together };
+// openai was added last (additively): existing code switching over the
+// first five is unaffected.
+enum class VendorDialect { anthropic, gemini, cohere, mistral, together, openai };
 
 // The daemon's provider id for the dialect ("anthropic", "google", ...).
 std::string provider_id(VendorDialect dialect);

@@ -1,0 +1,58 @@
+#pragma once
+// Prometheus metrics of the gateway: requests, errors by type, upstream
+// latency and gateway overhead histograms, tokens in and out per provider
+// and model, requests and streams in flight. Rendered as text format 0.0.4.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace sb::core {
+
+class Metrics {
+public:
+    struct Observation {
+        std::string_view route;     // "/v1/chat/completions", ...
+        int status = 0;
+        std::string_view provider;  // empty when none
+        std::string_view model;
+        std::string_view error_type;  // empty on success
+        std::chrono::nanoseconds upstream_wait{0};
+        std::chrono::nanoseconds overhead{0};
+        std::int64_t prompt_tokens = -1;
+        std::int64_t completion_tokens = -1;
+        bool called_upstream = false;
+    };
+
+    void record(const Observation &o);
+    std::string render() const;
+
+    std::atomic<std::int64_t> requests_in_flight{0};
+    std::atomic<std::int64_t> streams_in_flight{0};
+
+private:
+    static constexpr std::array<double, 14> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                        0.01,    0.025,  0.05,    0.1,    0.25,   1,     5};
+    struct Histogram {
+        std::array<std::uint64_t, kBuckets.size()> buckets{};
+        std::uint64_t count = 0;
+        double sum = 0;
+        void observe(double seconds);
+    };
+    using Key2 = std::tuple<std::string, std::string>;
+    using Key3 = std::tuple<std::string, std::string, std::string>;
+
+    mutable std::mutex mutex_;
+    std::map<std::tuple<std::string, int, std::string, std::string>, std::uint64_t> requests_;
+    std::map<Key2, std::uint64_t> errors_;              // type, provider
+    std::map<Key2, Histogram> upstream_latency_;        // provider, model
+    std::map<std::string, Histogram> overhead_;         // route
+    std::map<Key3, std::uint64_t> tokens_;              // provider, model, direction
+};
+
+}  // namespace sb::core
