@@ -107,6 +107,43 @@ AccessControl AccessControl::load(const core::Environment &env, const std::files
     return AccessControl(std::move(token), std::move(keys));
 }
 
+namespace {
+
+// "localhost", "127.0.0.1", "[::1]" with an optional port.
+bool is_local_host_header(std::string_view host) {
+    if (host.starts_with("[")) {
+        auto end = host.find(']');
+        if (end == std::string_view::npos) return false;
+        boost::system::error_code ec;
+        auto a = boost::asio::ip::make_address(host.substr(1, end - 1), ec);
+        return !ec && is_loopback(a);
+    }
+    host = host.substr(0, host.find(':'));
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    auto a = boost::asio::ip::make_address(host, ec);
+    return !ec && is_loopback(a);
+}
+
+}  // namespace
+
+void AccessControl::require_local_browser_context(std::string_view host, std::string_view origin) {
+    if (!host.empty() && !is_local_host_header(host))
+        throw GatewayError(ErrorCode::permission_denied,
+                           "without an admin token or client keys the gateway only answers requests addressed to "
+                           "localhost (Host header)");
+    if (origin.empty() || origin == "null") {
+        if (origin == "null")
+            throw GatewayError(ErrorCode::permission_denied, "requests from web pages are refused");
+        return;
+    }
+    std::string_view rest = origin;
+    for (std::string_view scheme : {"http://", "https://"})
+        if (rest.starts_with(scheme)) rest.remove_prefix(scheme.size());
+    if (rest.size() == origin.size() || !is_local_host_header(rest))
+        throw GatewayError(ErrorCode::permission_denied, "requests from web pages of other origins are refused");
+}
+
 void AccessControl::authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const {
     if (!has_admin_token_) {
         if (is_loopback(peer)) return;

@@ -29,6 +29,11 @@ public:
     bool has_admin_token() const noexcept { return has_admin_token_; }
     bool has_client_keys() const noexcept { return !client_key_digests_.empty(); }
 
+    // Without a secret, only the machine itself may call: a web page in a
+    // local browser (cross-site requests, DNS rebinding) is refused by its
+    // Host and Origin headers. Throws GatewayError (403) when refused.
+    static void require_local_browser_context(std::string_view host, std::string_view origin);
+
     // Throws GatewayError (401/403) when the call is not allowed.
     void authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const;
     void authorize_client(std::string_view authorization) const;

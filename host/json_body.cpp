@@ -26,7 +26,11 @@ void reject_unknown_fields(const boost::json::object &object, std::initializer_l
         for (auto name : allowed) known = known || entry.key() == name;
         if (!known) {
             std::string key(entry.key());
-            if (key.size() > 64) key = key.substr(0, 64) + "...";
+            if (key.size() > 64) {
+                std::size_t cut = 64;  // never split a UTF-8 sequence
+                while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
+                key = key.substr(0, cut) + "...";
+            }
             throw GatewayError(ErrorCode::invalid_request, "unknown field '" + key + "'", key);
         }
     }

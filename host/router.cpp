@@ -66,12 +66,16 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
     const std::string_view authorization = request[http::field::authorization];
-    if (path.starts_with("/v1/")) access_.authorize_client(authorization);
+    const bool is_data_plane = path.starts_with("/v1/");
+    const bool is_admin_call = path == "/api/backdoor/llm/config" || path == "/api/backdoor/llm/test" ||
+                               path == "/api/backdoor/llm/plugins/reload";
+    // No secret configured: a local browser page must not drive the gateway.
+    if ((is_data_plane && !access_.has_client_keys()) || (is_admin_call && !access_.has_admin_token()))
+        AccessControl::require_local_browser_context(request[http::field::host], request[http::field::origin]);
+    if (is_data_plane) access_.authorize_client(authorization);
     // Reading the provider list and model names is open; everything that
     // reads or changes config, or spends a key, is admin-only.
-    if (path == "/api/backdoor/llm/config" || path == "/api/backdoor/llm/test" ||
-        path == "/api/backdoor/llm/plugins/reload")
-        access_.authorize_admin(authorization, stream.peer());
+    if (is_admin_call) access_.authorize_admin(authorization, stream.peer());
     if (path == "/healthz") {
         if (!get) method_not_allowed(path);
         co_return json_response(http::status::ok, R"({"status":"ok"})", request.version());

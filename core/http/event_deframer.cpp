@@ -37,6 +37,7 @@ bool EventDeframer::finish(const EventHandler &on_event) {
 }
 
 bool EventDeframer::take_line(std::string_view line, const EventHandler &on_event) {
+    if (line.size() > max_event_bytes_) throw std::length_error("stream event exceeds the size limit");
     if (framing_ == StreamFraming::ndjson) {
         while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
         if (line.empty()) return true;

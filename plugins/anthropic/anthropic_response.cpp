@@ -26,12 +26,7 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
 }
 
 int64_t count(const json::object &o, std::string_view key, int64_t fallback) {
-    const json::value *v = o.if_contains(key);
-    if (!v) return fallback;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return int64_t(v->get_uint64());
-    if (v->is_double()) return int64_t(v->get_double());
-    return fallback;  // null: not reported in this event
+    return kit::json_count(o.if_contains(key), fallback);  // null: not reported in this event
 }
 
 const std::string kBaseHint = "; check api_base (e.g. https://api.anthropic.com/v1)";

@@ -70,10 +70,10 @@ std::optional<double> number_of(const json::value *v) {
 int64_t int_of(const json::object *o, std::string_view key, bool &found) {
     found = false;
     if (!o) return 0;
-    auto n = number_of(o->if_contains(key));
-    if (!n) return 0;
+    const json::value *v = o->if_contains(key);
+    if (!number_of(v)) return 0;
     found = true;
-    return int64_t(std::llround(*n));
+    return kit::json_count(v, 0);
 }
 
 // Integral values stay integers on the wire ("1", not "1E0").

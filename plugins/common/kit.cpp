@@ -1,5 +1,7 @@
 #include <switchboard/kit/kit.hpp>
 
+#include <algorithm>
+
 #include <cctype>
 
 namespace switchboard::kit {
@@ -272,6 +274,19 @@ sdk::ProviderError api_base_incorrect(int status, std::string_view detail) {
     }
     m += ": check api_base";
     return sdk::upstream_error(SB_ERROR_API_BASE_INCORRECT, status, std::move(m));
+}
+
+std::int64_t json_count(const json::value *v, std::int64_t fallback) {
+    constexpr std::int64_t kMax = 1'000'000'000'000'000;
+    if (!v) return fallback;
+    if (v->is_int64()) return std::clamp<std::int64_t>(v->get_int64(), 0, kMax);
+    if (v->is_uint64()) return v->get_uint64() > std::uint64_t(kMax) ? kMax : std::int64_t(v->get_uint64());
+    if (v->is_double()) {
+        double d = v->get_double();
+        if (!(d >= 0)) return 0;  // negative or NaN
+        return d >= double(kMax) ? kMax : std::int64_t(d);
+    }
+    return fallback;
 }
 
 }  // namespace switchboard::kit

@@ -12,13 +12,7 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-int64_t as_int(const json::value *v, int64_t fallback) {
-    if (!v) return fallback;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return static_cast<int64_t>(v->get_uint64());
-    if (v->is_double()) return static_cast<int64_t>(v->get_double());
-    return fallback;
-}
+int64_t as_int(const json::value *v, int64_t fallback) { return json_count(v, fallback); }
 
 void normalize_finish(json::object &choice) {
     json::value *fr = choice.if_contains("finish_reason");
@@ -62,9 +56,11 @@ void normalize_tool_call(json::object &call) {
 }
 
 void normalize_chat_completion(json::object &completion, int http_status) {
-    json::value *choices = completion.if_contains("choices");
-    if (!choices || !choices->is_array()) throw api_base_incorrect(http_status, "no \"choices\" array");
+    if (!completion.contains("choices") || !completion.at("choices").is_array())
+        throw api_base_incorrect(http_status, "no \"choices\" array");
     completion["object"] = "chat.completion";
+    // Looked up after the insert above, which may move the object's storage.
+    json::value *choices = completion.if_contains("choices");
     for (json::value &c : choices->get_array()) {
         json::object *co = c.if_object();
         if (!co) continue;

@@ -29,14 +29,7 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-int64_t int_of(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    if (!v) return 0;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return int64_t(v->get_uint64());
-    if (v->is_double()) return int64_t(v->get_double());
-    return 0;
-}
+int64_t int_of(const json::object &o, std::string_view key) { return kit::json_count(o.if_contains(key), 0); }
 
 sdk::ProviderError not_gemini(int status, std::string_view detail) {
     return sdk::upstream_error(

@@ -624,7 +624,7 @@ BOOST_AUTO_TEST_CASE(plugin_check_reports_whether_the_daemon_would_load_a_file, 
 // unlinks the copy, but the directory itself is never removed: each daemon
 // run and each `plugin check` leaves one behind. Disabled while that is so;
 // run it explicitly with --run_test=plugin_ops/private_copies_leave_nothing_behind.
-BOOST_AUTO_TEST_CASE(private_copies_leave_nothing_behind, *utf::timeout(60) * utf::disabled()) {
+BOOST_AUTO_TEST_CASE(private_copies_leave_nothing_behind, *utf::timeout(60)) {
     TempDir tmpdir("sb-tmpdir");
     auto leftovers = [&] {
         std::string names;

@@ -270,3 +270,19 @@ BOOST_AUTO_TEST_CASE(unreadable_admin_token_is_an_error) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(without_secrets_only_local_hosts_and_origins_are_served) {
+    using sb::host::AccessControl;
+    BOOST_CHECK_NO_THROW(AccessControl::require_local_browser_context("127.0.0.1:5000", ""));
+    BOOST_CHECK_NO_THROW(AccessControl::require_local_browser_context("localhost:5000", "http://localhost:3000"));
+    BOOST_CHECK_NO_THROW(AccessControl::require_local_browser_context("[::1]:5000", "https://127.0.0.1"));
+    BOOST_CHECK_NO_THROW(AccessControl::require_local_browser_context("", ""));
+    // DNS rebinding: the page's own host name arrives in Host.
+    BOOST_CHECK_THROW(AccessControl::require_local_browser_context("evil.example:5000", ""), sb::core::GatewayError);
+    // Cross-site form or fetch from another origin.
+    BOOST_CHECK_THROW(AccessControl::require_local_browser_context("127.0.0.1:5000", "http://evil.example"),
+                      sb::core::GatewayError);
+    BOOST_CHECK_THROW(AccessControl::require_local_browser_context("127.0.0.1:5000", "null"), sb::core::GatewayError);
+    BOOST_CHECK_THROW(AccessControl::require_local_browser_context("localhost.evil.example", ""),
+                      sb::core::GatewayError);
+}

@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,11 @@ std::string to_json(const json::value &v);
 std::string_view get_string(const json::object &o, std::string_view key);
 const json::object *get_object(const json::object &o, std::string_view key);
 const json::array *get_array(const json::object &o, std::string_view key);
+
+// A count or timestamp from vendor JSON (tokens, created, index): integers
+// and doubles alike, clamped to [0, 10^15] so casts and sums of a few of
+// them can never overflow. fallback when absent or not a number.
+std::int64_t json_count(const json::value *v, std::int64_t fallback);
 
 // ------------------------------------------------------------------- HTTP
 
