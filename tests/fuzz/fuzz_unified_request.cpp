@@ -1,0 +1,119 @@
+// libFuzzer harness: the unified-request parsing of host/json_body.cpp
+// (parse_json_object, reject_unknown_fields, optional_string) and the checks
+// host/openai_api.cpp applies to POST /v1/chat/completions. That validation is
+// a function local to openai_api.cpp (validate_chat_request, anonymous
+// namespace), so the same checks are mirrored here (chat_checks below) until it
+// moves somewhere callable; keep them in step.
+//
+// Input: the raw request body. Invariants: no crash, no leak; the only
+// exception is GatewayError with code invalid_json or invalid_request and a
+// non-empty message; a named unknown field is at most 64 bytes plus "...".
+#include "core/errors.hpp"
+#include "host/json_body.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace {
+
+namespace json = boost::json;
+using sb::core::ErrorCode;
+using sb::core::GatewayError;
+
+#define FUZZ_CHECK(cond)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+            std::abort();                                                                  \
+        }                                                                                  \
+    } while (0)
+
+// Mirror of validate_chat_request (host/openai_api.cpp).
+void chat_checks(const json::object &body) {
+    auto messages = body.find("messages");
+    if (messages == body.end()) throw GatewayError(ErrorCode::invalid_request, "field 'messages' is required", "messages");
+    if (!messages->value().is_array() || messages->value().get_array().empty())
+        throw GatewayError(ErrorCode::invalid_request, "field 'messages' must be a non-empty array", "messages");
+    for (const auto &m : messages->value().get_array()) {
+        if (!m.is_object() || !m.get_object().contains("role") || !m.get_object().at("role").is_string())
+            throw GatewayError(ErrorCode::invalid_request, "each message must be an object with a string 'role'",
+                               "messages");
+    }
+    if (auto model = body.find("model"); model != body.end() && !model->value().is_string())
+        throw GatewayError(ErrorCode::invalid_request, "field 'model' must be a string", "model");
+    if (auto stream = body.find("stream"); stream != body.end() && !stream->value().is_bool() &&
+                                           !stream->value().is_null())
+        throw GatewayError(ErrorCode::invalid_request, "field 'stream' must be a boolean", "stream");
+    // What chat_completions then reads.
+    if (auto model = body.find("model"); model != body.end()) (void)std::string(model->value().get_string());
+    // The body travels on to the plugin serialized.
+    (void)json::serialize(body);
+}
+
+// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        std::size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+        if (n == 9 || i + n >= s.size()) return false;
+        std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+        for (std::size_t k = 1; k <= n; ++k) {
+            unsigned char d = static_cast<unsigned char>(s[i + k]);
+            if ((d & 0xc0) != 0x80) return false;
+            cp = cp << 6 | (d & 0x3f);
+        }
+        static const std::uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+// The message and param end up in the JSON error body sent to the client.
+void check_error(const GatewayError &e, bool parse_stage) {
+    FUZZ_CHECK(valid_utf8(e.what()));
+    FUZZ_CHECK(valid_utf8(e.param()));
+    FUZZ_CHECK(e.code() == ErrorCode::invalid_request || (parse_stage && e.code() == ErrorCode::invalid_json));
+    FUZZ_CHECK(std::string_view(e.what()).size() > 0);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    std::string_view body(reinterpret_cast<const char *>(data), size);
+    json::object object;
+    try {
+        object = sb::host::parse_json_object(body);
+    } catch (const GatewayError &e) {
+        check_error(e, true);
+        return 0;
+    }
+    // The admin API's shape (POST /api/backdoor/llm/config and /test).
+    try {
+        sb::host::reject_unknown_fields(object, {"provider", "api_key", "api_base", "model"});
+    } catch (const GatewayError &e) {
+        check_error(e, false);
+        FUZZ_CHECK(e.param().size() <= 64 + 3);
+    }
+    for (std::string_view key : {"provider", "api_key", "api_base", "model"}) {
+        try {
+            auto v = sb::host::optional_string(object, key);
+            if (v) FUZZ_CHECK(object.contains(key) && object.at(key).is_string());
+        } catch (const GatewayError &e) {
+            check_error(e, false);
+            FUZZ_CHECK(object.contains(key) && !object.at(key).is_string());
+        }
+    }
+    try {
+        chat_checks(object);
+    } catch (const GatewayError &e) {
+        check_error(e, false);
+    }
+    return 0;
+}
