@@ -53,33 +53,8 @@ std::vector<std::string> with_done(std::vector<std::string> lines) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(binary)
-
-BOOST_AUTO_TEST_CASE(exports_only_the_entry_symbol) {
-    auto syms = exported_symbols(SB_PLUGIN_PATH);
-    BOOST_TEST(syms.size() == 1u);
-    BOOST_TEST((syms.empty() ? std::string() : syms[0]) == "switchboard_plugin_entry");
-}
-
-BOOST_AUTO_TEST_CASE(does_not_need_libstdcxx) {
-    auto libs = needed_libraries(SB_PLUGIN_PATH);
-    BOOST_TEST(!libs.empty());
-    for (const auto &l : libs) {
-        BOOST_TEST(!contains(l, "libstdc++"), l);
-        BOOST_TEST(!contains(l, "libboost"), l);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(entry_negotiates_major_1_only) {
-    const sb_plugin *t = nullptr;
-    BOOST_TEST(plugin().entry()(&plugin().host(), 2, 3, &t) == SB_ERR_VERSION);
-    BOOST_TEST(plugin().entry()(&plugin().host(), 1, 9, &t) == SB_OK);
-    BOOST_REQUIRE(t);
-    BOOST_TEST(t->abi_major == 1u);
-    BOOST_TEST(t->struct_size >= sizeof(sb_plugin));
-}
-
-BOOST_AUTO_TEST_SUITE_END()
+// The binary rules (exports, runtime, ABI negotiation) are checked for every
+// plugin at once in plugin_binaries_test.cpp.
 
 BOOST_AUTO_TEST_CASE(descriptor) {
     const auto &d = plugin().descriptor();

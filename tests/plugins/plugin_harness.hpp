@@ -19,6 +19,14 @@
 
 namespace sbtest {
 
+// Sanitizer builds (SWITCHBOARD_SANITIZE) link plugins against the shared
+// libstdc++ on purpose; the "no libstdc++ dependency" rule is for releases.
+#ifdef SB_SANITIZED_BUILD
+inline constexpr bool kSanitizedBuild = true;
+#else
+inline constexpr bool kSanitizedBuild = false;
+#endif
+
 inline std::string sv(sb_str s) { return s.ptr ? std::string(s.ptr, s.len) : std::string(); }
 inline sb_str sb(std::string_view s) { return sb_str{s.data(), s.size()}; }
 

@@ -51,15 +51,7 @@ void check_json(const json::value &got, const std::string &expected) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(exports_only_the_entry_symbol_and_no_libstdcxx) {
-    BOOST_TEST(exported_symbols(SB_PLUGIN_PATH) == std::vector<std::string>{"switchboard_plugin_entry"});
-    auto libs = needed_libraries(SB_PLUGIN_PATH);
-    BOOST_TEST(!libs.empty());
-    for (const auto &l : libs) {
-        BOOST_TEST(!contains(l, "libstdc++"), l);
-        BOOST_TEST(!contains(l, "libboost"), l);
-    }
-}
+// Exports and runtime dependencies: plugin_binaries_test.cpp.
 
 BOOST_AUTO_TEST_CASE(descriptor) {
     const auto &d = plugin().descriptor();

@@ -1,0 +1,70 @@
+// The rules every in-tree plugin binary follows, checked for all of them at
+// once: exactly one exported symbol, its own C++ runtime (no libstdc++ or
+// Boost dependency), major-version negotiation, and a descriptor whose id
+// matches the file name.
+#define BOOST_TEST_MODULE plugin_binaries
+#include <boost/test/unit_test.hpp>
+
+#include "plugin_harness.hpp"
+
+#include <dlfcn.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using namespace sbtest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> in_tree_plugins() {
+    std::vector<fs::path> out;
+    for (const auto &e : fs::directory_iterator(SB_PLUGINS_DIR))
+        if (e.path().extension() == ".so") out.push_back(e.path());
+    return out;
+}
+
+bool contains(const std::string &s, std::string_view needle) { return s.find(needle) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_in_tree_plugin_is_built) {
+    BOOST_TEST(in_tree_plugins().size() >= 7u);
+}
+
+BOOST_AUTO_TEST_CASE(each_exports_only_the_entry_symbol) {
+    for (const auto &p : in_tree_plugins())
+        BOOST_TEST((exported_symbols(p.string()) == std::vector<std::string>{"switchboard_plugin_entry"}), p);
+}
+
+BOOST_AUTO_TEST_CASE(each_carries_its_own_cxx_runtime) {
+    for (const auto &p : in_tree_plugins()) {
+        auto libs = needed_libraries(p.string());
+        BOOST_TEST(!libs.empty(), p);
+        for (const auto &l : libs) {
+            BOOST_TEST((kSanitizedBuild || !contains(l, "libstdc++")), p << ": " << l);
+            BOOST_TEST(!contains(l, "libboost"), p << ": " << l);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(each_negotiates_major_1_and_names_itself_after_its_file) {
+    for (const auto &p : in_tree_plugins()) {
+        void *handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+        BOOST_REQUIRE_MESSAGE(handle, p << ": " << dlerror());
+        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(handle, SB_ENTRY_SYMBOL));
+        BOOST_REQUIRE(entry);
+        sb_host_info host{};
+        host.struct_size = sizeof host;
+        const sb_plugin *t = nullptr;
+        BOOST_TEST(entry(&host, 2, 3, &t) == SB_ERR_VERSION, p);
+        BOOST_TEST(entry(&host, 1, 9, &t) == SB_OK, p);
+        BOOST_REQUIRE(t);
+        BOOST_TEST(t->abi_major == 1u, p);
+        BOOST_TEST(t->struct_size >= sizeof(sb_plugin), p);
+        BOOST_TEST(t->descriptor->struct_size >= sizeof(sb_provider_descriptor), p);
+        BOOST_TEST("switchboard-" + sv(t->descriptor->id) + ".so" == p.filename().string());
+        dlclose(handle);
+    }
+}
