@@ -214,4 +214,19 @@ BOOST_AUTO_TEST_CASE(v1_models_lists_provider_prefixed_ids, *utf::timeout(60)) {
     BOOST_TEST(has("cecho/mock-model"), r.body);
 }
 
+BOOST_AUTO_TEST_CASE(v1_models_id_answers_one_model_or_404, *utf::timeout(60)) {
+    Harness h;
+    h.start(two_providers(h));
+    auto r = h.get(std::string(v1_models_path) + "/openai/gpt-4o-mini");
+    BOOST_TEST_REQUIRE(r.status == 200u, r.body);
+    auto doc = r.json();
+    BOOST_TEST(text(doc, "id") == "openai/gpt-4o-mini");
+    BOOST_TEST(text(doc, "object") == "model");
+    BOOST_TEST(text(doc, "owned_by") == "openai");
+    // A percent-encoded slash names the same model.
+    BOOST_TEST(h.get(std::string(v1_models_path) + "/openai%2Fgpt-4o-mini").status == 200u);
+    check_error(h.get(std::string(v1_models_path) + "/openai/no-such-model"), 404, "not_found_error",
+                "model_not_found");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
