@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -499,6 +500,56 @@ BOOST_AUTO_TEST_CASE(client_disconnect_cancels_vendor_request, *utf::timeout(60)
 
     rig.primary.script({ok_reply()});
     BOOST_TEST(rig.chat().status == 200u);
+}
+
+namespace {
+
+long daemon_rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(slow_client_slows_the_vendor_read_instead_of_growing_memory, *utf::timeout(90)) {
+    Rig rig;
+    rig.start(rig.openai_env());
+    // About 32 MiB of stream, sent by the vendor as fast as it can.
+    std::vector<std::string> words;
+    for (int i = 0; i < 256; ++i) words.push_back(std::string(128 * 1024, static_cast<char>('a' + i % 26)));
+    rig.primary.script({MockAction::stream(200, sse_headers, content_pieces(words, true), 0ms)});
+
+    auto body = chat_body();
+    body["stream"] = true;
+    std::string payload = json::serialize(body);
+    std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Content-Type: application/json\r\nContent-Length: " +
+                          std::to_string(payload.size()) + "\r\n\r\n" + payload;
+    int fd = connect_to(rig.daemon->port());
+    BOOST_TEST_REQUIRE(send_all(fd, request));
+    std::this_thread::sleep_for(300ms);
+    long before = daemon_rss_kib(rig.daemon->pid());
+    // The client reads nothing for a while: the daemon must not buffer the stream.
+    std::this_thread::sleep_for(2500ms);
+    long stalled = daemon_rss_kib(rig.daemon->pid());
+    BOOST_TEST_REQUIRE(before > 0);
+    BOOST_TEST_MESSAGE("daemon RSS " << before << " KiB, " << stalled << " KiB after the stall");
+    BOOST_TEST(stalled - before < 12 * 1024, "daemon RSS grew by " << (stalled - before) << " KiB while the client was stalled");
+
+    // Then everything still arrives, in full.
+    std::string got;
+    std::vector<char> buf(1 << 16);
+    auto deadline = Clock::now() + 30s;
+    while (got.find("data: [DONE]") == std::string::npos && Clock::now() < deadline) {
+        ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+        if (n <= 0) break;
+        got.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    BOOST_TEST(got.find("data: [DONE]") != std::string::npos);
+    BOOST_TEST(got.size() > 32u * 1024 * 1024);
 }
 
 // ---------------------------------------------------------------- health, metrics, ids
