@@ -46,7 +46,8 @@ admin API (/api/backdoor/llm/...) and an OpenAI-compatible API (/v1/...).
 
 `plugin check FILE` loads one plugin in isolation, prints its descriptor and
 ABI version, checks its exported symbols and runs self-checks; it exits
-non-zero with the reason when the daemon would refuse the file.
+non-zero with the reason when the daemon would refuse the file or a
+self-check fails.
 
 Options:
   --listen HOST:PORT      address to listen on (default 127.0.0.1:5000;
