@@ -1,6 +1,7 @@
 #include <switchboard/kit/kit.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 #include <cctype>
 
@@ -32,6 +33,30 @@ std::string snippet(std::string_view body) {
     return s;
 }
 
+// Boost.JSON parses an out-of-range number such as 1e999 as an infinity and
+// would serialize it as the non-JSON token "Infinity"; every parsed document
+// goes through this so no plugin can emit one. Returns whether any was found.
+bool null_non_finite(json::value &v) {
+    switch (v.kind()) {
+    case json::kind::double_:
+        if (std::isfinite(v.get_double())) return false;
+        v = nullptr;
+        return true;
+    case json::kind::array: {
+        bool found = false;
+        for (json::value &e : v.get_array()) found |= null_non_finite(e);
+        return found;
+    }
+    case json::kind::object: {
+        bool found = false;
+        for (auto &kv : v.get_object()) found |= null_non_finite(kv.value());
+        return found;
+    }
+    default:
+        return false;
+    }
+}
+
 }  // namespace
 
 json::value try_parse(std::string_view text, bool &ok) {
@@ -39,6 +64,7 @@ json::value try_parse(std::string_view text, bool &ok) {
     json::value v = json::parse(text, ec);
     ok = !ec;
     if (ec) return nullptr;
+    null_non_finite(v);
     return v;
 }
 
@@ -46,6 +72,7 @@ json::object parse_chat_request(std::string_view body_json) {
     boost::system::error_code ec;
     json::value v = json::parse(body_json, ec);
     if (ec) throw sdk::invalid_request("request body is not valid JSON: " + ec.message());
+    if (null_non_finite(v)) throw sdk::invalid_request("request body has a number out of range");
     if (!v.is_object()) throw sdk::invalid_request("request body must be a JSON object");
     json::object &o = v.get_object();
     const json::value *messages = o.if_contains("messages");

@@ -68,3 +68,37 @@ BOOST_AUTO_TEST_CASE(each_negotiates_major_1_and_names_itself_after_its_file) {
         dlclose(handle);
     }
 }
+
+// Boost.JSON reads 1e999 as an infinity and would write it back as the
+// non-JSON token "Infinity": a client number out of range is refused, and an
+// upstream one never reaches the client as invalid JSON.
+BOOST_AUTO_TEST_CASE(each_refuses_a_request_number_out_of_range) {
+    for (const auto &p : in_tree_plugins()) {
+        Plugin plugin(p.string());
+        Config cfg("sk-test", "https://vendor.example.test", "m");
+        auto r = plugin.build_chat(
+            cfg, R"({"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":1e999})", false);
+        BOOST_TEST(r.status != SB_OK, p);
+        BOOST_TEST(r.error.kind == SB_ERROR_INVALID_REQUEST, p);
+        BOOST_TEST(contains(r.error.message, "out of range"), p << ": " << r.error.message);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(openai_dialect_plugins_never_emit_infinity) {
+    const std::string reply =
+        R"({"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,)"
+        R"("message":{"role":"assistant","content":"hi"},"finish_reason":"stop","score":-1e999}],)"
+        R"("usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cost":1e999}})";
+    for (const char *id : {"openai", "custom", "mistral", "together"}) {
+        Plugin plugin(std::string(SB_PLUGINS_DIR) + "/switchboard-" + id + ".so");
+        Config cfg("sk-test", "https://vendor.example.test", "m");
+        auto r = plugin.parse_chat(cfg, 200, reply);
+        BOOST_REQUIRE_MESSAGE(r.status == SB_OK, id << ": " << r.error.message);
+        BOOST_TEST(!contains(r.body, "Infinity"), id << ": " << r.body);
+        auto s = plugin.stream(cfg, R"({"model":"m","messages":[{"role":"user","content":"hi"}]})",
+                               {R"({"id":"x","object":"chat.completion.chunk","created":1,"model":"m",)"
+                                R"("choices":[],"usage":{"prompt_tokens":1e999,"completion_tokens":1}})",
+                                "[DONE]"});
+        for (const auto &c : s.chunks) BOOST_TEST(!contains(c, "Infinity"), id << ": " << c);
+    }
+}
