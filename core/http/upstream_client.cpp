@@ -115,21 +115,31 @@ struct PooledConnection {
 struct UpstreamClient::Impl {
     asio::any_io_executor executor;
     UpstreamClientOptions options;
-    ssl::context tls_context{ssl::context::tls_client};
-
     mutable std::mutex mutex;
     std::map<std::string, std::vector<std::unique_ptr<PooledConnection>>> idle;  // by origin
 
     Impl(asio::any_io_executor ex, UpstreamClientOptions opts) : executor(std::move(ex)), options(std::move(opts)) {
-        tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                                ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-        error_code ec;
-        tls_context.set_default_verify_paths(ec);  // the system store; absent is not fatal
-        if (!options.ca_file.empty()) {
-            tls_context.load_verify_file(options.ca_file, ec);
-            if (ec) throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message());
-        }
-        tls_context.set_verify_mode(options.verify_tls ? ssl::verify_peer : ssl::verify_none);
+        if (!options.ca_file.empty()) tls_context();  // a bad CA file fails start-up, not the first request
+    }
+
+    // Built on first use: loading the system CA store and initialising
+    // OpenSSL costs about 3 MiB of resident memory a daemon that never
+    // speaks TLS (a local vendor, a benchmark) should not pay.
+    ssl::context &tls_context() {
+        std::call_once(tls_once_, [this] {
+            auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+            ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                             ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+            error_code ec;
+            ctx->set_default_verify_paths(ec);  // the system store; absent is not fatal
+            if (!options.ca_file.empty()) {
+                ctx->load_verify_file(options.ca_file, ec);
+                if (ec) throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message());
+            }
+            ctx->set_verify_mode(options.verify_tls ? ssl::verify_peer : ssl::verify_none);
+            tls_context_ = std::move(ctx);
+        });
+        return *tls_context_;
     }
 
     // ---- pool -------------------------------------------------------------
@@ -169,6 +179,9 @@ struct UpstreamClient::Impl {
         }
         list.push_back(std::move(conn));
     }
+
+    std::once_flag tls_once_;
+    std::unique_ptr<ssl::context> tls_context_;
 
     // ---- deadlines --------------------------------------------------------
 
@@ -255,7 +268,7 @@ struct UpstreamClient::Impl {
             // completion of its pending operation never run concurrently, so
             // a deadline is always reported as a timeout.
             conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(asio::make_strand(executor),
-                                                                                tls_context);
+                                                                                tls_context());
         else
             conn->plain = std::make_unique<beast::tcp_stream>(asio::make_strand(executor));
         auto &tcp_layer = conn->lowest();
