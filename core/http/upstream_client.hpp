@@ -51,7 +51,9 @@ private:
 
 struct UpstreamClientOptions {
     std::size_t max_response_bytes = 64u << 20;
-    std::size_t max_idle_per_origin = 16;
+    // As many as the concurrent requests to one vendor: a smaller pool makes
+    // every request beyond it open (and then close) a connection.
+    std::size_t max_idle_per_origin = 1024;
     std::chrono::seconds idle_keepalive{60};
     bool verify_tls = true;
     std::string ca_file;  // extra CA bundle (tests); system store always used
