@@ -67,6 +67,8 @@ std::string timestamp() {
 
 void set_log_level(LogLevel level) { g_min_level.store(level); }
 
+bool log_enabled(LogLevel level) noexcept { return level >= g_min_level.load(std::memory_order_relaxed); }
+
 void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
     if (level < g_min_level.load(std::memory_order_relaxed)) return;
     std::string line = timestamp();

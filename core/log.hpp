@@ -16,5 +16,8 @@ void log_event(LogLevel level, std::string_view event, std::initializer_list<Log
 
 // Lines below this level are dropped (default info).
 void set_log_level(LogLevel level);
+// Whether a line at this level would be written: lets a caller skip
+// formatting the fields of a dropped line.
+bool log_enabled(LogLevel level) noexcept;
 
 }  // namespace sb::core

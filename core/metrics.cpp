@@ -1,5 +1,8 @@
 #include "core/metrics.hpp"
 
+#include <tuple>
+#include <type_traits>
+
 #include <cstdio>
 
 namespace sb::core {
@@ -35,6 +38,30 @@ void Metrics::Histogram::observe(double seconds) {
     sum += seconds;
 }
 
+namespace {
+
+template <class T>
+auto owned(const T &v) {
+    if constexpr (std::is_convertible_v<T, std::string_view>) return std::string(v);
+    else return v;
+}
+
+// The series for key (a tuple of views, or one view), created on first use.
+template <class Map, class Key>
+typename Map::mapped_type &series(Map &map, const Key &key) {
+    auto it = map.find(key);
+    if (it != map.end()) return it->second;
+    if constexpr (std::is_convertible_v<Key, std::string_view>)
+        return map.emplace(std::string(key), typename Map::mapped_type{}).first->second;
+    else
+        return map
+            .emplace(std::apply([](const auto &...v) { return std::make_tuple(owned(v)...); }, key),
+                     typename Map::mapped_type{})
+            .first->second;
+}
+
+}  // namespace
+
 void Metrics::record(const Observation &observation) {
     // Clients choose model names: past a bound they share one label value.
     constexpr std::size_t kMaxSeries = 4096;
@@ -42,15 +69,16 @@ void Metrics::record(const Observation &observation) {
     Observation o = observation;
     if (requests_.size() >= kMaxSeries || upstream_latency_.size() >= kMaxSeries || tokens_.size() >= kMaxSeries)
         o.model = "_other";
-    ++requests_[{std::string(o.route), o.status, std::string(o.provider), std::string(o.model)}];
-    if (!o.error_type.empty()) ++errors_[{std::string(o.error_type), std::string(o.provider)}];
+    using sv = std::string_view;
+    ++series(requests_, std::tuple<sv, int, sv, sv>{o.route, o.status, o.provider, o.model});
+    if (!o.error_type.empty()) ++series(errors_, std::tuple<sv, sv>{o.error_type, o.provider});
     if (o.called_upstream)
-        upstream_latency_[{std::string(o.provider), std::string(o.model)}].observe(
-            std::chrono::duration<double>(o.upstream_wait).count());
-    overhead_[std::string(o.route)].observe(std::chrono::duration<double>(o.overhead).count());
-    if (o.prompt_tokens > 0) tokens_[{std::string(o.provider), std::string(o.model), "in"}] += o.prompt_tokens;
+        series(upstream_latency_, std::tuple<sv, sv>{o.provider, o.model})
+            .observe(std::chrono::duration<double>(o.upstream_wait).count());
+    series(overhead_, o.route).observe(std::chrono::duration<double>(o.overhead).count());
+    if (o.prompt_tokens > 0) series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "in"}) += o.prompt_tokens;
     if (o.completion_tokens > 0)
-        tokens_[{std::string(o.provider), std::string(o.model), "out"}] += o.completion_tokens;
+        series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "out"}) += o.completion_tokens;
 }
 
 std::string Metrics::render() const {

@@ -48,11 +48,13 @@ private:
     using Key3 = std::tuple<std::string, std::string, std::string>;
 
     mutable std::mutex mutex_;
-    std::map<std::tuple<std::string, int, std::string, std::string>, std::uint64_t> requests_;
-    std::map<Key2, std::uint64_t> errors_;              // type, provider
-    std::map<Key2, Histogram> upstream_latency_;        // provider, model
-    std::map<std::string, Histogram> overhead_;         // route
-    std::map<Key3, std::uint64_t> tokens_;              // provider, model, direction
+    // std::less<>: a request looks its series up by string_views and only
+    // allocates the key the first time a series appears.
+    std::map<std::tuple<std::string, int, std::string, std::string>, std::uint64_t, std::less<>> requests_;
+    std::map<Key2, std::uint64_t, std::less<>> errors_;          // type, provider
+    std::map<Key2, Histogram, std::less<>> upstream_latency_;    // provider, model
+    std::map<std::string, Histogram, std::less<>> overhead_;     // route
+    std::map<Key3, std::uint64_t, std::less<>> tokens_;          // provider, model, direction
 };
 
 }  // namespace sb::core

@@ -6,6 +6,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <unistd.h>
@@ -38,6 +39,19 @@ bool acceptable_request_id(std::string_view id) {
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':'))
             return false;
     return true;
+}
+
+// The percent-decoded path of an origin-form target. Plain targets (the
+// usual API paths) skip the URL parser, which showed up in profiles.
+std::string request_path(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool plain = !path.empty() && path.front() == '/' && std::all_of(path.begin(), path.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' || c == '.';
+    });
+    if (plain) return std::string(path);
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url) throw GatewayError(ErrorCode::invalid_request, "malformed request target");
+    return url->path();
 }
 
 [[noreturn]] void method_not_allowed(std::string_view path) {
@@ -143,9 +157,7 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
     Response response;
     std::string error_type;
     try {
-        auto url = boost::urls::parse_origin_form(request.target());
-        if (!url) throw GatewayError(ErrorCode::invalid_request, "malformed request target");
-        path = url->path();  // percent-decoded
+        path = request_path(request.target());
         response = co_await dispatch(request, path, stream, context);
     } catch (const GatewayError &e) {
         response = error_response(e, request.version());
@@ -154,6 +166,14 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
             context.provider = e.provider();
             response.set("x-switchboard-provider", e.provider());
         }
+    } catch (const boost::system::system_error &e) {
+        // Cancelled: the client went away (the server logs client_gone).
+        if (e.code() != boost::asio::error::operation_aborted) {
+            core::log_event(core::LogLevel::error, "handler_failed",
+                            {{"request_id", request_id}, {"reason", e.what()}});
+        }
+        response = error_response(GatewayError(ErrorCode::internal_error, "internal error"), request.version());
+        error_type = "internal_error";
     } catch (const std::exception &e) {
         core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
         response = error_response(GatewayError(ErrorCode::internal_error, "internal error"), request.version());
@@ -172,6 +192,7 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
                                                                          : std::string_view(path);
     metrics_.record({route, status, context.provider, context.model, error_type, context.upstream_wait, overhead,
                      context.prompt_tokens, context.completion_tokens, context.attempts > 0});
+    if (!core::log_enabled(core::LogLevel::info)) co_return response;
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
                      {"method", std::string(request.method_string())},

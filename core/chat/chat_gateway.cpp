@@ -80,7 +80,9 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
 void ChatGateway::ensure_configured(const ChatTarget &target) const {
     if (auto missing = missing_configuration(target.provider->info(), target.config))
         throw GatewayError(ErrorCode::provider_not_configured, *missing, {}, target.provider->id());
-    if (auto refused = options_.api_base_policy.refusal(target.config.api_base.value))
+    const std::string &base = target.config.api_base.value;
+    auto refused = *api_base_verdicts_->get(base, [&] { return options_.api_base_policy.refusal(base); });
+    if (refused)
         throw GatewayError(ErrorCode::api_base_incorrect, "provider '" + target.provider->id() + "': " + *refused,
                            {}, target.provider->id());
 }

@@ -4,6 +4,7 @@
 // translate, send upstream (retrying connect errors, 429 and 5xx with
 // backoff, and falling back along the configured chain, only while nothing
 // has reached the client), translate back.
+#include "core/bounded_memo.hpp"
 #include "core/config/api_base_policy.hpp"
 #include "core/chat/request_context.hpp"
 #include "core/config/config_resolver.hpp"
@@ -135,6 +136,9 @@ private:
     Environment env_;
     UpstreamClient &upstream_;
     GatewayOptions options_;
+    // The policy's verdict on a base, parsed once rather than per request.
+    std::unique_ptr<BoundedMemo<std::optional<std::string>>> api_base_verdicts_ =
+        std::make_unique<BoundedMemo<std::optional<std::string>>>();
 };
 
 }  // namespace sb::core

@@ -1,5 +1,7 @@
 #include "core/http/upstream_client.hpp"
 
+#include "core/bounded_memo.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -181,6 +183,7 @@ struct UpstreamClient::Impl {
         list.push_back(std::move(conn));
     }
 
+    BoundedMemo<Target> urls{1024};  // a vendor's few URLs, parsed once
     std::once_flag tls_once_;
     std::unique_ptr<ssl::context> tls_context_;
 
@@ -424,7 +427,8 @@ struct UpstreamClient::Impl {
 
     asio::awaitable<UpstreamResponse> run(UpstreamRequest request, UpstreamTimeouts timeouts, HeadHandler on_head,
                                           BodyChunkHandler on_chunk) {
-        const Target t = split_url(request.url);
+        const auto target = urls.get(request.url, [&] { return split_url(request.url); });
+        const Target &t = *target;
         const Deadline d{Clock::now() + timeouts.total, timeouts.total, &t};
         const std::string request_head = serialize_head(request, t);
 
