@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdio>
 #include <cerrno>
+#include <malloc.h>
 #include <sys/socket.h>
 
 namespace sb::host {
@@ -123,6 +124,19 @@ std::string wire_head(const http::response_header<> &head) {
     return out;
 }
 
+// Thousands of streams leave their memory in malloc's free lists when they
+// end, where it would stay for the life of the process: once most of a
+// burst of connections has closed, hand the free memory back to the system.
+void note_connections(std::size_t open_now) {
+    constexpr std::size_t kBurst = 256;
+    static std::atomic<std::size_t> peak{0};
+    std::size_t seen = peak.load(std::memory_order_relaxed);
+    while (open_now > seen && !peak.compare_exchange_weak(seen, open_now, std::memory_order_relaxed)) {
+    }
+    if (seen >= kBurst && open_now <= seen / 8 && peak.compare_exchange_strong(seen, open_now))
+        malloc_trim(0);
+}
+
 class ChunkedResponseStream final : public ResponseStream {
 public:
     ChunkedResponseStream(beast::tcp_stream &stream, const asio::ip::address &peer, unsigned version,
@@ -185,8 +199,10 @@ private:
 asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
     struct ConnectionCount {
         std::shared_ptr<std::atomic<std::size_t>> n;
-        explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) { ++*n; }
-        ~ConnectionCount() { --*n; }
+        explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) {
+            note_connections(++*n);
+        }
+        ~ConnectionCount() { note_connections(--*n); }
     } count(connections_);
 
     beast::tcp_stream stream(std::move(socket));

@@ -43,7 +43,7 @@ using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &,
 struct ServerLimits {
     std::size_t max_body_bytes = 32u << 20;
     std::size_t max_header_bytes = 64u << 10;
-    std::size_t max_connections = 4096;
+    std::size_t max_connections = 10000;
     std::chrono::seconds idle_timeout{75};   // between requests on a connection
     std::chrono::seconds read_timeout{60};   // to receive one whole request
 };

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <sys/resource.h>
 #include <vector>
 
 namespace {
@@ -58,6 +59,9 @@ Options:
   --state-dir DIR         where runtime config is persisted (default
                           $XDG_DATA_HOME/switchboard or ~/.local/share/switchboard)
   --threads N             I/O threads (default: number of CPUs)
+  --max-connections N     client connections served at once; more are closed
+                          at accept (default 10000, lowered to what the open-file
+                          limit allows: two descriptors per proxied stream)
   --test-timeout-ms MS    deadline of POST /api/backdoor/llm/test (default 30000;
                           env SWITCHBOARD_TEST_TIMEOUT_MS)
   --connect-timeout-ms MS   connecting to a vendor, TLS included (default 10000)
@@ -108,6 +112,7 @@ struct Options {
     fs::path plugins_dir;
     fs::path state_dir;
     unsigned threads = 0;
+    std::optional<long> max_connections;
     std::optional<long> test_timeout_ms;
     long upstream_timeout_ms = 120'000;
     long stream_timeout_ms = 1'800'000;
@@ -180,6 +185,8 @@ Options parse_options(int argc, char **argv) {
             o.state_dir = value();
         } else if (a == "--threads") {
             o.threads = static_cast<unsigned>(parse_positive(a, value()));
+        } else if (a == "--max-connections") {
+            o.max_connections = parse_positive(a, value());
         } else if (a == "--test-timeout-ms") {
             o.test_timeout_ms = parse_positive(a, value());
         } else if (a == "--upstream-timeout-ms") {
@@ -215,6 +222,21 @@ Options parse_options(int argc, char **argv) {
             o.test_timeout_ms = parse_positive("SWITCHBOARD_TEST_TIMEOUT_MS", env);
     }
     return o;
+}
+
+// Raises the soft open-file limit to the hard one and returns how many
+// client connections fit: each proxied request also holds an upstream
+// connection, and a few descriptors go to listeners, plugins and logs.
+std::size_t connection_capacity() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const rlim_t usable = limit.rlim_cur > 128 ? limit.rlim_cur - 128 : 0;
+    return static_cast<std::size_t>(std::max<rlim_t>(16, usable / 2));
 }
 
 asio::ip::tcp::endpoint parse_listen(const std::string &listen) {
@@ -314,14 +336,24 @@ int main(int argc, char **argv) {
         reloader.watch(io.get_executor());
         sb::core::Metrics metrics;
         sb::host::Router router(gateway, reloader, access, metrics);
+        sb::host::ServerLimits limits;
+        const std::size_t capacity = connection_capacity();
+        const std::size_t wanted = options.max_connections ? static_cast<std::size_t>(*options.max_connections) : 10'000;
+        limits.max_connections = std::min(wanted, capacity);
+        if (limits.max_connections < wanted)
+            log_event(LogLevel::warn, "max_connections_lowered",
+                      {{"wanted", std::to_string(wanted)}, {"allowed", std::to_string(limits.max_connections)},
+                       {"reason", "open-file limit (ulimit -n)"}});
         sb::host::HttpServer server(
-            io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); }, sb::host::ServerLimits{});
+            io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); },
+            limits);
         server.start();
         auto bound = server.local_endpoint();
         log_event(LogLevel::info, "listening",
                   {{"addr", bound.address().to_string() + ":" + std::to_string(bound.port())},
                    {"providers", std::to_string(registry.current()->providers.size())},
-                   {"refused", std::to_string(registry.current()->refused.size())}});
+                   {"refused", std::to_string(registry.current()->refused.size())},
+                   {"max_connections", std::to_string(limits.max_connections)}});
 
         asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
         asio::co_spawn(io, handle_signals(signals, server, store, reloader), asio::detached);

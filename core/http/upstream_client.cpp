@@ -33,6 +33,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace sb::core {
 
@@ -398,27 +399,34 @@ struct UpstreamClient::Impl {
         out.body.clear();
         const bool stream_body = on_head ? on_head(out) : false;
 
-        char piece[16 * 1024];
+        // A stream reads through a small piece (its events are small and
+        // thousands of streams wait at once: the piece lives as long as the
+        // stream); a whole response is read straight into its body.
+        std::vector<char> stream_piece(stream_body ? 2048 : 0);
+        constexpr std::size_t kBodyStep = 16 * 1024;
         bool stopped = false;
         while (!parser.is_done()) {
-            parser.get().body().data = piece;
-            parser.get().body().size = sizeof piece;
+            const std::size_t kept = out.body.size();
+            if (!stream_body) {
+                if (kept >= options.max_response_bytes)
+                    d.fail(UpstreamFailure::too_large,
+                           "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
+                out.body.resize(kept + std::min(kBodyStep, options.max_response_bytes - kept));
+            }
+            char *const dest = stream_body ? stream_piece.data() : out.body.data() + kept;
+            const std::size_t room = stream_body ? stream_piece.size() : out.body.size() - kept;
+            parser.get().body().data = dest;
+            parser.get().body().size = room;
             const auto armed = d.arm(tcp_layer, timeouts.read, "reading the response");
             auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
             if (ec == http::error::need_buffer) ec = {};
+            const std::size_t got = room - parser.get().body().size;
+            if (!stream_body) out.body.resize(kept + got);
             if (ec) read_error(ec, armed);
-            const std::size_t got = sizeof piece - parser.get().body().size;
-            if (got == 0) continue;
-            if (stream_body) {
-                if (!on_chunk || !co_await on_chunk(std::string_view(piece, got))) {
-                    stopped = true;
-                    break;
-                }
-            } else {
-                if (out.body.size() + got > options.max_response_bytes)
-                    d.fail(UpstreamFailure::too_large, "response larger than " +
-                                                           std::to_string(options.max_response_bytes) + " bytes");
-                out.body.append(piece, got);
+            if (got == 0 || !stream_body) continue;
+            if (!on_chunk || !co_await on_chunk(std::string_view(dest, got))) {
+                stopped = true;
+                break;
             }
         }
         reusable = !stopped && parser.is_done() && parser.keep_alive() && conn.buffer.size() == 0;
