@@ -67,6 +67,9 @@ asio::awaitable<void> HttpServer::accept_loop() {
             socket.close(ec);  // over the cap: shed load before reading anything
             continue;
         }
+        // Responses are written whole and SSE events one write each: Nagle
+        // would hold an event back until the client's delayed ACK (~40 ms).
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);
         asio::co_spawn(socket.get_executor(), serve(std::move(socket)), asio::detached);
     }
 }
