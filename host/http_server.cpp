@@ -5,7 +5,8 @@
 #include "host/http_responses.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/detached.hpp>
@@ -28,7 +29,6 @@
 namespace sb::host {
 
 namespace asio = boost::asio;
-using namespace boost::asio::experimental::awaitable_operators;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using core::ErrorCode;
@@ -53,6 +53,38 @@ void HttpServer::stop() {
     acceptor_.close(ec);
 }
 
+// Cancels a connection's coroutine when its client closes the connection
+// while a request is being handled, so the work (and the upstream request)
+// stops at once. A plain completion handler on the socket rather than a
+// racing coroutine: it costs one wait per request.
+struct HttpServer::ClientWatch {
+    asio::cancellation_signal cancel;
+    bool armed = false;
+    bool client_gone = false;
+
+    static void arm(asio::ip::tcp::socket &socket, const std::shared_ptr<ClientWatch> &watch) {
+        watch->armed = true;
+        socket.async_wait(asio::ip::tcp::socket::wait_read, [&socket, watch](beast::error_code ec) {
+            if (ec || !watch->armed) return;  // disarmed: the socket may be gone
+            char probe;
+            const ssize_t n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0) return;  // a pipelined request: let the handler finish
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                arm(socket, watch);
+                return;
+            }
+            watch->client_gone = true;
+            watch->cancel.emit(asio::cancellation_type::terminal);
+        });
+    }
+
+    void disarm(asio::ip::tcp::socket &socket) {
+        armed = false;
+        beast::error_code ignored;
+        socket.cancel(ignored);
+    }
+};
+
 asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {
         beast::error_code ec;
@@ -70,7 +102,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
         // Responses are written whole and SSE events one write each: Nagle
         // would hold an event back until the client's delayed ACK (~40 ms).
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
-        asio::co_spawn(socket.get_executor(), serve(std::move(socket)), asio::detached);
+        auto watch = std::make_shared<ClientWatch>();
+        auto slot = watch->cancel.slot();
+        asio::co_spawn(socket.get_executor(), serve(std::move(socket), std::move(watch)),
+                       asio::bind_cancellation_slot(slot, asio::detached));
     }
 }
 
@@ -91,25 +126,21 @@ asio::awaitable<void> drain(beast::tcp_stream &stream) {
     }
 }
 
-// Completes when the client closes its side of the connection. Used while
-// a request is being handled so that a client going away cancels the work
-// (and with it the upstream request) at once. Waits for readability
-// without consuming bytes; pipelined requests leave it waiting forever.
-asio::awaitable<void> wait_for_client_close(asio::ip::tcp::socket &socket) {
-    for (;;) {
-        beast::error_code ec;
-        co_await socket.async_wait(asio::ip::tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
-        char probe;
-        ssize_t n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0) co_return;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return;
-        if (n > 0) {
-            asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
-            co_await forever.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            co_return;
-        }
+}  // namespace
+
+namespace {
+
+// Thousands of streams leave their memory in malloc's free lists when they
+// end, where it would stay for the life of the process: once most of a
+// burst of connections has closed, hand the free memory back to the system.
+void note_connections(std::size_t open_now) {
+    constexpr std::size_t kBurst = 256;
+    static std::atomic<std::size_t> peak{0};
+    std::size_t seen = peak.load(std::memory_order_relaxed);
+    while (open_now > seen && !peak.compare_exchange_weak(seen, open_now, std::memory_order_relaxed)) {
     }
+    if (seen >= kBurst && open_now <= seen / 8 && peak.compare_exchange_strong(seen, open_now))
+        malloc_trim(0);
 }
 
 // Status line and fields as they go on the wire. Written by hand rather
@@ -125,19 +156,6 @@ std::string wire_head(const http::response_header<> &head) {
     for (const auto &field : head) out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
     out.append("\r\n");
     return out;
-}
-
-// Thousands of streams leave their memory in malloc's free lists when they
-// end, where it would stay for the life of the process: once most of a
-// burst of connections has closed, hand the free memory back to the system.
-void note_connections(std::size_t open_now) {
-    constexpr std::size_t kBurst = 256;
-    static std::atomic<std::size_t> peak{0};
-    std::size_t seen = peak.load(std::memory_order_relaxed);
-    while (open_now > seen && !peak.compare_exchange_weak(seen, open_now, std::memory_order_relaxed)) {
-    }
-    if (seen >= kBurst && open_now <= seen / 8 && peak.compare_exchange_strong(seen, open_now))
-        malloc_trim(0);
 }
 
 class ChunkedResponseStream final : public ResponseStream {
@@ -199,7 +217,7 @@ private:
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
+asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch) {
     struct ConnectionCount {
         std::shared_ptr<std::atomic<std::size_t>> n;
         explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) {
@@ -256,15 +274,16 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
         Request request = parser.release();
         ++*in_flight_;
         ChunkedResponseStream body_stream(stream, peer, request.version(), limits_.read_timeout);
-        auto outcome = co_await (handler_(request, body_stream) || wait_for_client_close(stream.socket()));
-        if (outcome.index() == 1) {
+        ClientWatch::arm(stream.socket(), watch);
+        Response response = co_await handler_(request, body_stream);
+        watch->disarm(stream.socket());
+        if (watch->client_gone) {
             --*in_flight_;
             std::string_view target = request.target();
             target = target.substr(0, std::min(target.find('?'), std::size_t{200}));  // queries stay out of logs
             core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
             break;
         }
-        Response response = std::get<0>(std::move(outcome));
         if (body_stream.started()) {
             co_await body_stream.finish();
             --*in_flight_;

@@ -403,7 +403,7 @@ struct UpstreamClient::Impl {
         // thousands of streams wait at once: the piece lives as long as the
         // stream); a whole response is read straight into its body.
         std::vector<char> stream_piece(stream_body ? 2048 : 0);
-        constexpr std::size_t kBodyStep = 16 * 1024;
+        constexpr std::size_t kBodyStep = 4 * 1024;
         bool stopped = false;
         while (!parser.is_done()) {
             const std::size_t kept = out.body.size();
@@ -411,7 +411,10 @@ struct UpstreamClient::Impl {
                 if (kept >= options.max_response_bytes)
                     d.fail(UpstreamFailure::too_large,
                            "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
-                out.body.resize(kept + std::min(kBodyStep, options.max_response_bytes - kept));
+                // The declared length when there is one: resize() zero-fills.
+                const auto declared = parser.content_length_remaining();
+                const std::size_t step = declared && *declared > 0 ? static_cast<std::size_t>(*declared) : kBodyStep;
+                out.body.resize(kept + std::min(step, options.max_response_bytes - kept));
             }
             char *const dest = stream_body ? stream_piece.data() : out.body.data() + kept;
             const std::size_t room = stream_body ? stream_piece.size() : out.body.size() - kept;
