@@ -35,8 +35,8 @@ using core::ErrorCode;
 using core::GatewayError;
 
 HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint,
-                       RequestHandler handler, ServerLimits limits)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits) {
+                       RequestHandler handler, ServerLimits limits, bool single_threaded)
+    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), single_threaded_(single_threaded) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -53,10 +53,9 @@ void HttpServer::stop() {
     acceptor_.close(ec);
 }
 
-// Cancels a connection's coroutine when its client closes the connection
-// while a request is being handled, so the work (and the upstream request)
-// stops at once. A plain completion handler on the socket rather than a
-// racing coroutine: it costs one wait per request.
+// Cancels the request being handled when its client closes the connection,
+// so the work (and the upstream request) stops at once. A plain completion
+// handler on the socket rather than a racing coroutine: one wait per request.
 struct HttpServer::ClientWatch {
     asio::cancellation_signal cancel;
     bool armed = false;
@@ -88,8 +87,11 @@ struct HttpServer::ClientWatch {
 asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {
         beast::error_code ec;
+        // Named: the accept refers to it until it completes.
+        const asio::any_io_executor peer_executor = single_threaded_ ? asio::any_io_executor(io_.get_executor())
+                                                                     : asio::any_io_executor(asio::make_strand(io_));
         asio::ip::tcp::socket socket =
-            co_await acceptor_.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
+            co_await acceptor_.async_accept(peer_executor, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
             core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
@@ -102,10 +104,8 @@ asio::awaitable<void> HttpServer::accept_loop() {
         // Responses are written whole and SSE events one write each: Nagle
         // would hold an event back until the client's delayed ACK (~40 ms).
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
-        auto watch = std::make_shared<ClientWatch>();
-        auto slot = watch->cancel.slot();
-        asio::co_spawn(socket.get_executor(), serve(std::move(socket), std::move(watch)),
-                       asio::bind_cancellation_slot(slot, asio::detached));
+        const auto executor = socket.get_executor();  // before the socket is moved from
+        asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
     }
 }
 
@@ -217,7 +217,8 @@ private:
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch) {
+asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
+    const auto watch = std::make_shared<ClientWatch>();
     struct ConnectionCount {
         std::shared_ptr<std::atomic<std::size_t>> n;
         explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) {
@@ -274,8 +275,13 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         Request request = parser.release();
         ++*in_flight_;
         ChunkedResponseStream body_stream(stream, peer, request.version(), limits_.read_timeout);
+        // The handler runs as its own operation so the watch can cancel it
+        // (and everything it awaits) without touching the connection's
+        // coroutine.
         ClientWatch::arm(stream.socket(), watch);
-        Response response = co_await handler_(request, body_stream);
+        Response response =
+            co_await asio::co_spawn(stream.get_executor(), handler_(request, body_stream),
+                                    asio::bind_cancellation_slot(watch->cancel.slot(), asio::use_awaitable));
         watch->disarm(stream.socket());
         if (watch->client_gone) {
             --*in_flight_;

@@ -51,7 +51,7 @@ struct ServerLimits {
 class HttpServer {
 public:
     HttpServer(boost::asio::io_context &io, const boost::asio::ip::tcp::endpoint &endpoint,
-               RequestHandler handler, ServerLimits limits);
+               RequestHandler handler, ServerLimits limits, bool single_threaded = false);
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void start();
     void stop();  // stops accepting; open connections finish their request
@@ -61,12 +61,13 @@ public:
 private:
     boost::asio::awaitable<void> accept_loop();
     struct ClientWatch;
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;
     RequestHandler handler_;
     ServerLimits limits_;
+    bool single_threaded_;  // one I/O thread: connections need no strand
     std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<bool> acceptor_open_{true};
     std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);

@@ -311,6 +311,7 @@ int main(int argc, char **argv) {
         sb::core::GatewayOptions gateway_options;
         gateway_options.api_base_policy = sb::core::ApiBasePolicy::from_environment(env);
         sb::core::UpstreamClientOptions upstream_options;
+        upstream_options.single_threaded = threads == 1;
         upstream_options.address_allowed = [policy = gateway_options.api_base_policy](const asio::ip::address &a) {
             return policy.address_allowed(a);
         };
@@ -346,7 +347,7 @@ int main(int argc, char **argv) {
                        {"reason", "open-file limit (ulimit -n)"}});
         sb::host::HttpServer server(
             io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); },
-            limits);
+            limits, threads == 1);
         server.start();
         auto bound = server.local_endpoint();
         log_event(LogLevel::info, "listening",

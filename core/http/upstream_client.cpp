@@ -277,14 +277,16 @@ struct UpstreamClient::Impl {
             d.fail(UpstreamFailure::connect, "refusing to connect: the host resolves only to link-local or "
                                              "cloud metadata addresses");
         auto conn = std::make_unique<PooledConnection>();
+        const asio::any_io_executor conn_executor =
+            options.single_threaded ? executor : asio::any_io_executor(asio::make_strand(executor));
         if (t.tls)
             // A strand per connection: the stream's timeout handler and the
             // completion of its pending operation never run concurrently, so
             // a deadline is always reported as a timeout.
-            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(asio::make_strand(executor),
+            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(conn_executor,
                                                                                 tls_context());
         else
-            conn->plain = std::make_unique<beast::tcp_stream>(asio::make_strand(executor));
+            conn->plain = std::make_unique<beast::tcp_stream>(conn_executor);
         auto &tcp_layer = conn->lowest();
         {
             const auto armed = d.arm(tcp_layer, connect_limit, "connect");

@@ -56,6 +56,9 @@ struct UpstreamClientOptions {
     std::size_t max_idle_per_origin = 1024;
     std::chrono::seconds idle_keepalive{60};
     bool verify_tls = true;
+    // Every I/O thread is the same one (--threads 1): connections need no
+    // strand to keep their handlers apart.
+    bool single_threaded = false;
     std::string ca_file;  // extra CA bundle (tests); system store always used
     // When set, resolved addresses it rejects are never connected to.
     std::function<bool(const boost::asio::ip::address &)> address_allowed;

@@ -536,7 +536,12 @@ BOOST_AUTO_TEST_CASE(slow_client_slows_the_vendor_read_instead_of_growing_memory
     long stalled = daemon_rss_kib(rig.daemon->pid());
     BOOST_TEST_REQUIRE(before > 0);
     BOOST_TEST_MESSAGE("daemon RSS " << before << " KiB, " << stalled << " KiB after the stall");
+#ifndef SB_SANITIZED_BUILD
     BOOST_TEST(stalled - before < 12 * 1024, "daemon RSS grew by " << (stalled - before) << " KiB while the client was stalled");
+#else
+    // ASan's quarantine holds freed memory back, so RSS proves nothing in a
+    // sanitizer build; that the whole stream still arrives is checked below.
+#endif
 
     // Then everything still arrives, in full.
     std::string got;
