@@ -45,4 +45,22 @@ std::optional<std::string> optional_string(const boost::json::object &object, st
     return std::string(it->value().get_string());
 }
 
+void validate_chat_request(const boost::json::object &body) {
+    auto messages = body.find("messages");
+    if (messages == body.end())
+        throw GatewayError(ErrorCode::invalid_request, "field 'messages' is required", "messages");
+    if (!messages->value().is_array() || messages->value().get_array().empty())
+        throw GatewayError(ErrorCode::invalid_request, "field 'messages' must be a non-empty array", "messages");
+    for (const auto &m : messages->value().get_array()) {
+        if (!m.is_object() || !m.get_object().contains("role") || !m.get_object().at("role").is_string())
+            throw GatewayError(ErrorCode::invalid_request, "each message must be an object with a string 'role'",
+                               "messages");
+    }
+    if (auto model = body.find("model"); model != body.end() && !model->value().is_string())
+        throw GatewayError(ErrorCode::invalid_request, "field 'model' must be a string", "model");
+    if (auto stream = body.find("stream"); stream != body.end() && !stream->value().is_bool() &&
+                                           !stream->value().is_null())
+        throw GatewayError(ErrorCode::invalid_request, "field 'stream' must be a boolean", "stream");
+}
+
 }  // namespace sb::host

@@ -20,4 +20,9 @@ void reject_unknown_fields(const boost::json::object &object, std::initializer_l
 // nullopt when absent; throws invalid_request when present but not a string.
 std::optional<std::string> optional_string(const boost::json::object &object, std::string_view key);
 
+// The checks POST /v1/chat/completions applies before routing: a non-empty
+// "messages" array of objects with a string "role", a string "model" and a
+// boolean "stream" when present. Throws invalid_request naming the field.
+void validate_chat_request(const boost::json::object &body);
+
 }  // namespace sb::host

@@ -1,9 +1,6 @@
 // libFuzzer harness: the unified-request parsing of host/json_body.cpp
 // (parse_json_object, reject_unknown_fields, optional_string) and the checks
-// host/openai_api.cpp applies to POST /v1/chat/completions. That validation is
-// a function local to openai_api.cpp (validate_chat_request, anonymous
-// namespace), so the same checks are mirrored here (chat_checks below) until it
-// moves somewhere callable; keep them in step.
+// POST /v1/chat/completions applies (validate_chat_request).
 //
 // Input: the raw request body. Invariants: no crash, no leak; the only
 // exception is GatewayError with code invalid_json or invalid_request and a
@@ -33,22 +30,9 @@ using sb::core::GatewayError;
         }                                                                                  \
     } while (0)
 
-// Mirror of validate_chat_request (host/openai_api.cpp).
+// What POST /v1/chat/completions does with a parsed body before routing.
 void chat_checks(const json::object &body) {
-    auto messages = body.find("messages");
-    if (messages == body.end()) throw GatewayError(ErrorCode::invalid_request, "field 'messages' is required", "messages");
-    if (!messages->value().is_array() || messages->value().get_array().empty())
-        throw GatewayError(ErrorCode::invalid_request, "field 'messages' must be a non-empty array", "messages");
-    for (const auto &m : messages->value().get_array()) {
-        if (!m.is_object() || !m.get_object().contains("role") || !m.get_object().at("role").is_string())
-            throw GatewayError(ErrorCode::invalid_request, "each message must be an object with a string 'role'",
-                               "messages");
-    }
-    if (auto model = body.find("model"); model != body.end() && !model->value().is_string())
-        throw GatewayError(ErrorCode::invalid_request, "field 'model' must be a string", "model");
-    if (auto stream = body.find("stream"); stream != body.end() && !stream->value().is_bool() &&
-                                           !stream->value().is_null())
-        throw GatewayError(ErrorCode::invalid_request, "field 'stream' must be a boolean", "stream");
+    sb::host::validate_chat_request(body);
     // What chat_completions then reads.
     if (auto model = body.find("model"); model != body.end()) (void)std::string(model->value().get_string());
     // The body travels on to the plugin serialized.
