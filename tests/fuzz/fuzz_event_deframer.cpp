@@ -8,6 +8,7 @@
 // name and a non-empty, single-line data without trailing blanks; SSE names and
 // data never hold '\r', names never hold '\n'; SSE data never exceeds the limit.
 #include "core/http/event_deframer.hpp"
+#include "fuzz_support.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -24,14 +25,6 @@ namespace {
 using sb::core::EventDeframer;
 using sb::core::StreamFraming;
 using Events = std::vector<std::pair<std::string, std::string>>;
-
-#define FUZZ_CHECK(cond)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                             \
-        }                                                                             \
-    } while (0)
 
 struct Run {
     Events events;

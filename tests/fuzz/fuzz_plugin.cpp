@@ -14,6 +14,7 @@
 // comes with an error report; every JSON the plugin emits (chat completion,
 // chunks) parses as a JSON object under strict UTF-8; model ids are valid
 // UTF-8 and non-empty.
+#include "fuzz_support.hpp"
 #include <switchboard/provider_abi.h>
 
 #include <boost/json.hpp>
@@ -31,13 +32,7 @@ extern "C" sb_status switchboard_plugin_entry(const sb_host_info *host, uint32_t
 
 namespace {
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (0)
+using sb::fuzz::valid_utf8;
 
 sb_str sb(std::string_view s) { return sb_str{s.data(), s.size()}; }
 
@@ -54,25 +49,6 @@ sb_error_sink error_sink(ErrorRecord &e) {
                              FUZZ_CHECK(message.ptr != nullptr || message.len == 0);
                              if (message.len) (void)*(volatile const char *)(message.ptr + message.len - 1);
                          }};
-}
-
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (n == 9 || i + n >= s.size()) return false;
-        std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
-        for (std::size_t k = 1; k <= n; ++k) {
-            unsigned char d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (d & 0x3f);
-        }
-        static const std::uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-        i += n + 1;
-    }
-    return true;
 }
 
 void check_json_object(std::string_view text) {

@@ -5,6 +5,7 @@
 // Input: the raw request body. Invariants: no crash, no leak; the only
 // exception is GatewayError with code invalid_json or invalid_request and a
 // non-empty message; a named unknown field is at most 64 bytes plus "...".
+#include "fuzz_support.hpp"
 #include "core/errors.hpp"
 #include "host/json_body.hpp"
 
@@ -18,17 +19,11 @@
 
 namespace {
 
+using sb::fuzz::valid_utf8;
+
 namespace json = boost::json;
 using sb::core::ErrorCode;
 using sb::core::GatewayError;
-
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (0)
 
 // What POST /v1/chat/completions does with a parsed body before routing.
 void chat_checks(const json::object &body) {
@@ -37,26 +32,6 @@ void chat_checks(const json::object &body) {
     if (auto model = body.find("model"); model != body.end()) (void)std::string(model->value().get_string());
     // The body travels on to the plugin serialized.
     (void)json::serialize(body);
-}
-
-// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        std::size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (n == 9 || i + n >= s.size()) return false;
-        std::uint32_t cp = n == 0 ? c : c & (0x3f >> n);
-        for (std::size_t k = 1; k <= n; ++k) {
-            unsigned char d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (d & 0x3f);
-        }
-        static const std::uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-        i += n + 1;
-    }
-    return true;
 }
 
 // The message and param end up in the JSON error body sent to the client.
