@@ -222,6 +222,20 @@ bool send_all(int fd, std::string_view bytes) {
     return true;
 }
 
+// Sends a streaming chat on a raw socket (the caller controls the reading)
+// and returns the socket.
+int send_streaming_chat(unsigned short port) {
+    auto body = chat_body();
+    body["stream"] = true;
+    const std::string payload = json::serialize(body);
+    const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Type: application/json\r\nContent-Length: " +
+                                std::to_string(payload.size()) + "\r\n\r\n" + payload;
+    int fd = connect_to(port);
+    BOOST_TEST_REQUIRE(send_all(fd, request));
+    return fd;
+}
+
 // A vendor that sends its response head and one SSE chunk, then stays silent
 // (connection open) until stopped: the idle-timeout case, which a uniform
 // piece delay cannot express. Non-chat requests get a 404 and a close.
@@ -475,14 +489,7 @@ BOOST_AUTO_TEST_CASE(client_disconnect_cancels_vendor_request, *utf::timeout(60)
     for (int i = 0; i < 10; ++i) words.push_back("w" + std::to_string(i));
     rig.primary.script({MockAction::stream(200, sse_headers, content_pieces(words, true), 300ms)});
 
-    auto body = chat_body();
-    body["stream"] = true;
-    std::string payload = json::serialize(body);
-    std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Content-Type: application/json\r\nContent-Length: " +
-                          std::to_string(payload.size()) + "\r\n\r\n" + payload;
-    int fd = connect_to(rig.daemon->port());
-    BOOST_TEST_REQUIRE(send_all(fd, request));
+    int fd = send_streaming_chat(rig.daemon->port());
     std::string got;
     char buf[4096];
     auto deadline = Clock::now() + 5s;
@@ -521,14 +528,7 @@ BOOST_AUTO_TEST_CASE(slow_client_slows_the_vendor_read_instead_of_growing_memory
     for (int i = 0; i < 256; ++i) words.push_back(std::string(128 * 1024, static_cast<char>('a' + i % 26)));
     rig.primary.script({MockAction::stream(200, sse_headers, content_pieces(words, true), 0ms)});
 
-    auto body = chat_body();
-    body["stream"] = true;
-    std::string payload = json::serialize(body);
-    std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Content-Type: application/json\r\nContent-Length: " +
-                          std::to_string(payload.size()) + "\r\n\r\n" + payload;
-    int fd = connect_to(rig.daemon->port());
-    BOOST_TEST_REQUIRE(send_all(fd, request));
+    int fd = send_streaming_chat(rig.daemon->port());
     std::this_thread::sleep_for(300ms);
     long before = daemon_rss_kib(rig.daemon->pid());
     // The client reads nothing for a while: the daemon must not buffer the stream.
