@@ -85,6 +85,14 @@ json::object parse_chat_request(std::string_view body_json) {
     return std::move(o);
 }
 
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
 std::string to_json(const json::value &v) { return json::serialize(v); }
 
 std::string_view get_string(const json::object &o, std::string_view key) {

@@ -2,18 +2,6 @@
 
 namespace switchboard::kit {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
-
 void OpenAICompat::require_base(const sdk::Config &config) const {
     if (config.api_base.empty())
         throw sdk::not_configured(opt_.id + " provider has no API base: set " + opt_.env_api_base +

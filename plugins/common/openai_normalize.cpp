@@ -4,14 +4,6 @@ namespace switchboard::kit {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
 int64_t as_int(const json::value *v, int64_t fallback) { return json_count(v, fallback); }
 
 void normalize_finish(json::object &choice) {

@@ -50,6 +50,9 @@ std::int64_t json_count(const json::value *v, std::int64_t fallback);
 // slashes trimmed: join_url("https://x/v1//", "/models") == "https://x/v1/models".
 std::string join_url(std::string_view base, std::string_view path);
 
+// s without leading and trailing spaces, tabs and line breaks.
+std::string_view trim(std::string_view s);
+
 // Adds "Authorization: Bearer <key>" (nothing when key is empty).
 void add_bearer_auth(sdk::HttpRequest &req, std::string_view api_key);
 
