@@ -23,9 +23,10 @@ json::object model_object(std::string_view id, std::string_view owner) {
 
 }  // namespace
 
-boost::asio::awaitable<Response> OpenAIApi::chat_completions(const Request &request, ResponseStream &stream,
+boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, ResponseStream &stream,
                                                              core::RequestContext &context) {
     json::object body = parse_json_object(request.body());
+    std::string().swap(request.body());
     validate_chat_request(body);
     std::string model_field;
     if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());

@@ -10,7 +10,9 @@ class OpenAIApi {
 public:
     OpenAIApi(core::ChatGateway &gateway, core::Metrics &metrics) : gateway_(gateway), metrics_(metrics) {}
 
-    boost::asio::awaitable<Response> chat_completions(const Request &request, ResponseStream &stream,
+    // Releases the request's body once parsed: a stream can be held for
+    // minutes and a prompt can be large.
+    boost::asio::awaitable<Response> chat_completions(Request &request, ResponseStream &stream,
                                                       core::RequestContext &context);
     boost::asio::awaitable<Response> list_models(const Request &request);
     boost::asio::awaitable<Response> get_model(const Request &request, std::string_view model_id);

@@ -74,6 +74,16 @@ Response Router::readiness(const Request &request) const {
                          request.version());
 }
 
+namespace {
+
+// A response computed without waiting, as the awaitable dispatch returns.
+boost::asio::awaitable<Response> ready(Response response) { co_return response; }
+
+}  // namespace
+
+// Not a coroutine: it hands back the handler's own awaitable, so a request
+// (and every held stream) carries one coroutine frame less. What it throws
+// reaches handle()'s catch all the same.
 boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_view path, ResponseStream &stream,
                                                   core::RequestContext &context) {
     const auto method = request.method();
@@ -92,51 +102,51 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     if (is_admin_call) access_.authorize_admin(authorization, stream.peer());
     if (path == "/healthz") {
         if (!get) method_not_allowed(path);
-        co_return json_response(http::status::ok, R"({"status":"ok"})", request.version());
+        return ready(json_response(http::status::ok, R"({"status":"ok"})", request.version()));
     }
     if (path == "/readyz") {
         if (!get) method_not_allowed(path);
-        co_return readiness(request);
+        return ready(readiness(request));
     }
     if (path == "/metrics") {
         if (!get) method_not_allowed(path);
         Response response(http::status::ok, request.version());
         response.set(http::field::content_type, "text/plain; version=0.0.4");
         response.body() = metrics_.render();
-        co_return response;
+        return ready(std::move(response));
     }
     if (path == "/v1/chat/completions") {
         if (!post) method_not_allowed(path);
-        co_return co_await openai_.chat_completions(request, stream, context);
+        return openai_.chat_completions(request, stream, context);
     }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
-        co_return co_await openai_.list_models(request);
+        return openai_.list_models(request);
     }
     if (path.starts_with("/v1/models/")) {
         if (!get) method_not_allowed(path);
-        co_return co_await openai_.get_model(request, path.substr(std::string_view("/v1/models/").size()));
+        return openai_.get_model(request, path.substr(std::string_view("/v1/models/").size()));
     }
     if (path == "/api/backdoor/llm/providers") {
         if (!get) method_not_allowed(path);
-        co_return admin_.providers(request);
+        return ready(admin_.providers(request));
     }
     if (path == "/api/backdoor/llm/models") {
         if (!get) method_not_allowed(path);
-        co_return co_await admin_.models(request);
+        return admin_.models(request);
     }
     if (path == "/api/backdoor/llm/config") {
-        if (get) co_return admin_.get_config(request);
-        if (post) co_return admin_.post_config(request);
+        if (get) return ready(admin_.get_config(request));
+        if (post) return ready(admin_.post_config(request));
         method_not_allowed(path);
     }
     if (path == "/api/backdoor/llm/test") {
         if (!post) method_not_allowed(path);
-        co_return co_await admin_.test(request);
+        return admin_.test(request);
     }
     if (path == "/api/backdoor/llm/plugins/reload") {
         if (!post) method_not_allowed(path);
-        co_return admin_.reload_plugins(request);
+        return ready(admin_.reload_plugins(request));
     }
     throw GatewayError(ErrorCode::not_found, "no route for " + std::string(path));
 }

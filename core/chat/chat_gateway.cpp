@@ -244,7 +244,11 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatT
         context.model = chain[i].config.model.value;
         context.fallbacks = static_cast<int>(i);
         try {
-            co_return co_await complete(chain[i], request, timeouts, &context);
+            // The last target takes the request itself: no copy to make.
+            // (Named, not a conditional inside co_await: GCC 12 destroys
+            // such a temporary twice.)
+            boost::json::object attempt = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
+            co_return co_await complete(chain[i], std::move(attempt), timeouts, &context);
         } catch (const GatewayError &e) {
             if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
             log_event(LogLevel::warn, "fallback", {{"from", chain[i].provider->id()},
@@ -264,7 +268,8 @@ boost::asio::awaitable<void> ChatGateway::stream_chain(std::vector<ChatTarget> c
         context.fallbacks = static_cast<int>(i);
         try {
             // stream() throws only while nothing has reached the client.
-            co_await stream(chain[i], request, timeouts, sink, &context);
+            boost::json::object attempt = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
+            co_await stream(chain[i], std::move(attempt), timeouts, sink, &context);
             co_return;
         } catch (const GatewayError &e) {
             if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
@@ -285,6 +290,10 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
     std::string body = boost::json::serialize(request);
     UpstreamRequest upstream_request = target.provider->build_chat_request(config, body, true);
     std::unique_ptr<ProviderStream> translator = target.provider->open_stream(config, body);
+    // A stream may be held for minutes: keep only the vendor request (for a
+    // retry), not the client's request in two more forms.
+    request = {};
+    std::string().swap(body);
 
     EventDeframer deframer(framing_of(*target.provider));
     std::string pending;
@@ -398,6 +407,8 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     request.erase("stream_options");
     std::string body = boost::json::serialize(request);
     UpstreamRequest upstream_request = target.provider->build_chat_request(config, body, false);
+    request = {};
+    std::string().swap(body);
     auto started = std::chrono::steady_clock::now();
     UpstreamResponse response = co_await send_with_retries(target, upstream_request, timeouts, context);
     ChatResult result;

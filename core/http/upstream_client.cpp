@@ -491,15 +491,17 @@ UpstreamClient::~UpstreamClient() {
     impl_->idle.clear();
 }
 
+// Not coroutines themselves: each returns run()'s awaitable, so a request
+// carries one coroutine frame less (a held stream keeps every frame alive).
 boost::asio::awaitable<UpstreamResponse> UpstreamClient::send(UpstreamRequest request, UpstreamTimeouts timeouts) {
-    co_return co_await impl_->run(std::move(request), timeouts, nullptr, nullptr);
+    return impl_->run(std::move(request), timeouts, nullptr, nullptr);
 }
 
 boost::asio::awaitable<UpstreamResponse> UpstreamClient::send_streaming(UpstreamRequest request,
                                                                         UpstreamTimeouts timeouts,
                                                                         HeadHandler on_head,
                                                                         BodyChunkHandler on_chunk) {
-    co_return co_await impl_->run(std::move(request), timeouts, std::move(on_head), std::move(on_chunk));
+    return impl_->run(std::move(request), timeouts, std::move(on_head), std::move(on_chunk));
 }
 
 std::size_t UpstreamClient::idle_connections() const {
