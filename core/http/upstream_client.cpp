@@ -15,7 +15,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -366,7 +365,7 @@ struct UpstreamClient::Impl {
             if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
         }
 
-        http::response_parser<http::buffer_body> parser;
+        http::response_parser<http::string_body> parser;
         parser.header_limit(64u * 1024);
         parser.body_limit(options.max_response_bytes);
         if (request.method == "HEAD") parser.skip(true);
@@ -400,40 +399,26 @@ struct UpstreamClient::Impl {
             out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
         out.body.clear();
         const bool stream_body = on_head ? on_head(out) : false;
+        // Thousands of streams may wait at once: what a stream's caller has
+        // seen of the head is not kept for the stream's lifetime.
+        if (stream_body) HeaderList().swap(out.headers);
 
-        // A stream reads through a small piece (its events are small and
-        // thousands of streams wait at once: the piece lives as long as the
-        // stream); a whole response is read straight into its body.
-        std::vector<char> stream_piece(stream_body ? 2048 : 0);
-        constexpr std::size_t kBodyStep = 4 * 1024;
+        // The parser appends what arrives to its body string. A stream hands
+        // each piece over and keeps no buffer while it waits for the next;
+        // a whole response just accumulates (body_limit caps it).
         bool stopped = false;
         while (!parser.is_done()) {
-            const std::size_t kept = out.body.size();
-            if (!stream_body) {
-                if (kept >= options.max_response_bytes)
-                    d.fail(UpstreamFailure::too_large,
-                           "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
-                // The declared length when there is one: resize() zero-fills.
-                const auto declared = parser.content_length_remaining();
-                const std::size_t step = declared && *declared > 0 ? static_cast<std::size_t>(*declared) : kBodyStep;
-                out.body.resize(kept + std::min(step, options.max_response_bytes - kept));
-            }
-            char *const dest = stream_body ? stream_piece.data() : out.body.data() + kept;
-            const std::size_t room = stream_body ? stream_piece.size() : out.body.size() - kept;
-            parser.get().body().data = dest;
-            parser.get().body().size = room;
             const auto armed = d.arm(tcp_layer, timeouts.read, "reading the response");
             auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
-            if (ec == http::error::need_buffer) ec = {};
-            const std::size_t got = room - parser.get().body().size;
-            if (!stream_body) out.body.resize(kept + got);
             if (ec) read_error(ec, armed);
-            if (got == 0 || !stream_body) continue;
-            if (!on_chunk || !co_await on_chunk(std::string_view(dest, got))) {
+            if (!stream_body || parser.get().body().empty()) continue;
+            const std::string piece = std::exchange(parser.get().body(), std::string());
+            if (!on_chunk || !co_await on_chunk(piece)) {
                 stopped = true;
                 break;
             }
         }
+        if (!stream_body) out.body = std::move(parser.get().body());
         reusable = !stopped && parser.is_done() && parser.keep_alive() && conn.buffer.size() == 0;
         co_return Outcome::done;
     }

@@ -87,7 +87,9 @@ public:
 
     // Sends one request and delivers the body piece by piece as it arrives
     // (the read timeout applies between pieces). Completes when the body has
-    // ended or a handler returned false. Throws UpstreamError.
+    // ended or a handler returned false. When the body was streamed, the
+    // returned response carries the status only (on_head saw the headers).
+    // Throws UpstreamError.
     boost::asio::awaitable<UpstreamResponse> send_streaming(UpstreamRequest request,
                                                             UpstreamTimeouts timeouts,
                                                             HeadHandler on_head,
