@@ -56,6 +56,10 @@ void HttpServer::stop() {
 // Cancels the request being handled when its client closes the connection,
 // so the work (and the upstream request) stops at once. A plain completion
 // handler on the socket rather than a racing coroutine: one wait per request.
+// Its signal is bound to the connection's coroutine, and the completion
+// handler of that coroutine owns the watch, so the signal outlives every
+// operation that may have installed a handler in its slot. It fires only
+// while a request is being handled (armed); the connection ends right after.
 struct HttpServer::ClientWatch {
     asio::cancellation_signal cancel;
     bool armed = false;
@@ -105,7 +109,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
         // would hold an event back until the client's delayed ACK (~40 ms).
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
         const auto executor = socket.get_executor();  // before the socket is moved from
-        asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+        auto watch = std::make_shared<ClientWatch>();
+        auto slot = watch->cancel.slot();
+        asio::co_spawn(executor, serve(std::move(socket), watch),
+                       asio::bind_cancellation_slot(slot, [watch](const std::exception_ptr &) {}));
     }
 }
 
@@ -217,8 +224,7 @@ private:
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
-    const auto watch = std::make_shared<ClientWatch>();
+asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch) {
     struct ConnectionCount {
         std::shared_ptr<std::atomic<std::size_t>> n;
         explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) {
@@ -275,13 +281,10 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket) {
         Request request = parser.release();
         ++*in_flight_;
         ChunkedResponseStream body_stream(stream, peer, request.version(), limits_.read_timeout);
-        // The handler runs as its own operation so the watch can cancel it
-        // (and everything it awaits) without touching the connection's
-        // coroutine.
+        // Awaited in this coroutine: a cancellation from the watch reaches
+        // whatever the handler is waiting on (an upstream read, a timer).
         ClientWatch::arm(stream.socket(), watch);
-        Response response =
-            co_await asio::co_spawn(stream.get_executor(), handler_(request, body_stream),
-                                    asio::bind_cancellation_slot(watch->cancel.slot(), asio::use_awaitable));
+        Response response = co_await handler_(request, body_stream);
         watch->disarm(stream.socket());
         if (watch->client_gone) {
             --*in_flight_;

@@ -61,7 +61,7 @@ public:
 private:
     boost::asio::awaitable<void> accept_loop();
     struct ClientWatch;
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch);
 
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;

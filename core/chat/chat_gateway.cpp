@@ -139,6 +139,55 @@ void append_sse(std::string &out, std::string_view json) {
     out += "\n\n";
 }
 
+// Helpers for the coroutines below: the temporaries of building a log line,
+// an error or a timer live on the stack of a plain call instead of in the
+// coroutine's frame, which a held stream keeps for its whole life.
+
+void log_retry(const ChatTarget &target, const char *cause, const std::string &value, int retry) {
+    log_event(LogLevel::info, "upstream_retry",
+              {{"provider", target.provider->id()}, {cause, value}, {"retry", std::to_string(retry)}});
+}
+
+void log_fallback(const ChatTarget &from, const ChatTarget &to, const GatewayError &e) {
+    log_event(LogLevel::warn, "fallback",
+              {{"from", from.provider->id()}, {"to", to.provider->id()}, {"reason", error_code_name(e.code())}});
+}
+
+boost::asio::awaitable<void> back_off(std::chrono::milliseconds delay) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+GatewayError vendor_status_error(const ChatTarget &target, int status) {
+    const std::string &id = target.provider->id();
+    return GatewayError(ErrorCode::upstream_error, "provider '" + id + "' answered HTTP " + std::to_string(status), {},
+                        id);
+}
+
+GatewayError no_events_error(const ChatTarget &target) {
+    return GatewayError(ErrorCode::api_base_incorrect,
+                        "provider '" + target.provider->id() +
+                            "': the upstream answered the streaming request without any stream events");
+}
+
+// A stream's vendor request and translator, built from the client's request.
+struct PreparedStream {
+    EffectiveConfig config;
+    UpstreamRequest request;
+    std::unique_ptr<ProviderStream> translator;
+};
+
+PreparedStream prepare_stream(const ChatGateway &gateway, const ChatTarget &target, boost::json::object request) {
+    gateway.ensure_configured(target);
+    PreparedStream prepared{target.config.effective(), {}, {}};
+    request["model"] = prepared.config.model;
+    request["stream"] = true;
+    const std::string body = boost::json::serialize(request);
+    prepared.request = target.provider->build_chat_request(prepared.config, body, true);
+    prepared.translator = target.provider->open_stream(prepared.config, body);
+    return prepared;
+}
+
 }  // namespace
 
 boost::asio::awaitable<UpstreamResponse> ChatGateway::send_upstream(const ChatTarget &target,
@@ -183,19 +232,14 @@ boost::asio::awaitable<UpstreamResponse> ChatGateway::send_with_retries(const Ch
             if (context) context->upstream_wait += RequestContext::Clock::now() - started;
             delay = retry_delay(retry, &response, waited);
             if (!delay) co_return response;
-            log_event(LogLevel::info, "upstream_retry", {{"provider", target.provider->id()},
-                                                         {"status", std::to_string(response.status)},
-                                                         {"retry", std::to_string(retry)}});
+            log_retry(target, "status", std::to_string(response.status), retry);
         } catch (const UpstreamError &e) {
             if (context) context->upstream_wait += RequestContext::Clock::now() - started;
             if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
             if (!delay) throw transport_error(target, e);
-            log_event(LogLevel::info, "upstream_retry", {{"provider", target.provider->id()},
-                                                         {"failure", "connect"},
-                                                         {"retry", std::to_string(retry)}});
+            log_retry(target, "failure", "connect", retry);
         }
-        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, *delay);
-        co_await timer.async_wait(boost::asio::use_awaitable);
+        co_await back_off(*delay);
         waited += *delay;
     }
 }
@@ -251,9 +295,7 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatT
             co_return co_await complete(chain[i], std::move(attempt), timeouts, &context);
         } catch (const GatewayError &e) {
             if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
-            log_event(LogLevel::warn, "fallback", {{"from", chain[i].provider->id()},
-                                                   {"to", chain[i + 1].provider->id()},
-                                                   {"reason", error_code_name(e.code())}});
+            log_fallback(chain[i], chain[i + 1], e);
         }
     }
 }
@@ -273,9 +315,7 @@ boost::asio::awaitable<void> ChatGateway::stream_chain(std::vector<ChatTarget> c
             co_return;
         } catch (const GatewayError &e) {
             if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
-            log_event(LogLevel::warn, "fallback", {{"from", chain[i].provider->id()},
-                                                   {"to", chain[i + 1].provider->id()},
-                                                   {"reason", error_code_name(e.code())}});
+            log_fallback(chain[i], chain[i + 1], e);
         }
     }
 }
@@ -283,24 +323,19 @@ boost::asio::awaitable<void> ChatGateway::stream_chain(std::vector<ChatTarget> c
 boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost::json::object request,
                                                  UpstreamTimeouts timeouts, StreamSink sink,
                                                  RequestContext *context) {
-    ensure_configured(target);
-    const EffectiveConfig config = target.config.effective();
-    request["model"] = config.model;
-    request["stream"] = true;
-    std::string body = boost::json::serialize(request);
-    UpstreamRequest upstream_request = target.provider->build_chat_request(config, body, true);
-    std::unique_ptr<ProviderStream> translator = target.provider->open_stream(config, body);
-    // A stream may be held for minutes: keep only the vendor request (for a
-    // retry), not the client's request in two more forms.
-    request = {};
-    std::string().swap(body);
+    // A stream may be held for minutes: it keeps only the vendor request
+    // (for a retry), not the client's request in two more forms.
+    PreparedStream prepared = prepare_stream(*this, target, std::move(request));
+    const EffectiveConfig &config = prepared.config;
+    const UpstreamRequest &upstream_request = prepared.request;
+    ProviderStream *const translator = prepared.translator.get();
 
     EventDeframer deframer(framing_of(*target.provider));
     std::string pending;
     bool sent_any = false;
     bool ended = false;        // the vendor signalled the end
     bool client_gone = false;
-    std::optional<GatewayError> failure;
+    std::unique_ptr<GatewayError> failure;  // rare: not kept in the frame
     auto on_chunk_json = [&](std::string_view json) {
         if (context) read_usage(json, *context);
         append_sse(pending, json);
@@ -320,7 +355,7 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
     };
     auto fail = [&](GatewayError e) {
         e.with_provider(target.provider->id());
-        failure.emplace(std::move(e));
+        failure = std::make_unique<GatewayError>(std::move(e));
     };
 
     UpstreamResponse head;
@@ -362,28 +397,20 @@ boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost
             if (!delay) throw transport_error(target, e);
         }
         if (!delay) break;
-        log_event(LogLevel::info, "upstream_retry", {{"provider", target.provider->id()},
-                                                     {"status", std::to_string(head.status)},
-                                                     {"retry", std::to_string(retry)}});
-        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, *delay);
-        co_await timer.async_wait(boost::asio::use_awaitable);
+        log_retry(target, "status", std::to_string(head.status), retry);
+        co_await back_off(*delay);
         waited += *delay;
     }
     if (client_gone) co_return;
     if (!sent_any && !failure && (head.status < 200 || head.status >= 300)) {
         // Nothing sent yet: the vendor's error answer becomes a plain error.
         target.provider->parse_chat_response(config, head);
-        throw GatewayError(ErrorCode::upstream_error,
-                           "provider '" + target.provider->id() + "' answered HTTP " + std::to_string(head.status),
-                           {}, target.provider->id());
+        throw vendor_status_error(target, head.status);
     }
     if (!failure) {
         try {
             deframer.finish(on_event);
-            if (events_seen == 0)
-                throw GatewayError(ErrorCode::api_base_incorrect,
-                                   "provider '" + target.provider->id() +
-                                       "': the upstream answered the streaming request without any stream events");
+            if (events_seen == 0) throw no_events_error(target);
             translator->finish(on_chunk_json);
         } catch (const GatewayError &e) {
             fail(e);
