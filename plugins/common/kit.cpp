@@ -59,18 +59,18 @@ bool null_non_finite(json::value &v) {
 
 }  // namespace
 
-json::value try_parse(std::string_view text, bool &ok) {
+json::value try_parse(std::string_view text, bool &ok, json::storage_ptr storage) {
     boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
+    json::value v = json::parse(text, ec, std::move(storage));
     ok = !ec;
     if (ec) return nullptr;
     null_non_finite(v);
     return v;
 }
 
-json::object parse_chat_request(std::string_view body_json) {
+json::object parse_chat_request(std::string_view body_json, json::storage_ptr storage) {
     boost::system::error_code ec;
-    json::value v = json::parse(body_json, ec);
+    json::value v = json::parse(body_json, ec, std::move(storage));
     if (ec) throw sdk::invalid_request("request body is not valid JSON: " + ec.message());
     if (null_non_finite(v)) throw sdk::invalid_request("request body has a number out of range");
     if (!v.is_object()) throw sdk::invalid_request("request body must be a JSON object");

@@ -17,7 +17,8 @@ void OpenAICompat::require_key(const sdk::Config &config) const {
 sdk::HttpRequest OpenAICompat::build_chat_request(const sdk::Config &config,
                                                   std::string_view body_json, bool stream) const {
     require_base(config);
-    json::object body = parse_chat_request(body_json);
+    CallArena arena;  // body only lives until it is serialised below
+    json::object body = parse_chat_request(body_json, arena.storage());
     if (!config.model.empty()) {
         body["model"] = json::string(config.model);
     } else if (get_string(body, "model").empty()) {
@@ -53,7 +54,8 @@ std::string OpenAICompat::parse_chat_response(const sdk::Config &config,
                                                     opt_.display_name, config.model,
                                                     config.api_key));
     bool ok = false;
-    json::value v = try_parse(response.body, ok);
+    CallArena arena;  // parsed to be checked, then dropped: the body goes out as is
+    json::value v = try_parse(response.body, ok, arena.storage());
     if (!ok) throw api_base_incorrect(response.status, "body is not JSON");
     const json::object *o = v.if_object();
     if (!o) throw api_base_incorrect(response.status, "body is not a JSON object");
@@ -116,7 +118,8 @@ bool OpenAICompatStream::on_event(std::string_view /*event*/, std::string_view d
     if (payload.empty()) return false;
     if (payload == "[DONE]") return true;
     bool ok = false;
-    json::value v = try_parse(payload, ok);
+    CallArena arena;  // read, then dropped: the event goes out as is
+    json::value v = try_parse(payload, ok, arena.storage());
     const json::object *o = ok ? v.if_object() : nullptr;
     if (!o) throw api_base_incorrect(0, "stream event is not a JSON object");
     if (const json::value *err = o->if_contains("error"); err && !err->is_null())

@@ -22,14 +22,31 @@ namespace json = ::boost::json;
 
 // ------------------------------------------------------------------ JSON
 
+// Scratch memory for the JSON one call parses, edits and drops: strings,
+// arrays and objects are carved out of a stack buffer (spilling to the heap
+// only past it) instead of one allocation each. Nothing stored on it may
+// outlive the call; copy into default storage what a stream must keep
+// (copying or moving a json::value keeps its source's storage).
+class CallArena {
+public:
+    CallArena() : resource_(buffer_, sizeof buffer_) {}
+    CallArena(const CallArena &) = delete;
+    CallArena &operator=(const CallArena &) = delete;
+    json::storage_ptr storage() noexcept { return &resource_; }
+
+private:
+    unsigned char buffer_[8192];
+    json::monotonic_resource resource_;
+};
+
 // Parses a unified chat request (OpenAI chat-completions JSON). Throws
 // sdk::invalid_request with a precise message when the body is not valid JSON,
 // not an object, or has no "messages" array.
-json::object parse_chat_request(std::string_view body_json);
+json::object parse_chat_request(std::string_view body_json, json::storage_ptr storage = {});
 
 // Parses any JSON text; returns a null value (and sets ok=false) on failure,
 // never throws on bad input.
-json::value try_parse(std::string_view text, bool &ok);
+json::value try_parse(std::string_view text, bool &ok, json::storage_ptr storage = {});
 
 // Serializes compactly.
 std::string to_json(const json::value &v);
