@@ -21,6 +21,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <mutex>
 #include <cstdio>
 #include <cerrno>
 #include <malloc.h>
@@ -36,16 +37,22 @@ using core::GatewayError;
 
 HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint,
                        RequestHandler handler, ServerLimits limits, bool single_threaded)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), single_threaded_(single_threaded) {
+    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), single_threaded_(single_threaded),
+      watches_(std::make_shared<WatchList>()) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
+HttpServer::~HttpServer() = default;
+
 asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.local_endpoint(); }
 
-void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void HttpServer::start() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    asio::co_spawn(io_, watch_tick(), asio::detached);
+}
 
 void HttpServer::stop() {
     acceptor_open_.store(false);
@@ -54,16 +61,26 @@ void HttpServer::stop() {
 }
 
 // Cancels the request being handled when its client closes the connection,
-// so the work (and the upstream request) stops at once. A plain completion
-// handler on the socket rather than a racing coroutine: one wait per request.
-// Its signal is bound to the connection's coroutine, and the completion
-// handler of that coroutine owns the watch, so the signal outlives every
-// operation that may have installed a handler in its slot. It fires only
-// while a request is being handled (armed); the connection ends right after.
-struct HttpServer::ClientWatch {
+// so the work (and the upstream request) stops at once: a completion handler
+// on a socket wait. Its signal is bound to the connection's coroutine, and
+// the completion handler of that coroutine owns the watch, so the signal
+// outlives every operation that may have installed a handler in its slot.
+// It fires only while a request is being handled; the connection ends then.
+//
+// Arming costs a system call (the wait re-arms the socket in epoll) and
+// disarming a scheduler round, so a request is only watched once it has
+// been in flight across a tick of watch_tick (250 to 500 ms): the many
+// short requests never pay for it, a long completion or a held stream does.
+struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     asio::cancellation_signal cancel;
+    asio::ip::tcp::socket *socket = nullptr;  // set while a request is in flight
     bool armed = false;
     bool client_gone = false;
+    // Guarded by WatchList::mutex.
+    ClientWatch *prev = nullptr;
+    ClientWatch *next = nullptr;
+    std::uint64_t since_tick = 0;
+    bool arm_posted = false;
 
     static void arm(asio::ip::tcp::socket &socket, const std::shared_ptr<ClientWatch> &watch) {
         watch->armed = true;
@@ -81,10 +98,60 @@ struct HttpServer::ClientWatch {
         });
     }
 
-    void disarm(asio::ip::tcp::socket &socket) {
+    void disarm() {
+        if (!armed) return;
         armed = false;
         beast::error_code ignored;
-        socket.cancel(ignored);
+        socket->cancel(ignored);
+    }
+};
+
+// The requests in flight, oldest first, for watch_tick. Intrusive: joining
+// and leaving cost no allocation.
+struct HttpServer::WatchList {
+    std::mutex mutex;
+    ClientWatch head;  // sentinel
+    std::uint64_t tick = 0;
+
+    WatchList() { head.prev = head.next = &head; }
+
+    // On the connection's executor, around the handler.
+    void join(ClientWatch &watch, asio::ip::tcp::socket &socket) {
+        watch.socket = &socket;
+        std::lock_guard lock(mutex);
+        watch.since_tick = tick;
+        watch.arm_posted = false;
+        watch.prev = head.prev;
+        watch.next = &head;
+        head.prev->next = &watch;
+        head.prev = &watch;
+    }
+    void leave(ClientWatch &watch) {
+        {
+            std::lock_guard lock(mutex);
+            watch.prev->next = watch.next;
+            watch.next->prev = watch.prev;
+            watch.prev = watch.next = nullptr;
+        }
+        watch.disarm();
+        watch.socket = nullptr;
+    }
+
+    // Arms, on each connection's own executor, the watches of requests that
+    // have crossed a whole tick.
+    void arm_overdue() {
+        std::lock_guard lock(mutex);
+        ++tick;
+        for (ClientWatch *w = head.next; w != &head && w->since_tick + 1 < tick; w = w->next) {
+            if (w->arm_posted) continue;
+            w->arm_posted = true;
+            asio::post(w->socket->get_executor(), [watch = w->shared_from_this()] {
+                // leave() runs on this executor and clears socket. Should the
+                // connection have moved on to its next request, that one is
+                // merely watched early.
+                if (watch->socket && !watch->armed) ClientWatch::arm(*watch->socket, watch);
+            });
+        }
     }
 };
 
@@ -113,6 +180,15 @@ asio::awaitable<void> HttpServer::accept_loop() {
         auto slot = watch->cancel.slot();
         asio::co_spawn(executor, serve(std::move(socket), watch),
                        asio::bind_cancellation_slot(slot, [watch](const std::exception_ptr &) {}));
+    }
+}
+
+asio::awaitable<void> HttpServer::watch_tick() {
+    asio::steady_timer timer(io_);
+    while (acceptor_open_.load()) {
+        timer.expires_after(std::chrono::milliseconds(250));
+        co_await timer.async_wait(asio::use_awaitable);
+        watches_->arm_overdue();
     }
 }
 
@@ -225,6 +301,7 @@ private:
 }  // namespace
 
 asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch) {
+    const std::shared_ptr<WatchList> watches = watches_;
     struct ConnectionCount {
         std::shared_ptr<std::atomic<std::size_t>> n;
         explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) {
@@ -283,9 +360,16 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         ChunkedResponseStream body_stream(stream, peer, request.version(), limits_.read_timeout);
         // Awaited in this coroutine: a cancellation from the watch reaches
         // whatever the handler is waiting on (an upstream read, a timer).
-        ClientWatch::arm(stream.socket(), watch);
-        Response response = co_await handler_(request, body_stream);
-        watch->disarm(stream.socket());
+        Response response;
+        {
+            struct InFlight {  // leaves the list however the handler ends
+                WatchList &list;
+                ClientWatch &watch;
+                ~InFlight() { list.leave(watch); }
+            } in_flight{*watches, *watch};
+            watches->join(*watch, stream.socket());
+            response = co_await handler_(request, body_stream);
+        }
         if (watch->client_gone) {
             --*in_flight_;
             std::string_view target = request.target();

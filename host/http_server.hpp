@@ -52,6 +52,7 @@ class HttpServer {
 public:
     HttpServer(boost::asio::io_context &io, const boost::asio::ip::tcp::endpoint &endpoint,
                RequestHandler handler, ServerLimits limits, bool single_threaded = false);
+    ~HttpServer();
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void start();
     void stop();  // stops accepting; open connections finish their request
@@ -61,7 +62,10 @@ public:
 private:
     boost::asio::awaitable<void> accept_loop();
     struct ClientWatch;
+    struct WatchList;
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch);
+    // Every 250 ms: watches the clients of requests in flight for longer.
+    boost::asio::awaitable<void> watch_tick();
 
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;
@@ -71,6 +75,7 @@ private:
     std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<bool> acceptor_open_{true};
     std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
+    std::shared_ptr<WatchList> watches_;  // shared: connection frames may outlive the server
 };
 
 }  // namespace sb::host
