@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "core/log.hpp"
+#include "core/http/write_now.hpp"
 #include "host/http_responses.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -175,6 +176,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
         // Responses are written whole and SSE events one write each: Nagle
         // would hold an event back until the client's delayed ACK (~40 ms).
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
+        socket.non_blocking(true, ec);  // for write_now
         const auto executor = socket.get_executor();  // before the socket is moved from
         auto watch = std::make_shared<ClientWatch>();
         auto slot = watch->cancel.slot();
@@ -241,6 +243,19 @@ std::string wire_head(const http::response_header<> &head) {
     return out;
 }
 
+// Writes wire whole: directly while the socket takes it, then (rarely) the
+// rest asynchronously under the write deadline.
+template <class Buffers>
+asio::awaitable<void> write_all(beast::tcp_stream &stream, const Buffers &wire, std::chrono::seconds timeout,
+                                beast::error_code &ec) {
+    const std::size_t sent = core::write_now(stream.socket(), wire, ec);
+    if (ec || sent == asio::buffer_size(wire)) co_return;
+    beast::buffers_suffix<Buffers> rest(wire);
+    rest.consume(sent);
+    stream.expires_after(timeout);
+    co_await asio::async_write(stream, rest, asio::redirect_error(asio::use_awaitable, ec));
+}
+
 class ChunkedResponseStream final : public ResponseStream {
 public:
     ChunkedResponseStream(beast::tcp_stream &stream, const asio::ip::address &peer, unsigned version,
@@ -286,8 +301,7 @@ private:
     template <class Buffers>
     asio::awaitable<bool> send(const Buffers &wire) {
         beast::error_code ec;
-        stream_.expires_after(write_timeout_);
-        co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
+        co_await write_all(stream_, wire, write_timeout_, ec);
         failed_ = static_cast<bool>(ec);
         co_return !failed_;
     }
@@ -386,10 +400,9 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         response.version(request.version());
         response.keep_alive(request.keep_alive() && response.keep_alive());
         response.prepare_payload();
-        stream.expires_after(limits_.read_timeout);
         const std::string head = wire_head(response.base());
         const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};
-        co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+        co_await write_all(stream, wire, limits_.read_timeout, ec);
         --*in_flight_;
         if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
     }

@@ -1,6 +1,7 @@
 #include "core/http/upstream_client.hpp"
 
 #include "core/bounded_memo.hpp"
+#include "core/http/write_now.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -294,6 +295,7 @@ struct UpstreamClient::Impl {
             if (ec) d.fail(UpstreamFailure::connect, "cannot connect: " + ec.message());
         }
         tcp_layer.socket().set_option(tcp::no_delay(true));
+        tcp_layer.socket().non_blocking(true);  // for write_now
         if (t.tls) {
             auto *native = conn->secure->native_handle();
             if (!is_ip_literal(t.host)) SSL_set_tlsext_host_name(native, t.host.c_str());
@@ -357,10 +359,17 @@ struct UpstreamClient::Impl {
         reusable = false;
         auto &tcp_layer = conn.lowest();
         {
-            const auto armed = d.arm(tcp_layer, timeouts.read, "sending the request");
             const std::array<asio::const_buffer, 2> wire{asio::buffer(request_head), asio::buffer(request.body)};
-            auto [ec, n] = co_await asio::async_write(stream, wire, use_tuple);
-            if (ec == beast::error::timeout) d.timed_out(armed);
+            error_code ec;
+            // Plain TCP: written on the spot when the socket takes it all.
+            const std::size_t sent = conn.secure ? 0 : write_now(tcp_layer.socket(), wire, ec);
+            if (!ec && sent < asio::buffer_size(wire)) {
+                beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
+                rest.consume(sent);
+                const auto armed = d.arm(tcp_layer, timeouts.read, "sending the request");
+                std::tie(ec, std::ignore) = co_await asio::async_write(stream, rest, use_tuple);
+                if (ec == beast::error::timeout) d.timed_out(armed);
+            }
             if (ec && reused) co_return Outcome::retry;
             if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
         }
