@@ -22,6 +22,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <optional>
 #include <mutex>
 #include <cstdio>
 #include <cerrno>
@@ -314,6 +315,61 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Answers a request that could not be read (too large, malformed) and
+// ends the exchange politely.
+asio::awaitable<void> refuse(beast::tcp_stream &stream, beast::error_code ec, const ServerLimits &limits) {
+    Response response;
+    if (ec == http::error::body_limit) {
+        response = error_response(GatewayError(ErrorCode::request_too_large,
+                                               "request body exceeds the limit of " +
+                                                   std::to_string(limits.max_body_bytes) + " bytes"),
+                                  11);
+    } else if (ec == http::error::header_limit) {
+        response = error_response(GatewayError(ErrorCode::request_too_large, "request headers are too large"), 11);
+        response.result(http::status::request_header_fields_too_large);
+    } else {
+        response = error_response(GatewayError(ErrorCode::invalid_request, "malformed HTTP request: " + ec.message()),
+                                  11);
+    }
+    response.keep_alive(false);
+    response.prepare_payload();
+    stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    co_await drain(stream);
+}
+
+// The next request on the connection; nullopt when the connection ends
+// (closed, timed out, or refused). Its own coroutine: the parser lives only
+// while a request is read, not in the connection's frame for as long as a
+// stream is held.
+asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream &stream, beast::flat_buffer &buffer,
+                                                      const ServerLimits &limits) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    beast::error_code ec;
+    // Wait for the first byte of the next request with the idle deadline,
+    // then give the whole request the read deadline.
+    stream.expires_after(buffer.size() ? limits.read_timeout : limits.idle_timeout);
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser.is_done()) {
+        stream.expires_after(limits.read_timeout);
+        co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == beast::error::timeout || ec == asio::error::operation_aborted)
+        co_return std::nullopt;
+    if (ec) {
+        co_await refuse(stream, ec, limits);
+        co_return std::nullopt;
+    }
+    co_return parser.release();
+}
+
+}  // namespace
+
 asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch) {
     const std::shared_ptr<WatchList> watches = watches_;
     struct ConnectionCount {
@@ -329,47 +385,9 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
     beast::error_code peer_ec;
     const asio::ip::address peer = stream.socket().remote_endpoint(peer_ec).address();
     for (;;) {
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-        parser.body_limit(limits_.max_body_bytes);
-        beast::error_code ec;
-        // Wait for the first byte of the next request with the idle deadline,
-        // then give the whole request the read deadline.
-        stream.expires_after(buffer.size() ? limits_.read_timeout : limits_.idle_timeout);
-        co_await http::async_read_header(stream, buffer, parser,
-                                         asio::redirect_error(asio::use_awaitable, ec));
-        if (!ec && !parser.is_done()) {
-            stream.expires_after(limits_.read_timeout);
-            co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        }
-        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-            ec == asio::error::connection_reset || ec == beast::error::timeout ||
-            ec == asio::error::operation_aborted)
-            break;
-        if (ec) {
-            Response response;
-            if (ec == http::error::body_limit) {
-                response = error_response(
-                    GatewayError(ErrorCode::request_too_large,
-                                 "request body exceeds the limit of " +
-                                     std::to_string(limits_.max_body_bytes) + " bytes"),
-                    11);
-            } else if (ec == http::error::header_limit) {
-                response = error_response(
-                    GatewayError(ErrorCode::request_too_large, "request headers are too large"), 11);
-                response.result(http::status::request_header_fields_too_large);
-            } else {
-                response = error_response(
-                    GatewayError(ErrorCode::invalid_request, "malformed HTTP request: " + ec.message()), 11);
-            }
-            response.keep_alive(false);
-            response.prepare_payload();
-            stream.expires_after(std::chrono::seconds(5));
-            co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-            co_await drain(stream);
-            break;
-        }
-        Request request = parser.release();
+        std::optional<Request> next = co_await read_request(stream, buffer, limits_);
+        if (!next) break;
+        Request &request = *next;
         ++*in_flight_;
         ChunkedResponseStream body_stream(stream, peer, request.version(), limits_.read_timeout);
         // Awaited in this coroutine: a cancellation from the watch reaches
@@ -402,6 +420,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         response.prepare_payload();
         const std::string head = wire_head(response.base());
         const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};
+        beast::error_code ec;
         co_await write_all(stream, wire, limits_.read_timeout, ec);
         --*in_flight_;
         if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
