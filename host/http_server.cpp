@@ -259,9 +259,9 @@ asio::awaitable<void> write_all(beast::tcp_stream &stream, const Buffers &wire, 
 
 class ChunkedResponseStream final : public ResponseStream {
 public:
-    ChunkedResponseStream(beast::tcp_stream &stream, const asio::ip::address &peer, unsigned version,
-                          std::chrono::seconds write_timeout)
-        : stream_(stream), write_timeout_(write_timeout) {
+    ChunkedResponseStream(beast::tcp_stream &stream, beast::flat_buffer &read_buffer, const asio::ip::address &peer,
+                          unsigned version, std::chrono::seconds write_timeout)
+        : stream_(stream), read_buffer_(read_buffer), write_timeout_(write_timeout) {
         peer_ = peer;
         head_.version(version);
         head_.result(http::status::ok);
@@ -294,6 +294,9 @@ public:
 private:
     std::string take_head() {
         started_ = true;
+        // A stream may be held for minutes: the connection's read buffer,
+        // empty until its next request, is not kept meanwhile.
+        if (read_buffer_.size() == 0) read_buffer_.shrink_to_fit();
         head_.chunked(true);
         head_.body().clear();
         return wire_head(head_.base());
@@ -308,6 +311,7 @@ private:
     }
 
     beast::tcp_stream &stream_;
+    beast::flat_buffer &read_buffer_;
     std::chrono::seconds write_timeout_;
     bool finished_ = false;
     bool failed_ = false;
@@ -389,7 +393,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         if (!next) break;
         Request &request = *next;
         ++*in_flight_;
-        ChunkedResponseStream body_stream(stream, peer, request.version(), limits_.read_timeout);
+        ChunkedResponseStream body_stream(stream, buffer, peer, request.version(), limits_.read_timeout);
         // Awaited in this coroutine: a cancellation from the watch reaches
         // whatever the handler is waiting on (an upstream read, a timer).
         Response response;
