@@ -17,9 +17,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
@@ -103,6 +102,38 @@ bool is_ip_literal(const std::string &host) {
 long long ms(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
 
 }  // namespace
+
+// Parses a response straight into an UpstreamResponse (status and headers
+// as they arrive) and its body into a string a stream drains piece by
+// piece: no field container of Beast's in between, which cost an allocation
+// per header and lived as long as a held stream.
+class ResponseReader final : public http::basic_parser<false> {
+public:
+    explicit ResponseReader(UpstreamResponse &out) : out_(out) {}
+    std::string body;  // arrived and not taken yet
+
+private:
+    void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code &) override {}
+    void on_response_impl(int code, beast::string_view, int, error_code &) override { out_.status = code; }
+    void on_field_impl(http::field, beast::string_view name, beast::string_view value, error_code &) override {
+        out_.headers.emplace_back(std::string(name), std::string(value));
+    }
+    void on_header_impl(error_code &) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t> &, error_code &) override {}
+    std::size_t on_body_impl(beast::string_view piece, error_code &) override { return take(piece); }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code &) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view piece, error_code &) override {
+        return take(piece);
+    }
+    void on_finish_impl(error_code &) override {}
+
+    std::size_t take(beast::string_view piece) {
+        body.append(piece.data(), piece.size());
+        return piece.size();
+    }
+
+    UpstreamResponse &out_;
+};
 
 // One kept-alive connection: plain TCP or TLS over TCP.
 struct PooledConnection {
@@ -374,7 +405,7 @@ struct UpstreamClient::Impl {
             if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
         }
 
-        http::response_parser<http::string_body> parser;
+        ResponseReader parser(out);
         parser.header_limit(64u * 1024);
         parser.body_limit(options.max_response_bytes);
         if (request.method == "HEAD") parser.skip(true);
@@ -401,18 +432,12 @@ struct UpstreamClient::Impl {
             if (ec) read_error(ec, armed);
         }
 
-        const auto &head = parser.get();
-        out.status = static_cast<int>(head.result_int());
-        out.headers.clear();
-        for (const auto &field : head)
-            out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-        out.body.clear();
         const bool stream_body = on_head ? on_head(out) : false;
         // Thousands of streams may wait at once: what a stream's caller has
         // seen of the head is not kept for the stream's lifetime.
         if (stream_body) HeaderList().swap(out.headers);
 
-        // The parser appends what arrives to its body string. A stream hands
+        // The reader appends what arrives to its body string. A stream hands
         // each piece over and keeps no buffer while it waits for the next;
         // a whole response just accumulates (body_limit caps it).
         bool stopped = false;
@@ -420,14 +445,14 @@ struct UpstreamClient::Impl {
             const auto armed = d.arm(tcp_layer, timeouts.read, "reading the response");
             auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
             if (ec) read_error(ec, armed);
-            if (!stream_body || parser.get().body().empty()) continue;
-            const std::string piece = std::exchange(parser.get().body(), std::string());
+            if (!stream_body || parser.body.empty()) continue;
+            const std::string piece = std::exchange(parser.body, std::string());
             if (!on_chunk || !co_await on_chunk(piece)) {
                 stopped = true;
                 break;
             }
         }
-        if (!stream_body) out.body = std::move(parser.get().body());
+        if (!stream_body) out.body = std::move(parser.body);
         reusable = !stopped && parser.is_done() && parser.keep_alive() && conn.buffer.size() == 0;
         co_return Outcome::done;
     }
