@@ -25,6 +25,7 @@ public:
     virtual ~ResponseStream() = default;
     // Status and headers to send with the first write.
     Response &head() noexcept { return head_; }
+    const Response &head() const noexcept { return head_; }
     // The client's address (admin calls without a token are loopback-only).
     const boost::asio::ip::address &peer() const noexcept { return peer_; }
     bool started() const noexcept { return started_; }

@@ -151,44 +151,44 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     throw GatewayError(ErrorCode::not_found, "no route for " + std::string(path));
 }
 
-boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream &stream) {
-    core::RequestContext context;
-    struct InFlight {
-        std::atomic<std::int64_t> &n;
-        explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
-        ~InFlight() { --n; }
-    } in_flight(metrics_.requests_in_flight);
-    std::string request_id;
-    if (auto given = request["x-request-id"]; acceptable_request_id(given)) request_id = std::string(given);
-    if (request_id.empty()) request_id = new_request_id();
-    stream.head().set("x-request-id", request_id);
+namespace {
 
-    std::string path;
-    Response response;
-    std::string error_type;
+// What handle() does around dispatch, in plain functions: their temporaries
+// stay on the stack instead of in the coroutine frame a held stream keeps.
+
+std::string request_id_for(const Request &request) {
+    if (auto given = request["x-request-id"]; acceptable_request_id(given)) return std::string(given);
+    return new_request_id();
+}
+
+// The error response for what dispatch threw; names its type in error_type.
+Response failure_response(const std::exception_ptr &failure, unsigned version, const std::string &request_id,
+                          core::RequestContext &context, std::string &error_type) {
     try {
-        path = request_path(request.target());
-        response = co_await dispatch(request, path, stream, context);
+        std::rethrow_exception(failure);
     } catch (const GatewayError &e) {
-        response = error_response(e, request.version());
+        Response response = error_response(e, version);
         error_type = core::error_code_name(e.code());
         if (!e.provider().empty()) {
             context.provider = e.provider();
             response.set("x-switchboard-provider", e.provider());
         }
+        return response;
     } catch (const boost::system::system_error &e) {
         // Cancelled: the client went away (the server logs client_gone).
-        if (e.code() != boost::asio::error::operation_aborted) {
-            core::log_event(core::LogLevel::error, "handler_failed",
-                            {{"request_id", request_id}, {"reason", e.what()}});
-        }
-        response = error_response(GatewayError(ErrorCode::internal_error, "internal error"), request.version());
-        error_type = "internal_error";
+        if (e.code() != boost::asio::error::operation_aborted)
+            core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
     } catch (const std::exception &e) {
         core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
-        response = error_response(GatewayError(ErrorCode::internal_error, "internal error"), request.version());
-        error_type = "internal_error";
     }
+    error_type = "internal_error";
+    return error_response(GatewayError(ErrorCode::internal_error, "internal error"), version);
+}
+
+// Stamps the response, records the metrics and writes the access-log line.
+void finish_request(Response &response, const ResponseStream &stream, const Request &request,
+                    const std::string &request_id, const std::string &path, const std::string &error_type,
+                    const core::RequestContext &context, core::Metrics &metrics) {
     response.set("x-request-id", request_id);
     auto overhead = context.overhead();
     if (!stream.started()) response.set("x-switchboard-overhead-us", std::to_string(overhead.count()));
@@ -200,9 +200,9 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
     std::string_view route = status == 404 && error_type == "not_found" ? std::string_view("unmatched")
                              : path.starts_with("/v1/models/")           ? std::string_view("/v1/models/{id}")
                                                                          : std::string_view(path);
-    metrics_.record({route, status, context.provider, context.model, error_type, context.upstream_wait, overhead,
-                     context.prompt_tokens, context.completion_tokens, context.attempts > 0});
-    if (!core::log_enabled(core::LogLevel::info)) co_return response;
+    metrics.record({route, status, context.provider, context.model, error_type, context.upstream_wait, overhead,
+                    context.prompt_tokens, context.completion_tokens, context.attempts > 0});
+    if (!core::log_enabled(core::LogLevel::info)) return;
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
                      {"method", std::string(request.method_string())},
@@ -219,6 +219,32 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
                      {"prompt_tokens", std::to_string(context.prompt_tokens)},
                      {"completion_tokens", std::to_string(context.completion_tokens)},
                      {"error", error_type}});
+}
+
+}  // namespace
+
+boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream &stream) {
+    core::RequestContext context;
+    struct InFlight {
+        std::atomic<std::int64_t> &n;
+        explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
+        ~InFlight() { --n; }
+    } in_flight(metrics_.requests_in_flight);
+    const std::string request_id = request_id_for(request);
+    stream.head().set("x-request-id", request_id);
+
+    std::string path;
+    Response response;
+    std::string error_type;
+    std::exception_ptr failure;
+    try {
+        path = request_path(request.target());
+        response = co_await dispatch(request, path, stream, context);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) response = failure_response(failure, request.version(), request_id, context, error_type);
+    finish_request(response, stream, request, request_id, path, error_type, context, metrics_);
     co_return response;
 }
 
