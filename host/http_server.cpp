@@ -186,6 +186,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
 }
 
+// Also keeps a timer due sooner than any I/O deadline. Asio reprograms its
+// timerfd (a system call) whenever a new timer becomes the earliest, which
+// with few connections is every read and write deadline; with this tick
+// always earlier, those deadlines are plain queue insertions.
 asio::awaitable<void> HttpServer::watch_tick() {
     asio::steady_timer timer(io_);
     while (acceptor_open_.load()) {

@@ -65,7 +65,8 @@ private:
     struct ClientWatch;
     struct WatchList;
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch);
-    // Every 250 ms: watches the clients of requests in flight for longer.
+    // Every 250 ms: watches the clients of requests in flight for longer
+    // (and keeps asio from reprogramming its timerfd for each deadline).
     boost::asio::awaitable<void> watch_tick();
 
     boost::asio::io_context &io_;

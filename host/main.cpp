@@ -256,19 +256,6 @@ asio::ip::tcp::endpoint parse_listen(const std::string &listen) {
     return {address, static_cast<unsigned short>(port)};
 }
 
-// Keeps a timer due sooner than any I/O deadline. Asio reprograms its
-// timerfd (a system call) whenever a new timer becomes the earliest, which
-// with few connections is every read and write deadline: two to four calls
-// per request and one per streamed event. With this tick always earlier,
-// those deadlines are plain queue insertions.
-asio::awaitable<void> deadline_tick() {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    for (;;) {
-        timer.expires_after(std::chrono::milliseconds(250));
-        co_await timer.async_wait(asio::use_awaitable);
-    }
-}
-
 // SIGHUP reloads the config; SIGTERM/SIGINT stop accepting, let in-flight
 // requests finish (up to a deadline), then stop the loop.
 asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpServer &server,
@@ -371,7 +358,6 @@ int main(int argc, char **argv) {
 
         asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
         asio::co_spawn(io, handle_signals(signals, server, store, reloader), asio::detached);
-        asio::co_spawn(io, deadline_tick(), asio::detached);
 
         std::vector<std::thread> pool;
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
