@@ -84,15 +84,16 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     std::uint64_t since_tick = 0;
     bool arm_posted = false;
 
-    static void arm(asio::ip::tcp::socket &socket, const std::shared_ptr<ClientWatch> &watch) {
+    // On the connection's executor, while socket is set.
+    static void arm(const std::shared_ptr<ClientWatch> &watch) {
         watch->armed = true;
-        socket.async_wait(asio::ip::tcp::socket::wait_read, [&socket, watch](beast::error_code ec) {
+        watch->socket->async_wait(asio::ip::tcp::socket::wait_read, [watch](beast::error_code ec) {
             if (ec || !watch->armed) return;  // disarmed: the socket may be gone
             char probe;
-            const ssize_t n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+            const ssize_t n = ::recv(watch->socket->native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
             if (n > 0) return;  // a pipelined request: let the handler finish
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-                arm(socket, watch);
+                arm(watch);
                 return;
             }
             watch->client_gone = true;
@@ -151,7 +152,7 @@ struct HttpServer::WatchList {
                 // leave() runs on this executor and clears socket. Should the
                 // connection have moved on to its next request, that one is
                 // merely watched early.
-                if (watch->socket && !watch->armed) ClientWatch::arm(*watch->socket, watch);
+                if (watch->socket && !watch->armed) ClientWatch::arm(watch);
             });
         }
     }
@@ -216,9 +217,6 @@ asio::awaitable<void> drain(beast::tcp_stream &stream) {
     }
 }
 
-}  // namespace
-
-namespace {
 
 // Thousands of streams leave their memory in malloc's free lists when they
 // end, where it would stay for the life of the process: once most of a
@@ -321,9 +319,6 @@ private:
     bool failed_ = false;
 };
 
-}  // namespace
-
-namespace {
 
 // Answers a request that could not be read (too large, malformed) and
 // ends the exchange politely.
