@@ -38,8 +38,8 @@ using core::ErrorCode;
 using core::GatewayError;
 
 HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint,
-                       RequestHandler handler, ServerLimits limits, bool single_threaded)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), single_threaded_(single_threaded),
+                       RequestHandler handler, ServerLimits limits, std::vector<asio::io_context *> workers)
+    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), workers_(std::move(workers)),
       watches_(std::make_shared<WatchList>()) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -162,8 +162,9 @@ asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {
         beast::error_code ec;
         // Named: the accept refers to it until it completes.
-        const asio::any_io_executor peer_executor = single_threaded_ ? asio::any_io_executor(io_.get_executor())
-                                                                     : asio::any_io_executor(asio::make_strand(io_));
+        const asio::any_io_executor peer_executor =
+            workers_.empty() ? asio::any_io_executor(asio::make_strand(io_))
+                             : asio::any_io_executor(workers_[next_worker_++ % workers_.size()]->get_executor());
         asio::ip::tcp::socket socket =
             co_await acceptor_.async_accept(peer_executor, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace sb::host {
 
@@ -51,8 +52,13 @@ struct ServerLimits {
 
 class HttpServer {
 public:
+    // io accepts and runs the server's own timers. Connections go round-robin
+    // to `workers`, io_contexts run by one thread each, where a connection
+    // needs no strand; without workers they stay on io, any number of
+    // threads may run it, and each connection gets a strand.
     HttpServer(boost::asio::io_context &io, const boost::asio::ip::tcp::endpoint &endpoint,
-               RequestHandler handler, ServerLimits limits, bool single_threaded = false);
+               RequestHandler handler, ServerLimits limits,
+               std::vector<boost::asio::io_context *> workers = {});
     ~HttpServer();
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void start();
@@ -73,7 +79,8 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     RequestHandler handler_;
     ServerLimits limits_;
-    bool single_threaded_;  // one I/O thread: connections need no strand
+    std::vector<boost::asio::io_context *> workers_;
+    std::size_t next_worker_ = 0;  // accept_loop's only
     std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<bool> acceptor_open_{true};
     std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);

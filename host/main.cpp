@@ -307,11 +307,18 @@ int main(int argc, char **argv) {
             log_event(LogLevel::warn, "unknown_llm_provider", {{"LLM_PROVIDER", wanted}});
 
         unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-        asio::io_context io(static_cast<int>(threads));
+        // An io_context per thread, each running its share of the connections
+        // and the vendor connections their requests open: no strands, and no
+        // scheduler shared (and contended) by the threads.
+        asio::io_context io(1);
+        std::vector<std::unique_ptr<asio::io_context>> more_io;
+        std::vector<asio::io_context *> workers{&io};
+        for (unsigned i = 1; i < threads; ++i)
+            workers.push_back(more_io.emplace_back(std::make_unique<asio::io_context>(1)).get());
         sb::core::GatewayOptions gateway_options;
         gateway_options.api_base_policy = sb::core::ApiBasePolicy::from_environment(env);
         sb::core::UpstreamClientOptions upstream_options;
-        upstream_options.single_threaded = threads == 1;
+        upstream_options.single_threaded = true;
         upstream_options.address_allowed = [policy = gateway_options.api_base_policy](const asio::ip::address &a) {
             return policy.address_allowed(a);
         };
@@ -347,7 +354,7 @@ int main(int argc, char **argv) {
                        {"reason", "open-file limit (ulimit -n)"}});
         sb::host::HttpServer server(
             io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); },
-            limits, threads == 1);
+            limits, workers);
         server.start();
         auto bound = server.local_endpoint();
         log_event(LogLevel::info, "listening",
@@ -360,8 +367,13 @@ int main(int argc, char **argv) {
         asio::co_spawn(io, handle_signals(signals, server, store, reloader), asio::detached);
 
         std::vector<std::thread> pool;
-        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-        io.run();
+        for (auto &extra : more_io)
+            pool.emplace_back([&extra] {
+                auto busy = asio::make_work_guard(*extra);  // idle until its first connection
+                extra->run();
+            });
+        io.run();  // until handle_signals stops it
+        for (auto &extra : more_io) extra->stop();
         for (auto &t : pool) t.join();
         log_event(LogLevel::info, "stopped");
         return 0;

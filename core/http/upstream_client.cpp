@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
@@ -154,7 +155,18 @@ struct UpstreamClient::Impl {
     asio::any_io_executor executor;
     UpstreamClientOptions options;
     mutable std::mutex mutex;
-    std::map<std::string, std::deque<std::unique_ptr<PooledConnection>>> idle;  // by origin
+    // By the execution context a connection's I/O runs on, then by origin;
+    // looked up without copying the origin.
+    using PoolKey = std::pair<const asio::execution_context *, std::string>;
+    struct PoolKeyLess {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A &a, const B &b) const {
+            if (a.first != b.first) return std::less<const void *>()(a.first, b.first);
+            return std::string_view(a.second) < std::string_view(b.second);
+        }
+    };
+    std::map<PoolKey, std::deque<std::unique_ptr<PooledConnection>>, PoolKeyLess> idle;
 
     Impl(asio::any_io_executor ex, UpstreamClientOptions opts) : executor(std::move(ex)), options(std::move(opts)) {
         if (!options.ca_file.empty()) tls_context();  // a bad CA file fails start-up, not the first request
@@ -182,9 +194,13 @@ struct UpstreamClient::Impl {
 
     // ---- pool -------------------------------------------------------------
 
-    std::unique_ptr<PooledConnection> take_idle(const std::string &origin) {
+    static const asio::execution_context *context_of(const asio::any_io_executor &ex) {
+        return &asio::query(ex, asio::execution::context);
+    }
+
+    std::unique_ptr<PooledConnection> take_idle(const std::string &origin, const asio::execution_context *home) {
         std::lock_guard lock(mutex);
-        auto it = idle.find(origin);
+        auto it = idle.find(std::pair<const asio::execution_context *, std::string_view>(home, origin));
         if (it == idle.end()) return nullptr;
         auto &list = it->second;
         const auto now = Clock::now();
@@ -197,14 +213,17 @@ struct UpstreamClient::Impl {
         return nullptr;
     }
 
-    void put_idle(const std::string &origin, std::unique_ptr<PooledConnection> conn) {
+    void put_idle(const std::string &origin, const asio::execution_context *home,
+                  std::unique_ptr<PooledConnection> conn) {
         if (options.max_idle_per_origin == 0) {
             conn->close();
             return;
         }
         conn->idle_since = Clock::now();
         std::lock_guard lock(mutex);
-        auto &list = idle[origin];
+        auto it = idle.find(std::pair<const asio::execution_context *, std::string_view>(home, origin));
+        if (it == idle.end()) it = idle.try_emplace(PoolKey(home, origin)).first;
+        auto &list = it->second;
         // Oldest first (take_idle uses the back): drop the expired ones and,
         // when full, the oldest.
         while (!list.empty() && (list.size() >= options.max_idle_per_origin ||
@@ -258,7 +277,8 @@ struct UpstreamClient::Impl {
     // ---- connecting -------------------------------------------------------
 
     asio::awaitable<tcp::resolver::results_type> resolve(const Target &t, const Deadline &d,
-                                                         std::chrono::milliseconds connect_limit) {
+                                                         std::chrono::milliseconds connect_limit,
+                                                         const asio::any_io_executor &home) {
         // getaddrinfo cannot be interrupted: race it against a timer and, on
         // timeout, abandon it (the shared state outlives this frame).
         struct State {
@@ -274,7 +294,7 @@ struct UpstreamClient::Impl {
         if (!literal_ec)  // an IP address: no resolver thread needed
             co_return tcp::resolver::results_type::create(tcp::endpoint(literal, t.port), t.host,
                                                           std::to_string(t.port));
-        auto state = std::make_shared<State>(executor);
+        auto state = std::make_shared<State>(home);
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(d.total_end - Clock::now());
         if (left.count() <= 0) d.expired();
         const bool total_bound = left < connect_limit;
@@ -298,8 +318,9 @@ struct UpstreamClient::Impl {
     }
 
     asio::awaitable<std::unique_ptr<PooledConnection>> connect(const Target &t, const Deadline &d,
-                                                               std::chrono::milliseconds connect_limit) {
-        auto results = co_await resolve(t, d, connect_limit);
+                                                               std::chrono::milliseconds connect_limit,
+                                                               const asio::any_io_executor &home) {
+        auto results = co_await resolve(t, d, connect_limit, home);
         std::vector<tcp::endpoint> endpoints;
         for (const auto &entry : results)
             if (!options.address_allowed || options.address_allowed(entry.endpoint().address()))
@@ -309,7 +330,7 @@ struct UpstreamClient::Impl {
                                              "cloud metadata addresses");
         auto conn = std::make_unique<PooledConnection>();
         const asio::any_io_executor conn_executor =
-            options.single_threaded ? executor : asio::any_io_executor(asio::make_strand(executor));
+            options.single_threaded ? home : asio::any_io_executor(asio::make_strand(executor));
         if (t.tls)
             // A strand per connection: the stream's timeout handler and the
             // completion of its pending operation never run concurrently, so
@@ -464,11 +485,14 @@ struct UpstreamClient::Impl {
         const Deadline d{Clock::now() + timeouts.total, timeouts.total, &t};
         const std::string request_head = serialize_head(request, t);
 
+        const asio::any_io_executor home = co_await asio::this_coro::executor;
+        const asio::execution_context *const pool = context_of(options.single_threaded ? home : executor);
+
         bool fresh_only = false;
         for (;;) {
-            std::unique_ptr<PooledConnection> conn = fresh_only ? nullptr : take_idle(t.origin);
+            std::unique_ptr<PooledConnection> conn = fresh_only ? nullptr : take_idle(t.origin, pool);
             const bool reused = conn != nullptr;
-            if (!conn) conn = co_await connect(t, d, timeouts.connect);
+            if (!conn) conn = co_await connect(t, d, timeouts.connect, home);
 
             UpstreamResponse out;
             bool reusable = false;
@@ -491,7 +515,7 @@ struct UpstreamClient::Impl {
             }
             if (reusable) {
                 conn->lowest().expires_never();
-                put_idle(t.origin, std::move(conn));
+                put_idle(t.origin, pool, std::move(conn));
             } else {
                 conn->close();
             }

@@ -52,12 +52,15 @@ private:
 struct UpstreamClientOptions {
     std::size_t max_response_bytes = 64u << 20;
     // As many as the concurrent requests to one vendor: a smaller pool makes
-    // every request beyond it open (and then close) a connection.
+    // every request beyond it open (and then close) a connection. Counted
+    // per I/O thread when single_threaded.
     std::size_t max_idle_per_origin = 1024;
     std::chrono::seconds idle_keepalive{60};
     bool verify_tls = true;
-    // Every I/O thread is the same one (--threads 1): connections need no
-    // strand to keep their handlers apart.
+    // Every executor a request runs on is run by one thread (the daemon's
+    // io_context per thread): a connection lives on the executor of the
+    // request that opened it, needs no strand, and is reused only by
+    // requests on that same executor, so its I/O never crosses threads.
     bool single_threaded = false;
     std::string ca_file;  // extra CA bundle (tests); system store always used
     // When set, resolved addresses it rejects are never connected to.

@@ -65,9 +65,14 @@ struct ClientFixture {
 
     template <class T>
     T run(asio::awaitable<T> op) {
-        ioc.restart();
-        auto future = asio::co_spawn(ioc, std::move(op), asio::use_future);
-        ioc.run_for(10s);
+        return run_on(ioc, std::move(op));
+    }
+
+    template <class T>
+    static T run_on(asio::io_context &context, asio::awaitable<T> op) {
+        context.restart();
+        auto future = asio::co_spawn(context, std::move(op), asio::use_future);
+        context.run_for(10s);
         BOOST_REQUIRE_MESSAGE(future.wait_for(0s) == std::future_status::ready, "request did not finish in 10 s");
         return future.get();
     }
@@ -166,6 +171,29 @@ BOOST_AUTO_TEST_CASE(keep_alive_reuses_one_connection) {
     BOOST_TEST(server.connections_accepted() == 1u);
     BOOST_TEST(server.request_count() == 3u);
     BOOST_TEST(f.client.idle_connections() == 1u);
+}
+
+// The daemon's layout: an io_context per thread. A connection is reused
+// only by requests on the io_context that opened it, so its I/O stays on
+// that context's thread.
+BOOST_AUTO_TEST_CASE(single_threaded_pools_per_io_context) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(200, {}, "pong"); });
+    UpstreamClientOptions options;
+    options.single_threaded = true;
+    ClientFixture f(options);
+    asio::io_context other;
+    auto send_on = [&](asio::io_context &context) {
+        return ClientFixture::run_on(context, f.client.send(post(server.base_url()), ClientFixture::short_timeouts()))
+            .body;
+    };
+    BOOST_TEST(send_on(f.ioc) == "pong");
+    BOOST_TEST(send_on(other) == "pong");  // f.ioc is not running: a connection of its would hang here
+    BOOST_TEST(server.connections_accepted() == 2u);
+    BOOST_TEST(f.client.idle_connections() == 2u);
+    BOOST_TEST(send_on(other) == "pong");
+    BOOST_TEST(send_on(f.ioc) == "pong");
+    BOOST_TEST(server.connections_accepted() == 2u);
+    BOOST_TEST(server.request_count() == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(connection_close_is_not_pooled) {
