@@ -991,13 +991,19 @@ def machine_info(argv: list[str]) -> dict:
             "command_line": " ".join(shlex.quote(a) for a in argv)}
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Benchmark the switchboard daemon against the mock upstream "
                     "(direct vs via daemon, optionally vs Portkey).",
-        epilog="Default --daemon-threads is 1: with 2 cores shared by loadgen, mock and "
-               "daemon, 1 I/O thread measured equal or better rps and clearly lower tail "
-               "latency than 2 (contention for the cores). Exit 0 = measurements ran "
+        epilog="Default --daemon-threads is the daemon's own default, the number of CPUs: "
+               "one io_context per thread. Exit 0 = measurements ran "
                "(targets may FAIL); 1 = setup failure; 2 = requests errored.")
     p.add_argument("--build-dir", type=Path, default=REPO / "build",
                    help="build tree with bin/switchboard, plugins/*.so, bench/sb-* "
@@ -1009,8 +1015,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "short long-run; any request error exits non-zero")
     p.add_argument("--duration", type=float, default=10.0,
                    help="seconds measured per load run (default %(default)s)")
-    p.add_argument("--daemon-threads", type=int, choices=(1, 2), default=1,
-                   help="daemon --threads (default 1, see below)")
+    p.add_argument("--daemon-threads", type=positive_int, default=os.cpu_count() or 1,
+                   help="daemon --threads (default: the number of CPUs, %(default)s here)")
     p.add_argument("--streams", type=int, default=10_000,
                    help="hold target (default %(default)s; capped to (fd hard limit - "
                         f"{FD_RESERVE}) // 2)")
