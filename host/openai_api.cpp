@@ -37,17 +37,16 @@ boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, R
             explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
             ~InFlight() { --n; }
         } in_flight(metrics_.streams_in_flight);
-        auto sink = [&stream, &context](std::string_view bytes) {
-            if (!stream.started()) {
-                stream.head().set(http::field::content_type, "text/event-stream");
-                stream.head().set(http::field::cache_control, "no-cache");
-                stream.head().set("x-switchboard-provider", context.provider);
-                stream.head().set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
-            }
-            return stream.write(bytes);
-        };
-        co_await gateway_.stream_chain(std::move(chain), std::move(body), gateway_.options().stream_timeouts, sink,
-                                       context);
+        std::unique_ptr<core::ChatStream> chat = co_await gateway_.open_stream_chain(
+            std::move(chain), std::move(body), gateway_.options().stream_timeouts, context);
+        stream.head().set(http::field::content_type, "text/event-stream");
+        stream.head().set(http::field::cache_control, "no-cache");
+        stream.head().set("x-switchboard-provider", context.provider);
+        stream.head().set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
+        for (;;) {
+            std::string bytes;  // per event: a waiting stream keeps no buffer
+            if (!co_await chat->next(bytes) || !co_await stream.write(bytes)) break;
+        }
         co_await stream.finish();
         co_return Response{};
     }

@@ -90,7 +90,7 @@ void ChatGateway::ensure_configured(const ChatTarget &target) const {
 namespace {
 
 // The one place a transport failure becomes a GatewayError.
-GatewayError transport_error(const ChatTarget &target, const UpstreamError &e) {
+GatewayError transport_error(const Provider &provider, const std::string &api_key, const UpstreamError &e) {
     ErrorCode code = ErrorCode::network_error;
     switch (e.failure()) {
         case UpstreamFailure::timeout: code = ErrorCode::timeout; break;
@@ -99,9 +99,12 @@ GatewayError transport_error(const ChatTarget &target, const UpstreamError &e) {
         case UpstreamFailure::invalid_url: code = ErrorCode::api_base_incorrect; break;
         default: code = ErrorCode::network_error; break;
     }
-    const std::string &provider = target.provider->id();
-    return GatewayError(code, "provider '" + provider + "': " + redact_secret(e.what(), target.config.api_key.value),
-                        {}, provider);
+    const std::string &id = provider.id();
+    return GatewayError(code, "provider '" + id + "': " + redact_secret(e.what(), api_key), {}, id);
+}
+
+GatewayError transport_error(const ChatTarget &target, const UpstreamError &e) {
+    return transport_error(*target.provider, target.config.api_key.value, e);
 }
 
 // Retry-After in seconds (HTTP dates are rare from APIs and are ignored).
@@ -164,9 +167,9 @@ GatewayError vendor_status_error(const ChatTarget &target, int status) {
                         id);
 }
 
-GatewayError no_events_error(const ChatTarget &target) {
+GatewayError no_events_error(const Provider &provider) {
     return GatewayError(ErrorCode::api_base_incorrect,
-                        "provider '" + target.provider->id() +
+                        "provider '" + provider.id() +
                             "': the upstream answered the streaming request without any stream events");
 }
 
@@ -300,19 +303,18 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatT
     }
 }
 
-boost::asio::awaitable<void> ChatGateway::stream_chain(std::vector<ChatTarget> chain, boost::json::object request,
-                                                       UpstreamTimeouts timeouts, StreamSink sink,
-                                                       RequestContext &context) {
+boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream_chain(std::vector<ChatTarget> chain,
+                                                                                   boost::json::object request,
+                                                                                   UpstreamTimeouts timeouts,
+                                                                                   RequestContext &context) {
     context.streamed = true;
     for (std::size_t i = 0;; ++i) {
         context.provider = chain[i].provider->id();
         context.model = chain[i].config.model.value;
         context.fallbacks = static_cast<int>(i);
         try {
-            // stream() throws only while nothing has reached the client.
             boost::json::object attempt = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
-            co_await stream(chain[i], std::move(attempt), timeouts, sink, &context);
-            co_return;
+            co_return co_await open_stream(chain[i], std::move(attempt), timeouts, &context);
         } catch (const GatewayError &e) {
             if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
             log_fallback(chain[i], chain[i + 1], e);
@@ -320,108 +322,122 @@ boost::asio::awaitable<void> ChatGateway::stream_chain(std::vector<ChatTarget> c
     }
 }
 
-boost::asio::awaitable<void> ChatGateway::stream(const ChatTarget &target, boost::json::object request,
-                                                 UpstreamTimeouts timeouts, StreamSink sink,
-                                                 RequestContext *context) {
-    // A stream may be held for minutes: it keeps only the vendor request
-    // (for a retry), not the client's request in two more forms.
+boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream(const ChatTarget &target,
+                                                                             boost::json::object request,
+                                                                             UpstreamTimeouts timeouts,
+                                                                             RequestContext *context) {
+    // A stream may be held for minutes: it keeps neither the client's
+    // request nor the vendor request, only the translator and the body.
     PreparedStream prepared = prepare_stream(*this, target, std::move(request));
-    const EffectiveConfig &config = prepared.config;
-    const UpstreamRequest &upstream_request = prepared.request;
-    ProviderStream *const translator = prepared.translator.get();
-
-    EventDeframer deframer(framing_of(*target.provider));
-    std::string pending;
-    bool sent_any = false;
-    bool ended = false;        // the vendor signalled the end
-    bool client_gone = false;
-    std::unique_ptr<GatewayError> failure;  // rare: not kept in the frame
-    auto on_chunk_json = [&](std::string_view json) {
-        if (context) read_usage(json, *context);
-        append_sse(pending, json);
-    };
-    std::size_t events_seen = 0;
-    auto on_event = [&](std::string_view event, std::string_view data) {
-        ++events_seen;
-        if (!ended) ended = translator->feed(event, data, on_chunk_json);
-        return true;
-    };
-    auto flush = [&]() -> boost::asio::awaitable<bool> {
-        if (pending.empty()) co_return true;
-        std::string out;
-        out.swap(pending);
-        sent_any = true;
-        co_return co_await sink(out);
-    };
-    auto fail = [&](GatewayError e) {
-        e.with_provider(target.provider->id());
-        failure = std::make_unique<GatewayError>(std::move(e));
-    };
-
-    UpstreamResponse head;
+    UpstreamBody body;
     std::chrono::milliseconds waited{0};
-    auto piece_arrived = RequestContext::Clock::now();
     for (int retry = 1;; ++retry) {
         std::optional<std::chrono::milliseconds> delay;
-        auto started = RequestContext::Clock::now();
+        const auto started = RequestContext::Clock::now();
         if (context) ++context->attempts;
         try {
-            head = co_await upstream_.send_streaming(
-                upstream_request, timeouts,
-                [&](const UpstreamResponse &h) {
-                    if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-                    return h.status >= 200 && h.status < 300;
-                },
-                [&](std::string_view piece) -> boost::asio::awaitable<bool> {
-                    auto now = RequestContext::Clock::now();
-                    if (context && sent_any) context->upstream_wait += now - piece_arrived;
-                    try {
-                        deframer.feed(piece, on_event);
-                    } catch (const GatewayError &e) {
-                        fail(e);
-                    } catch (const std::length_error &) {
-                        fail(GatewayError(ErrorCode::upstream_error, "upstream stream event exceeds the size limit"));
-                    }
-                    if (!co_await flush()) client_gone = true;
-                    piece_arrived = RequestContext::Clock::now();
-                    co_return !client_gone && !failure;
-                });
-            if (head.status >= 200 && head.status < 300) break;
-            delay = retry_delay(retry, &head, waited);
-        } catch (const UpstreamError &e) {
-            if (sent_any) {
-                fail(transport_error(target, e));
-                break;
+            body = co_await upstream_.open(prepared.request, timeouts);
+            if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+            const int status = body.head().status;
+            if (status >= 200 && status < 300) break;
+            const UpstreamResponse response = co_await body.read_all();
+            body = UpstreamBody();
+            delay = retry_delay(retry, &response, waited);
+            if (!delay) {
+                // The vendor's error answer becomes a plain error.
+                target.provider->parse_chat_response(prepared.config, response);
+                throw vendor_status_error(target, response.status);
             }
-            if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
+            log_retry(target, "status", std::to_string(response.status), retry);
+        } catch (const UpstreamError &e) {
+            if (context && !body) context->upstream_wait += RequestContext::Clock::now() - started;
+            if (!body && e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
             if (!delay) throw transport_error(target, e);
+            log_retry(target, "failure", "connect", retry);
         }
-        if (!delay) break;
-        log_retry(target, "status", std::to_string(head.status), retry);
         co_await back_off(*delay);
         waited += *delay;
     }
-    if (client_gone) co_return;
-    if (!sent_any && !failure && (head.status < 200 || head.status >= 300)) {
-        // Nothing sent yet: the vendor's error answer becomes a plain error.
-        target.provider->parse_chat_response(config, head);
-        throw vendor_status_error(target, head.status);
-    }
-    if (!failure) {
+    body.drop_headers();
+    std::unique_ptr<ChatStream> stream(
+        new ChatStream(target, std::move(prepared.translator), std::move(body), context));
+    prepared = {};
+    // Read until the client's first bytes are ready: a failure until then
+    // (thrown) is still an error response, and a chain's next target may serve.
+    std::string first;
+    co_await stream->next(first);
+    stream->pending_ = std::move(first);  // handed out by the first next()
+    co_return stream;
+}
+
+ChatStream::ChatStream(const ChatTarget &target, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
+                       RequestContext *context)
+    : providers_(target.providers), provider_(target.provider), api_key_(target.config.api_key.value),
+      translator_(std::move(translator)), body_(std::move(body)), deframer_(framing_of(*target.provider)),
+      context_(context) {}
+
+ChatStream::~ChatStream() = default;
+
+boost::asio::awaitable<bool> ChatStream::next(std::string &out) {
+    while (pending_.empty() && !finished_) {
+        const auto started = RequestContext::Clock::now();
+        std::string piece;
         try {
-            deframer.finish(on_event);
-            if (events_seen == 0) throw no_events_error(target);
-            translator->finish(on_chunk_json);
+            piece = co_await body_.read();
+        } catch (const UpstreamError &e) {
+            fail(transport_error(*provider_, api_key_, e));
+            continue;
+        }
+        if (context_) context_->upstream_wait += RequestContext::Clock::now() - started;
+        try {
+            if (piece.empty())
+                end_of_body();
+            else
+                take(piece);
         } catch (const GatewayError &e) {
             fail(e);
+        } catch (const std::length_error &) {
+            fail(GatewayError(ErrorCode::upstream_error, "upstream stream event exceeds the size limit"));
         }
     }
-    if (failure) {
-        if (!sent_any && pending.empty()) throw *failure;
-        append_sse(pending, error_body_json(*failure));
-    }
-    pending += "data: [DONE]\n\n";
-    co_await flush();
+    if (pending_.empty()) co_return false;
+    handed_out_ = true;
+    out += pending_;
+    std::string().swap(pending_);  // a waiting stream keeps no buffer
+    co_return true;
+}
+
+void ChatStream::take(std::string_view piece) {
+    deframer_.feed(piece, [this](std::string_view event, std::string_view data) { return on_event(event, data); });
+}
+
+void ChatStream::end_of_body() {
+    body_ = UpstreamBody();  // read to its end: the connection goes back to the pool
+    deframer_.finish([this](std::string_view event, std::string_view data) { return on_event(event, data); });
+    if (events_seen_ == 0) throw no_events_error(*provider_);
+    translator_->finish([this](std::string_view json) { on_chunk(json); });
+    pending_ += "data: [DONE]\n\n";
+    finished_ = true;
+}
+
+bool ChatStream::on_event(std::string_view event, std::string_view data) {
+    ++events_seen_;
+    if (!vendor_ended_) vendor_ended_ = translator_->feed(event, data, [this](std::string_view json) { on_chunk(json); });
+    return true;
+}
+
+void ChatStream::on_chunk(std::string_view json) {
+    if (context_) read_usage(json, *context_);
+    append_sse(pending_, json);
+}
+
+void ChatStream::fail(GatewayError e) {
+    e.with_provider(provider_->id());
+    body_ = UpstreamBody();
+    if (!handed_out_ && pending_.empty()) throw e;
+    append_sse(pending_, error_body_json(e));
+    pending_ += "data: [DONE]\n\n";
+    finished_ = true;
 }
 
 boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &target,

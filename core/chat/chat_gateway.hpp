@@ -8,6 +8,8 @@
 #include "core/config/api_base_policy.hpp"
 #include "core/chat/request_context.hpp"
 #include "core/config/config_resolver.hpp"
+#include "core/errors.hpp"
+#include "core/http/event_deframer.hpp"
 #include "core/http/upstream_client.hpp"
 #include "core/plugin/provider_registry.hpp"
 
@@ -43,9 +45,45 @@ struct ChatResult {
     std::chrono::microseconds upstream_time{0};
 };
 
-// Receives the client-facing SSE bytes of a stream; returns false when the
-// client has gone away (the upstream read then stops).
-using StreamSink = std::function<boost::asio::awaitable<bool>(std::string_view sse_bytes)>;
+// A chat stream whose vendor head (and first events) have arrived: hands
+// out the client's OpenAI SSE bytes (`data: {chunk}` ... `data: [DONE]`) as
+// the vendor produces them. It is a plain object, so a held stream keeps no
+// chain of coroutine frames, only what the next event needs.
+class ChatStream {
+public:
+    ~ChatStream();
+    ChatStream(const ChatStream &) = delete;
+    ChatStream &operator=(const ChatStream &) = delete;
+
+    // Appends the next SSE bytes to out, waiting for the vendor as needed;
+    // false once everything, `data: [DONE]` last, has been handed out. A
+    // failure from here on becomes an error event before the end: nothing
+    // is thrown but a cancellation of the wait.
+    boost::asio::awaitable<bool> next(std::string &out);
+
+private:
+    friend class ChatGateway;
+    ChatStream(const ChatTarget &target, std::unique_ptr<ProviderStream> translator,
+               UpstreamBody body, RequestContext *context);
+    void take(std::string_view piece);
+    void end_of_body();
+    bool on_event(std::string_view event, std::string_view data);
+    void on_chunk(std::string_view json);
+    void fail(GatewayError e);
+
+    std::shared_ptr<const ProviderSet> providers_;  // keeps the plugin loaded
+    std::shared_ptr<const Provider> provider_;
+    std::string api_key_;  // redacted from error messages
+    std::unique_ptr<ProviderStream> translator_;
+    UpstreamBody body_;  // none once the body has ended
+    EventDeframer deframer_;
+    std::string pending_;
+    RequestContext *context_;
+    std::size_t events_seen_ = 0;
+    bool vendor_ended_ = false;  // the vendor signalled the end
+    bool finished_ = false;      // `data: [DONE]` is in pending_
+    bool handed_out_ = false;    // the client may have seen bytes: fail() no longer throws
+};
 
 struct RetryPolicy {
     int max_retries = 2;                                  // after the first attempt
@@ -97,20 +135,24 @@ public:
     // The primary target, then the fallback chain (runtime config over
     // SWITCHBOARD_FALLBACK), without repeats.
     std::vector<ChatTarget> with_fallbacks(ChatTarget primary) const;
-    // complete()/stream() along a chain: the next target is tried when one
-    // fails with an error another provider might not have.
+    // complete() along a chain: the next target is tried when one fails
+    // with an error another provider might not have.
     boost::asio::awaitable<ChatResult> complete_chain(std::vector<ChatTarget> chain, boost::json::object request,
                                                       UpstreamTimeouts timeouts, RequestContext &context);
-    boost::asio::awaitable<void> stream_chain(std::vector<ChatTarget> chain, boost::json::object request,
-                                              UpstreamTimeouts timeouts, StreamSink sink, RequestContext &context);
+    // open_stream() along a chain (the next target while nothing is out).
+    boost::asio::awaitable<std::unique_ptr<ChatStream>> open_stream_chain(std::vector<ChatTarget> chain,
+                                                                          boost::json::object request,
+                                                                          UpstreamTimeouts timeouts,
+                                                                          RequestContext &context);
 
-    // Streams a chat as OpenAI SSE (`data: {chunk}` ... `data: [DONE]`) into
-    // sink, chunk by chunk as the upstream produces them. Throws GatewayError
-    // only while nothing has been sent; afterwards a failure becomes an
-    // error event followed by the end of the stream.
-    boost::asio::awaitable<void> stream(const ChatTarget &target, boost::json::object request,
-                                        UpstreamTimeouts timeouts, StreamSink sink,
-                                        RequestContext *context = nullptr);
+    // Starts a chat as a stream: sends it (retrying as complete() does) and
+    // reads until the first SSE bytes for the client are ready. Throws
+    // GatewayError until then; afterwards the ChatStream reports failures
+    // in the stream. context, when given, must outlive the ChatStream.
+    boost::asio::awaitable<std::unique_ptr<ChatStream>> open_stream(const ChatTarget &target,
+                                                                    boost::json::object request,
+                                                                    UpstreamTimeouts timeouts,
+                                                                    RequestContext *context = nullptr);
 
     // The vendor's live model list. Throws GatewayError.
     boost::asio::awaitable<std::vector<std::string>> live_models(const ChatTarget &target);

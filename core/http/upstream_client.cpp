@@ -102,6 +102,41 @@ bool is_ip_literal(const std::string &host) {
 
 long long ms(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
 
+
+// What an armed timer means if it fires; formatted only then.
+struct ArmedTimeout {
+    const char *what;
+    std::chrono::milliseconds limit;
+    bool total_bound;
+};
+
+struct Deadline {
+    Clock::time_point total_end;
+    std::chrono::milliseconds total;
+    const Target *target;
+
+    // Arms the stream's timer for one operation: the smaller of `limit`
+    // and what is left of the total.
+    ArmedTimeout arm(beast::tcp_stream &stream, std::chrono::milliseconds limit, const char *what) const {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(total_end - Clock::now());
+        if (left.count() <= 0) expired();
+        const bool total_bound = left < limit;
+        stream.expires_after(total_bound ? left : limit);
+        return {what, limit, total_bound};
+    }
+    [[noreturn]] void timed_out(const ArmedTimeout &armed) const {
+        if (armed.total_bound) expired();
+        fail(UpstreamFailure::timeout,
+             std::string(armed.what) + " timed out after " + std::to_string(ms(armed.limit)) + " ms");
+    }
+    [[noreturn]] void expired() const {
+        fail(UpstreamFailure::timeout, "total deadline of " + std::to_string(ms(total)) + " ms passed");
+    }
+    [[noreturn]] void fail(UpstreamFailure failure, const std::string &cause) const {
+        throw UpstreamError(failure, "upstream " + target->origin + ": " + cause);
+    }
+};
+
 }  // namespace
 
 // Parses a response straight into an UpstreamResponse (status and headers
@@ -149,6 +184,26 @@ struct PooledConnection {
         lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
         lowest().socket().close(ignored);
     }
+};
+
+// What a response being read needs between reads: its connection, parser
+// and deadlines.
+struct UpstreamBody::State {
+    State(UpstreamClient::Impl &client, std::shared_ptr<const Target> t, const Deadline &d,
+          const UpstreamTimeouts &limits, const asio::execution_context *pool_key)
+        : impl(client), target(std::move(t)), deadline(d), timeouts(limits), pool(pool_key) {}
+    ~State();
+    State(const State &) = delete;
+    State &operator=(const State &) = delete;
+
+    UpstreamClient::Impl &impl;
+    std::shared_ptr<const Target> target;  // the deadline's messages name its origin
+    Deadline deadline;
+    UpstreamTimeouts timeouts;
+    const asio::execution_context *pool;
+    std::unique_ptr<PooledConnection> conn;
+    UpstreamResponse head;
+    ResponseReader parser{head};
 };
 
 struct UpstreamClient::Impl {
@@ -237,42 +292,6 @@ struct UpstreamClient::Impl {
     BoundedMemo<Target> urls{1024};  // a vendor's few URLs, parsed once
     std::once_flag tls_once_;
     std::unique_ptr<ssl::context> tls_context_;
-
-    // ---- deadlines --------------------------------------------------------
-
-    // What an armed timer means if it fires; formatted only then.
-    struct ArmedTimeout {
-        const char *what;
-        std::chrono::milliseconds limit;
-        bool total_bound;
-    };
-
-    struct Deadline {
-        Clock::time_point total_end;
-        std::chrono::milliseconds total;
-        const Target *target;
-
-        // Arms the stream's timer for one operation: the smaller of `limit`
-        // and what is left of the total.
-        ArmedTimeout arm(beast::tcp_stream &stream, std::chrono::milliseconds limit, const char *what) const {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(total_end - Clock::now());
-            if (left.count() <= 0) expired();
-            const bool total_bound = left < limit;
-            stream.expires_after(total_bound ? left : limit);
-            return {what, limit, total_bound};
-        }
-        [[noreturn]] void timed_out(const ArmedTimeout &armed) const {
-            if (armed.total_bound) expired();
-            fail(UpstreamFailure::timeout,
-                 std::string(armed.what) + " timed out after " + std::to_string(ms(armed.limit)) + " ms");
-        }
-        [[noreturn]] void expired() const {
-            fail(UpstreamFailure::timeout, "total deadline of " + std::to_string(ms(total)) + " ms passed");
-        }
-        [[noreturn]] void fail(UpstreamFailure failure, const std::string &cause) const {
-            throw UpstreamError(failure, "upstream " + target->origin + ": " + cause);
-        }
-    };
 
     // ---- connecting -------------------------------------------------------
 
@@ -400,129 +419,138 @@ struct UpstreamClient::Impl {
         return head;
     }
 
-    enum class Outcome { done, retry };
-
-    template <class Stream>
-    asio::awaitable<Outcome> exchange(Stream &stream, PooledConnection &conn, bool reused,
-                                      const std::string &request_head, const UpstreamRequest &request,
-                                      const Deadline &d, const UpstreamTimeouts &timeouts,
-                                      const HeadHandler &on_head, const BodyChunkHandler &on_chunk,
-                                      UpstreamResponse &out, bool &reusable) {
-        reusable = false;
-        auto &tcp_layer = conn.lowest();
-        {
-            const std::array<asio::const_buffer, 2> wire{asio::buffer(request_head), asio::buffer(request.body)};
-            error_code ec;
-            // Plain TCP: written on the spot when the socket takes it all.
-            const std::size_t sent = conn.secure ? 0 : write_now(tcp_layer.socket(), wire, ec);
-            if (!ec && sent < asio::buffer_size(wire)) {
-                beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
-                rest.consume(sent);
-                const auto armed = d.arm(tcp_layer, timeouts.read, "sending the request");
-                std::tie(ec, std::ignore) = co_await asio::async_write(stream, rest, use_tuple);
-                if (ec == beast::error::timeout) d.timed_out(armed);
-            }
-            if (ec && reused) co_return Outcome::retry;
-            if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
-        }
-
-        ResponseReader parser(out);
-        parser.header_limit(64u * 1024);
-        parser.body_limit(options.max_response_bytes);
-        if (request.method == "HEAD") parser.skip(true);
-        auto read_error = [&](error_code ec, const ArmedTimeout &armed) {
-            if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
-                d.timed_out(armed);
-            if (ec == http::error::body_limit)
-                d.fail(UpstreamFailure::too_large,
-                       "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
-            if (ec == http::error::header_limit) d.fail(UpstreamFailure::too_large, "response header too large");
-            if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-                ec == asio::error::eof || ec == asio::error::connection_reset ||
-                ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated)
-                d.fail(UpstreamFailure::protocol, "connection closed before the response ended");
-            d.fail(UpstreamFailure::protocol, "malformed HTTP response: " + ec.message());
-        };
-
-        {
-            auto first_byte = timeouts.first_byte.count() > 0 ? timeouts.first_byte : timeouts.read;
-            const auto armed = d.arm(tcp_layer, first_byte, "waiting for the response");
-            auto [ec, n] = co_await http::async_read_header(stream, conn.buffer, parser, use_tuple);
-            if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && ec != beast::error::timeout)
-                co_return Outcome::retry;  // a stale kept-alive connection
-            if (ec) read_error(ec, armed);
-        }
-
-        const bool stream_body = on_head ? on_head(out) : false;
-        // Thousands of streams may wait at once: what a stream's caller has
-        // seen of the head is not kept for the stream's lifetime.
-        if (stream_body) HeaderList().swap(out.headers);
-
-        // The reader appends what arrives to its body string. A stream hands
-        // each piece over and keeps no buffer while it waits for the next;
-        // a whole response just accumulates (body_limit caps it).
-        bool stopped = false;
-        while (!parser.is_done()) {
-            const auto armed = d.arm(tcp_layer, timeouts.read, "reading the response");
-            auto [ec, n] = co_await http::async_read_some(stream, conn.buffer, parser, use_tuple);
-            if (ec) read_error(ec, armed);
-            if (!stream_body || parser.body.empty()) continue;
-            const std::string piece = std::exchange(parser.body, std::string());
-            if (!on_chunk || !co_await on_chunk(piece)) {
-                stopped = true;
-                break;
-            }
-        }
-        if (!stream_body) out.body = std::move(parser.body);
-        reusable = !stopped && parser.is_done() && parser.keep_alive() && conn.buffer.size() == 0;
-        co_return Outcome::done;
-    }
-
-    asio::awaitable<UpstreamResponse> run(UpstreamRequest request, UpstreamTimeouts timeouts, HeadHandler on_head,
-                                          BodyChunkHandler on_chunk) {
-        const auto target = urls.get(request.url, [&] { return split_url(request.url); });
-        const Target &t = *target;
-        const Deadline d{Clock::now() + timeouts.total, timeouts.total, &t};
-        const std::string request_head = serialize_head(request, t);
-
+    // Sends the request and reads the response head, on a pooled connection
+    // when there is one (once more on a fresh one if it turns out stale).
+    asio::awaitable<UpstreamBody> open(UpstreamRequest request, UpstreamTimeouts timeouts) {
+        auto target = urls.get(request.url, [&] { return split_url(request.url); });
+        const std::string request_head = serialize_head(request, *target);
         const asio::any_io_executor home = co_await asio::this_coro::executor;
         const asio::execution_context *const pool = context_of(options.single_threaded ? home : executor);
+        const Deadline d{Clock::now() + timeouts.total, timeouts.total, target.get()};
 
         bool fresh_only = false;
         for (;;) {
-            std::unique_ptr<PooledConnection> conn = fresh_only ? nullptr : take_idle(t.origin, pool);
-            const bool reused = conn != nullptr;
-            if (!conn) conn = co_await connect(t, d, timeouts.connect, home);
-
-            UpstreamResponse out;
-            bool reusable = false;
-            Outcome outcome;
-            try {
-                if (conn->secure)
-                    outcome = co_await exchange(*conn->secure, *conn, reused, request_head, request, d, timeouts, on_head,
-                                                on_chunk, out, reusable);
-                else
-                    outcome = co_await exchange(*conn->plain, *conn, reused, request_head, request, d, timeouts, on_head,
-                                                on_chunk, out, reusable);
-            } catch (...) {
-                conn->close();
-                throw;
+            auto s = std::make_unique<UpstreamBody::State>(*this, target, d, timeouts, pool);
+            if (!fresh_only) s->conn = take_idle(target->origin, pool);
+            const bool reused = s->conn != nullptr;
+            if (!reused) s->conn = co_await connect(*target, d, timeouts.connect, home);
+            PooledConnection &conn = *s->conn;
+            auto &tcp_layer = conn.lowest();
+            {
+                const std::array<asio::const_buffer, 2> wire{asio::buffer(request_head), asio::buffer(request.body)};
+                error_code ec;
+                // Plain TCP: written on the spot when the socket takes it all.
+                const std::size_t sent = conn.secure ? 0 : write_now(tcp_layer.socket(), wire, ec);
+                if (!ec && sent < asio::buffer_size(wire)) {
+                    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
+                    rest.consume(sent);
+                    const auto armed = d.arm(tcp_layer, timeouts.read, "sending the request");
+                    if (conn.secure)
+                        std::tie(ec, std::ignore) = co_await asio::async_write(*conn.secure, rest, use_tuple);
+                    else
+                        std::tie(ec, std::ignore) = co_await asio::async_write(*conn.plain, rest, use_tuple);
+                    if (ec == beast::error::timeout) d.timed_out(armed);
+                }
+                if (ec && reused) {
+                    fresh_only = true;  // a stale kept-alive connection
+                    continue;
+                }
+                if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
             }
-            if (outcome == Outcome::retry) {
-                conn->close();
-                fresh_only = true;  // once, on a new connection
+            ResponseReader &parser = s->parser;
+            parser.header_limit(64u * 1024);
+            parser.body_limit(options.max_response_bytes);
+            if (request.method == "HEAD") parser.skip(true);
+            const auto first_byte = timeouts.first_byte.count() > 0 ? timeouts.first_byte : timeouts.read;
+            const auto armed = d.arm(tcp_layer, first_byte, "waiting for the response");
+            error_code ec;
+            if (conn.secure)
+                std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.secure, conn.buffer, parser, use_tuple);
+            else
+                std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.plain, conn.buffer, parser, use_tuple);
+            if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && ec != beast::error::timeout) {
+                fresh_only = true;  // a stale kept-alive connection
                 continue;
             }
-            if (reusable) {
-                conn->lowest().expires_never();
-                put_idle(t.origin, pool, std::move(conn));
-            } else {
-                conn->close();
-            }
-            co_return out;
+            if (ec) read_failed(ec, armed, d);
+            co_return UpstreamBody(std::move(s));
         }
     }
+
+    [[noreturn]] void read_failed(error_code ec, const ArmedTimeout &armed, const Deadline &d) const {
+        if (ec == beast::error::timeout || ec == asio::error::operation_aborted) d.timed_out(armed);
+        if (ec == http::error::body_limit)
+            d.fail(UpstreamFailure::too_large,
+                   "response larger than " + std::to_string(options.max_response_bytes) + " bytes");
+        if (ec == http::error::header_limit) d.fail(UpstreamFailure::too_large, "response header too large");
+        if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
+            ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated)
+            d.fail(UpstreamFailure::protocol, "connection closed before the response ended");
+        d.fail(UpstreamFailure::protocol, "malformed HTTP response: " + ec.message());
+    }
+
+    // One read into the parser (not a coroutine: the read's own awaitable).
+    static asio::awaitable<std::tuple<error_code, std::size_t>> read_some(UpstreamBody::State &s);
+
+    asio::awaitable<std::string> read_piece(UpstreamBody::State &s) {
+        while (!s.parser.is_done() && s.parser.body.empty()) {
+            const auto armed = s.deadline.arm(s.conn->lowest(), s.timeouts.read, "reading the response");
+            auto [ec, n] = co_await read_some(s);
+            if (ec) read_failed(ec, armed, s.deadline);
+        }
+        co_return std::exchange(s.parser.body, std::string());
+    }
+
+    asio::awaitable<UpstreamResponse> read_all(UpstreamBody::State &s) {
+        while (!s.parser.is_done()) {
+            const auto armed = s.deadline.arm(s.conn->lowest(), s.timeouts.read, "reading the response");
+            auto [ec, n] = co_await read_some(s);
+            if (ec) read_failed(ec, armed, s.deadline);
+        }
+        s.head.body = std::exchange(s.parser.body, std::string());
+        co_return std::move(s.head);
+    }
+
+    asio::awaitable<UpstreamResponse> send(UpstreamRequest request, UpstreamTimeouts timeouts) {
+        const UpstreamBody body = co_await open(std::move(request), timeouts);
+        co_return co_await read_all(*body.state_);
+    }
+
+    // An ended body on a kept-alive connection goes back to the pool.
+    void release(UpstreamBody::State &s);
 };
+
+UpstreamBody::State::~State() {
+    if (conn) impl.release(*this);
+}
+
+void UpstreamClient::Impl::release(UpstreamBody::State &s) {
+    std::unique_ptr<PooledConnection> conn = std::move(s.conn);
+    if (s.parser.is_done() && s.parser.keep_alive() && conn->buffer.size() == 0) {
+        conn->lowest().expires_never();
+        put_idle(s.target->origin, s.pool, std::move(conn));
+    } else {
+        conn->close();
+    }
+}
+
+asio::awaitable<std::tuple<error_code, std::size_t>> UpstreamClient::Impl::read_some(UpstreamBody::State &s) {
+    PooledConnection &conn = *s.conn;
+    if (conn.secure) return http::async_read_some(*conn.secure, conn.buffer, s.parser, use_tuple);
+    return http::async_read_some(*conn.plain, conn.buffer, s.parser, use_tuple);
+}
+
+UpstreamBody::UpstreamBody() noexcept = default;
+UpstreamBody::UpstreamBody(std::unique_ptr<State> state) : state_(std::move(state)) {}
+UpstreamBody::~UpstreamBody() = default;
+UpstreamBody::UpstreamBody(UpstreamBody &&) noexcept = default;
+UpstreamBody &UpstreamBody::operator=(UpstreamBody &&) noexcept = default;
+const UpstreamResponse &UpstreamBody::head() const noexcept { return state_->head; }
+void UpstreamBody::drop_headers() noexcept { HeaderList().swap(state_->head.headers); }
+// Not coroutines themselves: each returns the inner awaitable, so a waiting
+// stream carries no frame of theirs.
+boost::asio::awaitable<std::string> UpstreamBody::read() { return state_->impl.read_piece(*state_); }
+boost::asio::awaitable<UpstreamResponse> UpstreamBody::read_all() { return state_->impl.read_all(*state_); }
 
 UpstreamClient::UpstreamClient(boost::asio::any_io_executor executor, UpstreamClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(executor), std::move(options))) {}
@@ -534,17 +562,12 @@ UpstreamClient::~UpstreamClient() {
     impl_->idle.clear();
 }
 
-// Not coroutines themselves: each returns run()'s awaitable, so a request
-// carries one coroutine frame less (a held stream keeps every frame alive).
 boost::asio::awaitable<UpstreamResponse> UpstreamClient::send(UpstreamRequest request, UpstreamTimeouts timeouts) {
-    return impl_->run(std::move(request), timeouts, nullptr, nullptr);
+    return impl_->send(std::move(request), timeouts);
 }
 
-boost::asio::awaitable<UpstreamResponse> UpstreamClient::send_streaming(UpstreamRequest request,
-                                                                        UpstreamTimeouts timeouts,
-                                                                        HeadHandler on_head,
-                                                                        BodyChunkHandler on_chunk) {
-    return impl_->run(std::move(request), timeouts, std::move(on_head), std::move(on_chunk));
+boost::asio::awaitable<UpstreamBody> UpstreamClient::open(UpstreamRequest request, UpstreamTimeouts timeouts) {
+    return impl_->open(std::move(request), timeouts);
 }
 
 std::size_t UpstreamClient::idle_connections() const {

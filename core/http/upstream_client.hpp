@@ -67,15 +67,39 @@ struct UpstreamClientOptions {
     std::function<bool(const boost::asio::ip::address &)> address_allowed;
 };
 
-// Called once with the response head (status and headers, body empty).
-// Return true to stream the body to the BodyChunkHandler, false to have it
-// collected into the returned response instead (error statuses).
-using HeadHandler = std::function<bool(const UpstreamResponse &head)>;
-// Called for each piece of a streamed body as it arrives. Returning false
-// stops reading and closes the connection (client went away).
-// The read of the next piece waits for the returned awaitable: a slow
-// consumer slows the upstream read (backpressure) instead of buffering.
-using BodyChunkHandler = std::function<boost::asio::awaitable<bool>(std::string_view piece)>;
+class UpstreamClient;
+
+// A response whose head has arrived and whose body its owner reads as it
+// comes. It owns the connection: destroying it returns the connection to the
+// pool when the body was read to its end, and closes it otherwise (a client
+// that went away, an error). Must not outlive its UpstreamClient.
+class UpstreamBody {
+public:
+    UpstreamBody() noexcept;  // none: head() and the reads are not to be called
+    ~UpstreamBody();
+    UpstreamBody(UpstreamBody &&) noexcept;
+    UpstreamBody &operator=(UpstreamBody &&) noexcept;
+    explicit operator bool() const noexcept { return state_ != nullptr; }
+
+    // Status and headers (body empty).
+    const UpstreamResponse &head() const noexcept;
+    // Thousands of streams may wait at once: headers seen are not kept.
+    void drop_headers() noexcept;
+
+    // The next piece of the body as it arrives; empty once the body has
+    // ended. The read timeout applies to each wait. Throws UpstreamError.
+    boost::asio::awaitable<std::string> read();
+    // Status, headers and the rest of the body (up to the size cap); the
+    // body is used up. Throws UpstreamError.
+    boost::asio::awaitable<UpstreamResponse> read_all();
+
+    struct State;
+
+private:
+    friend class UpstreamClient;
+    explicit UpstreamBody(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
 
 class UpstreamClient {
 public:
@@ -88,20 +112,16 @@ public:
     // Throws UpstreamError.
     boost::asio::awaitable<UpstreamResponse> send(UpstreamRequest request, UpstreamTimeouts timeouts);
 
-    // Sends one request and delivers the body piece by piece as it arrives
-    // (the read timeout applies between pieces). Completes when the body has
-    // ended or a handler returned false. When the body was streamed, the
-    // returned response carries the status only (on_head saw the headers).
-    // Throws UpstreamError.
-    boost::asio::awaitable<UpstreamResponse> send_streaming(UpstreamRequest request,
-                                                            UpstreamTimeouts timeouts,
-                                                            HeadHandler on_head,
-                                                            BodyChunkHandler on_chunk);
+    // Sends one request and reads the response head; the body is read from
+    // the returned UpstreamBody (a slow reader slows the vendor's sending:
+    // nothing is buffered ahead). Throws UpstreamError.
+    boost::asio::awaitable<UpstreamBody> open(UpstreamRequest request, UpstreamTimeouts timeouts);
 
     // Idle pooled connections now (for tests and metrics).
     std::size_t idle_connections() const;
 
 private:
+    friend class UpstreamBody;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -44,12 +44,30 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Adapts a plain callback to the awaitable chunk handler.
-template <class Fn>
-sb::core::BodyChunkHandler as_chunk_handler(Fn fn) {
-    return [fn = std::move(fn)](std::string_view piece) mutable -> boost::asio::awaitable<bool> {
-        co_return fn(piece);
-    };
+// What a reader of a streamed body saw.
+struct StreamSeen {
+    int status = 0;
+    std::string content_type;
+    std::vector<std::string> pieces;
+    std::vector<std::chrono::steady_clock::time_point> times;
+};
+
+std::string header_of(const sb::core::UpstreamResponse &r, const std::string &name);
+
+// Opens a request and reads its body as a stream does, piece by piece, up to
+// max_pieces (the body is then dropped unread). Throws what read() throws.
+boost::asio::awaitable<void> read_stream(sb::core::UpstreamClient &client, sb::core::UpstreamRequest request,
+                                         sb::core::UpstreamTimeouts timeouts, StreamSeen &seen,
+                                         std::size_t max_pieces = SIZE_MAX) {
+    sb::core::UpstreamBody body = co_await client.open(std::move(request), timeouts);
+    seen.status = body.head().status;
+    seen.content_type = header_of(body.head(), "content-type");
+    while (seen.pieces.size() < max_pieces) {
+        std::string piece = co_await body.read();
+        if (piece.empty()) break;
+        seen.pieces.push_back(std::move(piece));
+        seen.times.push_back(std::chrono::steady_clock::now());
+    }
 }
 
 }  // namespace
@@ -335,51 +353,35 @@ BOOST_AUTO_TEST_CASE(streaming_delivers_pieces_in_order_as_they_arrive) {
                                   {"data: one\n\n", "data: two\n\n", "data: three\n\n"}, 120ms);
     });
     ClientFixture f;
-    std::vector<std::string> pieces;
-    std::vector<Clock::time_point> times;
-    int head_status = 0;
-    std::string head_type;
-    const auto response = f.run(f.client.send_streaming(
-        post(server.base_url() + "/v1/chat/completions"), ClientFixture::short_timeouts(),
-        [&](const UpstreamResponse &head) {
-            head_status = head.status;
-            head_type = header_of(head, "content-type");
-            return true;
-        },
-        as_chunk_handler([&](std::string_view piece) {
-            pieces.emplace_back(piece);
-            times.push_back(Clock::now());
-            return true;
-        })));
-    BOOST_TEST(head_status == 200);
-    BOOST_TEST(head_type == "text/event-stream");
-    BOOST_TEST(response.status == 200);
-    BOOST_TEST(response.body.empty());
-    BOOST_REQUIRE_EQUAL(pieces.size(), 3u);
-    BOOST_TEST(pieces[0] == "data: one\n\n");
-    BOOST_TEST(pieces[1] == "data: two\n\n");
-    BOOST_TEST(pieces[2] == "data: three\n\n");
-    for (std::size_t i = 1; i < times.size(); ++i)
-        BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times[i] - times[i - 1]).count() >= 60);
+    StreamSeen seen;
+    f.run(read_stream(f.client, post(server.base_url() + "/v1/chat/completions"), ClientFixture::short_timeouts(),
+                      seen));
+    BOOST_TEST(seen.status == 200);
+    BOOST_TEST(seen.content_type == "text/event-stream");
+    BOOST_REQUIRE_EQUAL(seen.pieces.size(), 3u);
+    BOOST_TEST(seen.pieces[0] == "data: one\n\n");
+    BOOST_TEST(seen.pieces[1] == "data: two\n\n");
+    BOOST_TEST(seen.pieces[2] == "data: three\n\n");
+    for (std::size_t i = 1; i < seen.times.size(); ++i)
+        BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen.times[i] - seen.times[i - 1]).count() >=
+                   60);
     // A fully read chunked body leaves the connection reusable.
     BOOST_TEST(f.client.idle_connections() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(streaming_head_false_collects_body) {
+BOOST_AUTO_TEST_CASE(error_status_body_is_read_whole) {
     LoopbackHttpServer server([](const RecordedRequest &) {
         return MockAction::stream(429, {{"Content-Type", "application/json"}}, {R"({"error":)", R"("slow down"})"}, 20ms);
     });
     ClientFixture f;
-    int chunks = 0;
-    const auto response = f.run(f.client.send_streaming(
-        post(server.base_url()), ClientFixture::short_timeouts(), [](const UpstreamResponse &) { return false; },
-        as_chunk_handler([&](std::string_view) {
-            ++chunks;
-            return true;
-        })));
+    const auto response = f.run([&]() -> asio::awaitable<UpstreamResponse> {
+        auto body = co_await f.client.open(post(server.base_url()), ClientFixture::short_timeouts());
+        co_return co_await body.read_all();
+    }());
     BOOST_TEST(response.status == 429);
+    BOOST_TEST(header_of(response, "content-type") == "application/json");
     BOOST_TEST(response.body == R"({"error":"slow down"})");
-    BOOST_TEST(chunks == 0);
+    BOOST_TEST(f.client.idle_connections() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
@@ -387,42 +389,31 @@ BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
         return MockAction::stream(200, {}, {"first", "second"}, 30ms, /*truncate=*/true);
     });
     ClientFixture f;
-    std::vector<std::string> pieces;
+    StreamSeen seen;
     std::optional<UpstreamError> error;
     try {
-        f.run(f.client.send_streaming(
-            post(server.base_url() + "/s?key=SECRET"), ClientFixture::short_timeouts(),
-            [](const UpstreamResponse &) { return true; },
-            as_chunk_handler([&](std::string_view piece) {
-                pieces.emplace_back(piece);
-                return true;
-            })));
+        f.run(read_stream(f.client, post(server.base_url() + "/s?key=SECRET"), ClientFixture::short_timeouts(), seen));
     } catch (const UpstreamError &e) {
         error = e;
     }
     BOOST_REQUIRE(error);
     BOOST_TEST((error->failure() == UpstreamFailure::protocol));
     BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
-    BOOST_REQUIRE_EQUAL(pieces.size(), 2u);
-    BOOST_TEST(pieces[0] == "first");
-    BOOST_TEST(pieces[1] == "second");
+    BOOST_REQUIRE_EQUAL(seen.pieces.size(), 2u);
+    BOOST_TEST(seen.pieces[0] == "first");
+    BOOST_TEST(seen.pieces[1] == "second");
     BOOST_TEST(f.client.idle_connections() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(chunk_handler_false_stops_and_closes) {
+BOOST_AUTO_TEST_CASE(body_dropped_unread_closes_the_connection) {
     LoopbackHttpServer server([](const RecordedRequest &) {
         return MockAction::stream(200, {}, {"1", "2", "3", "4", "5", "6"}, 50ms);
     });
     ClientFixture f;
-    std::vector<std::string> pieces;
-    const auto response = f.run(f.client.send_streaming(
-        post(server.base_url()), ClientFixture::short_timeouts(), [](const UpstreamResponse &) { return true; },
-        as_chunk_handler([&](std::string_view piece) {
-            pieces.emplace_back(piece);
-            return pieces.size() < 2;
-        })));
-    BOOST_TEST(response.status == 200);
-    BOOST_TEST(pieces.size() == 2u);  // not called again after returning false
+    StreamSeen seen;
+    f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, 2));
+    BOOST_TEST(seen.status == 200);
+    BOOST_TEST(seen.pieces.size() == 2u);
     BOOST_TEST(f.client.idle_connections() == 0u);
     BOOST_TEST(server.wait_for_closed_by_peer(1, 2s));
 }
