@@ -14,6 +14,21 @@
 
 namespace sb::core {
 
+// One unit of a gauge (a request, a stream in flight) for as long as it
+// lives. Movable: the count follows a stream its handler hands on.
+class InFlightCount {
+public:
+    explicit InFlightCount(std::atomic<std::int64_t> &gauge) noexcept : gauge_(&gauge) { ++*gauge_; }
+    InFlightCount(InFlightCount &&other) noexcept : gauge_(other.gauge_) { other.gauge_ = nullptr; }
+    InFlightCount &operator=(InFlightCount &&) = delete;
+    ~InFlightCount() {
+        if (gauge_) --*gauge_;
+    }
+
+private:
+    std::atomic<std::int64_t> *gauge_;
+};
+
 class Metrics {
 public:
     struct Observation {

@@ -405,6 +405,18 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
             } in_flight{*watches, *watch};
             watches->join(*watch, stream.socket());
             response = co_await handler_(request, body_stream);
+            if (BodySource *source = body_stream.later().get()) {
+                try {
+                    for (;;) {
+                        std::string bytes;  // per piece: a waiting stream keeps no buffer
+                        if (!co_await source->next(bytes) || !co_await body_stream.write(bytes)) break;
+                    }
+                } catch (const std::exception &e) {
+                    // Cancelled when the client went away; anything else ends the body early.
+                    if (!watch->client_gone)
+                        core::log_event(core::LogLevel::error, "body_failed", {{"reason", e.what()}});
+                }
+            }
         }
         if (watch->client_gone) {
             --*in_flight_;
@@ -413,7 +425,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
             core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
             break;
         }
-        if (body_stream.started()) {
+        if (body_stream.started() || body_stream.later()) {
             co_await body_stream.finish();
             --*in_flight_;
             if (!body_stream.completed() || !request.keep_alive() || !acceptor_open_.load()) break;

@@ -1,6 +1,8 @@
 #pragma once
 // The inbound HTTP/1.1 server: one coroutine per connection, keep-alive,
 // bounded headers and body, idle and read deadlines, a connection cap.
+#include "core/chat/request_context.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,26 +21,49 @@ namespace sb::host {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// A response body the connection pulls after the handler has returned: a
+// held stream keeps this object, not the handler's coroutine frames.
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    // Appends the next bytes of the body to out; false once there are none.
+    virtual boost::asio::awaitable<bool> next(std::string &out) = 0;
+    // The exchange is over: the body ended, could not be sent, or the client
+    // went away. For bookkeeping (the access log); runs once.
+    virtual void finished() noexcept {}
+};
 // Lets a handler answer with a chunked body sent piece by piece (SSE). The
 // head is sent with the first write; if the handler never writes, the
 // Response it returns is sent instead.
 class ResponseStream {
 public:
-    virtual ~ResponseStream() = default;
+    // Ends a later() body's bookkeeping on every way out of the exchange.
+    virtual ~ResponseStream() {
+        if (later_) later_->finished();
+    }
     // Status and headers to send with the first write.
     Response &head() noexcept { return head_; }
     const Response &head() const noexcept { return head_; }
     // The client's address (admin calls without a token are loopback-only).
     const boost::asio::ip::address &peer() const noexcept { return peer_; }
     bool started() const noexcept { return started_; }
+    // What this request did so far (read by the access log and metrics).
+    core::RequestContext &context() noexcept { return context_; }
+    const core::RequestContext &context() const noexcept { return context_; }
     // Returns false when the client has gone away.
     virtual boost::asio::awaitable<bool> write(std::string_view data) = 0;
     virtual boost::asio::awaitable<void> finish() = 0;
+    // A body sent chunked, with head(), once the handler has returned (its
+    // Response is then unused). A layer may wrap the source in its own.
+    std::unique_ptr<BodySource> &later() noexcept { return later_; }
 
 protected:
     Response head_;
     bool started_ = false;
     boost::asio::ip::address peer_;
+    core::RequestContext context_;
+    std::unique_ptr<BodySource> later_;
 };
 
 using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &, ResponseStream &)>;

@@ -21,6 +21,19 @@ json::object model_object(std::string_view id, std::string_view owner) {
     return {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}};
 }
 
+// A chat stream as the body the connection pulls, counted while it lasts.
+class ChatBody final : public BodySource {
+public:
+    ChatBody(std::unique_ptr<core::ChatStream> chat, core::InFlightCount in_flight)
+        : chat_(std::move(chat)), in_flight_(std::move(in_flight)) {}
+    // The stream's own awaitable: no frame of this layer while it waits.
+    boost::asio::awaitable<bool> next(std::string &out) override { return chat_->next(out); }
+
+private:
+    std::unique_ptr<core::ChatStream> chat_;
+    core::InFlightCount in_flight_;
+};
+
 }  // namespace
 
 boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, ResponseStream &stream,
@@ -32,22 +45,15 @@ boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, R
     if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
-        struct InFlight {
-            std::atomic<std::int64_t> &n;
-            explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
-            ~InFlight() { --n; }
-        } in_flight(metrics_.streams_in_flight);
+        core::InFlightCount in_flight(metrics_.streams_in_flight);
         std::unique_ptr<core::ChatStream> chat = co_await gateway_.open_stream_chain(
             std::move(chain), std::move(body), gateway_.options().stream_timeouts, context);
         stream.head().set(http::field::content_type, "text/event-stream");
         stream.head().set(http::field::cache_control, "no-cache");
         stream.head().set("x-switchboard-provider", context.provider);
         stream.head().set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
-        for (;;) {
-            std::string bytes;  // per event: a waiting stream keeps no buffer
-            if (!co_await chat->next(bytes) || !co_await stream.write(bytes)) break;
-        }
-        co_await stream.finish();
+        // The connection sends it: this frame (and the router's) end now.
+        stream.later() = std::make_unique<ChatBody>(std::move(chat), std::move(in_flight));
         co_return Response{};
     }
     core::ChatResult result =

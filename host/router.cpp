@@ -223,13 +223,42 @@ void finish_request(Response &response, const ResponseStream &stream, const Requ
 
 }  // namespace
 
+namespace {
+
+// A body sent after handle() has returned: its metrics and access-log line
+// are written once it has gone out (or the client has gone).
+class LoggedBody final : public BodySource {
+public:
+    LoggedBody(std::unique_ptr<BodySource> inner, core::InFlightCount in_flight, const Request &request,
+               const ResponseStream &stream, std::string request_id, std::string path, core::Metrics &metrics)
+        : inner_(std::move(inner)), in_flight_(std::move(in_flight)), request_(request), stream_(stream),
+          request_id_(std::move(request_id)), path_(std::move(path)), metrics_(metrics) {}
+    boost::asio::awaitable<bool> next(std::string &out) override { return inner_->next(out); }
+    void finished() noexcept override {
+        inner_->finished();
+        try {
+            Response unused;
+            finish_request(unused, stream_, request_, request_id_, path_, {}, stream_.context(), metrics_);
+        } catch (const std::exception &) {
+            // Bookkeeping only: the response itself is out.
+        }
+    }
+
+private:
+    std::unique_ptr<BodySource> inner_;
+    core::InFlightCount in_flight_;
+    const Request &request_;
+    const ResponseStream &stream_;
+    std::string request_id_;
+    std::string path_;
+    core::Metrics &metrics_;
+};
+
+}  // namespace
+
 boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream &stream) {
-    core::RequestContext context;
-    struct InFlight {
-        std::atomic<std::int64_t> &n;
-        explicit InFlight(std::atomic<std::int64_t> &c) : n(c) { ++n; }
-        ~InFlight() { --n; }
-    } in_flight(metrics_.requests_in_flight);
+    core::RequestContext &context = stream.context();
+    core::InFlightCount in_flight(metrics_.requests_in_flight);
     const std::string request_id = request_id_for(request);
     stream.head().set("x-request-id", request_id);
 
@@ -243,7 +272,14 @@ boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream
     } catch (...) {
         failure = std::current_exception();
     }
-    if (failure) response = failure_response(failure, request.version(), request_id, context, error_type);
+    if (failure) {
+        stream.later().reset();
+        response = failure_response(failure, request.version(), request_id, context, error_type);
+    } else if (auto &later = stream.later()) {
+        later = std::make_unique<LoggedBody>(std::move(later), std::move(in_flight), request, stream, request_id,
+                                             std::move(path), metrics_);
+        co_return response;
+    }
     finish_request(response, stream, request, request_id, path, error_type, context, metrics_);
     co_return response;
 }
