@@ -301,8 +301,12 @@ private:
         // empty until its next request, is not kept meanwhile.
         if (read_buffer_.size() == 0) read_buffer_.shrink_to_fit();
         head_.chunked(true);
-        head_.body().clear();
-        return wire_head(head_.base());
+        std::string().swap(head_.body());
+        std::string wire = wire_head(head_.base());
+        // Nor are the header fields (an allocation each) once on the wire:
+        // from here on only the status is read.
+        head_.base().clear();
+        return wire;
     }
 
     template <class Buffers>
@@ -392,6 +396,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         std::optional<Request> next = co_await read_request(stream, buffer, limits_);
         if (!next) break;
         Request &request = *next;
+        const bool keep_alive = request.keep_alive();  // before a later() body clears the fields
         ++*in_flight_;
         ChunkedResponseStream body_stream(stream, buffer, peer, request.version(), limits_.read_timeout);
         // Awaited in this coroutine: a cancellation from the watch reaches
@@ -406,6 +411,10 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
             watches->join(*watch, stream.socket());
             response = co_await handler_(request, body_stream);
             if (BodySource *source = body_stream.later().get()) {
+                // A stream may be held for minutes: the request's header fields
+                // (an allocation each) are not kept meanwhile; method, target
+                // and version stay.
+                request.base().clear();
                 try {
                     for (;;) {
                         std::string bytes;  // per piece: a waiting stream keeps no buffer
@@ -428,11 +437,11 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         if (body_stream.started() || body_stream.later()) {
             co_await body_stream.finish();
             --*in_flight_;
-            if (!body_stream.completed() || !request.keep_alive() || !acceptor_open_.load()) break;
+            if (!body_stream.completed() || !keep_alive || !acceptor_open_.load()) break;
             continue;
         }
         response.version(request.version());
-        response.keep_alive(request.keep_alive() && response.keep_alive());
+        response.keep_alive(keep_alive && response.keep_alive());
         response.prepare_payload();
         const std::string head = wire_head(response.base());
         const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};

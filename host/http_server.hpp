@@ -42,7 +42,8 @@ public:
     virtual ~ResponseStream() {
         if (later_) later_->finished();
     }
-    // Status and headers to send with the first write.
+    // Status and headers to send with the first write (after it, the
+    // status only: the fields are released).
     Response &head() noexcept { return head_; }
     const Response &head() const noexcept { return head_; }
     // The client's address (admin calls without a token are loopback-only).
