@@ -140,6 +140,17 @@ struct HttpServer::WatchList {
         watch.socket = nullptr;
     }
 
+    // Cancels, on each connection's own executor, every request in flight.
+    void cancel_all() {
+        std::lock_guard lock(mutex);
+        for (ClientWatch *w = head.next; w != &head; w = w->next)
+            asio::post(w->socket->get_executor(), [watch = w->shared_from_this()] {
+                if (!watch->socket) return;  // its request has ended meanwhile
+                watch->client_gone = true;
+                watch->cancel.emit(asio::cancellation_type::terminal);
+            });
+    }
+
     // Arms, on each connection's own executor, the watches of requests that
     // have crossed a whole tick.
     void arm_overdue() {
@@ -157,6 +168,8 @@ struct HttpServer::WatchList {
         }
     }
 };
+
+void HttpServer::cancel_requests() { watches_->cancel_all(); }
 
 asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {

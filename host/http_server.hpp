@@ -90,6 +90,10 @@ public:
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void start();
     void stop();  // stops accepting; open connections finish their request
+    // Ends the requests still in flight as if their clients had gone away
+    // (shutdown, once the grace period is over): their handlers and held
+    // streams unwind and log before the event loops stop.
+    void cancel_requests();
     std::size_t open_connections() const noexcept { return connections_->load(); }
     std::size_t requests_in_flight() const noexcept { return in_flight_->load(); }
 

@@ -256,8 +256,18 @@ asio::ip::tcp::endpoint parse_listen(const std::string &listen) {
     return {address, static_cast<unsigned short>(port)};
 }
 
+// Waits until no request is in flight, or at most `limit`.
+asio::awaitable<void> drain_requests(const sb::host::HttpServer &server, std::chrono::milliseconds limit) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
 // SIGHUP reloads the config; SIGTERM/SIGINT stop accepting, let in-flight
-// requests finish (up to a deadline), then stop the loop.
+// requests finish (up to a deadline), cut the rest, then stop the loop.
 asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpServer &server,
                                      sb::core::ConfigStore &store, sb::core::PluginReloader &reloader) {
     for (;;) {
@@ -270,12 +280,11 @@ asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpSe
         }
         log_event(LogLevel::info, "stopping", {{"signal", std::to_string(sig)}});
         server.stop();
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        while (server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-            timer.expires_after(std::chrono::milliseconds(20));
-            co_await timer.async_wait(asio::use_awaitable);
-        }
+        co_await drain_requests(server, std::chrono::seconds(10));
+        // What is still in flight (a long stream) is cut as a client leaving
+        // would cut it, so it unwinds and logs while everything it uses lives.
+        server.cancel_requests();
+        co_await drain_requests(server, std::chrono::seconds(1));
         signals.get_executor().target<asio::io_context::executor_type>()->context().stop();
         co_return;
     }
@@ -309,12 +318,14 @@ int main(int argc, char **argv) {
         unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
         // An io_context per thread, each running its share of the connections
         // and the vendor connections their requests open: no strands, and no
-        // scheduler shared (and contended) by the threads.
-        asio::io_context io(1);
+        // scheduler shared (and contended) by the threads. The extra ones are
+        // made first so they outlive io: a pending accept on io holds a
+        // socket of theirs.
         std::vector<std::unique_ptr<asio::io_context>> more_io;
+        for (unsigned i = 1; i < threads; ++i) more_io.push_back(std::make_unique<asio::io_context>(1));
+        asio::io_context io(1);
         std::vector<asio::io_context *> workers{&io};
-        for (unsigned i = 1; i < threads; ++i)
-            workers.push_back(more_io.emplace_back(std::make_unique<asio::io_context>(1)).get());
+        for (auto &extra : more_io) workers.push_back(extra.get());
         sb::core::GatewayOptions gateway_options;
         gateway_options.api_base_policy = sb::core::ApiBasePolicy::from_environment(env);
         sb::core::UpstreamClientOptions upstream_options;

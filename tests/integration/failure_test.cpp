@@ -222,6 +222,19 @@ bool send_all(int fd, std::string_view bytes) {
     return true;
 }
 
+// What arrives on fd until `marker` has (empty: until the end), or `limit`.
+std::string recv_until(int fd, std::string_view marker, std::chrono::milliseconds limit) {
+    std::string got;
+    char buf[4096];
+    const auto deadline = Clock::now() + limit;
+    while ((marker.empty() || got.find(marker) == std::string::npos) && Clock::now() < deadline) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
 // Sends a streaming chat on a raw socket (the caller controls the reading)
 // and returns the socket.
 int send_streaming_chat(unsigned short port) {
@@ -490,14 +503,7 @@ BOOST_AUTO_TEST_CASE(client_disconnect_cancels_vendor_request, *utf::timeout(60)
     rig.primary.script({MockAction::stream(200, sse_headers, content_pieces(words, true), 300ms)});
 
     int fd = send_streaming_chat(rig.daemon->port());
-    std::string got;
-    char buf[4096];
-    auto deadline = Clock::now() + 5s;
-    while (got.find("\"w0\"") == std::string::npos && Clock::now() < deadline) {
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
+    std::string got = recv_until(fd, "\"w0\"", 5s);
     BOOST_TEST_REQUIRE(got.find("\"w0\"") != std::string::npos, got);
     BOOST_TEST(got.find("\"w9\"") == std::string::npos);
     ::close(fd);
@@ -507,6 +513,34 @@ BOOST_AUTO_TEST_CASE(client_disconnect_cancels_vendor_request, *utf::timeout(60)
 
     rig.primary.script({ok_reply()});
     BOOST_TEST(rig.chat().status == 200u);
+}
+
+// At shutdown a stream still running after the 10 s grace period is cut as
+// a leaving client would cut it: logged, its vendor connection closed, and
+// the daemon still exits 0 (and does not crash tearing it down).
+BOOST_AUTO_TEST_CASE(shutdown_cuts_a_stream_past_the_grace_period, *utf::timeout(60)) {
+    Rig rig;
+    rig.start(rig.openai_env());
+    std::vector<std::string> words;
+    for (int i = 0; i < 60; ++i) words.push_back("w" + std::to_string(i));
+    rig.primary.script({MockAction::stream(200, sse_headers, content_pieces(words, true), 500ms)});  // 30 s
+
+    int fd = send_streaming_chat(rig.daemon->port());
+    std::string got = recv_until(fd, "\"w0\"", 5s);
+    BOOST_TEST_REQUIRE(got.find("\"w0\"") != std::string::npos, got);
+
+    const auto t0 = Clock::now();
+    BOOST_TEST(rig.daemon->stop(20s) == 0, "SIGTERM exits 0 with a stream in flight");
+    const auto took = ms_between(t0, Clock::now());
+    BOOST_TEST(took >= 9'500, "stopped after " << took << " ms, before the grace period");
+    BOOST_TEST(took < 14'000, "stopped after " << took << " ms");
+    got += recv_until(fd, "", 5s);  // to the end
+    ::close(fd);
+    BOOST_TEST(got.find("data: [DONE]") == std::string::npos, "the stream was cut, not finished");
+    BOOST_TEST(rig.primary.server().wait_for_closed_by_peer(1, 2000ms));
+    const std::string log = rig.daemon->log_text();
+    BOOST_TEST(log.find("event=client_gone") != std::string::npos, log);
+    BOOST_TEST(log.find("streamed=true") != std::string::npos, "the stream's access-log line is written:\n" << log);
 }
 
 namespace {

@@ -198,8 +198,8 @@ BOOST_AUTO_TEST_CASE(single_threaded_pools_per_io_context) {
     LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(200, {}, "pong"); });
     UpstreamClientOptions options;
     options.single_threaded = true;
+    asio::io_context other;  // outlives the client, which closes its pooled connections
     ClientFixture f(options);
-    asio::io_context other;
     auto send_on = [&](asio::io_context &context) {
         return ClientFixture::run_on(context, f.client.send(post(server.base_url()), ClientFixture::short_timeouts()))
             .body;
