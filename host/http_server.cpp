@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "core/log.hpp"
+#include "core/http/parse_buffered.hpp"
 #include "core/http/write_now.hpp"
 #include "host/http_responses.hpp"
 
@@ -375,6 +376,7 @@ asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream &stream, 
     // then give the whole request the read deadline.
     stream.expires_after(buffer.size() ? limits.read_timeout : limits.idle_timeout);
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) core::parse_buffered(parser, buffer, ec);  // the body usually came with the head
     if (!ec && !parser.is_done()) {
         stream.expires_after(limits.read_timeout);
         co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));

@@ -1,6 +1,7 @@
 #include "core/http/upstream_client.hpp"
 
 #include "core/bounded_memo.hpp"
+#include "core/http/parse_buffered.hpp"
 #include "core/http/write_now.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -492,8 +493,16 @@ struct UpstreamClient::Impl {
     // One read into the parser (not a coroutine: the read's own awaitable).
     static asio::awaitable<std::tuple<error_code, std::size_t>> read_some(UpstreamBody::State &s);
 
+    // Parses what the connection's buffer holds; true when that is enough.
+    bool parse_buffered(UpstreamBody::State &s, bool whole) const {
+        error_code ec;
+        core::parse_buffered(s.parser, s.conn->buffer, ec);
+        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
+        return s.parser.is_done() || (!whole && !s.parser.body.empty());
+    }
+
     asio::awaitable<std::string> read_piece(UpstreamBody::State &s) {
-        while (!s.parser.is_done() && s.parser.body.empty()) {
+        while (!parse_buffered(s, false)) {
             const auto armed = s.deadline.arm(s.conn->lowest(), s.timeouts.read, "reading the response");
             auto [ec, n] = co_await read_some(s);
             if (ec) read_failed(ec, armed, s.deadline);
@@ -502,7 +511,7 @@ struct UpstreamClient::Impl {
     }
 
     asio::awaitable<UpstreamResponse> read_all(UpstreamBody::State &s) {
-        while (!s.parser.is_done()) {
+        while (!parse_buffered(s, true)) {
             const auto armed = s.deadline.arm(s.conn->lowest(), s.timeouts.read, "reading the response");
             auto [ec, n] = co_await read_some(s);
             if (ec) read_failed(ec, armed, s.deadline);
