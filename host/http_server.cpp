@@ -79,6 +79,7 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     asio::ip::tcp::socket *socket = nullptr;  // set while a request is in flight
     bool armed = false;
     bool client_gone = false;
+    bool cut_at_shutdown = false;  // cancelled by cancel_requests(), not by the client
     // Guarded by WatchList::mutex.
     ClientWatch *prev = nullptr;
     ClientWatch *next = nullptr;
@@ -148,6 +149,7 @@ struct HttpServer::WatchList {
             asio::post(w->socket->get_executor(), [watch = w->shared_from_this()] {
                 if (!watch->socket) return;  // its request has ended meanwhile
                 watch->client_gone = true;
+                watch->cut_at_shutdown = true;
                 watch->cancel.emit(asio::cancellation_type::terminal);
             });
     }
@@ -446,7 +448,10 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
             --*in_flight_;
             std::string_view target = request.target();
             target = target.substr(0, std::min(target.find('?'), std::size_t{200}));  // queries stay out of logs
-            core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
+            if (watch->cut_at_shutdown)
+                core::log_event(core::LogLevel::warn, "request_cut", {{"path", target}, {"reason", "shutdown"}});
+            else
+                core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
             break;
         }
         if (body_stream.started() || body_stream.later()) {

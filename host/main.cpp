@@ -282,7 +282,8 @@ asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpSe
         server.stop();
         co_await drain_requests(server, std::chrono::seconds(10));
         // What is still in flight (a long stream) is cut as a client leaving
-        // would cut it, so it unwinds and logs while everything it uses lives.
+        // would cut it, so it unwinds and logs (request_cut) while everything
+        // it uses lives.
         server.cancel_requests();
         co_await drain_requests(server, std::chrono::seconds(1));
         signals.get_executor().target<asio::io_context::executor_type>()->context().stop();
