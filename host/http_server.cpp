@@ -54,7 +54,9 @@ asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.lo
 
 void HttpServer::start() {
     asio::co_spawn(io_, accept_loop(), asio::detached);
-    asio::co_spawn(io_, watch_tick(), asio::detached);
+    asio::co_spawn(io_, tick(io_, true), asio::detached);
+    for (asio::io_context *worker : workers_)
+        if (worker != &io_) asio::co_spawn(*worker, tick(*worker, false), asio::detached);
 }
 
 void HttpServer::stop() {
@@ -72,7 +74,7 @@ void HttpServer::stop() {
 //
 // Arming costs a system call (the wait re-arms the socket in epoll) and
 // disarming a scheduler round, so a request is only watched once it has
-// been in flight across a tick of watch_tick (250 to 500 ms): the many
+// been in flight across a tick (250 to 500 ms): the many
 // short requests never pay for it, a long completion or a held stream does.
 struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     asio::cancellation_signal cancel;
@@ -111,7 +113,7 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     }
 };
 
-// The requests in flight, oldest first, for watch_tick. Intrusive: joining
+// The requests in flight, oldest first, for the tick. Intrusive: joining
 // and leaving cost no allocation.
 struct HttpServer::WatchList {
     std::mutex mutex;
@@ -204,16 +206,17 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
 }
 
-// Also keeps a timer due sooner than any I/O deadline. Asio reprograms its
-// timerfd (a system call) whenever a new timer becomes the earliest, which
-// with few connections is every read and write deadline; with this tick
-// always earlier, those deadlines are plain queue insertions.
-asio::awaitable<void> HttpServer::watch_tick() {
-    asio::steady_timer timer(io_);
+// Keeps a timer due sooner than any I/O deadline on each event loop. Asio
+// reprograms a loop's timerfd (a system call) whenever a new timer becomes
+// its earliest, which with few connections is every read and write
+// deadline; with this tick always earlier, those deadlines are plain queue
+// insertions. Every loop needs its own: each has its own timer queue.
+asio::awaitable<void> HttpServer::tick(asio::io_context &context, bool arm_watches) {
+    asio::steady_timer timer(context);
     while (acceptor_open_.load()) {
         timer.expires_after(std::chrono::milliseconds(250));
         co_await timer.async_wait(asio::use_awaitable);
-        watches_->arm_overdue();
+        if (arm_watches) watches_->arm_overdue();
     }
 }
 

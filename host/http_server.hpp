@@ -102,9 +102,10 @@ private:
     struct ClientWatch;
     struct WatchList;
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch);
-    // Every 250 ms: watches the clients of requests in flight for longer
-    // (and keeps asio from reprogramming its timerfd for each deadline).
-    boost::asio::awaitable<void> watch_tick();
+    // Every 250 ms on each event loop: keeps asio from reprogramming that
+    // loop's timerfd for each I/O deadline, and (on io_ only) watches the
+    // clients of requests in flight for longer.
+    boost::asio::awaitable<void> tick(boost::asio::io_context &context, bool arm_watches);
 
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;
