@@ -191,6 +191,19 @@ PreparedStream prepare_stream(const ChatGateway &gateway, const ChatTarget &targ
     return prepared;
 }
 
+// The rest of a vendor's answer; transport failures become GatewayErrors.
+boost::asio::awaitable<UpstreamResponse> read_answer(const ChatTarget &target, UpstreamBody body,
+                                                     RequestContext *context) {
+    const auto started = RequestContext::Clock::now();
+    try {
+        UpstreamResponse response = co_await body.read_all();
+        if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+        co_return response;
+    } catch (const UpstreamError &e) {
+        throw transport_error(target, e);
+    }
+}
+
 }  // namespace
 
 boost::asio::awaitable<UpstreamResponse> ChatGateway::send_upstream(const ChatTarget &target,
@@ -221,26 +234,29 @@ std::optional<std::chrono::milliseconds> ChatGateway::retry_delay(int retry, con
     return delay;
 }
 
-boost::asio::awaitable<UpstreamResponse> ChatGateway::send_with_retries(const ChatTarget &target,
-                                                                        const UpstreamRequest &request,
-                                                                        UpstreamTimeouts timeouts,
-                                                                        RequestContext *context) {
+boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTarget &target,
+                                                                    const UpstreamRequest &request,
+                                                                    UpstreamTimeouts timeouts,
+                                                                    RequestContext *context) {
     std::chrono::milliseconds waited{0};
     for (int retry = 1;; ++retry) {
         std::optional<std::chrono::milliseconds> delay;
-        auto started = RequestContext::Clock::now();
+        const auto started = RequestContext::Clock::now();
         if (context) ++context->attempts;
         try {
-            UpstreamResponse response = co_await upstream_.send(request, timeouts);
+            UpstreamBody body = co_await upstream_.open(request, timeouts);
             if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-            delay = retry_delay(retry, &response, waited);
-            if (!delay) co_return response;
-            log_retry(target, "status", std::to_string(response.status), retry);
+            delay = retry_delay(retry, &body.head(), waited);
+            if (!delay) co_return body;
+            log_retry(target, "status", std::to_string(body.head().status), retry);
+            co_await body.read_all();  // dropped, so the connection can be kept
         } catch (const UpstreamError &e) {
-            if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-            if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
-            if (!delay) throw transport_error(target, e);
-            log_retry(target, "failure", "connect", retry);
+            if (!delay) {  // opening failed (a dropped answer that fails to read changes nothing)
+                if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+                if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
+                if (!delay) throw transport_error(target, e);
+                log_retry(target, "failure", "connect", retry);
+            }
         }
         co_await back_off(*delay);
         waited += *delay;
@@ -329,34 +345,12 @@ boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream(con
     // A stream may be held for minutes: it keeps neither the client's
     // request nor the vendor request, only the translator and the body.
     PreparedStream prepared = prepare_stream(*this, target, std::move(request));
-    UpstreamBody body;
-    std::chrono::milliseconds waited{0};
-    for (int retry = 1;; ++retry) {
-        std::optional<std::chrono::milliseconds> delay;
-        const auto started = RequestContext::Clock::now();
-        if (context) ++context->attempts;
-        try {
-            body = co_await upstream_.open(prepared.request, timeouts);
-            if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-            const int status = body.head().status;
-            if (status >= 200 && status < 300) break;
-            const UpstreamResponse response = co_await body.read_all();
-            body = UpstreamBody();
-            delay = retry_delay(retry, &response, waited);
-            if (!delay) {
-                // The vendor's error answer becomes a plain error.
-                target.provider->parse_chat_response(prepared.config, response);
-                throw vendor_status_error(target, response.status);
-            }
-            log_retry(target, "status", std::to_string(response.status), retry);
-        } catch (const UpstreamError &e) {
-            if (context && !body) context->upstream_wait += RequestContext::Clock::now() - started;
-            if (!body && e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
-            if (!delay) throw transport_error(target, e);
-            log_retry(target, "failure", "connect", retry);
-        }
-        co_await back_off(*delay);
-        waited += *delay;
+    UpstreamBody body = co_await open_with_retries(target, prepared.request, timeouts, context);
+    if (const int status = body.head().status; status < 200 || status >= 300) {
+        // The vendor's error answer becomes a plain error.
+        const UpstreamResponse response = co_await read_answer(target, std::move(body), context);
+        target.provider->parse_chat_response(prepared.config, response);
+        throw vendor_status_error(target, response.status);
     }
     body.drop_headers();
     std::unique_ptr<ChatStream> stream(
@@ -453,7 +447,8 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     request = {};
     std::string().swap(body);
     auto started = std::chrono::steady_clock::now();
-    UpstreamResponse response = co_await send_with_retries(target, upstream_request, timeouts, context);
+    UpstreamBody answer = co_await open_with_retries(target, upstream_request, timeouts, context);
+    UpstreamResponse response = co_await read_answer(target, std::move(answer), context);
     ChatResult result;
     result.upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);

@@ -164,10 +164,11 @@ public:
                                                            UpstreamTimeouts timeouts);
 
 private:
-    // send_upstream with retries on connect errors, 429 and 5xx.
-    boost::asio::awaitable<UpstreamResponse> send_with_retries(const ChatTarget &target,
-                                                               const UpstreamRequest &request,
-                                                               UpstreamTimeouts timeouts, RequestContext *context);
+    // Opens a request, retrying connect errors, 429 and 5xx with backoff;
+    // returns the final answer (any status) with its body unread. Throws
+    // GatewayError.
+    boost::asio::awaitable<UpstreamBody> open_with_retries(const ChatTarget &target, const UpstreamRequest &request,
+                                                           UpstreamTimeouts timeouts, RequestContext *context);
     // How long to wait before retry number `retry` (1-based) after response
     // (or a transport failure when response is null); nullopt = do not retry.
     std::optional<std::chrono::milliseconds> retry_delay(int retry, const UpstreamResponse *response,
