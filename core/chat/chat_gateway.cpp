@@ -396,7 +396,10 @@ boost::asio::awaitable<bool> ChatStream::next(std::string &out) {
     }
     if (pending_.empty()) co_return false;
     handed_out_ = true;
-    out += pending_;
+    if (out.empty())
+        out.swap(pending_);
+    else
+        out += pending_;
     std::string().swap(pending_);  // a waiting stream keeps no buffer
     co_return true;
 }
