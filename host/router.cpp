@@ -175,7 +175,8 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
         }
         return response;
     } catch (const boost::system::system_error &e) {
-        // Cancelled: the client went away (the server logs client_gone).
+        // Cancelled: the client went away or shutdown cut the request (the
+        // server logs which).
         if (e.code() != boost::asio::error::operation_aborted)
             core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
     } catch (const std::exception &e) {
@@ -220,10 +221,6 @@ void finish_request(Response &response, const ResponseStream &stream, const Requ
                      {"completion_tokens", std::to_string(context.completion_tokens)},
                      {"error", error_type}});
 }
-
-}  // namespace
-
-namespace {
 
 // A body sent after handle() has returned: its metrics and access-log line
 // are written once it has gone out (or the client has gone).
