@@ -33,6 +33,7 @@ public:
     // went away. For bookkeeping (the access log); runs once.
     virtual void finished() noexcept {}
 };
+
 // Lets a handler answer with a chunked body sent piece by piece (SSE). The
 // head is sent with the first write; if the handler never writes, the
 // Response it returns is sent instead.
