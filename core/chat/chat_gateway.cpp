@@ -377,7 +377,7 @@ boost::asio::awaitable<bool> ChatStream::next(std::string &out) {
         const auto started = RequestContext::Clock::now();
         std::string piece;
         try {
-            piece = co_await body_.read();
+            while (!body_.next_piece(piece)) co_await body_.read_more();
         } catch (const UpstreamError &e) {
             fail(transport_error(*provider_, api_key_, e));
             continue;

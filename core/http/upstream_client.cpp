@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -205,6 +206,9 @@ struct UpstreamBody::State {
     std::unique_ptr<PooledConnection> conn;
     UpstreamResponse head;
     ResponseReader parser{head};
+    // The last read_more(): reported by the next check_read().
+    error_code read_ec;
+    ArmedTimeout read_armed{"reading the response", {}, false};
 };
 
 struct UpstreamClient::Impl {
@@ -490,32 +494,26 @@ struct UpstreamClient::Impl {
         d.fail(UpstreamFailure::protocol, "malformed HTTP response: " + ec.message());
     }
 
-    // One read into the parser (not a coroutine: the read's own awaitable).
-    static asio::awaitable<std::tuple<error_code, std::size_t>> read_some(UpstreamBody::State &s);
+    // One read into the parser under the read timeout; its error waits in
+    // the state for check_read(). Not a coroutine: a waiting stream holds
+    // the read alone, no frame of its own.
+    static asio::awaitable<std::size_t> read_more(UpstreamBody::State &s);
+
+    void check_read(const UpstreamBody::State &s) const {
+        if (s.read_ec) read_failed(s.read_ec, s.read_armed, s.deadline);
+    }
 
     // Parses what the connection's buffer holds; true when that is enough.
     bool parse_buffered(UpstreamBody::State &s, bool whole) const {
+        check_read(s);
         error_code ec;
         core::parse_buffered(s.parser, s.conn->buffer, ec);
         if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
         return s.parser.is_done() || (!whole && !s.parser.body.empty());
     }
 
-    asio::awaitable<std::string> read_piece(UpstreamBody::State &s) {
-        while (!parse_buffered(s, false)) {
-            const auto armed = s.deadline.arm(s.conn->lowest(), s.timeouts.read, "reading the response");
-            auto [ec, n] = co_await read_some(s);
-            if (ec) read_failed(ec, armed, s.deadline);
-        }
-        co_return std::exchange(s.parser.body, std::string());
-    }
-
     asio::awaitable<UpstreamResponse> read_all(UpstreamBody::State &s) {
-        while (!parse_buffered(s, true)) {
-            const auto armed = s.deadline.arm(s.conn->lowest(), s.timeouts.read, "reading the response");
-            auto [ec, n] = co_await read_some(s);
-            if (ec) read_failed(ec, armed, s.deadline);
-        }
+        while (!parse_buffered(s, true)) co_await read_more(s);
         s.head.body = std::exchange(s.parser.body, std::string());
         co_return std::move(s.head);
     }
@@ -543,10 +541,13 @@ void UpstreamClient::Impl::release(UpstreamBody::State &s) {
     }
 }
 
-asio::awaitable<std::tuple<error_code, std::size_t>> UpstreamClient::Impl::read_some(UpstreamBody::State &s) {
+asio::awaitable<std::size_t> UpstreamClient::Impl::read_more(UpstreamBody::State &s) {
     PooledConnection &conn = *s.conn;
-    if (conn.secure) return http::async_read_some(*conn.secure, conn.buffer, s.parser, use_tuple);
-    return http::async_read_some(*conn.plain, conn.buffer, s.parser, use_tuple);
+    s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
+    if (conn.secure)
+        return http::async_read_some(*conn.secure, conn.buffer, s.parser,
+                                     asio::redirect_error(asio::use_awaitable, s.read_ec));
+    return http::async_read_some(*conn.plain, conn.buffer, s.parser, asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 UpstreamBody::UpstreamBody() noexcept = default;
@@ -556,9 +557,14 @@ UpstreamBody::UpstreamBody(UpstreamBody &&) noexcept = default;
 UpstreamBody &UpstreamBody::operator=(UpstreamBody &&) noexcept = default;
 const UpstreamResponse &UpstreamBody::head() const noexcept { return state_->head; }
 void UpstreamBody::drop_headers() noexcept { HeaderList().swap(state_->head.headers); }
+bool UpstreamBody::next_piece(std::string &piece) {
+    if (!state_->impl.parse_buffered(*state_, false)) return false;
+    piece = std::exchange(state_->parser.body, std::string());
+    return true;
+}
 // Not coroutines themselves: each returns the inner awaitable, so a waiting
 // stream carries no frame of theirs.
-boost::asio::awaitable<std::string> UpstreamBody::read() { return state_->impl.read_piece(*state_); }
+boost::asio::awaitable<std::size_t> UpstreamBody::read_more() { return UpstreamClient::Impl::read_more(*state_); }
 boost::asio::awaitable<UpstreamResponse> UpstreamBody::read_all() { return state_->impl.read_all(*state_); }
 
 UpstreamClient::UpstreamClient(boost::asio::any_io_executor executor, UpstreamClientOptions options)

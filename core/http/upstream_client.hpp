@@ -86,9 +86,15 @@ public:
     // Thousands of streams may wait at once: headers seen are not kept.
     void drop_headers() noexcept;
 
-    // The next piece of the body as it arrives; empty once the body has
-    // ended. The read timeout applies to each wait. Throws UpstreamError.
-    boost::asio::awaitable<std::string> read();
+    // Read piece by piece: `while (!body.next_piece(piece)) co_await
+    // body.read_more();` (two calls, so that a waiting stream holds no
+    // coroutine frame of the client's).
+    // The next piece of the body when what has been read holds one (empty
+    // once the body has ended); false when read_more() must come first.
+    // Throws UpstreamError, also for the failure of the last read_more().
+    bool next_piece(std::string &piece);
+    // Reads more of the body; the read timeout applies to each call.
+    boost::asio::awaitable<std::size_t> read_more();
     // Status, headers and the rest of the body (up to the size cap); the
     // body is used up. Throws UpstreamError.
     boost::asio::awaitable<UpstreamResponse> read_all();

@@ -55,7 +55,7 @@ struct StreamSeen {
 std::string header_of(const sb::core::UpstreamResponse &r, const std::string &name);
 
 // Opens a request and reads its body as a stream does, piece by piece, up to
-// max_pieces (the body is then dropped unread). Throws what read() throws.
+// max_pieces (the body is then dropped unread). Throws what the reads throw.
 boost::asio::awaitable<void> read_stream(sb::core::UpstreamClient &client, sb::core::UpstreamRequest request,
                                          sb::core::UpstreamTimeouts timeouts, StreamSeen &seen,
                                          std::size_t max_pieces = SIZE_MAX) {
@@ -63,7 +63,8 @@ boost::asio::awaitable<void> read_stream(sb::core::UpstreamClient &client, sb::c
     seen.status = body.head().status;
     seen.content_type = header_of(body.head(), "content-type");
     while (seen.pieces.size() < max_pieces) {
-        std::string piece = co_await body.read();
+        std::string piece;
+        while (!body.next_piece(piece)) co_await body.read_more();
         if (piece.empty()) break;
         seen.pieces.push_back(std::move(piece));
         seen.times.push_back(std::chrono::steady_clock::now());
