@@ -174,6 +174,8 @@ struct HttpServer::WatchList {
     }
 };
 
+boost::asio::awaitable<std::size_t> BodySource::wait() { co_return 0; }
+
 void HttpServer::cancel_requests() { watches_->cancel_all(); }
 
 asio::awaitable<void> HttpServer::accept_loop() {
@@ -438,6 +440,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
                 try {
                     for (;;) {
                         std::string bytes;  // per piece: a waiting stream keeps no buffer
+                        co_await source->wait();
                         if (!co_await source->next(bytes) || !co_await body_stream.write(bytes)) break;
                     }
                 } catch (const std::exception &e) {

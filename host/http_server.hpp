@@ -29,6 +29,10 @@ public:
     virtual ~BodySource() = default;
     // Appends the next bytes of the body to out; false once there are none.
     virtual boost::asio::awaitable<bool> next(std::string &out) = 0;
+    // Waits until next() has something to work on, holding less than a
+    // waiting next() would; the count it completes with is of no use. By
+    // default there is nothing to wait for.
+    virtual boost::asio::awaitable<std::size_t> wait();
     // The exchange is over: the body ended, could not be sent, or the client
     // went away. For bookkeeping (the access log); runs once.
     virtual void finished() noexcept {}

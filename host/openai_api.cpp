@@ -26,8 +26,9 @@ class ChatBody final : public BodySource {
 public:
     ChatBody(std::unique_ptr<core::ChatStream> chat, core::InFlightCount in_flight)
         : chat_(std::move(chat)), in_flight_(std::move(in_flight)) {}
-    // The stream's own awaitable: no frame of this layer while it waits.
+    // The stream's own awaitables: no frame of this layer while it waits.
     boost::asio::awaitable<bool> next(std::string &out) override { return chat_->next(out); }
+    boost::asio::awaitable<std::size_t> wait() override { return chat_->wait(); }
 
 private:
     std::unique_ptr<core::ChatStream> chat_;

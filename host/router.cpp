@@ -231,6 +231,7 @@ public:
         : inner_(std::move(inner)), in_flight_(std::move(in_flight)), request_(request), stream_(stream),
           request_id_(std::move(request_id)), path_(std::move(path)), metrics_(metrics) {}
     boost::asio::awaitable<bool> next(std::string &out) override { return inner_->next(out); }
+    boost::asio::awaitable<std::size_t> wait() override { return inner_->wait(); }
     void finished() noexcept override {
         inner_->finished();
         try {

@@ -404,6 +404,15 @@ boost::asio::awaitable<bool> ChatStream::next(std::string &out) {
     co_return true;
 }
 
+namespace {
+boost::asio::awaitable<std::size_t> nothing_to_wait_for() { co_return 0; }
+}  // namespace
+
+boost::asio::awaitable<std::size_t> ChatStream::wait() {
+    if (pending_.empty() && !finished_ && body_.can_wait()) return body_.wait();
+    return nothing_to_wait_for();
+}
+
 void ChatStream::take(std::string_view piece) {
     deframer_.feed(piece, [this](std::string_view event, std::string_view data) { return on_event(event, data); });
 }

@@ -60,6 +60,10 @@ public:
     // failure from here on becomes an error event before the end: nothing
     // is thrown but a cancellation of the wait.
     boost::asio::awaitable<bool> next(std::string &out);
+    // Waits until next() has something to work on, holding as little as a
+    // wait can (see UpstreamBody::wait): thousands of streams may wait at
+    // once. Completes at once when there is no such wait to make.
+    boost::asio::awaitable<std::size_t> wait();
 
 private:
     friend class ChatGateway;

@@ -10,10 +10,11 @@
 
 namespace sb::core {
 
-// Feeds buffer to parser until the message is done or more bytes are needed
-// (then ec is clear). ec is set on a parse error (limits included).
-template <bool isRequest>
-void parse_buffered(boost::beast::http::basic_parser<isRequest> &parser, boost::beast::flat_buffer &buffer,
+// Feeds buffer (a flat_buffer or flat_static_buffer) to parser until the
+// message is done or more bytes are needed (then ec is clear). ec is set on
+// a parse error (limits included).
+template <bool isRequest, class FlatBuffer>
+void parse_buffered(boost::beast::http::basic_parser<isRequest> &parser, FlatBuffer &buffer,
                     boost::system::error_code &ec) {
     while (!parser.is_done() && buffer.size() > 0) {
         const std::size_t used = parser.put(buffer.data(), ec);

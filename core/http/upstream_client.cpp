@@ -18,6 +18,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/flat_static_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -206,9 +207,11 @@ struct UpstreamBody::State {
     std::unique_ptr<PooledConnection> conn;
     UpstreamResponse head;
     ResponseReader parser{head};
-    // The last read_more(): reported by the next check_read().
+    // The last read_more() or wait(): reported by the next check_read().
     error_code read_ec;
     ArmedTimeout read_armed{"reading the response", {}, false};
+    char waited_byte = 0;  // what wait() read
+    bool waited = false;
 };
 
 struct UpstreamClient::Impl {
@@ -503,9 +506,39 @@ struct UpstreamClient::Impl {
         if (s.read_ec) read_failed(s.read_ec, s.read_armed, s.deadline);
     }
 
+    static asio::awaitable<std::size_t> wait(UpstreamBody::State &s);
+
+    // After wait(): its byte and whatever else has arrived are parsed from
+    // the stack. A heap buffer per wake-up, interleaved with thousands of
+    // streams' small blocks, fragmented the heap more than it saved; only
+    // what cannot be parsed yet (a few bytes of chunk framing) is kept.
+    void take_waited(UpstreamBody::State &s) const {
+        constexpr std::size_t kReadAtOnce = 4096;  // more stays in the socket for the next read
+        s.waited = false;
+        beast::flat_buffer &kept = s.conn->buffer;
+        if (kept.size() > 256) {  // not mere framing: take the plain way
+            kept.commit(asio::buffer_copy(kept.prepare(1), asio::buffer(&s.waited_byte, 1)));
+            return;
+        }
+        beast::flat_static_buffer<256 + 1 + kReadAtOnce> arrived;
+        arrived.commit(asio::buffer_copy(arrived.prepare(kept.size()), kept.data()));
+        const asio::mutable_buffer space = arrived.prepare(1 + kReadAtOnce);
+        *static_cast<char *>(space.data()) = s.waited_byte;
+        error_code ec;  // would_block when nothing followed; a failure shows at the next read
+        const std::size_t n = s.conn->plain->socket().read_some(space + 1, ec);
+        arrived.commit(1 + (ec ? 0 : n));
+        ec = {};
+        core::parse_buffered(s.parser, arrived, ec);
+        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
+        kept.clear();
+        kept.shrink_to_fit();
+        kept.commit(asio::buffer_copy(kept.prepare(arrived.size()), arrived.data()));
+    }
+
     // Parses what the connection's buffer holds; true when that is enough.
     bool parse_buffered(UpstreamBody::State &s, bool whole) const {
         check_read(s);
+        if (s.waited) take_waited(s);
         error_code ec;
         core::parse_buffered(s.parser, s.conn->buffer, ec);
         if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
@@ -543,6 +576,7 @@ void UpstreamClient::Impl::release(UpstreamBody::State &s) {
 
 asio::awaitable<std::size_t> UpstreamClient::Impl::read_more(UpstreamBody::State &s) {
     PooledConnection &conn = *s.conn;
+    if (s.waited && !s.read_ec) s.impl.take_waited(s);  // not lost should a reader skip next_piece()
     s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
     if (conn.secure)
         return http::async_read_some(*conn.secure, conn.buffer, s.parser,
@@ -562,9 +596,27 @@ bool UpstreamBody::next_piece(std::string &piece) {
     piece = std::exchange(state_->parser.body, std::string());
     return true;
 }
+
+asio::awaitable<std::size_t> UpstreamClient::Impl::wait(UpstreamBody::State &s) {
+    PooledConnection &conn = *s.conn;
+    conn.buffer.shrink_to_fit();  // a waiting stream keeps only the bytes it cannot parse yet
+    s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
+    s.waited = true;
+    return conn.plain->async_read_some(asio::buffer(&s.waited_byte, 1),
+                                       asio::redirect_error(asio::use_awaitable, s.read_ec));
+}
+
+bool UpstreamBody::can_wait() const noexcept {
+    // Bytes still buffered were offered to the parser by the last
+    // next_piece(): the start of a piece that needs more.
+    return state_ && state_->conn && state_->conn->plain && !state_->parser.is_done() && !state_->read_ec &&
+           !state_->waited;
+}
+
 // Not coroutines themselves: each returns the inner awaitable, so a waiting
 // stream carries no frame of theirs.
 boost::asio::awaitable<std::size_t> UpstreamBody::read_more() { return UpstreamClient::Impl::read_more(*state_); }
+boost::asio::awaitable<std::size_t> UpstreamBody::wait() { return UpstreamClient::Impl::wait(*state_); }
 boost::asio::awaitable<UpstreamResponse> UpstreamBody::read_all() { return state_->impl.read_all(*state_); }
 
 UpstreamClient::UpstreamClient(boost::asio::any_io_executor executor, UpstreamClientOptions options)

@@ -95,6 +95,13 @@ public:
     bool next_piece(std::string &piece);
     // Reads more of the body; the read timeout applies to each call.
     boost::asio::awaitable<std::size_t> read_more();
+    // Thousands of streams may wait at once. wait() waits for the next bytes
+    // of the body holding neither a buffer nor a frame: one pending 1-byte
+    // read (the read timeout applies); the next next_piece() takes in what
+    // has arrived. Only when can_wait() (a plain connection), after
+    // next_piece() has returned true. The count it completes with is of no use.
+    bool can_wait() const noexcept;
+    boost::asio::awaitable<std::size_t> wait();
     // Status, headers and the rest of the body (up to the size cap); the
     // body is used up. Throws UpstreamError.
     boost::asio::awaitable<UpstreamResponse> read_all();

@@ -54,15 +54,19 @@ struct StreamSeen {
 
 std::string header_of(const sb::core::UpstreamResponse &r, const std::string &name);
 
+// How a reader waits for more of a body between pieces.
+enum class Reading { read_more, wait };
+
 // Opens a request and reads its body as a stream does, piece by piece, up to
 // max_pieces (the body is then dropped unread). Throws what the reads throw.
 boost::asio::awaitable<void> read_stream(sb::core::UpstreamClient &client, sb::core::UpstreamRequest request,
                                          sb::core::UpstreamTimeouts timeouts, StreamSeen &seen,
-                                         std::size_t max_pieces = SIZE_MAX) {
+                                         std::size_t max_pieces = SIZE_MAX, Reading reading = Reading::read_more) {
     sb::core::UpstreamBody body = co_await client.open(std::move(request), timeouts);
     seen.status = body.head().status;
     seen.content_type = header_of(body.head(), "content-type");
     while (seen.pieces.size() < max_pieces) {
+        if (reading == Reading::wait && !seen.pieces.empty() && body.can_wait()) co_await body.wait();
         std::string piece;
         while (!body.next_piece(piece)) co_await body.read_more();
         if (piece.empty()) break;
@@ -349,25 +353,67 @@ BOOST_AUTO_TEST_CASE(redirect_is_returned_not_followed) {
 }
 
 BOOST_AUTO_TEST_CASE(streaming_delivers_pieces_in_order_as_they_arrive) {
+    for (const Reading reading : {Reading::read_more, Reading::wait}) {
+        LoopbackHttpServer server([](const RecordedRequest &) {
+            return MockAction::stream(200, {{"Content-Type", "text/event-stream"}},
+                                      {"data: one\n\n", "data: two\n\n", "data: three\n\n"}, 120ms);
+        });
+        ClientFixture f;
+        StreamSeen seen;
+        f.run(read_stream(f.client, post(server.base_url() + "/v1/chat/completions"), ClientFixture::short_timeouts(),
+                          seen, SIZE_MAX, reading));
+        BOOST_TEST(seen.status == 200);
+        BOOST_TEST(seen.content_type == "text/event-stream");
+        BOOST_REQUIRE_EQUAL(seen.pieces.size(), 3u);
+        BOOST_TEST(seen.pieces[0] == "data: one\n\n");
+        BOOST_TEST(seen.pieces[1] == "data: two\n\n");
+        BOOST_TEST(seen.pieces[2] == "data: three\n\n");
+        for (std::size_t i = 1; i < seen.times.size(); ++i)
+            BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen.times[i] - seen.times[i - 1]).count() >=
+                       60);
+        // A fully read chunked body leaves the connection reusable.
+        BOOST_TEST(f.client.idle_connections() == 1u);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(waiting_reader_gets_bursts_larger_than_one_read_whole) {
+    // Pieces bigger than what a wake-up reads at once, and many small ones
+    // sent together: wait() must lose, reorder or repeat nothing.
+    std::vector<std::string> sent;
+    for (int i = 0; i < 3; ++i) sent.push_back(std::string(9000, static_cast<char>('a' + i)));
+    for (int i = 0; i < 50; ++i) sent.push_back("data: " + std::to_string(i) + "\n\n");
+    LoopbackHttpServer server([&](const RecordedRequest &) { return MockAction::stream(200, {}, sent, 2ms); });
+    ClientFixture f;
+    StreamSeen seen;
+    f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX,
+                      Reading::wait));
+    std::string expected, got;
+    for (const auto &piece : sent) expected += piece;
+    for (const auto &piece : seen.pieces) got += piece;
+    BOOST_TEST(got.size() == expected.size());
+    BOOST_TEST((got == expected));
+    BOOST_TEST(f.client.idle_connections() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_reader_is_held_to_the_deadline) {
     LoopbackHttpServer server([](const RecordedRequest &) {
-        return MockAction::stream(200, {{"Content-Type", "text/event-stream"}},
-                                  {"data: one\n\n", "data: two\n\n", "data: three\n\n"}, 120ms);
+        return MockAction::stream(200, {}, {"a", "b", "c", "d", "e", "f", "g", "h"}, 100ms);
     });
     ClientFixture f;
     StreamSeen seen;
-    f.run(read_stream(f.client, post(server.base_url() + "/v1/chat/completions"), ClientFixture::short_timeouts(),
-                      seen));
-    BOOST_TEST(seen.status == 200);
-    BOOST_TEST(seen.content_type == "text/event-stream");
-    BOOST_REQUIRE_EQUAL(seen.pieces.size(), 3u);
-    BOOST_TEST(seen.pieces[0] == "data: one\n\n");
-    BOOST_TEST(seen.pieces[1] == "data: two\n\n");
-    BOOST_TEST(seen.pieces[2] == "data: three\n\n");
-    for (std::size_t i = 1; i < seen.times.size(); ++i)
-        BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen.times[i] - seen.times[i - 1]).count() >=
-                   60);
-    // A fully read chunked body leaves the connection reusable.
-    BOOST_TEST(f.client.idle_connections() == 1u);
+    std::optional<UpstreamError> error;
+    const auto start = Clock::now();
+    try {
+        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 300ms, 350ms}, seen, SIZE_MAX, Reading::wait));
+    } catch (const UpstreamError &e) {
+        error = e;
+    }
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::timeout));
+    BOOST_TEST(std::string(error->what()).find("total") != std::string::npos, error->what());
+    BOOST_TEST(elapsed_ms(start) < 2000);
+    BOOST_TEST(seen.pieces.size() >= 2u);  // pieces came through waits first
+    BOOST_TEST(f.client.idle_connections() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(error_status_body_is_read_whole) {
@@ -386,24 +432,27 @@ BOOST_AUTO_TEST_CASE(error_status_body_is_read_whole) {
 }
 
 BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
-    LoopbackHttpServer server([](const RecordedRequest &) {
-        return MockAction::stream(200, {}, {"first", "second"}, 30ms, /*truncate=*/true);
-    });
-    ClientFixture f;
-    StreamSeen seen;
-    std::optional<UpstreamError> error;
-    try {
-        f.run(read_stream(f.client, post(server.base_url() + "/s?key=SECRET"), ClientFixture::short_timeouts(), seen));
-    } catch (const UpstreamError &e) {
-        error = e;
+    for (const Reading reading : {Reading::read_more, Reading::wait}) {
+        LoopbackHttpServer server([](const RecordedRequest &) {
+            return MockAction::stream(200, {}, {"first", "second"}, 30ms, /*truncate=*/true);
+        });
+        ClientFixture f;
+        StreamSeen seen;
+        std::optional<UpstreamError> error;
+        try {
+            f.run(read_stream(f.client, post(server.base_url() + "/s?key=SECRET"), ClientFixture::short_timeouts(), seen,
+                              SIZE_MAX, reading));
+        } catch (const UpstreamError &e) {
+            error = e;
+        }
+        BOOST_REQUIRE(error);
+        BOOST_TEST((error->failure() == UpstreamFailure::protocol));
+        BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
+        BOOST_REQUIRE_EQUAL(seen.pieces.size(), 2u);
+        BOOST_TEST(seen.pieces[0] == "first");
+        BOOST_TEST(seen.pieces[1] == "second");
+        BOOST_TEST(f.client.idle_connections() == 0u);
     }
-    BOOST_REQUIRE(error);
-    BOOST_TEST((error->failure() == UpstreamFailure::protocol));
-    BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
-    BOOST_REQUIRE_EQUAL(seen.pieces.size(), 2u);
-    BOOST_TEST(seen.pieces[0] == "first");
-    BOOST_TEST(seen.pieces[1] == "second");
-    BOOST_TEST(f.client.idle_connections() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(body_dropped_unread_closes_the_connection) {
