@@ -1,6 +1,7 @@
 #include "core/http/upstream_client.hpp"
 
 #include "core/bounded_memo.hpp"
+#include "core/http/coarse_deadlines.hpp"
 #include "core/http/parse_buffered.hpp"
 #include "core/http/write_now.hpp"
 
@@ -121,10 +122,24 @@ struct Deadline {
     // Arms the stream's timer for one operation: the smaller of `limit`
     // and what is left of the total.
     ArmedTimeout arm(beast::tcp_stream &stream, std::chrono::milliseconds limit, const char *what) const {
+        std::chrono::milliseconds within;
+        const ArmedTimeout armed = plan(limit, what, within);
+        stream.expires_after(within);
+        return armed;
+    }
+    ArmedTimeout arm(CoarseDeadlines::Entry &entry, CoarseDeadlines &deadlines, tcp::socket &socket,
+                     std::chrono::milliseconds limit, const char *what) const {
+        std::chrono::milliseconds within;
+        const ArmedTimeout armed = plan(limit, what, within);
+        entry.arm(deadlines, socket, within);
+        return armed;
+    }
+    // The time one operation gets: the smaller of `limit` and what is left.
+    ArmedTimeout plan(std::chrono::milliseconds limit, const char *what, std::chrono::milliseconds &within) const {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(total_end - Clock::now());
         if (left.count() <= 0) expired();
         const bool total_bound = left < limit;
-        stream.expires_after(total_bound ? left : limit);
+        within = total_bound ? left : limit;
         return {what, limit, total_bound};
     }
     [[noreturn]] void timed_out(const ArmedTimeout &armed) const {
@@ -212,6 +227,10 @@ struct UpstreamBody::State {
     ArmedTimeout read_armed{"reading the response", {}, false};
     char waited_byte = 0;  // what wait() read
     bool waited = false;
+    // The deadline of wait() on a single-threaded client: no timer
+    // operation per waiting stream.
+    CoarseDeadlines *coarse = nullptr;
+    CoarseDeadlines::Entry coarse_entry;
 };
 
 struct UpstreamClient::Impl {
@@ -515,6 +534,7 @@ struct UpstreamClient::Impl {
     void take_waited(UpstreamBody::State &s) const {
         constexpr std::size_t kReadAtOnce = 4096;  // more stays in the socket for the next read
         s.waited = false;
+        s.coarse_entry.disarm();
         beast::flat_buffer &kept = s.conn->buffer;
         if (kept.size() > 256) {  // not mere framing: take the plain way
             kept.commit(asio::buffer_copy(kept.prepare(1), asio::buffer(&s.waited_byte, 1)));
@@ -600,10 +620,16 @@ bool UpstreamBody::next_piece(std::string &piece) {
 asio::awaitable<std::size_t> UpstreamClient::Impl::wait(UpstreamBody::State &s) {
     PooledConnection &conn = *s.conn;
     conn.buffer.shrink_to_fit();  // a waiting stream keeps only the bytes it cannot parse yet
-    s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
     s.waited = true;
-    return conn.plain->async_read_some(asio::buffer(&s.waited_byte, 1),
-                                       asio::redirect_error(asio::use_awaitable, s.read_ec));
+    const auto one_byte = asio::buffer(&s.waited_byte, 1);
+    if (!s.coarse && s.impl.options.single_threaded) s.coarse = CoarseDeadlines::of(conn.plain->get_executor());
+    if (s.coarse) {
+        tcp::socket &socket = conn.plain->socket();
+        s.read_armed = s.deadline.arm(s.coarse_entry, *s.coarse, socket, s.timeouts.read, "reading the response");
+        return socket.async_read_some(one_byte, asio::redirect_error(asio::use_awaitable, s.read_ec));
+    }
+    s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
+    return conn.plain->async_read_some(one_byte, asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 bool UpstreamBody::can_wait() const noexcept {
