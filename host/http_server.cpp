@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "core/log.hpp"
+#include "core/http/coarse_deadlines.hpp"
 #include "core/http/parse_buffered.hpp"
 #include "core/http/write_now.hpp"
 #include "host/http_responses.hpp"
@@ -10,12 +11,10 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -42,6 +41,8 @@ HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endp
                        RequestHandler handler, ServerLimits limits, std::vector<asio::io_context *> workers)
     : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), workers_(std::move(workers)),
       watches_(std::make_shared<WatchList>()) {
+    if (workers_.empty()) workers_.push_back(&io_);
+    for (asio::io_context *worker : workers_) deadlines_.push_back(&asio::use_service<core::CoarseDeadlines>(*worker));
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -181,12 +182,9 @@ void HttpServer::cancel_requests() { watches_->cancel_all(); }
 asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {
         beast::error_code ec;
-        // Named: the accept refers to it until it completes.
-        const asio::any_io_executor peer_executor =
-            workers_.empty() ? asio::any_io_executor(asio::make_strand(io_))
-                             : asio::any_io_executor(workers_[next_worker_++ % workers_.size()]->get_executor());
-        asio::ip::tcp::socket socket =
-            co_await acceptor_.async_accept(peer_executor, asio::redirect_error(asio::use_awaitable, ec));
+        const std::size_t worker = next_worker_++ % workers_.size();
+        asio::ip::tcp::socket socket = co_await acceptor_.async_accept(
+            workers_[worker]->get_executor(), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
             core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
@@ -203,7 +201,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
         const auto executor = socket.get_executor();  // before the socket is moved from
         auto watch = std::make_shared<ClientWatch>();
         auto slot = watch->cancel.slot();
-        asio::co_spawn(executor, serve(std::move(socket), watch),
+        asio::co_spawn(executor, serve(std::move(socket), *deadlines_[worker], watch),
                        asio::bind_cancellation_slot(slot, [watch](const std::exception_ptr &) {}));
     }
 }
@@ -224,19 +222,34 @@ asio::awaitable<void> HttpServer::tick(asio::io_context &context, bool arm_watch
 
 namespace {
 
+// A connection's socket and the deadline of the read or write under way. The
+// deadline sits in the event loop's CoarseDeadlines, not in a timer
+// operation per read and write; once passed it cancels the operation
+// (operation_aborted). Disarmed after each operation: a stale one would
+// cancel the client watch's wait.
+struct Connection {
+    asio::ip::tcp::socket &socket;
+    core::CoarseDeadlines &deadlines;
+    core::CoarseDeadlines::Entry deadline;
+
+    void expires_after(std::chrono::seconds within) { deadline.arm(deadlines, socket, within); }
+    void expires_never() noexcept { deadline.disarm(); }
+};
+
 // After refusing a request mid-body, read and discard what the client is
 // still sending (bounded) so closing does not reset the connection before
 // the client has read the refusal.
-asio::awaitable<void> drain(beast::tcp_stream &stream) {
+asio::awaitable<void> drain(Connection &conn) {
     beast::error_code ec;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    conn.socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     std::array<char, 64 * 1024> scratch;
     std::size_t total = 0;
-    stream.expires_after(std::chrono::seconds(2));
+    conn.expires_after(std::chrono::seconds(2));
     while (!ec && total < (64u << 20)) {
-        total += co_await stream.async_read_some(asio::buffer(scratch),
-                                                 asio::redirect_error(asio::use_awaitable, ec));
+        total += co_await conn.socket.async_read_some(asio::buffer(scratch),
+                                                      asio::redirect_error(asio::use_awaitable, ec));
     }
+    conn.expires_never();
 }
 
 
@@ -271,21 +284,22 @@ std::string wire_head(const http::response_header<> &head) {
 // Writes wire whole: directly while the socket takes it, then (rarely) the
 // rest asynchronously under the write deadline.
 template <class Buffers>
-asio::awaitable<void> write_all(beast::tcp_stream &stream, const Buffers &wire, std::chrono::seconds timeout,
+asio::awaitable<void> write_all(Connection &conn, const Buffers &wire, std::chrono::seconds timeout,
                                 beast::error_code &ec) {
-    const std::size_t sent = core::write_now(stream.socket(), wire, ec);
+    const std::size_t sent = core::write_now(conn.socket, wire, ec);
     if (ec || sent == asio::buffer_size(wire)) co_return;
     beast::buffers_suffix<Buffers> rest(wire);
     rest.consume(sent);
-    stream.expires_after(timeout);
-    co_await asio::async_write(stream, rest, asio::redirect_error(asio::use_awaitable, ec));
+    conn.expires_after(timeout);
+    co_await asio::async_write(conn.socket, rest, asio::redirect_error(asio::use_awaitable, ec));
+    conn.expires_never();
 }
 
 class ChunkedResponseStream final : public ResponseStream {
 public:
-    ChunkedResponseStream(beast::tcp_stream &stream, beast::flat_buffer &read_buffer, const asio::ip::address &peer,
+    ChunkedResponseStream(Connection &conn, beast::flat_buffer &read_buffer, const asio::ip::address &peer,
                           unsigned version, std::chrono::seconds write_timeout)
-        : stream_(stream), read_buffer_(read_buffer), write_timeout_(write_timeout) {
+        : conn_(conn), read_buffer_(read_buffer), write_timeout_(write_timeout) {
         peer_ = peer;
         head_.version(version);
         head_.result(http::status::ok);
@@ -333,12 +347,12 @@ private:
     template <class Buffers>
     asio::awaitable<bool> send(const Buffers &wire) {
         beast::error_code ec;
-        co_await write_all(stream_, wire, write_timeout_, ec);
+        co_await write_all(conn_, wire, write_timeout_, ec);
         failed_ = static_cast<bool>(ec);
         co_return !failed_;
     }
 
-    beast::tcp_stream &stream_;
+    Connection &conn_;
     beast::flat_buffer &read_buffer_;
     std::chrono::seconds write_timeout_;
     bool finished_ = false;
@@ -348,7 +362,7 @@ private:
 
 // Answers a request that could not be read (too large, malformed) and
 // ends the exchange politely.
-asio::awaitable<void> refuse(beast::tcp_stream &stream, beast::error_code ec, const ServerLimits &limits) {
+asio::awaitable<void> refuse(Connection &conn, beast::error_code ec, const ServerLimits &limits) {
     Response response;
     if (ec == http::error::body_limit) {
         response = error_response(GatewayError(ErrorCode::request_too_large,
@@ -364,16 +378,16 @@ asio::awaitable<void> refuse(beast::tcp_stream &stream, beast::error_code ec, co
     }
     response.keep_alive(false);
     response.prepare_payload();
-    stream.expires_after(std::chrono::seconds(5));
-    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-    co_await drain(stream);
+    conn.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(conn.socket, response, asio::redirect_error(asio::use_awaitable, ec));
+    co_await drain(conn);
 }
 
 // The next request on the connection; nullopt when the connection ends
 // (closed, timed out, or refused). Its own coroutine: the parser lives only
 // while a request is read, not in the connection's frame for as long as a
 // stream is held.
-asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream &stream, beast::flat_buffer &buffer,
+asio::awaitable<std::optional<Request>> read_request(Connection &conn, beast::flat_buffer &buffer,
                                                       const ServerLimits &limits) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -381,18 +395,20 @@ asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream &stream, 
     beast::error_code ec;
     // Wait for the first byte of the next request with the idle deadline,
     // then give the whole request the read deadline.
-    stream.expires_after(buffer.size() ? limits.read_timeout : limits.idle_timeout);
-    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    conn.expires_after(buffer.size() ? limits.read_timeout : limits.idle_timeout);
+    co_await http::async_read_header(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) core::parse_buffered(parser, buffer, ec);  // the body usually came with the head
     if (!ec && !parser.is_done()) {
-        stream.expires_after(limits.read_timeout);
-        co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        conn.expires_after(limits.read_timeout);
+        co_await http::async_read(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
+    conn.expires_never();
+    // operation_aborted: a deadline passed, or the server is shutting down.
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted)
+        ec == asio::error::operation_aborted)
         co_return std::nullopt;
     if (ec) {
-        co_await refuse(stream, ec, limits);
+        co_await refuse(conn, ec, limits);
         co_return std::nullopt;
     }
     co_return parser.release();
@@ -400,7 +416,8 @@ asio::awaitable<std::optional<Request>> read_request(beast::tcp_stream &stream, 
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch) {
+asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::CoarseDeadlines &deadlines,
+                                        std::shared_ptr<ClientWatch> watch) {
     const std::shared_ptr<WatchList> watches = watches_;
     struct ConnectionCount {
         std::shared_ptr<std::atomic<std::size_t>> n;
@@ -410,17 +427,17 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         ~ConnectionCount() { note_connections(--*n); }
     } count(connections_);
 
-    beast::tcp_stream stream(std::move(socket));
+    Connection conn{socket, deadlines, {}};
     beast::flat_buffer buffer;
     beast::error_code peer_ec;
-    const asio::ip::address peer = stream.socket().remote_endpoint(peer_ec).address();
+    const asio::ip::address peer = socket.remote_endpoint(peer_ec).address();
     for (;;) {
-        std::optional<Request> next = co_await read_request(stream, buffer, limits_);
+        std::optional<Request> next = co_await read_request(conn, buffer, limits_);
         if (!next) break;
         Request &request = *next;
         const bool keep_alive = request.keep_alive();  // before a later() body clears the fields
         ++*in_flight_;
-        ChunkedResponseStream body_stream(stream, buffer, peer, request.version(), limits_.read_timeout);
+        ChunkedResponseStream body_stream(conn, buffer, peer, request.version(), limits_.read_timeout);
         // Awaited in this coroutine: a cancellation from the watch reaches
         // whatever the handler is waiting on (an upstream read, a timer).
         Response response;
@@ -430,7 +447,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
                 ClientWatch &watch;
                 ~InFlight() { list.leave(watch); }
             } in_flight{*watches, *watch};
-            watches->join(*watch, stream.socket());
+            watches->join(*watch, socket);
             response = co_await handler_(request, body_stream);
             if (BodySource *source = body_stream.later().get()) {
                 // A stream may be held for minutes: the request's header fields
@@ -472,13 +489,13 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, std::share
         const std::string head = wire_head(response.base());
         const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};
         beast::error_code ec;
-        co_await write_all(stream, wire, limits_.read_timeout, ec);
+        co_await write_all(conn, wire, limits_.read_timeout, ec);
         --*in_flight_;
         if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
     }
     beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
 }
 
 }  // namespace sb::host

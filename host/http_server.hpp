@@ -17,6 +17,10 @@
 #include <string_view>
 #include <vector>
 
+namespace sb::core {
+class CoarseDeadlines;
+}
+
 namespace sb::host {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -85,9 +89,9 @@ struct ServerLimits {
 class HttpServer {
 public:
     // io accepts and runs the server's own timers. Connections go round-robin
-    // to `workers`, io_contexts run by one thread each, where a connection
-    // needs no strand; without workers they stay on io, any number of
-    // threads may run it, and each connection gets a strand.
+    // to `workers` (io by default), io_contexts run by one thread each: a
+    // connection needs no strand, and its read and write deadlines share its
+    // loop's CoarseDeadlines.
     HttpServer(boost::asio::io_context &io, const boost::asio::ip::tcp::endpoint &endpoint,
                RequestHandler handler, ServerLimits limits,
                std::vector<boost::asio::io_context *> workers = {});
@@ -106,7 +110,8 @@ private:
     boost::asio::awaitable<void> accept_loop();
     struct ClientWatch;
     struct WatchList;
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::shared_ptr<ClientWatch> watch);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, core::CoarseDeadlines &deadlines,
+                                       std::shared_ptr<ClientWatch> watch);
     // Every 250 ms on each event loop: keeps asio from reprogramming that
     // loop's timerfd for each I/O deadline, and (on io_ only) watches the
     // clients of requests in flight for longer.
@@ -117,6 +122,7 @@ private:
     RequestHandler handler_;
     ServerLimits limits_;
     std::vector<boost::asio::io_context *> workers_;
+    std::vector<core::CoarseDeadlines *> deadlines_;  // each worker's
     std::size_t next_worker_ = 0;  // accept_loop's only
     std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<bool> acceptor_open_{true};
