@@ -208,9 +208,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
 
 // Keeps a timer due sooner than any I/O deadline on each event loop. Asio
 // reprograms a loop's timerfd (a system call) whenever a new timer becomes
-// its earliest, which with few connections is every read and write
-// deadline; with this tick always earlier, those deadlines are plain queue
-// insertions. Every loop needs its own: each has its own timer queue.
+// its earliest, which with few connections is every read and write deadline
+// of a TLS vendor connection (plain ones use CoarseDeadlines); with this
+// tick always earlier, those deadlines are plain queue insertions. Every
+// loop needs its own: each has its own timer queue.
 asio::awaitable<void> HttpServer::tick(asio::io_context &context, bool arm_watches) {
     asio::steady_timer timer(context);
     while (acceptor_open_.load()) {

@@ -330,11 +330,10 @@ int main(int argc, char **argv) {
         sb::core::GatewayOptions gateway_options;
         gateway_options.api_base_policy = sb::core::ApiBasePolicy::from_environment(env);
         sb::core::UpstreamClientOptions upstream_options;
-        upstream_options.single_threaded = true;
         upstream_options.address_allowed = [policy = gateway_options.api_base_policy](const asio::ip::address &a) {
             return policy.address_allowed(a);
         };
-        sb::core::UpstreamClient upstream(io.get_executor(), upstream_options);
+        sb::core::UpstreamClient upstream(upstream_options);
         using ms = std::chrono::milliseconds;
         for (auto *t : {&gateway_options.chat_timeouts, &gateway_options.stream_timeouts}) {
             t->connect = ms(options.connect_timeout_ms);

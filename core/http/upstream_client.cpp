@@ -13,7 +13,6 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -121,25 +120,12 @@ struct Deadline {
 
     // Arms the stream's timer for one operation: the smaller of `limit`
     // and what is left of the total.
-    ArmedTimeout arm(beast::tcp_stream &stream, std::chrono::milliseconds limit, const char *what) const {
-        std::chrono::milliseconds within;
-        const ArmedTimeout armed = plan(limit, what, within);
-        stream.expires_after(within);
-        return armed;
-    }
-    ArmedTimeout arm(CoarseDeadlines::Entry &entry, CoarseDeadlines &deadlines, tcp::socket &socket,
-                     std::chrono::milliseconds limit, const char *what) const {
-        std::chrono::milliseconds within;
-        const ArmedTimeout armed = plan(limit, what, within);
-        entry.arm(deadlines, socket, within);
-        return armed;
-    }
-    // The time one operation gets: the smaller of `limit` and what is left.
-    ArmedTimeout plan(std::chrono::milliseconds limit, const char *what, std::chrono::milliseconds &within) const {
+    template <class Connection>
+    ArmedTimeout arm(Connection &conn, std::chrono::milliseconds limit, const char *what) const {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(total_end - Clock::now());
         if (left.count() <= 0) expired();
         const bool total_bound = left < limit;
-        within = total_bound ? left : limit;
+        conn.expires_after(total_bound ? left : limit);
         return {what, limit, total_bound};
     }
     [[noreturn]] void timed_out(const ArmedTimeout &armed) const {
@@ -189,18 +175,39 @@ private:
     UpstreamResponse &out_;
 };
 
-// One kept-alive connection: plain TCP or TLS over TCP.
+// One kept-alive connection: plain TCP or TLS over TCP. A plain socket's
+// deadlines sit in its event loop's CoarseDeadlines: no timer state or
+// timer operation of its own, which thousands of held streams would each
+// carry. TLS keeps Beast's stream and its timers.
 struct PooledConnection {
-    std::unique_ptr<beast::tcp_stream> plain;
+    std::optional<tcp::socket> plain;
     std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+    CoarseDeadlines *deadlines = nullptr;  // plain only
+    CoarseDeadlines::Entry deadline;       // plain only; before plain in destruction
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
 
-    beast::tcp_stream &lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+    tcp::socket &socket() { return secure ? beast::get_lowest_layer(*secure).socket() : *plain; }
+    void expires_after(std::chrono::milliseconds within) {
+        if (secure)
+            beast::get_lowest_layer(*secure).expires_after(within);
+        else
+            deadline.arm(*deadlines, *plain, within);
+    }
+    void expires_never() noexcept {
+        if (secure)
+            beast::get_lowest_layer(*secure).expires_never();
+        else
+            deadline.disarm();
+    }
+    // Whether ec is this connection's deadline having passed.
+    bool timed_out(error_code ec) const noexcept {
+        return ec == beast::error::timeout || (ec == asio::error::operation_aborted && deadline.expired());
+    }
     void close() {
         error_code ignored;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-        lowest().socket().close(ignored);
+        socket().shutdown(tcp::socket::shutdown_both, ignored);
+        socket().close(ignored);
     }
 };
 
@@ -227,14 +234,9 @@ struct UpstreamBody::State {
     ArmedTimeout read_armed{"reading the response", {}, false};
     char waited_byte = 0;  // what wait() read
     bool waited = false;
-    // The deadline of wait() on a single-threaded client: no timer
-    // operation per waiting stream.
-    CoarseDeadlines *coarse = nullptr;
-    CoarseDeadlines::Entry coarse_entry;
 };
 
 struct UpstreamClient::Impl {
-    asio::any_io_executor executor;
     UpstreamClientOptions options;
     mutable std::mutex mutex;
     // By the execution context a connection's I/O runs on, then by origin;
@@ -250,7 +252,7 @@ struct UpstreamClient::Impl {
     };
     std::map<PoolKey, std::deque<std::unique_ptr<PooledConnection>>, PoolKeyLess> idle;
 
-    Impl(asio::any_io_executor ex, UpstreamClientOptions opts) : executor(std::move(ex)), options(std::move(opts)) {
+    explicit Impl(UpstreamClientOptions opts) : options(std::move(opts)) {
         if (!options.ca_file.empty()) tls_context();  // a bad CA file fails start-up, not the first request
     }
 
@@ -375,32 +377,40 @@ struct UpstreamClient::Impl {
             d.fail(UpstreamFailure::connect, "refusing to connect: the host resolves only to link-local or "
                                              "cloud metadata addresses");
         auto conn = std::make_unique<PooledConnection>();
-        const asio::any_io_executor conn_executor =
-            options.single_threaded ? home : asio::any_io_executor(asio::make_strand(executor));
-        if (t.tls)
-            // A strand per connection: the stream's timeout handler and the
-            // completion of its pending operation never run concurrently, so
-            // a deadline is always reported as a timeout.
-            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(conn_executor,
-                                                                                tls_context());
-        else
-            conn->plain = std::make_unique<beast::tcp_stream>(conn_executor);
-        auto &tcp_layer = conn->lowest();
+        if (t.tls) {
+            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(home, tls_context());
+        } else {
+            conn->deadlines = CoarseDeadlines::of(home);
+            if (!conn->deadlines)
+                d.fail(UpstreamFailure::connect, "requests must run on an io_context's own executor");
+            conn->plain.emplace(home);
+        }
         {
-            const auto armed = d.arm(tcp_layer, connect_limit, "connect");
-            auto [ec, ep] = co_await tcp_layer.async_connect(endpoints, use_tuple);
-            if (ec == beast::error::timeout) d.timed_out(armed);
+            // One deadline for all the addresses, as one connect.
+            const auto armed = d.arm(*conn, connect_limit, "connect");
+            error_code ec = asio::error::host_not_found;
+            for (const tcp::endpoint &endpoint : endpoints) {
+                error_code ignored;
+                conn->socket().close(ignored);  // after a failed address
+                if (conn->secure)
+                    std::tie(ec) = co_await beast::get_lowest_layer(*conn->secure).async_connect(endpoint, use_tuple);
+                else
+                    std::tie(ec) = co_await conn->plain->async_connect(endpoint, use_tuple);
+                if (!ec || conn->timed_out(ec)) break;
+            }
+            conn->expires_never();
+            if (conn->timed_out(ec)) d.timed_out(armed);
             if (ec) d.fail(UpstreamFailure::connect, "cannot connect: " + ec.message());
         }
-        tcp_layer.socket().set_option(tcp::no_delay(true));
-        tcp_layer.socket().non_blocking(true);  // for write_now
+        conn->socket().set_option(tcp::no_delay(true));
+        conn->socket().non_blocking(true);  // for write_now
         if (t.tls) {
             auto *native = conn->secure->native_handle();
             if (!is_ip_literal(t.host)) SSL_set_tlsext_host_name(native, t.host.c_str());
             if (options.verify_tls) conn->secure->set_verify_callback(ssl::host_name_verification(t.host));
-            const auto armed = d.arm(tcp_layer, connect_limit, "TLS handshake");
+            const auto armed = d.arm(*conn, connect_limit, "TLS handshake");
             auto [ec] = co_await conn->secure->async_handshake(ssl::stream_base::client, use_tuple);
-            if (ec == beast::error::timeout) d.timed_out(armed);
+            if (conn->timed_out(ec)) d.timed_out(armed);
             if (ec) {
                 std::string cause = ec.message();
                 const long verify = SSL_get_verify_result(native);
@@ -452,7 +462,7 @@ struct UpstreamClient::Impl {
         auto target = urls.get(request.url, [&] { return split_url(request.url); });
         const std::string request_head = serialize_head(request, *target);
         const asio::any_io_executor home = co_await asio::this_coro::executor;
-        const asio::execution_context *const pool = context_of(options.single_threaded ? home : executor);
+        const asio::execution_context *const pool = context_of(home);
         const Deadline d{Clock::now() + timeouts.total, timeouts.total, target.get()};
 
         bool fresh_only = false;
@@ -462,21 +472,20 @@ struct UpstreamClient::Impl {
             const bool reused = s->conn != nullptr;
             if (!reused) s->conn = co_await connect(*target, d, timeouts.connect, home);
             PooledConnection &conn = *s->conn;
-            auto &tcp_layer = conn.lowest();
             {
                 const std::array<asio::const_buffer, 2> wire{asio::buffer(request_head), asio::buffer(request.body)};
                 error_code ec;
                 // Plain TCP: written on the spot when the socket takes it all.
-                const std::size_t sent = conn.secure ? 0 : write_now(tcp_layer.socket(), wire, ec);
+                const std::size_t sent = conn.secure ? 0 : write_now(*conn.plain, wire, ec);
                 if (!ec && sent < asio::buffer_size(wire)) {
                     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
                     rest.consume(sent);
-                    const auto armed = d.arm(tcp_layer, timeouts.read, "sending the request");
+                    const auto armed = d.arm(conn, timeouts.read, "sending the request");
                     if (conn.secure)
                         std::tie(ec, std::ignore) = co_await asio::async_write(*conn.secure, rest, use_tuple);
                     else
                         std::tie(ec, std::ignore) = co_await asio::async_write(*conn.plain, rest, use_tuple);
-                    if (ec == beast::error::timeout) d.timed_out(armed);
+                    if (conn.timed_out(ec)) d.timed_out(armed);
                 }
                 if (ec && reused) {
                     fresh_only = true;  // a stale kept-alive connection
@@ -489,13 +498,13 @@ struct UpstreamClient::Impl {
             parser.body_limit(options.max_response_bytes);
             if (request.method == "HEAD") parser.skip(true);
             const auto first_byte = timeouts.first_byte.count() > 0 ? timeouts.first_byte : timeouts.read;
-            const auto armed = d.arm(tcp_layer, first_byte, "waiting for the response");
+            const auto armed = d.arm(conn, first_byte, "waiting for the response");
             error_code ec;
             if (conn.secure)
                 std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.secure, conn.buffer, parser, use_tuple);
             else
                 std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.plain, conn.buffer, parser, use_tuple);
-            if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && ec != beast::error::timeout) {
+            if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && !conn.timed_out(ec)) {
                 fresh_only = true;  // a stale kept-alive connection
                 continue;
             }
@@ -534,7 +543,6 @@ struct UpstreamClient::Impl {
     void take_waited(UpstreamBody::State &s) const {
         constexpr std::size_t kReadAtOnce = 4096;  // more stays in the socket for the next read
         s.waited = false;
-        s.coarse_entry.disarm();
         beast::flat_buffer &kept = s.conn->buffer;
         if (kept.size() > 256) {  // not mere framing: take the plain way
             kept.commit(asio::buffer_copy(kept.prepare(1), asio::buffer(&s.waited_byte, 1)));
@@ -545,7 +553,7 @@ struct UpstreamClient::Impl {
         const asio::mutable_buffer space = arrived.prepare(1 + kReadAtOnce);
         *static_cast<char *>(space.data()) = s.waited_byte;
         error_code ec;  // would_block when nothing followed; a failure shows at the next read
-        const std::size_t n = s.conn->plain->socket().read_some(space + 1, ec);
+        const std::size_t n = s.conn->plain->read_some(space + 1, ec);
         arrived.commit(1 + (ec ? 0 : n));
         ec = {};
         core::parse_buffered(s.parser, arrived, ec);
@@ -587,7 +595,7 @@ UpstreamBody::State::~State() {
 void UpstreamClient::Impl::release(UpstreamBody::State &s) {
     std::unique_ptr<PooledConnection> conn = std::move(s.conn);
     if (s.parser.is_done() && s.parser.keep_alive() && conn->buffer.size() == 0) {
-        conn->lowest().expires_never();
+        conn->expires_never();
         put_idle(s.target->origin, s.pool, std::move(conn));
     } else {
         conn->close();
@@ -597,7 +605,7 @@ void UpstreamClient::Impl::release(UpstreamBody::State &s) {
 asio::awaitable<std::size_t> UpstreamClient::Impl::read_more(UpstreamBody::State &s) {
     PooledConnection &conn = *s.conn;
     if (s.waited && !s.read_ec) s.impl.take_waited(s);  // not lost should a reader skip next_piece()
-    s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
+    s.read_armed = s.deadline.arm(conn, s.timeouts.read, "reading the response");
     if (conn.secure)
         return http::async_read_some(*conn.secure, conn.buffer, s.parser,
                                      asio::redirect_error(asio::use_awaitable, s.read_ec));
@@ -621,15 +629,9 @@ asio::awaitable<std::size_t> UpstreamClient::Impl::wait(UpstreamBody::State &s) 
     PooledConnection &conn = *s.conn;
     conn.buffer.shrink_to_fit();  // a waiting stream keeps only the bytes it cannot parse yet
     s.waited = true;
-    const auto one_byte = asio::buffer(&s.waited_byte, 1);
-    if (!s.coarse && s.impl.options.single_threaded) s.coarse = CoarseDeadlines::of(conn.plain->get_executor());
-    if (s.coarse) {
-        tcp::socket &socket = conn.plain->socket();
-        s.read_armed = s.deadline.arm(s.coarse_entry, *s.coarse, socket, s.timeouts.read, "reading the response");
-        return socket.async_read_some(one_byte, asio::redirect_error(asio::use_awaitable, s.read_ec));
-    }
-    s.read_armed = s.deadline.arm(conn.lowest(), s.timeouts.read, "reading the response");
-    return conn.plain->async_read_some(one_byte, asio::redirect_error(asio::use_awaitable, s.read_ec));
+    s.read_armed = s.deadline.arm(conn, s.timeouts.read, "reading the response");
+    return conn.plain->async_read_some(asio::buffer(&s.waited_byte, 1),
+                                       asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 bool UpstreamBody::can_wait() const noexcept {
@@ -645,8 +647,7 @@ boost::asio::awaitable<std::size_t> UpstreamBody::read_more() { return UpstreamC
 boost::asio::awaitable<std::size_t> UpstreamBody::wait() { return UpstreamClient::Impl::wait(*state_); }
 boost::asio::awaitable<UpstreamResponse> UpstreamBody::read_all() { return state_->impl.read_all(*state_); }
 
-UpstreamClient::UpstreamClient(boost::asio::any_io_executor executor, UpstreamClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(executor), std::move(options))) {}
+UpstreamClient::UpstreamClient(UpstreamClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 UpstreamClient::~UpstreamClient() {
     std::lock_guard lock(impl_->mutex);

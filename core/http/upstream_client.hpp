@@ -4,7 +4,6 @@
 // redirect following (a 3xx is returned to the caller as is).
 #include "core/http/http_message.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 
@@ -53,15 +52,10 @@ struct UpstreamClientOptions {
     std::size_t max_response_bytes = 64u << 20;
     // As many as the concurrent requests to one vendor: a smaller pool makes
     // every request beyond it open (and then close) a connection. Counted
-    // per I/O thread when single_threaded.
+    // per I/O thread.
     std::size_t max_idle_per_origin = 1024;
     std::chrono::seconds idle_keepalive{60};
     bool verify_tls = true;
-    // Every executor a request runs on is run by one thread (the daemon's
-    // io_context per thread): a connection lives on the executor of the
-    // request that opened it, needs no strand, and is reused only by
-    // requests on that same executor, so its I/O never crosses threads.
-    bool single_threaded = false;
     std::string ca_file;  // extra CA bundle (tests); system store always used
     // When set, resolved addresses it rejects are never connected to.
     std::function<bool(const boost::asio::ip::address &)> address_allowed;
@@ -114,9 +108,14 @@ private:
     std::unique_ptr<State> state_;
 };
 
+// Requests run on io_context executors, each context run by one thread (the
+// daemon's: one per I/O thread). A connection lives on the context of the
+// request that opened it, needs no strand, and is reused only by requests
+// on that context; a plain connection's deadlines sit in that context's
+// CoarseDeadlines.
 class UpstreamClient {
 public:
-    UpstreamClient(boost::asio::any_io_executor executor, UpstreamClientOptions options = {});
+    explicit UpstreamClient(UpstreamClientOptions options = {});
     ~UpstreamClient();
     UpstreamClient(const UpstreamClient &) = delete;
     UpstreamClient &operator=(const UpstreamClient &) = delete;

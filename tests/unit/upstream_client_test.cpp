@@ -85,7 +85,7 @@ using Clock = std::chrono::steady_clock;
 // A client on a private io_context; each call runs it until the request ends
 // (bounded, so a bug cannot hang the suite).
 struct ClientFixture {
-    explicit ClientFixture(UpstreamClientOptions options = {}) : client(ioc.get_executor(), options) {}
+    explicit ClientFixture(UpstreamClientOptions options = {}) : client(options) {}
 
     template <class T>
     T run(asio::awaitable<T> op) {
@@ -200,12 +200,10 @@ BOOST_AUTO_TEST_CASE(keep_alive_reuses_one_connection) {
 // The daemon's layout: an io_context per thread. A connection is reused
 // only by requests on the io_context that opened it, so its I/O stays on
 // that context's thread.
-BOOST_AUTO_TEST_CASE(single_threaded_pools_per_io_context) {
+BOOST_AUTO_TEST_CASE(pools_per_io_context) {
     LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(200, {}, "pong"); });
-    UpstreamClientOptions options;
-    options.single_threaded = true;
     asio::io_context other;  // outlives the client, which closes its pooled connections
-    ClientFixture f(options);
+    ClientFixture f;
     auto send_on = [&](asio::io_context &context) {
         return ClientFixture::run_on(context, f.client.send(post(server.base_url()), ClientFixture::short_timeouts()))
             .body;
@@ -378,92 +376,78 @@ BOOST_AUTO_TEST_CASE(streaming_delivers_pieces_in_order_as_they_arrive) {
 }
 
 BOOST_AUTO_TEST_CASE(waiting_reader_gets_bursts_larger_than_one_read_whole) {
-    for (const bool single_threaded : {false, true}) {
-        // Pieces bigger than what a wake-up reads at once, and many small ones
-        // sent together: wait() must lose, reorder or repeat nothing.
-        std::vector<std::string> sent;
-        for (int i = 0; i < 3; ++i) sent.push_back(std::string(9000, static_cast<char>('a' + i)));
-        for (int i = 0; i < 50; ++i) sent.push_back("data: " + std::to_string(i) + "\n\n");
-        LoopbackHttpServer server([&](const RecordedRequest &) { return MockAction::stream(200, {}, sent, 2ms); });
-        UpstreamClientOptions options;
-        options.single_threaded = single_threaded;
-        ClientFixture f(options);
-        StreamSeen seen;
-        f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX,
-                          Reading::wait));
-        std::string expected, got;
-        for (const auto &piece : sent) expected += piece;
-        for (const auto &piece : seen.pieces) got += piece;
-        BOOST_TEST(got.size() == expected.size());
-        BOOST_TEST((got == expected));
-        BOOST_TEST(f.client.idle_connections() == 1u);
-    }
+    // Pieces bigger than what a wake-up reads at once, and many small ones
+    // sent together: wait() must lose, reorder or repeat nothing.
+    std::vector<std::string> sent;
+    for (int i = 0; i < 3; ++i) sent.push_back(std::string(9000, static_cast<char>('a' + i)));
+    for (int i = 0; i < 50; ++i) sent.push_back("data: " + std::to_string(i) + "\n\n");
+    LoopbackHttpServer server([&](const RecordedRequest &) { return MockAction::stream(200, {}, sent, 2ms); });
+    ClientFixture f;
+    StreamSeen seen;
+    f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX,
+                      Reading::wait));
+    std::string expected, got;
+    for (const auto &piece : sent) expected += piece;
+    for (const auto &piece : seen.pieces) got += piece;
+    BOOST_TEST(got.size() == expected.size());
+    BOOST_TEST((got == expected));
+    BOOST_TEST(f.client.idle_connections() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(waiting_reader_is_held_to_the_deadline) {
-    // A single-threaded client keeps a waiting stream's deadline in the
-    // event loop's CoarseDeadlines instead of a timer of its own.
-    for (const bool single_threaded : {false, true}) {
-        LoopbackHttpServer server([](const RecordedRequest &) {
-            return MockAction::stream(200, {}, {"a", "b", "c", "d", "e", "f", "g", "h"}, 100ms);
-        });
-        UpstreamClientOptions options;
-        options.single_threaded = single_threaded;
-        ClientFixture f(options);
-        StreamSeen seen;
-        std::optional<UpstreamError> error;
-        const auto start = Clock::now();
-        try {
-            f.run(read_stream(f.client, post(server.base_url()), {1000ms, 300ms, 350ms}, seen, SIZE_MAX,
-                              Reading::wait));
-        } catch (const UpstreamError &e) {
-            error = e;
-        }
-        BOOST_REQUIRE(error);
-        BOOST_TEST((error->failure() == UpstreamFailure::timeout));
-        BOOST_TEST(std::string(error->what()).find("total") != std::string::npos, error->what());
-        BOOST_TEST(elapsed_ms(start) < 2000);
-        BOOST_TEST(seen.pieces.size() >= 2u);  // pieces came through waits first
-        BOOST_TEST(f.client.idle_connections() == 0u);
-        BOOST_TEST(asio::has_service<sb::core::CoarseDeadlines>(f.ioc) == single_threaded);
-        if (single_threaded) BOOST_TEST(asio::use_service<sb::core::CoarseDeadlines>(f.ioc).armed() == 0u);
+    // A plain connection's deadlines sit in the event loop's CoarseDeadlines.
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(200, {}, {"a", "b", "c", "d", "e", "f", "g", "h"}, 100ms);
+    });
+    ClientFixture f;
+    StreamSeen seen;
+    std::optional<UpstreamError> error;
+    const auto start = Clock::now();
+    try {
+        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 300ms, 350ms}, seen, SIZE_MAX,
+                          Reading::wait));
+    } catch (const UpstreamError &e) {
+        error = e;
     }
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::timeout));
+    BOOST_TEST(std::string(error->what()).find("total") != std::string::npos, error->what());
+    BOOST_TEST(elapsed_ms(start) < 2000);
+    BOOST_TEST(seen.pieces.size() >= 2u);  // pieces came through waits first
+    BOOST_TEST(f.client.idle_connections() == 0u);
+    BOOST_TEST(asio::use_service<sb::core::CoarseDeadlines>(f.ioc).armed() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(waiting_reader_times_out_on_a_silent_vendor) {
     // The read timeout, not only the total deadline, bounds each wait.
-    for (const bool single_threaded : {false, true}) {
-        // "a" after 250 ms, "b" 750 ms later (an empty piece sends nothing).
-        LoopbackHttpServer server([](const RecordedRequest &) {
-            return MockAction::stream(200, {}, {"a", "", "", "b"}, 250ms);
-        });
-        UpstreamClientOptions options;
-        options.single_threaded = single_threaded;
-        ClientFixture f(options);
-        StreamSeen seen;
-        std::optional<UpstreamError> error;
-        try {
-            // The first piece is read with read_more(), the second waited for.
-            f.run(read_stream(f.client, post(server.base_url()), {1000ms, 900ms, 5000ms}, seen, SIZE_MAX,
-                              Reading::wait));
-        } catch (const UpstreamError &e) {
-            error = e;
-        }
-        BOOST_TEST(!error);  // a 750 ms gap fits a 900 ms read timeout
-        BOOST_TEST(seen.pieces.size() == 2u);
-        error.reset();
-        seen = {};
-        try {
-            f.run(read_stream(f.client, post(server.base_url()), {1000ms, 400ms, 5000ms}, seen, SIZE_MAX,
-                              Reading::wait));
-        } catch (const UpstreamError &e) {
-            error = e;
-        }
-        BOOST_REQUIRE(error);
-        BOOST_TEST((error->failure() == UpstreamFailure::timeout));
-        BOOST_TEST(std::string(error->what()).find("400 ms") != std::string::npos, error->what());
-        BOOST_TEST(seen.pieces.size() == 1u);  // the wait for "b" timed out
+    // "a" after 250 ms, "b" 750 ms later (an empty piece sends nothing).
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::stream(200, {}, {"a", "", "", "b"}, 250ms);
+    });
+    ClientFixture f;
+    StreamSeen seen;
+    std::optional<UpstreamError> error;
+    try {
+        // The first piece is read with read_more(), the second waited for.
+        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 900ms, 5000ms}, seen, SIZE_MAX,
+                          Reading::wait));
+    } catch (const UpstreamError &e) {
+        error = e;
     }
+    BOOST_TEST(!error);  // a 750 ms gap fits a 900 ms read timeout
+    BOOST_TEST(seen.pieces.size() == 2u);
+    error.reset();
+    seen = {};
+    try {
+        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 400ms, 5000ms}, seen, SIZE_MAX,
+                          Reading::wait));
+    } catch (const UpstreamError &e) {
+        error = e;
+    }
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::timeout));
+    BOOST_TEST(std::string(error->what()).find("400 ms") != std::string::npos, error->what());
+    BOOST_TEST(seen.pieces.size() == 1u);  // the wait for "b" timed out
 }
 
 BOOST_AUTO_TEST_CASE(error_status_body_is_read_whole) {
