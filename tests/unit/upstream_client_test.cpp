@@ -82,6 +82,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+UpstreamRequest post(const std::string &url, std::string body = "{}");
+
 // A client on a private io_context; each call runs it until the request ends
 // (bounded, so a bug cannot hang the suite).
 struct ClientFixture {
@@ -117,11 +119,23 @@ struct ClientFixture {
 
     static UpstreamTimeouts short_timeouts() { return {2000ms, 2000ms, 5000ms}; }
 
+    // Reads a stream into seen with wait() between pieces; returns how it
+    // failed, or nullopt if it ended well.
+    std::optional<UpstreamError> wait_stream_error(const std::string &url, UpstreamTimeouts timeouts,
+                                                   StreamSeen &seen) {
+        try {
+            run(read_stream(client, post(url), timeouts, seen, SIZE_MAX, Reading::wait));
+        } catch (const UpstreamError &e) {
+            return e;
+        }
+        return std::nullopt;
+    }
+
     asio::io_context ioc;
     UpstreamClient client;
 };
 
-UpstreamRequest post(const std::string &url, std::string body = "{}") {
+UpstreamRequest post(const std::string &url, std::string body) {
     UpstreamRequest r;
     r.method = "POST";
     r.url = url;
@@ -401,14 +415,8 @@ BOOST_AUTO_TEST_CASE(waiting_reader_is_held_to_the_deadline) {
     });
     ClientFixture f;
     StreamSeen seen;
-    std::optional<UpstreamError> error;
     const auto start = Clock::now();
-    try {
-        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 300ms, 350ms}, seen, SIZE_MAX,
-                          Reading::wait));
-    } catch (const UpstreamError &e) {
-        error = e;
-    }
+    const auto error = f.wait_stream_error(server.base_url(), {1000ms, 300ms, 350ms}, seen);
     BOOST_REQUIRE(error);
     BOOST_TEST((error->failure() == UpstreamFailure::timeout));
     BOOST_TEST(std::string(error->what()).find("total") != std::string::npos, error->what());
@@ -426,24 +434,11 @@ BOOST_AUTO_TEST_CASE(waiting_reader_times_out_on_a_silent_vendor) {
     });
     ClientFixture f;
     StreamSeen seen;
-    std::optional<UpstreamError> error;
-    try {
-        // The first piece is read with read_more(), the second waited for.
-        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 900ms, 5000ms}, seen, SIZE_MAX,
-                          Reading::wait));
-    } catch (const UpstreamError &e) {
-        error = e;
-    }
-    BOOST_TEST(!error);  // a 750 ms gap fits a 900 ms read timeout
+    // The first piece is read with read_more(), the second waited for.
+    BOOST_TEST(!f.wait_stream_error(server.base_url(), {1000ms, 900ms, 5000ms}, seen));  // 750 ms fits in 900
     BOOST_TEST(seen.pieces.size() == 2u);
-    error.reset();
     seen = {};
-    try {
-        f.run(read_stream(f.client, post(server.base_url()), {1000ms, 400ms, 5000ms}, seen, SIZE_MAX,
-                          Reading::wait));
-    } catch (const UpstreamError &e) {
-        error = e;
-    }
+    const auto error = f.wait_stream_error(server.base_url(), {1000ms, 400ms, 5000ms}, seen);
     BOOST_REQUIRE(error);
     BOOST_TEST((error->failure() == UpstreamFailure::timeout));
     BOOST_TEST(std::string(error->what()).find("400 ms") != std::string::npos, error->what());
