@@ -42,7 +42,6 @@ HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endp
     : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), workers_(std::move(workers)),
       watches_(std::make_shared<WatchList>()) {
     if (workers_.empty()) workers_.push_back(&io_);
-    for (asio::io_context *worker : workers_) deadlines_.push_back(&asio::use_service<core::CoarseDeadlines>(*worker));
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -182,9 +181,9 @@ void HttpServer::cancel_requests() { watches_->cancel_all(); }
 asio::awaitable<void> HttpServer::accept_loop() {
     while (acceptor_.is_open()) {
         beast::error_code ec;
-        const std::size_t worker = next_worker_++ % workers_.size();
-        asio::ip::tcp::socket socket = co_await acceptor_.async_accept(
-            workers_[worker]->get_executor(), asio::redirect_error(asio::use_awaitable, ec));
+        asio::io_context &worker = *workers_[next_worker_++ % workers_.size()];
+        asio::ip::tcp::socket socket =
+            co_await acceptor_.async_accept(worker.get_executor(), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
             core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
@@ -201,7 +200,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
         const auto executor = socket.get_executor();  // before the socket is moved from
         auto watch = std::make_shared<ClientWatch>();
         auto slot = watch->cancel.slot();
-        asio::co_spawn(executor, serve(std::move(socket), *deadlines_[worker], watch),
+        asio::co_spawn(executor, serve(std::move(socket), asio::use_service<core::CoarseDeadlines>(worker), watch),
                        asio::bind_cancellation_slot(slot, [watch](const std::exception_ptr &) {}));
     }
 }
@@ -230,11 +229,7 @@ namespace {
 // cancel the client watch's wait.
 struct Connection {
     asio::ip::tcp::socket &socket;
-    core::CoarseDeadlines &deadlines;
     core::CoarseDeadlines::Entry deadline;
-
-    void expires_after(std::chrono::seconds within) { deadline.arm(deadlines, socket, within); }
-    void expires_never() noexcept { deadline.disarm(); }
 };
 
 // After refusing a request mid-body, read and discard what the client is
@@ -245,12 +240,12 @@ asio::awaitable<void> drain(Connection &conn) {
     conn.socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     std::array<char, 64 * 1024> scratch;
     std::size_t total = 0;
-    conn.expires_after(std::chrono::seconds(2));
+    conn.deadline.arm(std::chrono::seconds(2));
     while (!ec && total < (64u << 20)) {
         total += co_await conn.socket.async_read_some(asio::buffer(scratch),
                                                       asio::redirect_error(asio::use_awaitable, ec));
     }
-    conn.expires_never();
+    conn.deadline.disarm();
 }
 
 
@@ -291,9 +286,9 @@ asio::awaitable<void> write_all(Connection &conn, const Buffers &wire, std::chro
     if (ec || sent == asio::buffer_size(wire)) co_return;
     beast::buffers_suffix<Buffers> rest(wire);
     rest.consume(sent);
-    conn.expires_after(timeout);
+    conn.deadline.arm(timeout);
     co_await asio::async_write(conn.socket, rest, asio::redirect_error(asio::use_awaitable, ec));
-    conn.expires_never();
+    conn.deadline.disarm();
 }
 
 class ChunkedResponseStream final : public ResponseStream {
@@ -379,7 +374,7 @@ asio::awaitable<void> refuse(Connection &conn, beast::error_code ec, const Serve
     }
     response.keep_alive(false);
     response.prepare_payload();
-    conn.expires_after(std::chrono::seconds(5));
+    conn.deadline.arm(std::chrono::seconds(5));
     co_await http::async_write(conn.socket, response, asio::redirect_error(asio::use_awaitable, ec));
     co_await drain(conn);
 }
@@ -396,14 +391,14 @@ asio::awaitable<std::optional<Request>> read_request(Connection &conn, beast::fl
     beast::error_code ec;
     // Wait for the first byte of the next request with the idle deadline,
     // then give the whole request the read deadline.
-    conn.expires_after(buffer.size() ? limits.read_timeout : limits.idle_timeout);
+    conn.deadline.arm(buffer.size() ? limits.read_timeout : limits.idle_timeout);
     co_await http::async_read_header(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) core::parse_buffered(parser, buffer, ec);  // the body usually came with the head
     if (!ec && !parser.is_done()) {
-        conn.expires_after(limits.read_timeout);
+        conn.deadline.arm(limits.read_timeout);
         co_await http::async_read(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
-    conn.expires_never();
+    conn.deadline.disarm();
     // operation_aborted: a deadline passed, or the server is shutting down.
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted)
@@ -428,7 +423,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::Coar
         ~ConnectionCount() { note_connections(--*n); }
     } count(connections_);
 
-    Connection conn{socket, deadlines, {}};
+    Connection conn{socket, core::CoarseDeadlines::Entry(deadlines, socket)};
     beast::flat_buffer buffer;
     beast::error_code peer_ec;
     const asio::ip::address peer = socket.remote_endpoint(peer_ec).address();

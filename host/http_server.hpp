@@ -122,7 +122,6 @@ private:
     RequestHandler handler_;
     ServerLimits limits_;
     std::vector<boost::asio::io_context *> workers_;
-    std::vector<core::CoarseDeadlines *> deadlines_;  // each worker's
     std::size_t next_worker_ = 0;  // accept_loop's only
     std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::atomic<bool> acceptor_open_{true};

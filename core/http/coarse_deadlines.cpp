@@ -17,42 +17,50 @@ CoarseDeadlines *CoarseDeadlines::of(const asio::any_io_executor &executor) {
 }
 
 void CoarseDeadlines::shutdown() {
-    for (Entry *e = first_; e; e = e->next_) e->owner_ = nullptr;
+    for (Entry *e = first_; e; e = e->next_) e->armed_ = false;
     first_ = nullptr;
     armed_ = 0;
     timer_.cancel();
 }
 
-void CoarseDeadlines::Entry::arm(CoarseDeadlines &deadlines, asio::ip::tcp::socket &socket, Clock::duration within) {
+void CoarseDeadlines::Entry::bind(CoarseDeadlines &deadlines, asio::ip::tcp::socket &socket) noexcept {
     disarm();
-    owner_ = &deadlines;
+    deadlines_ = &deadlines;
     socket_ = &socket;
+}
+
+void CoarseDeadlines::Entry::arm(Clock::duration within) {
+    disarm();
+    CoarseDeadlines &owner = *deadlines_;
     at_ = Clock::now() + within;
     expired_ = false;
+    armed_ = true;
     prev_ = nullptr;
-    next_ = deadlines.first_;
+    next_ = owner.first_;
     if (next_) next_->prev_ = this;
-    deadlines.first_ = this;
-    ++deadlines.armed_;
-    if (!deadlines.ticking_) {
-        deadlines.ticking_ = true;
-        deadlines.timer_.expires_after(kGrain);
-        deadlines.timer_.async_wait([owner = &deadlines](boost::system::error_code ec) {
-            if (!ec) owner->tick();
-        });
-    }
+    owner.first_ = this;
+    ++owner.armed_;
+    if (!owner.ticking_) owner.start_ticking();
 }
 
 void CoarseDeadlines::Entry::disarm() noexcept {
-    if (!owner_) return;
+    if (!armed_) return;
+    armed_ = false;
     if (prev_)
         prev_->next_ = next_;
     else
-        owner_->first_ = next_;
+        deadlines_->first_ = next_;
     if (next_) next_->prev_ = prev_;
-    --owner_->armed_;
-    owner_ = nullptr;
+    --deadlines_->armed_;
     prev_ = next_ = nullptr;
+}
+
+void CoarseDeadlines::start_ticking() {
+    ticking_ = true;
+    timer_.expires_after(kGrain);
+    timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) tick();
+    });
 }
 
 void CoarseDeadlines::tick() {
@@ -60,22 +68,17 @@ void CoarseDeadlines::tick() {
     for (Entry *e = first_; e;) {
         Entry *const next = e->next_;
         if (e->at_ <= now) {
-            boost::asio::ip::tcp::socket &socket = *e->socket_;
             e->disarm();
             e->expired_ = true;
             boost::system::error_code ignored;
-            socket.cancel(ignored);
+            e->socket_->cancel(ignored);
         }
         e = next;
     }
-    if (!first_) {
+    if (first_)
+        start_ticking();
+    else
         ticking_ = false;
-        return;
-    }
-    timer_.expires_after(kGrain);
-    timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) tick();
-    });
 }
 
 }  // namespace sb::core

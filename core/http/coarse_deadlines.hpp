@@ -22,25 +22,30 @@ public:
 
     // One socket's deadline: when it passes, the socket's pending operations
     // are cancelled (they complete with operation_aborted) and expired()
-    // turns true. Disarmed on destruction.
+    // turns true. Bound to its loop's service and its socket once; disarmed
+    // on destruction.
     class Entry {
     public:
-        Entry() = default;
+        Entry() = default;  // bind() before arm()
+        Entry(CoarseDeadlines &deadlines, boost::asio::ip::tcp::socket &socket) noexcept
+            : deadlines_(&deadlines), socket_(&socket) {}
         ~Entry() { disarm(); }
         Entry(const Entry &) = delete;
         Entry &operator=(const Entry &) = delete;
 
-        void arm(CoarseDeadlines &deadlines, boost::asio::ip::tcp::socket &socket, Clock::duration within);
+        void bind(CoarseDeadlines &deadlines, boost::asio::ip::tcp::socket &socket) noexcept;
+        void arm(Clock::duration within);
         void disarm() noexcept;
         bool expired() const noexcept { return expired_; }
 
     private:
         friend class CoarseDeadlines;
-        CoarseDeadlines *owner_ = nullptr;
+        CoarseDeadlines *deadlines_ = nullptr;
         boost::asio::ip::tcp::socket *socket_ = nullptr;
         Clock::time_point at_{};
         Entry *prev_ = nullptr;
         Entry *next_ = nullptr;
+        bool armed_ = false;
         bool expired_ = false;
     };
 
@@ -52,6 +57,7 @@ public:
 
 private:
     void shutdown() override;
+    void start_ticking();
     void tick();
 
     boost::asio::steady_timer timer_;

@@ -118,8 +118,8 @@ struct Deadline {
     std::chrono::milliseconds total;
     const Target *target;
 
-    // Arms the stream's timer for one operation: the smaller of `limit`
-    // and what is left of the total.
+    // Arms the connection's deadline for one operation: the smaller of
+    // `limit` and what is left of the total.
     template <class Connection>
     ArmedTimeout arm(Connection &conn, std::chrono::milliseconds limit, const char *what) const {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(total_end - Clock::now());
@@ -182,8 +182,7 @@ private:
 struct PooledConnection {
     std::optional<tcp::socket> plain;
     std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
-    CoarseDeadlines *deadlines = nullptr;  // plain only
-    CoarseDeadlines::Entry deadline;       // plain only; before plain in destruction
+    CoarseDeadlines::Entry deadline;  // plain only; destroyed before the socket
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
 
@@ -192,7 +191,7 @@ struct PooledConnection {
         if (secure)
             beast::get_lowest_layer(*secure).expires_after(within);
         else
-            deadline.arm(*deadlines, *plain, within);
+            deadline.arm(within);
     }
     void expires_never() noexcept {
         if (secure)
@@ -380,10 +379,9 @@ struct UpstreamClient::Impl {
         if (t.tls) {
             conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(home, tls_context());
         } else {
-            conn->deadlines = CoarseDeadlines::of(home);
-            if (!conn->deadlines)
-                d.fail(UpstreamFailure::connect, "requests must run on an io_context's own executor");
-            conn->plain.emplace(home);
+            CoarseDeadlines *const deadlines = CoarseDeadlines::of(home);
+            if (!deadlines) d.fail(UpstreamFailure::connect, "requests must run on an io_context's own executor");
+            conn->deadline.bind(*deadlines, conn->plain.emplace(home));
         }
         {
             // One deadline for all the addresses, as one connect.

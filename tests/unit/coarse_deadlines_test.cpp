@@ -42,12 +42,12 @@ BOOST_AUTO_TEST_CASE(a_passed_deadline_cancels_the_wait_within_a_grain) {
     SocketPair pair(ioc);
     CoarseDeadlines *deadlines = CoarseDeadlines::of(ioc.get_executor());
     BOOST_REQUIRE(deadlines);
-    CoarseDeadlines::Entry entry;
+    CoarseDeadlines::Entry entry(*deadlines, pair.near);
     char byte;
     std::optional<boost::system::error_code> result;
     long long took = -1;
     const auto start = Clock::now();
-    entry.arm(*deadlines, pair.near, 300ms);
+    entry.arm(300ms);
     BOOST_TEST(deadlines->armed() == 1u);
     pair.near.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code ec, std::size_t) {
         result = ec;
@@ -66,11 +66,11 @@ BOOST_AUTO_TEST_CASE(a_disarmed_or_destroyed_entry_cancels_nothing) {
     asio::io_context ioc;
     SocketPair pair(ioc);
     CoarseDeadlines &deadlines = *CoarseDeadlines::of(ioc.get_executor());
-    CoarseDeadlines::Entry kept;
+    CoarseDeadlines::Entry kept(deadlines, pair.near);
     {
-        CoarseDeadlines::Entry gone;  // destroyed armed: must unlink itself
-        gone.arm(deadlines, pair.near, 100ms);
-        kept.arm(deadlines, pair.near, 100ms);
+        CoarseDeadlines::Entry gone(deadlines, pair.near);  // destroyed armed: must unlink itself
+        gone.arm(100ms);
+        kept.arm(100ms);
         BOOST_TEST(deadlines.armed() == 2u);
     }
     BOOST_TEST(deadlines.armed() == 1u);
@@ -92,9 +92,9 @@ BOOST_AUTO_TEST_CASE(entries_fire_in_any_order_and_rearm) {
     asio::io_context ioc;
     SocketPair first(ioc), second(ioc);
     CoarseDeadlines &deadlines = *CoarseDeadlines::of(ioc.get_executor());
-    CoarseDeadlines::Entry early, late;
-    late.arm(deadlines, second.near, 900ms);
-    early.arm(deadlines, first.near, 100ms);
+    CoarseDeadlines::Entry early(deadlines, first.near), late(deadlines, second.near);
+    late.arm(900ms);
+    early.arm(100ms);
     char a, b;
     std::optional<boost::system::error_code> first_result, second_result;
     long long second_took = -1;
@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(entries_fire_in_any_order_and_rearm) {
     first.near.async_read_some(asio::buffer(&a, 1), [&](boost::system::error_code ec, std::size_t) {
         first_result = ec;
         // Re-armed from the completion: the same entry serves the next wait.
-        early.arm(deadlines, first.near, 100ms);
+        early.arm(100ms);
         first.near.async_read_some(asio::buffer(&a, 1), [](boost::system::error_code, std::size_t) {});
     });
     second.near.async_read_some(asio::buffer(&b, 1), [&](boost::system::error_code ec, std::size_t) {
