@@ -553,21 +553,25 @@ struct UpstreamClient::Impl {
         error_code ec;  // would_block when nothing followed; a failure shows at the next read
         const std::size_t n = s.conn->plain->read_some(space + 1, ec);
         arrived.commit(1 + (ec ? 0 : n));
-        ec = {};
-        core::parse_buffered(s.parser, arrived, ec);
-        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
+        parse(s, arrived);
         kept.clear();
         kept.shrink_to_fit();
         kept.commit(asio::buffer_copy(kept.prepare(arrived.size()), arrived.data()));
+    }
+
+    // Feeds bytes read to the parser; a malformed response throws.
+    template <class FlatBuffer>
+    void parse(UpstreamBody::State &s, FlatBuffer &bytes) const {
+        error_code ec;
+        core::parse_buffered(s.parser, bytes, ec);
+        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
     }
 
     // Parses what the connection's buffer holds; true when that is enough.
     bool parse_buffered(UpstreamBody::State &s, bool whole) const {
         check_read(s);
         if (s.waited) take_waited(s);
-        error_code ec;
-        core::parse_buffered(s.parser, s.conn->buffer, ec);
-        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
+        parse(s, s.conn->buffer);
         return s.parser.is_done() || (!whole && !s.parser.body.empty());
     }
 
