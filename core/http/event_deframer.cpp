@@ -2,35 +2,52 @@
 
 namespace sb::core {
 
+namespace {
+
+std::size_t line_end(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s[i] == '\n' || s[i] == '\r') return i;
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+// Lines wholly inside a piece are taken in place; only a line split across
+// pieces is copied. Buffers are cleared, not moved out, so they keep their
+// capacity: an event costs no allocation once the first has sized them.
 bool EventDeframer::feed(std::string_view piece, const EventHandler &on_event) {
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < piece.size(); ++i) {
-        char c = piece[i];
-        if (skip_lf_) {
-            skip_lf_ = false;
-            if (c == '\n') {
-                start = i + 1;
-                continue;
-            }
-        }
-        if (c != '\n' && c != '\r') continue;
-        line_.append(piece.data() + start, i - start);
-        start = i + 1;
-        skip_lf_ = c == '\r';
-        std::string line = std::move(line_);
-        line_.clear();
-        if (!take_line(line, on_event)) return false;
+    if (skip_lf_ && !piece.empty()) {
+        skip_lf_ = false;
+        if (piece.front() == '\n') piece.remove_prefix(1);
     }
-    line_.append(piece.data() + start, piece.size() - start);
+    for (std::size_t end = line_end(piece); end != std::string_view::npos; end = line_end(piece)) {
+        const std::string_view line = piece.substr(0, end);
+        const bool cr = piece[end] == '\r';
+        piece.remove_prefix(end + 1);
+        if (cr) {
+            if (piece.empty()) skip_lf_ = true;
+            else if (piece.front() == '\n') piece.remove_prefix(1);
+        }
+        bool more;
+        if (line_.empty()) {
+            more = take_line(line, on_event);
+        } else {
+            line_.append(line);
+            more = take_line(line_, on_event);
+            line_.clear();
+        }
+        if (!more) return false;
+    }
+    line_.append(piece);
     if (line_.size() > max_event_bytes_) throw std::length_error("stream event exceeds the size limit");
     return true;
 }
 
 bool EventDeframer::finish(const EventHandler &on_event) {
     if (!line_.empty()) {
-        std::string line = std::move(line_);
+        const bool more = take_line(line_, on_event);
         line_.clear();
-        if (!take_line(line, on_event)) return false;
+        if (!more) return false;
     }
     if (framing_ == StreamFraming::sse) return dispatch(on_event);
     return true;
@@ -68,12 +85,11 @@ bool EventDeframer::dispatch(const EventHandler &on_event) {
         event_name_.clear();
         return true;
     }
-    std::string name = std::move(event_name_);
-    std::string data = std::move(data_);
+    const bool more = on_event(event_name_, data_);
     event_name_.clear();
     data_.clear();
     has_data_ = false;
-    return on_event(name, data);
+    return more;
 }
 
 }  // namespace sb::core

@@ -14,7 +14,8 @@ enum class StreamFraming { sse, ndjson };
 
 class EventDeframer {
 public:
-    // Return false to stop: the deframer is spent after that.
+    // Return false to stop: the deframer is spent after that. The views are
+    // valid only during the call.
     using EventHandler = std::function<bool(std::string_view event, std::string_view data)>;
 
     explicit EventDeframer(StreamFraming framing, std::size_t max_event_bytes = 16u << 20)

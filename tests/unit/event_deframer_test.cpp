@@ -36,8 +36,10 @@ BOOST_AUTO_TEST_CASE(sse_events_survive_any_split_point) {
         "data: line two\n\n"
         "id: 7\nretry: 100\ndata:no-space\n\n"
         "event: ping\n\n"
+        "data: cr\rdata: only\r\r"
         "data: [DONE]\n\n";
-    const Events expected = {{"message_start", "{\"a\":1}"}, {"", "line one\nline two"}, {"", "no-space"}, {"", "[DONE]"}};
+    const Events expected = {{"message_start", "{\"a\":1}"}, {"", "line one\nline two"}, {"", "no-space"},
+                             {"", "cr\nonly"}, {"", "[DONE]"}};
     for (std::size_t piece = 1; piece <= body.size(); ++piece)
         BOOST_TEST((feed_in_pieces(StreamFraming::sse, body, piece) == expected), "piece size " << piece);
 }
