@@ -22,9 +22,9 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <charconv>
 #include <optional>
 #include <mutex>
-#include <cstdio>
 #include <cerrno>
 #include <malloc.h>
 #include <sys/socket.h>
@@ -308,9 +308,15 @@ public:
         if (data.empty() && started_) co_return true;
         std::string head = started_ ? std::string() : take_head();
         char size_line[24];
-        const int size_len = data.empty() ? 0 : std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+        std::size_t size_len = 0;
+        if (!data.empty()) {
+            char *end = std::to_chars(size_line, size_line + 16, data.size(), 16).ptr;
+            end[0] = '\r';
+            end[1] = '\n';
+            size_len = static_cast<std::size_t>(end + 2 - size_line);
+        }
         const std::array<asio::const_buffer, 4> wire{
-            asio::buffer(head), asio::buffer(size_line, static_cast<std::size_t>(size_len)),
+            asio::buffer(head), asio::buffer(size_line, size_len),
             asio::buffer(data.data(), data.size()), asio::buffer("\r\n", data.empty() ? 0 : 2)};
         co_return co_await send(wire);
     }

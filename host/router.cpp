@@ -23,13 +23,22 @@ using core::GatewayError;
 
 namespace {
 
+// The low `digits` hex digits of value, zero-padded.
+void put_hex(char *out, int digits, std::uint64_t value) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int i = digits - 1; i >= 0; --i, value >>= 4) out[i] = hex[value & 0xf];
+}
+
 std::string new_request_id() {
     static std::atomic<std::uint64_t> counter{0};
     thread_local std::mt19937_64 rng(std::random_device{}());
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "req_%012llx%06llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL),
-                  static_cast<unsigned long long>(++counter & 0xffffff));
-    return buf;
+    // req_ + 12 hex digits of randomness + 6 of a counter; written by hand
+    // because snprintf stood out in the per-request profile.
+    std::string id = "req_";
+    id.resize(4 + 12 + 6);
+    put_hex(id.data() + 4, 12, rng());
+    put_hex(id.data() + 16, 6, ++counter);
+    return id;
 }
 
 // A client-given id is kept only when it is short and plain.

@@ -613,6 +613,12 @@ BOOST_AUTO_TEST_CASE(metrics_readyz_and_request_ids, *utf::timeout(60)) {
     }
     BOOST_TEST(echoed.header("x-request-id") == "client-given-id-42");
     BOOST_TEST(ok.header("x-request-id") != failed.header("x-request-id"));
+    for (const auto *r : {&ok, &failed}) {
+        const std::string id = r->header("x-request-id");
+        BOOST_TEST((id.size() == 22 && id.rfind("req_", 0) == 0 &&
+                    id.find_first_not_of("0123456789abcdef", 4) == std::string::npos),
+                   "generated id: " << id);
+    }
 
     rig.primary.script({MockAction::stream(200, sse_headers, content_pieces({"po", "ng"}, true))});
     auto streamed = rig.stream_chat();
