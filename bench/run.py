@@ -80,6 +80,11 @@ DIALECTS = {
 }
 
 THROUGHPUT_CONNECTIONS = (16, 64, 256)
+# sb-relay (a zero-work TCP relay) is measured where the floor matters most:
+# the 1-connection latency of this dialect and the 1-connection stream.
+RELAY_DIALECT = "openai"
+RELAY_STREAM_CONNECTIONS = 1
+PERCENTILES = ("p50", "p90", "p99", "p999")
 STREAM_MOCK_ARGS = ["--chunks", "16", "--chunk-interval-us", "2000"]
 HOLD_CHUNK_INTERVAL_US = 500_000      # 2 s stall threshold = 4 missed chunks
 DEFAULT_HOLD_RAMP_PER_S = 2000
@@ -281,14 +286,16 @@ class Tools:
     plugins_dir: Path
     mock: Path
     loadgen: Path
+    relay: Path
 
     @classmethod
     def locate(cls, build_dir: Path) -> "Tools":
         tools = cls(daemon=build_dir / "bin" / "switchboard",
                     plugins_dir=build_dir / "plugins",
                     mock=build_dir / "bench" / "sb-mock-upstream",
-                    loadgen=build_dir / "bench" / "sb-loadgen")
-        for path in (tools.daemon, tools.mock, tools.loadgen):
+                    loadgen=build_dir / "bench" / "sb-loadgen",
+                    relay=build_dir / "bench" / "sb-relay")
+        for path in (tools.daemon, tools.mock, tools.loadgen, tools.relay):
             if not (path.is_file() and os.access(path, os.X_OK)):
                 raise BenchError(f"missing executable: {path} (build it, or pass --build-dir)")
         if not tools.plugins_dir.is_dir() or not list(tools.plugins_dir.glob("*.so")):
@@ -302,15 +309,32 @@ def start_mock(reg: ProcessRegistry, tools: Tools, name: str,
     cmd = [str(tools.mock), "--listen", "127.0.0.1:0", "--threads", "1",
            "--port-file", str(port_file), *extra_args]
     managed = reg.start(name, cmd)
+    return managed, wait_port_file(managed, port_file, timeout)
+
+
+def start_relay(reg: ProcessRegistry, tools: Tools, name: str, upstream_port: int,
+                timeout: float = 10.0) -> tuple[Managed, int]:
+    """sb-relay in front of a mock: a zero-work proxy hop, the floor of what
+    any proxy adds on this machine."""
+    port_file = reg.log_dir / f"{name}.port"
+    cmd = [str(tools.relay), "--listen", "127.0.0.1:0",
+           "--upstream", f"127.0.0.1:{upstream_port}", "--port-file", str(port_file)]
+    managed = reg.start(name, cmd)
+    return managed, wait_port_file(managed, port_file, timeout)
+
+
+def wait_port_file(managed: Managed, port_file: Path, timeout: float) -> int:
+    """The port a tool started with port 0 writes to its --port-file."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not managed.alive():
-            raise BenchError(f"{name} exited at start-up:\n{managed.log_tail()}")
+            raise BenchError(f"{managed.name} exited at start-up:\n{managed.log_tail()}")
         text = port_file.read_text().strip() if port_file.exists() else ""
         if text.isdigit():
-            return managed, int(text)
+            return int(text)
         time.sleep(0.02)
-    raise BenchError(f"{name} did not report its port within {timeout}s:\n{managed.log_tail()}")
+    raise BenchError(f"{managed.name} did not report its port within {timeout}s:\n"
+                     f"{managed.log_tail()}")
 
 
 def wait_ready(managed: Managed, url: str, timeout: float,
@@ -522,6 +546,12 @@ class Bench:
             raise BenchError(f"switchboard died during {during} (status "
                              f"{self.daemon.proc.returncode}):\n{self.daemon.log_tail()}")
 
+    @staticmethod
+    def check_relay_alive(relay: Managed, during: str) -> None:
+        if not relay.alive():
+            raise BenchError(f"sb-relay ({relay.name}) died during {during} (status "
+                             f"{relay.proc.returncode}):\n{relay.log_tail()}")
+
     def rss_kib(self) -> int | None:
         return read_status_kib(self.daemon.pid, "VmRSS")
 
@@ -548,14 +578,23 @@ class Bench:
         }
 
     def measure_latency(self) -> None:
-        """1 connection, non-streaming: direct vs daemon per dialect."""
+        """1 connection, non-streaming: direct vs daemon per dialect, and for
+        RELAY_DIALECT also through sb-relay (what a zero-work hop adds)."""
         out = {}
+        relay, relay_port = start_relay(self.reg, self.tools, "relay", self.mock_port)
         for dialect, spec in DIALECTS.items():
             duration = self.cfg.duration if dialect == "openai" else self.cfg.dialect_duration
             s = LoadSettings(connections=1, duration_s=duration, warmup_s=self.cfg.warmup)
             direct = self.run.load(f"latency.{dialect}.direct",
                                    f"http://127.0.0.1:{self.mock_port}{spec['path']}",
                                    spec["body"], s)
+            relayed = None
+            if dialect == RELAY_DIALECT:
+                # The relay rewrites nothing: the direct URL path and body.
+                relayed = self.run.load(f"latency.{dialect}.relay",
+                                        f"http://127.0.0.1:{relay_port}{spec['path']}",
+                                        spec["body"], s)
+                self.check_relay_alive(relay, f"latency ({dialect})")
             daemon = self.run.load(f"latency.{dialect}.daemon",
                                    self.daemon_base + "/v1/chat/completions",
                                    self.daemon_body(dialect), s)
@@ -567,6 +606,14 @@ class Bench:
             }
             out[dialect]["added"] = {p: diff(out[dialect]["daemon"][p], out[dialect]["direct"][p])
                                      for p in ("p50", "p90", "p99", "p999")}
+            if relayed is not None:
+                v = out[dialect]
+                v["relay"] = {p: pct(relayed, "latency_us", p) for p in PERCENTILES}
+                v["rps_relay"] = relayed.get("rps")
+                v["relay_added"] = {p: diff(v["relay"][p], v["direct"][p]) for p in PERCENTILES}
+                v["daemon_over_relay"] = {p: diff(v["daemon"][p], v["relay"][p])
+                                          for p in PERCENTILES}
+        self.reg.stop(relay)
         self.derived["latency"] = out
 
     def measure_throughput(self) -> None:
@@ -593,6 +640,7 @@ class Bench:
 
     def measure_streaming(self) -> None:
         point_openai_at(self.daemon, self.daemon_base, self.stream_port)
+        relay, relay_port = start_relay(self.reg, self.tools, "relay-stream", self.stream_port)
         out = {}
         for conns in (1, 64):
             s = LoadSettings(connections=conns, duration_s=self.cfg.duration,
@@ -601,11 +649,18 @@ class Bench:
             direct = self.run.load(f"streaming.{conns}.direct",
                                    f"http://127.0.0.1:{self.stream_port}/v1/chat/completions",
                                    body, s)
+            relayed = None
+            if conns == RELAY_STREAM_CONNECTIONS:
+                relayed = self.run.load(f"streaming.{conns}.relay",
+                                        f"http://127.0.0.1:{relay_port}/v1/chat/completions",
+                                        body, s)
+                self.check_relay_alive(relay, f"streaming ({conns} connections)")
             daemon = self.run.load(f"streaming.{conns}.daemon",
                                    self.daemon_base + "/v1/chat/completions",
                                    self.daemon_body("openai", stream=True), s)
             self.check_daemon_alive(f"streaming ({conns} connections)")
-            out[str(conns)] = streaming_summary(direct, daemon)
+            out[str(conns)] = streaming_summary(direct, daemon, relayed)
+        self.reg.stop(relay)
         self.derived["streaming"] = out
         point_openai_at(self.daemon, self.daemon_base, self.mock_port)
 
@@ -721,7 +776,9 @@ def summarize_load(r: dict) -> dict:
             "errors": r.get("errors")}
 
 
-def streaming_summary(direct: dict, via: dict) -> dict:
+def streaming_summary(direct: dict, via: dict, relay: dict | None = None) -> dict:
+    """Direct vs via (the daemon or Portkey); with `relay`, also the sb-relay
+    side and what it adds over direct (the floor of any proxy hop)."""
     def side(r):
         return {"ttfb_p50_us": pct(r, "ttfb_us", "p50"), "ttfb_p99_us": pct(r, "ttfb_us", "p99"),
                 "gap_p50_us": pct(r, "event_gap_us", "p50"),
@@ -729,11 +786,20 @@ def streaming_summary(direct: dict, via: dict) -> dict:
                 "streams": r.get("ok"), "errors": r.get("errors"), "rps": r.get("rps"),
                 "stream_p50_us": pct(r, "latency_us", "p50")}
     d, v = side(direct), side(via)
-    return {"direct": d, "via": v,
-            "added_ttfb_p50_us": diff(v["ttfb_p50_us"], d["ttfb_p50_us"]),
-            "added_ttfb_p99_us": diff(v["ttfb_p99_us"], d["ttfb_p99_us"]),
-            "added_gap_p50_us": diff(v["gap_p50_us"], d["gap_p50_us"]),
-            "added_gap_p99_us": diff(v["gap_p99_us"], d["gap_p99_us"])}
+    out = {"direct": d, "via": v,
+           "added_ttfb_p50_us": diff(v["ttfb_p50_us"], d["ttfb_p50_us"]),
+           "added_ttfb_p99_us": diff(v["ttfb_p99_us"], d["ttfb_p99_us"]),
+           "added_gap_p50_us": diff(v["gap_p50_us"], d["gap_p50_us"]),
+           "added_gap_p99_us": diff(v["gap_p99_us"], d["gap_p99_us"])}
+    if relay is not None:
+        r = side(relay)
+        out.update({"relay": r,
+                    "relay_added_ttfb_p50_us": diff(r["ttfb_p50_us"], d["ttfb_p50_us"]),
+                    "relay_added_ttfb_p99_us": diff(r["ttfb_p99_us"], d["ttfb_p99_us"]),
+                    "relay_added_gap_p50_us": diff(r["gap_p50_us"], d["gap_p50_us"]),
+                    "relay_added_gap_p99_us": diff(r["gap_p99_us"], d["gap_p99_us"]),
+                    "daemon_over_relay_ttfb_p50_us": diff(v["ttfb_p50_us"], r["ttfb_p50_us"])})
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -756,10 +822,13 @@ def evaluate_targets(d: dict, cfg: Config) -> list[dict]:
         return None if v is None else v >= limit
 
     added = d["latency"]["openai"]["added"]
+    relay_added = d["latency"]["openai"].get("relay_added", {})
     add("added latency, 1 conn, p50", f"<= {T['added_p50_us']} us",
-        fmt_us(added["p50"]), le(added["p50"], T["added_p50_us"]))
+        fmt_us(added["p50"]), le(added["p50"], T["added_p50_us"]),
+        relay_note(relay_added.get("p50")))
     add("added latency, 1 conn, p99", f"<= {T['added_p99_us']} us",
-        fmt_us(added["p99"]), le(added["p99"], T["added_p99_us"]))
+        fmt_us(added["p99"]), le(added["p99"], T["added_p99_us"]),
+        relay_note(relay_added.get("p99")))
     r64 = d["throughput"]["64"]["ratio"]
     add("throughput at 64 conns vs direct", f">= {T['throughput_ratio_64']:.0%}",
         fmt_pct(r64), ge(r64, T["throughput_ratio_64"]))
@@ -770,9 +839,13 @@ def evaluate_targets(d: dict, cfg: Config) -> list[dict]:
     else:
         add("throughput at 64 conns vs Portkey", f">= {T['portkey_ratio_64']:g}x",
             "not run", None, "use --with-portkey")
-    ttfb = d["streaming"]["1"]["added_ttfb_p50_us"]
+    s1 = d["streaming"]["1"]
+    ttfb = s1["added_ttfb_p50_us"]
+    ttfb_note = relay_note(s1.get("relay_added_ttfb_p50_us"))
+    if s1.get("daemon_over_relay_ttfb_p50_us") is not None:
+        ttfb_note += f"; daemon - relay: {fmt_us(s1['daemon_over_relay_ttfb_p50_us'])}"
     add("streaming added TTFB (1 conn, p50)", f"<= {T['stream_added_ttfb_us']} us",
-        fmt_us(ttfb), le(ttfb, T["stream_added_ttfb_us"]))
+        fmt_us(ttfb), le(ttfb, T["stream_added_ttfb_us"]), ttfb_note)
     h = d["hold"]
     full_target = h["requested"] >= T["hold_streams"]
     note = ""
@@ -818,6 +891,10 @@ def fmt_us(v) -> str:
     return "-" if v is None else f"{v:g} us"
 
 
+def relay_note(relay_added) -> str:
+    return "" if relay_added is None else f"a zero-work relay adds {fmt_us(relay_added)}"
+
+
 def fmt_num(v) -> str:
     if v is None:
         return "-"
@@ -851,7 +928,9 @@ def render_markdown(doc: dict) -> str:
                f"hold {cfg['streams']} streams"
                + (" (capped by the fd limit)" if cfg["streams_capped"] else "")
                + (", QUICK mode" if cfg["quick"] else ""))
-    out.append("- all latencies in microseconds; 'added' = via daemon - direct")
+    out.append("- all latencies in microseconds; 'added' = via daemon - direct; "
+               "'relay' = through sb-relay, a zero-work TCP relay, and 'relay added' = "
+               "relay - direct: the floor any proxy hop pays on this machine")
     out.append("")
 
     idle = d["idle"]
@@ -867,6 +946,11 @@ def render_markdown(doc: dict) -> str:
             rps = v.get(f"rps_{key}") if key != "added" else None
             rows.append([dialect, label] + [fmt_num(v[key][p]) for p in
                                             ("p50", "p90", "p99", "p999")] + [fmt_num(rps)])
+        if "relay" in v:
+            for label, key, rps in (("relay", "relay", v.get("rps_relay")),
+                                    ("relay added", "relay_added", None)):
+                rows.append([dialect, label] + [fmt_num(v[key][p]) for p in PERCENTILES]
+                            + [fmt_num(rps)])
     out += [table(["dialect", "", "p50", "p90", "p99", "p99.9", "rps"], rows), ""]
 
     out += ["## Throughput (OpenAI dialect, non-streaming)", ""]
@@ -960,6 +1044,15 @@ def streaming_table(streaming: dict, via_name: str) -> str:
         rows.append([conns, "added", fmt_num(v["added_ttfb_p50_us"]),
                      fmt_num(v["added_ttfb_p99_us"]), fmt_num(v["added_gap_p50_us"]),
                      fmt_num(v["added_gap_p99_us"]), "", "", ""])
+        if "relay" in v:
+            r = v["relay"]
+            rows.append([conns, "relay", fmt_num(r["ttfb_p50_us"]), fmt_num(r["ttfb_p99_us"]),
+                         fmt_num(r["gap_p50_us"]), fmt_num(r["gap_p99_us"]),
+                         fmt_num(r["stream_p50_us"]), r["streams"], r["errors"]])
+            rows.append([conns, "relay added", fmt_num(v["relay_added_ttfb_p50_us"]),
+                         fmt_num(v["relay_added_ttfb_p99_us"]),
+                         fmt_num(v["relay_added_gap_p50_us"]),
+                         fmt_num(v["relay_added_gap_p99_us"]), "", "", ""])
     return table(["conns", "", "TTFB p50", "TTFB p99", "gap p50", "gap p99",
                   "stream p50", "streams", "errors"], rows)
 

@@ -1,6 +1,7 @@
 // sb-mock-upstream: a benchmark stand-in for LLM vendor APIs. Every response
 // is rendered once at start-up; worker threads only parse heads and copy bytes.
 #include "canned.hpp"
+#include "common/tool_setup.hpp"
 #include "options.hpp"
 #include "worker.hpp"
 
@@ -23,19 +24,9 @@ namespace {
 
 using sb::mock::Options;
 
-// 10,000+ connections need more descriptors than the usual soft limit of 1024.
-void raise_fd_limit() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-    }
-}
+constexpr char kTool[] = "sb-mock-upstream";
 
-[[noreturn]] void die(const std::string &what) {
-    std::fprintf(stderr, "sb-mock-upstream: %s: %s\n", what.c_str(), std::strerror(errno));
-    std::exit(1);
-}
+[[noreturn]] void die(const std::string &what) { sb::bench::die(kTool, what); }
 
 // One listening socket per worker, all on the same port via SO_REUSEPORT so
 // the kernel spreads new connections across threads.
@@ -60,36 +51,15 @@ int open_listener(const Options &options, uint16_t port, bool share_port = true)
     return fd;
 }
 
-uint16_t bound_port(int fd) {
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) < 0) die("getsockname");
-    return ntohs(addr.sin_port);
-}
-
-// Written to a temporary name first so a driver polling the file never reads half a number.
-void write_port_file(const std::string &path, uint16_t port) {
-    const std::string tmp = path + ".tmp";
-    FILE *f = std::fopen(tmp.c_str(), "w");
-    if (!f) die("open " + tmp);
-    std::fprintf(f, "%u\n", port);
-    if (std::fclose(f) != 0) die("write " + tmp);
-    if (std::rename(tmp.c_str(), path.c_str()) < 0) die("rename " + tmp);
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
     const Options options = sb::mock::parse_options(argc, argv);
-    raise_fd_limit();
+    sb::bench::raise_fd_limit();
     std::signal(SIGPIPE, SIG_IGN);
 
     // Workers inherit this mask; only the main thread waits for the signals.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    const sigset_t stop_signals = sb::bench::block_stop_signals(kTool);
 
     const sb::mock::CannedResponses responses = sb::mock::render_responses(options);
 
@@ -98,7 +68,7 @@ int main(int argc, char **argv) {
     if (options.listen_port != 0) close(open_listener(options, options.listen_port, false));
     std::vector<int> listeners;
     listeners.push_back(open_listener(options, options.listen_port));
-    const uint16_t port = bound_port(listeners.front());
+    const uint16_t port = sb::bench::bound_port(kTool, listeners.front());
     for (unsigned i = 1; i < options.threads; ++i) listeners.push_back(open_listener(options, port));
 
     // Readable forever once written, so it wakes every worker.
@@ -113,7 +83,7 @@ int main(int argc, char **argv) {
         threads.emplace_back([w = workers.back().get()] { w->run(); });
     }
 
-    if (!options.port_file.empty()) write_port_file(options.port_file, port);
+    if (!options.port_file.empty()) sb::bench::write_port_file(kTool, options.port_file, port);
     std::printf("listening %s:%u\n", options.listen_host.c_str(), port);
     std::fflush(stdout);
 
