@@ -10,11 +10,17 @@ std::size_t line_end(std::string_view s) {
     return std::string_view::npos;
 }
 
+// A held stream waits between pieces for minutes: what an empty buffer
+// still holds would be kept by every waiting stream.
+void release_if_empty(std::string &s) {
+    if (s.empty() && s.capacity() > std::string().capacity()) std::string().swap(s);
+}
+
 }  // namespace
 
 // Lines wholly inside a piece are taken in place; only a line split across
-// pieces is copied. Buffers are cleared, not moved out, so they keep their
-// capacity: an event costs no allocation once the first has sized them.
+// pieces is copied. Buffers are cleared, not moved out, while a piece is
+// read, and released once it is done unless they hold part of an event.
 bool EventDeframer::feed(std::string_view piece, const EventHandler &on_event) {
     if (skip_lf_ && !piece.empty()) {
         skip_lf_ = false;
@@ -40,7 +46,18 @@ bool EventDeframer::feed(std::string_view piece, const EventHandler &on_event) {
     }
     line_.append(piece);
     if (line_.size() > max_event_bytes_) throw std::length_error("stream event exceeds the size limit");
+    release_if_empty(line_);
+    release_if_empty(data_);
+    release_if_empty(event_name_);
     return true;
+}
+
+std::size_t EventDeframer::held_bytes() const noexcept {
+    const std::size_t inline_capacity = std::string().capacity();
+    std::size_t held = 0;
+    for (const std::string *s : {&line_, &data_, &event_name_})
+        if (s->capacity() > inline_capacity) held += s->capacity();
+    return held;
 }
 
 bool EventDeframer::finish(const EventHandler &on_event) {

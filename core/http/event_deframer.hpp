@@ -26,6 +26,8 @@ public:
     bool feed(std::string_view piece, const EventHandler &on_event);
     // The body ended: delivers a last event that had no terminator.
     bool finish(const EventHandler &on_event);
+    // Heap bytes kept between pieces: only what a split line or event needs.
+    std::size_t held_bytes() const noexcept;
 
 private:
     bool take_line(std::string_view line, const EventHandler &on_event);

@@ -72,3 +72,21 @@ BOOST_AUTO_TEST_CASE(handler_can_stop_delivery) {
     BOOST_TEST(!more);
     BOOST_TEST(seen == 1);
 }
+
+BOOST_AUTO_TEST_CASE(nothing_is_held_between_whole_events) {
+    // Thousands of streams wait between pieces: complete events leave no buffer behind.
+    EventDeframer deframer(StreamFraming::sse);
+    int seen = 0;
+    auto count = [&](std::string_view, std::string_view) { return ++seen > 0; };
+    const std::string payload(300, 'x');
+    BOOST_TEST(deframer.feed("event: content_block_delta\ndata: " + payload + "\n\n", count));
+    BOOST_TEST(deframer.feed("data: " + payload + "\ndata: " + payload + "\n\n", count));
+    BOOST_TEST(seen == 2);
+    BOOST_TEST(deframer.held_bytes() == 0u);
+    // A split event keeps what it needs until it completes.
+    BOOST_TEST(deframer.feed("data: " + payload + "\ndata: " + payload.substr(0, 100), count));
+    BOOST_TEST(deframer.held_bytes() > 0u);
+    BOOST_TEST(deframer.feed(payload.substr(100) + "\n\n", count));
+    BOOST_TEST(seen == 3);
+    BOOST_TEST(deframer.held_bytes() == 0u);
+}
