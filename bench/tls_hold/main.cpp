@@ -1,10 +1,13 @@
 // sb-tls-hold: what one held TLS vendor connection costs in resident memory.
-// The daemon's TLS vendor connections are beast::ssl_stream<beast::tcp_stream>
-// (core/http/upstream_client.cpp); a held stream keeps one with a read
+// The daemon's TLS vendor connections are a socket with core::TlsChannel on
+// it (core/http/upstream_client.cpp); a held stream keeps one with a read
 // pending. This opens N of them to a local TLS server (a forked child, so its
 // memory is not counted), each with a request answered by a first SSE event
-// and a read left pending, and reports VmRSS per connection.
+// and a read left pending, and reports VmRSS per connection. --asio measures
+// asio::ssl::stream (Beast's ssl_stream over tcp_stream) instead, the type
+// the daemon used before.
 #include "common/tool_setup.hpp"
+#include "core/http/tls_channel.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -20,6 +24,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -38,17 +45,25 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
-using VendorStream = beast::ssl_stream<beast::tcp_stream>;  // as in upstream_client.cpp
+using AsioStream = beast::ssl_stream<beast::tcp_stream>;
 
-constexpr const char *kUsage = R"(Usage: sb-tls-hold [--connections N] [--release-buffers]
+constexpr const char *kUsage = R"(Usage: sb-tls-hold [--connections N] [--events N] [--interval-ms M] [--asio]
+                   [--release-buffers]
 
 Opens N TLS client connections (the daemon's vendor connection type) to a
 local TLS server, sends a request on each, reads the first SSE event and
 leaves a read pending, as a held stream does; then prints VmRSS before and
-after and the KiB per connection as one JSON line.
+after and the KiB per connection as one JSON line. With --events, every
+connection then receives more events, M ms apart, and VmRSS is read again
+once all have arrived (a heap that fragments under the churn shows there).
 
   --connections N     connections to hold (default 1000; needs ~2 fds each)
+  --events N          events per connection, the first included (default 1)
+  --interval-ms M     between events (default 200)
+  --asio              use asio::ssl::stream (Beast's ssl_stream) instead of
+                      core::TlsChannel, for comparison
   --release-buffers   set SSL_MODE_RELEASE_BUFFERS on the client context
+                      (TlsChannel sets it on its sessions anyway)
   --help              show this help and exit
 )";
 
@@ -86,16 +101,28 @@ void use_throwaway_certificate(ssl::context &server) {
 
 // Answers each request with an SSE head and one event, then holds the
 // connection until the client leaves.
-asio::awaitable<void> serve(tcp::socket socket, ssl::context &context) {
+constexpr std::string_view kEvent = "10\r\ndata: {\"n\":1}\n\n\r\n";  // one chunk of 16 bytes
+
+struct Pace {
+    int events = 1;
+    std::chrono::milliseconds interval{200};
+};
+
+asio::awaitable<void> serve(tcp::socket socket, ssl::context &context, Pace pace) {
     try {
         ssl::stream<tcp::socket> stream(std::move(socket), context);
         co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
         std::string request;
         co_await asio::async_read_until(stream, asio::dynamic_buffer(request), "\r\n\r\n", asio::use_awaitable);
-        const std::string_view answer =
-            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-            "10\r\ndata: {\"n\":1}\n\n\r\n";
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            std::string(kEvent);
         co_await asio::async_write(stream, asio::buffer(answer), asio::use_awaitable);
+        for (int i = 1; i < pace.events; ++i) {
+            asio::steady_timer pause(stream.get_executor(), pace.interval);
+            co_await pause.async_wait(asio::use_awaitable);
+            co_await asio::async_write(stream, asio::buffer(kEvent), asio::use_awaitable);
+        }
         char byte;
         co_await stream.async_read_some(asio::buffer(&byte, 1), asio::use_awaitable);
     } catch (const std::exception &) {
@@ -103,46 +130,81 @@ asio::awaitable<void> serve(tcp::socket socket, ssl::context &context) {
     }
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor &acceptor, ssl::context &context) {
+asio::awaitable<void> accept_loop(tcp::acceptor &acceptor, ssl::context &context, Pace pace) {
     for (;;) {
         tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
-        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), context), asio::detached);
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), context, pace), asio::detached);
     }
 }
 
 struct Held {
-    std::unique_ptr<VendorStream> stream;
+    std::unique_ptr<AsioStream> asio_stream;
+    std::unique_ptr<tcp::socket> socket;
+    std::unique_ptr<sb::core::TlsChannel> channel;
     std::string received;
-    char pending_byte = 0;
+    std::array<char, 32> scratch{};
 };
 
-asio::awaitable<void> open(asio::io_context &io, ssl::context &context, tcp::endpoint server, Held &held) {
-    held.stream = std::make_unique<VendorStream>(io, context);
-    co_await beast::get_lowest_layer(*held.stream).async_connect(server, asio::use_awaitable);
-    co_await held.stream->async_handshake(ssl::stream_base::client, asio::use_awaitable);
-    const std::string_view request = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    co_await asio::async_write(*held.stream, asio::buffer(request), asio::use_awaitable);
-    co_await asio::async_read_until(*held.stream, asio::dynamic_buffer(held.received), "\n\n\r\n",
-                                    asio::use_awaitable);
+const std::string_view kRequest = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+template <class Stream>
+asio::awaitable<void> exchange(Stream &stream, Held &held) {
+    co_await asio::async_write(stream, asio::buffer(kRequest), asio::use_awaitable);
+    co_await asio::async_read_until(stream, asio::dynamic_buffer(held.received), "\n\n\r\n", asio::use_awaitable);
+}
+
+asio::awaitable<void> open(asio::io_context &io, ssl::context &context, tcp::endpoint server, Held &held,
+                           bool use_asio) {
+    if (use_asio) {
+        held.asio_stream = std::make_unique<AsioStream>(io, context);
+        co_await beast::get_lowest_layer(*held.asio_stream).async_connect(server, asio::use_awaitable);
+        co_await held.asio_stream->async_handshake(ssl::stream_base::client, asio::use_awaitable);
+        co_await exchange(*held.asio_stream, held);
+    } else {
+        held.socket = std::make_unique<tcp::socket>(io);
+        co_await held.socket->async_connect(server, asio::use_awaitable);
+        held.socket->non_blocking(true);
+        held.channel = std::make_unique<sb::core::TlsChannel>(*held.socket, context.native_handle());
+        co_await held.channel->async_handshake(asio::use_awaitable);
+        co_await exchange(*held.channel, held);
+    }
 }
 
 struct Tally {
     int opened = 0;
     int failed = 0;
+    int finished = 0;  // saw every event
+    int cut = 0;       // lost its connection before
     int settled() const { return opened + failed; }
 };
 
+// Reads the events after the first, then leaves one more read pending.
+template <class Stream>
+asio::awaitable<void> read_rest(Stream &stream, Held &held, int events, Tally &tally) {
+    std::size_t left = kEvent.size() * static_cast<std::size_t>(events - 1);
+    while (left > 0) left -= std::min(left, co_await stream.async_read_some(asio::buffer(held.scratch), asio::use_awaitable));
+    ++tally.finished;
+    // What a held stream waits in; it completes only when the process ends.
+    co_await stream.async_read_some(asio::buffer(held.scratch), asio::use_awaitable);
+}
+
 asio::awaitable<void> open_and_hold(asio::io_context &io, ssl::context &context, tcp::endpoint server, Held &held,
-                                    Tally &tally) {
+                                    bool use_asio, int events, Tally &tally) {
     try {
-        co_await open(io, context, server, held);
+        co_await open(io, context, server, held, use_asio);
         ++tally.opened;
     } catch (const std::exception &e) {
         if (tally.failed++ == 0) std::fprintf(stderr, "sb-tls-hold: a connection failed: %s\n", e.what());
         co_return;
     }
-    // What a held stream waits in; it completes only when the process ends.
-    held.stream->async_read_some(asio::buffer(&held.pending_byte, 1), [](auto, auto) {});
+    try {
+        if (use_asio)
+            co_await read_rest(*held.asio_stream, held, events, tally);
+        else
+            co_await read_rest(*held.channel, held, events, tally);
+    } catch (const std::exception &) {
+        ++tally.cut;  // the server went away
+    }
 }
 
 
@@ -151,11 +213,23 @@ asio::awaitable<void> open_and_hold(asio::io_context &io, ssl::context &context,
 int main(int argc, char **argv) {
     int connections = 1000;
     bool release_buffers = false;
+    bool use_asio = false;
+    Pace pace;
     for (int i = 1; i < argc; ++i) {
         const std::string_view flag = argv[i];
         if (flag == "--help" || flag == "-h") {
             std::fputs(kUsage, stdout);
             return 0;
+        } else if ((flag == "--events" || flag == "--interval-ms") && i + 1 < argc) {
+            char *end = nullptr;
+            const long n = std::strtol(argv[++i], &end, 10);
+            if (*end != '\0' || n < 1 || n > 1000000) fail(std::string(flag) + " needs a positive number");
+            if (flag == "--events")
+                pace.events = static_cast<int>(n);
+            else
+                pace.interval = std::chrono::milliseconds(n);
+        } else if (flag == "--asio") {
+            use_asio = true;
         } else if (flag == "--release-buffers") {
             release_buffers = true;
         } else if (flag == "--connections" && i + 1 < argc) {
@@ -181,7 +255,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
         ssl::context server_context(ssl::context::tls_server);
         use_throwaway_certificate(server_context);
-        asio::co_spawn(server_io, accept_loop(acceptor, server_context), asio::detached);
+        asio::co_spawn(server_io, accept_loop(acceptor, server_context, pace), asio::detached);
         server_io.run();
         return 0;
     }
@@ -194,13 +268,13 @@ int main(int argc, char **argv) {
     std::vector<Held> held(static_cast<std::size_t>(connections) + 1);
     Tally tally;
     // One connection first, so OpenSSL's one-time set-up is not counted.
-    asio::co_spawn(io, open_and_hold(io, context, server, held.back(), tally), asio::detached);
+    asio::co_spawn(io, open_and_hold(io, context, server, held.back(), use_asio, pace.events, tally), asio::detached);
     while (tally.settled() < 1 && io.run_one() > 0) {
     }
     const long before = vm_rss_kib();
     constexpr int kInFlight = 50;  // handshakes at once: the server's listen queue is the limit
     for (int i = 0; i < connections; ++i) {
-        asio::co_spawn(io, open_and_hold(io, context, server, held[static_cast<std::size_t>(i)], tally),
+        asio::co_spawn(io, open_and_hold(io, context, server, held[static_cast<std::size_t>(i)], use_asio, pace.events, tally),
                        asio::detached);
         while (i + 2 - tally.settled() >= kInFlight && io.run_one() > 0) {
         }
@@ -209,12 +283,20 @@ int main(int argc, char **argv) {
     }
     io.poll();
     const long after = vm_rss_kib();
+    if (tally.failed > 0) fail(std::to_string(tally.failed) + " of " + std::to_string(connections + 1) + " connections failed");
+    while (tally.finished + tally.cut < connections + 1 && io.run_one() > 0) {
+    }
+    io.poll();
+    const long after_events = vm_rss_kib();
     kill(child, SIGTERM);
     waitpid(child, nullptr, 0);
-    if (tally.failed > 0) fail(std::to_string(tally.failed) + " of " + std::to_string(connections + 1) + " connections failed");
-    std::printf("{\"connections\":%d,\"release_buffers\":%s,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
-                "\"kib_per_connection\":%.1f}\n",
-                connections, release_buffers ? "true" : "false", before, after,
-                static_cast<double>(after - before) / connections);
+    if (tally.cut > 0) fail(std::to_string(tally.cut) + " connections were cut before their last event");
+    std::printf("{\"stream\":\"%s\",\"connections\":%d,\"events\":%d,\"release_buffers\":%s,"
+                "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"rss_after_events_kib\":%ld,"
+                "\"kib_per_connection\":%.1f,\"kib_per_connection_after_events\":%.1f}\n",
+                use_asio ? "asio::ssl::stream" : "core::TlsChannel", connections, pace.events,
+                release_buffers ? "true" : "false", before, after, after_events,
+                static_cast<double>(after - before) / connections,
+                static_cast<double>(after_events - before) / connections);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "core/bounded_memo.hpp"
 #include "core/http/coarse_deadlines.hpp"
 #include "core/http/parse_buffered.hpp"
+#include "core/http/tls_channel.hpp"
 #include "core/http/write_now.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,15 +19,14 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/flat_static_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <array>
@@ -103,6 +102,16 @@ bool is_ip_literal(const std::string &host) {
     return !ec;
 }
 
+// The certificate must name the host: its DNS name, or the address itself
+// for an IP literal.
+void expect_peer_name(SSL *ssl, const std::string &host) {
+    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    if (is_ip_literal(host))
+        X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    else
+        X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+}
+
 long long ms(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
 
 
@@ -175,33 +184,23 @@ private:
     UpstreamResponse &out_;
 };
 
-// One kept-alive connection: plain TCP or TLS over TCP. A plain socket's
+// One kept-alive connection: a TCP socket, with TLS on it for https. Its
 // deadlines sit in its event loop's CoarseDeadlines: no timer state or
 // timer operation of its own, which thousands of held streams would each
-// carry. TLS keeps Beast's stream and its timers.
+// carry.
 struct PooledConnection {
-    std::optional<tcp::socket> plain;
-    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
-    CoarseDeadlines::Entry deadline;  // plain only; destroyed before the socket
+    std::optional<tcp::socket> tcp_socket;  // made on the event loop it will run on
+    std::unique_ptr<TlsChannel> secure;        // on tcp_socket, destroyed before it
+    CoarseDeadlines::Entry deadline;     // destroyed before the socket
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
 
-    tcp::socket &socket() { return secure ? beast::get_lowest_layer(*secure).socket() : *plain; }
-    void expires_after(std::chrono::milliseconds within) {
-        if (secure)
-            beast::get_lowest_layer(*secure).expires_after(within);
-        else
-            deadline.arm(within);
-    }
-    void expires_never() noexcept {
-        if (secure)
-            beast::get_lowest_layer(*secure).expires_never();
-        else
-            deadline.disarm();
-    }
+    tcp::socket &socket() { return *tcp_socket; }
+    void expires_after(std::chrono::milliseconds within) { deadline.arm(within); }
+    void expires_never() noexcept { deadline.disarm(); }
     // Whether ec is this connection's deadline having passed.
     bool timed_out(error_code ec) const noexcept {
-        return ec == beast::error::timeout || (ec == asio::error::operation_aborted && deadline.expired());
+        return ec == asio::error::operation_aborted && deadline.expired();
     }
     void close() {
         error_code ignored;
@@ -376,13 +375,9 @@ struct UpstreamClient::Impl {
             d.fail(UpstreamFailure::connect, "refusing to connect: the host resolves only to link-local or "
                                              "cloud metadata addresses");
         auto conn = std::make_unique<PooledConnection>();
-        if (t.tls) {
-            conn->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(home, tls_context());
-        } else {
-            CoarseDeadlines *const deadlines = CoarseDeadlines::of(home);
-            if (!deadlines) d.fail(UpstreamFailure::connect, "requests must run on an io_context's own executor");
-            conn->deadline.bind(*deadlines, conn->plain.emplace(home));
-        }
+        CoarseDeadlines *const deadlines = CoarseDeadlines::of(home);
+        if (!deadlines) d.fail(UpstreamFailure::connect, "requests must run on an io_context's own executor");
+        conn->deadline.bind(*deadlines, conn->tcp_socket.emplace(home));
         {
             // One deadline for all the addresses, as one connect.
             const auto armed = d.arm(*conn, connect_limit, "connect");
@@ -390,10 +385,7 @@ struct UpstreamClient::Impl {
             for (const tcp::endpoint &endpoint : endpoints) {
                 error_code ignored;
                 conn->socket().close(ignored);  // after a failed address
-                if (conn->secure)
-                    std::tie(ec) = co_await beast::get_lowest_layer(*conn->secure).async_connect(endpoint, use_tuple);
-                else
-                    std::tie(ec) = co_await conn->plain->async_connect(endpoint, use_tuple);
+                std::tie(ec) = co_await conn->tcp_socket->async_connect(endpoint, use_tuple);
                 if (!ec || conn->timed_out(ec)) break;
             }
             conn->expires_never();
@@ -401,13 +393,14 @@ struct UpstreamClient::Impl {
             if (ec) d.fail(UpstreamFailure::connect, "cannot connect: " + ec.message());
         }
         conn->socket().set_option(tcp::no_delay(true));
-        conn->socket().non_blocking(true);  // for write_now
+        conn->socket().non_blocking(true);  // for write_now and TLS's own reads and writes
         if (t.tls) {
-            auto *native = conn->secure->native_handle();
+            conn->secure = std::make_unique<TlsChannel>(*conn->tcp_socket, tls_context().native_handle());
+            SSL *native = conn->secure->native_handle();
             if (!is_ip_literal(t.host)) SSL_set_tlsext_host_name(native, t.host.c_str());
-            if (options.verify_tls) conn->secure->set_verify_callback(ssl::host_name_verification(t.host));
+            if (options.verify_tls) expect_peer_name(native, t.host);
             const auto armed = d.arm(*conn, connect_limit, "TLS handshake");
-            auto [ec] = co_await conn->secure->async_handshake(ssl::stream_base::client, use_tuple);
+            auto [ec] = co_await conn->secure->async_handshake(use_tuple);
             if (conn->timed_out(ec)) d.timed_out(armed);
             if (ec) {
                 std::string cause = ec.message();
@@ -474,7 +467,7 @@ struct UpstreamClient::Impl {
                 const std::array<asio::const_buffer, 2> wire{asio::buffer(request_head), asio::buffer(request.body)};
                 error_code ec;
                 // Plain TCP: written on the spot when the socket takes it all.
-                const std::size_t sent = conn.secure ? 0 : write_now(*conn.plain, wire, ec);
+                const std::size_t sent = conn.secure ? 0 : write_now(*conn.tcp_socket, wire, ec);
                 if (!ec && sent < asio::buffer_size(wire)) {
                     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
                     rest.consume(sent);
@@ -482,7 +475,7 @@ struct UpstreamClient::Impl {
                     if (conn.secure)
                         std::tie(ec, std::ignore) = co_await asio::async_write(*conn.secure, rest, use_tuple);
                     else
-                        std::tie(ec, std::ignore) = co_await asio::async_write(*conn.plain, rest, use_tuple);
+                        std::tie(ec, std::ignore) = co_await asio::async_write(*conn.tcp_socket, rest, use_tuple);
                     if (conn.timed_out(ec)) d.timed_out(armed);
                 }
                 if (ec && reused) {
@@ -501,7 +494,7 @@ struct UpstreamClient::Impl {
             if (conn.secure)
                 std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.secure, conn.buffer, parser, use_tuple);
             else
-                std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.plain, conn.buffer, parser, use_tuple);
+                std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.tcp_socket, conn.buffer, parser, use_tuple);
             if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && !conn.timed_out(ec)) {
                 fresh_only = true;  // a stale kept-alive connection
                 continue;
@@ -551,7 +544,7 @@ struct UpstreamClient::Impl {
         const asio::mutable_buffer space = arrived.prepare(1 + kReadAtOnce);
         *static_cast<char *>(space.data()) = s.waited_byte;
         error_code ec;  // would_block when nothing followed; a failure shows at the next read
-        const std::size_t n = s.conn->plain->read_some(space + 1, ec);
+        const std::size_t n = s.conn->tcp_socket->read_some(space + 1, ec);
         arrived.commit(1 + (ec ? 0 : n));
         parse(s, arrived);
         kept.clear();
@@ -611,7 +604,7 @@ asio::awaitable<std::size_t> UpstreamClient::Impl::read_more(UpstreamBody::State
     if (conn.secure)
         return http::async_read_some(*conn.secure, conn.buffer, s.parser,
                                      asio::redirect_error(asio::use_awaitable, s.read_ec));
-    return http::async_read_some(*conn.plain, conn.buffer, s.parser, asio::redirect_error(asio::use_awaitable, s.read_ec));
+    return http::async_read_some(*conn.tcp_socket, conn.buffer, s.parser, asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 UpstreamBody::UpstreamBody() noexcept = default;
@@ -632,14 +625,16 @@ asio::awaitable<std::size_t> UpstreamClient::Impl::wait(UpstreamBody::State &s) 
     conn.buffer.shrink_to_fit();  // a waiting stream keeps only the bytes it cannot parse yet
     s.waited = true;
     s.read_armed = s.deadline.arm(conn, s.timeouts.read, "reading the response");
-    return conn.plain->async_read_some(asio::buffer(&s.waited_byte, 1),
+    return conn.tcp_socket->async_read_some(asio::buffer(&s.waited_byte, 1),
                                        asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 bool UpstreamBody::can_wait() const noexcept {
     // Bytes still buffered were offered to the parser by the last
     // next_piece(): the start of a piece that needs more.
-    return state_ && state_->conn && state_->conn->plain && !state_->parser.is_done() && !state_->read_ec &&
+    // A TLS connection reads inside next(): OpenSSL may hold decrypted
+    // bytes the socket no longer shows.
+    return state_ && state_->conn && !state_->conn->secure && !state_->parser.is_done() && !state_->read_ec &&
            !state_->waited;
 }
 

@@ -12,6 +12,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -27,6 +29,7 @@
 #include <chrono>
 #include <future>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -514,9 +517,17 @@ struct TempDir {
     std::filesystem::path path;
 };
 
-// Serves "HTTP/1.1 200" with body "tls ok" to every request over TLS.
+// What TinyTlsServer answers.
+enum class TlsReply {
+    answer,       // "tls ok", then closes
+    stream,       // three SSE pieces 30 ms apart, chunked; keeps the connection for more requests
+    cut,          // the head and one piece, then a TCP close with no close_notify
+    fall_silent,  // the head and one piece, then nothing for 5 s
+};
+
 struct TinyTlsServer {
-    TinyTlsServer(const std::string &cert, const std::string &key) : context(ssl::context::tls_server) {
+    TinyTlsServer(const std::string &cert, const std::string &key, TlsReply reply = TlsReply::answer)
+        : context(ssl::context::tls_server), reply(reply) {
         context.use_certificate_chain_file(cert);
         context.use_private_key_file(key, ssl::context::pem);
         acceptor.open(asio::ip::tcp::v4());
@@ -534,48 +545,105 @@ struct TinyTlsServer {
     asio::awaitable<void> accept_loop() {
         for (;;) {
             auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+            ++accepted;
             asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
         }
     }
     asio::awaitable<void> serve(asio::ip::tcp::socket socket) {
+        namespace http = boost::beast::http;
         try {
             ssl::stream<asio::ip::tcp::socket> stream(std::move(socket), context);
             co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
             boost::beast::flat_buffer buffer;
-            boost::beast::http::request<boost::beast::http::string_body> request;
-            co_await boost::beast::http::async_read(stream, buffer, request, asio::use_awaitable);
-            boost::beast::http::response<boost::beast::http::string_body> response{boost::beast::http::status::ok, 11};
-            response.body() = "tls ok";
-            response.prepare_payload();
-            response.keep_alive(false);
-            co_await boost::beast::http::async_write(stream, response, asio::use_awaitable);
+            for (;;) {
+                http::request<http::string_body> request;
+                co_await http::async_read(stream, buffer, request, asio::use_awaitable);
+                if (reply == TlsReply::answer) {
+                    http::response<http::string_body> response{http::status::ok, 11};
+                    response.body() = "tls ok";
+                    response.prepare_payload();
+                    response.keep_alive(false);
+                    co_await http::async_write(stream, response, asio::use_awaitable);
+                    co_return;
+                }
+                co_await asio::async_write(stream,
+                                           asio::buffer(std::string_view("HTTP/1.1 200 OK\r\nContent-Type: "
+                                                                         "text/event-stream\r\nTransfer-Encoding: "
+                                                                         "chunked\r\n\r\n")),
+                                           asio::use_awaitable);
+                for (int i = 0; i < 3; ++i) {
+                    const std::string event = "data: piece " + std::to_string(i) + "\n\n";
+                    std::ostringstream chunk;
+                    chunk << std::hex << event.size() << "\r\n" << event << "\r\n";
+                    co_await asio::async_write(stream, asio::buffer(chunk.str()), asio::use_awaitable);
+                    if (reply == TlsReply::cut) {
+                        stream.next_layer().close();
+                        co_return;
+                    }
+                    asio::steady_timer pause(ioc, reply == TlsReply::fall_silent ? 5s : 30ms);
+                    co_await pause.async_wait(asio::use_awaitable);
+                }
+                co_await asio::async_write(stream, asio::buffer(std::string_view("0\r\n\r\n")), asio::use_awaitable);
+            }
         } catch (...) {
-            ++failed_handshakes;
+            ++failed_handshakes;  // or the client left: either ends this connection
         }
     }
 
     asio::io_context ioc;
     ssl::context context;
+    TlsReply reply;
     asio::ip::tcp::acceptor acceptor{ioc};
     unsigned short port = 0;
+    std::atomic<int> accepted{0};
     std::atomic<int> failed_handshakes{0};
     std::thread thread;
+};
+
+// A self-signed certificate for DNS:localhost, made with the openssl CLI;
+// made is false (and the test skips) where the CLI is missing.
+struct TestCertificate {
+    TestCertificate() {
+        const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+                                    " -subj /CN=localhost -addext subjectAltName=DNS:localhost"
+                                    " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+        made = std::system(command.c_str()) == 0;
+        if (!made) BOOST_TEST_MESSAGE("openssl CLI unavailable: TLS test skipped");
+    }
+    TempDir dir;
+    const std::string cert = (dir.path / "cert.pem").string();
+    const std::string key = (dir.path / "key.pem").string();
+    bool made = false;
+};
+
+UpstreamClientOptions trusting(const TestCertificate &certificate) {
+    UpstreamClientOptions options;
+    options.ca_file = certificate.cert;
+    return options;
+}
+
+// A TinyTlsServer giving one kind of reply, and a client that trusts it.
+struct TlsRig {
+    explicit TlsRig(TlsReply reply) : f(trusting(certificate)) {
+        if (certificate.made) server.emplace(certificate.cert, certificate.key, reply);
+    }
+    bool ready() const { return server.has_value(); }
+    std::string url(const std::string &path = "/") const {
+        return "https://localhost:" + std::to_string(server->port) + path;
+    }
+
+    TestCertificate certificate;
+    std::optional<TinyTlsServer> server;
+    ClientFixture f;
 };
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(tls_verification_uses_ca_file) {
-    TempDir dir;
-    const auto cert = (dir.path / "cert.pem").string();
-    const auto key = (dir.path / "key.pem").string();
-    const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
-                                " -subj /CN=localhost -addext subjectAltName=DNS:localhost"
-                                " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
-    if (std::system(command.c_str()) != 0) {
-        BOOST_TEST_MESSAGE("openssl CLI unavailable: TLS test skipped");
-        return;
-    }
-    TinyTlsServer server(cert, key);
+    const TestCertificate certificate;
+    if (!certificate.made) return;
+    const std::string &cert = certificate.cert;
+    TinyTlsServer server(cert, certificate.key);
     const std::string port = std::to_string(server.port);
     const std::string by_name = "https://localhost:" + port + "/v1?key=SECRET";
 
@@ -606,4 +674,47 @@ BOOST_AUTO_TEST_CASE(tls_verification_uses_ca_file) {
         ClientFixture f(lax);
         BOOST_TEST(f.send(post("https://127.0.0.1:" + port + "/")).body == "tls ok");
     }
+}
+
+BOOST_AUTO_TEST_CASE(tls_stream_arrives_piece_by_piece_on_one_kept_connection) {
+    TlsRig rig(TlsReply::stream);
+    if (!rig.ready()) return;
+    for (const Reading reading : {Reading::read_more, Reading::wait}) {
+        StreamSeen seen;
+        rig.f.run(read_stream(rig.f.client, post(rig.url("/v1/chat/completions")), ClientFixture::short_timeouts(),
+                              seen, SIZE_MAX, reading));
+        BOOST_TEST(seen.status == 200);
+        BOOST_TEST(seen.content_type == "text/event-stream");
+        BOOST_REQUIRE(seen.pieces.size() == 3u);  // 30 ms apart: one read each
+        for (int i = 0; i < 3; ++i) BOOST_TEST(seen.pieces[i] == "data: piece " + std::to_string(i) + "\n\n");
+        BOOST_TEST(rig.f.client.idle_connections() == 1u);
+    }
+    BOOST_TEST(rig.server->accepted.load() == 1);  // the second request reused the TLS connection
+}
+
+BOOST_AUTO_TEST_CASE(tls_stream_cut_without_close_notify_is_a_protocol_error) {
+    TlsRig rig(TlsReply::cut);
+    if (!rig.ready()) return;
+    StreamSeen seen;
+    const auto error = rig.f.wait_stream_error(rig.url(), ClientFixture::short_timeouts(), seen);
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::protocol), error->what());
+    BOOST_TEST(std::string(error->what()).find("closed before the response ended") != std::string::npos, error->what());
+    BOOST_TEST(seen.pieces.size() == 1u);
+    BOOST_TEST(rig.f.client.idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(tls_silent_vendor_times_out_by_the_read_timeout) {
+    // TLS connections keep their deadlines in CoarseDeadlines too.
+    TlsRig rig(TlsReply::fall_silent);
+    if (!rig.ready()) return;
+    StreamSeen seen;
+    const auto start = Clock::now();
+    const auto error = rig.f.wait_stream_error(rig.url(), {2000ms, 400ms, 5000ms}, seen);
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::timeout), error->what());
+    BOOST_TEST(std::string(error->what()).find("400 ms") != std::string::npos, error->what());
+    BOOST_TEST(elapsed_ms(start) < 2000);
+    BOOST_TEST(seen.pieces.size() == 1u);
+    BOOST_TEST(asio::use_service<sb::core::CoarseDeadlines>(rig.f.ioc).armed() == 0u);
 }
