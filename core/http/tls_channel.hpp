@@ -2,9 +2,10 @@
 // TLS on a plain socket: OpenSSL reads and writes the socket's descriptor
 // itself, through a small BIO of ours. asio::ssl::stream copies every byte
 // through buffers it allocates per connection (two 17 KiB record buffers and
-// a 2 x 17 KiB BIO pair): about 77 KiB per held TLS stream (bench/sb-tls-hold),
-// where a plain one costs about 5 KB. Here a connection keeps OpenSSL's
-// state alone, and OpenSSL releases its record buffers while idle.
+// a 2 x 17 KiB BIO pair): about 80 KiB per held TLS connection, where a whole
+// plain-HTTP stream costs about 5 KB. Here a connection keeps OpenSSL's state
+// alone, and its record buffers are released while idle: about 21 KiB
+// (bench/sb-tls-hold).
 //
 // The socket stays the owner's: connected and non-blocking before the
 // handshake, its deadlines (CoarseDeadlines) cancel the waits below.
@@ -14,7 +15,6 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstddef>
-#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -65,7 +65,7 @@ private:
         boost::system::error_code ec;
         std::size_t bytes = 0;
     };
-    // One try of SSL_connect, SSL_read_ex or SSL_write_ex.
+    // One try of SSL_do_handshake, SSL_read_ex or SSL_write_ex.
     Outcome attempt(Step step, void *data, std::size_t size);
 
     // The first non-empty buffer: one record's worth is all a try moves.
@@ -89,7 +89,7 @@ private:
         Step step;
         void *data;
         std::size_t size;
-        bool started = false;
+        bool waited = false;  // went through the event loop at least once
         std::optional<Outcome> ready;
 
         template <class Self>
@@ -98,13 +98,13 @@ private:
             if (ec) return finish(self, {Outcome::done, ec, 0});
             const Outcome out = channel.attempt(step, data, size);
             if (out.next != Outcome::done) {
-                started = true;
+                waited = true;
                 const auto wait = out.next == Outcome::want_read ? boost::asio::ip::tcp::socket::wait_read
                                                                  : boost::asio::ip::tcp::socket::wait_write;
                 return channel.socket_.async_wait(wait, std::move(self));
             }
-            if (!started) {
-                started = true;
+            if (!waited) {
+                waited = true;
                 ready = out;
                 return boost::asio::post(channel.socket_.get_executor(), std::move(self));
             }
