@@ -54,9 +54,7 @@ asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.lo
 
 void HttpServer::start() {
     asio::co_spawn(io_, accept_loop(), asio::detached);
-    asio::co_spawn(io_, tick(io_, true), asio::detached);
-    for (asio::io_context *worker : workers_)
-        if (worker != &io_) asio::co_spawn(*worker, tick(*worker, false), asio::detached);
+    asio::co_spawn(io_, watch_tick(), asio::detached);
 }
 
 void HttpServer::stop() {
@@ -205,18 +203,13 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
 }
 
-// Keeps a timer due sooner than any I/O deadline on each event loop. Asio
-// reprograms a loop's timerfd (a system call) whenever a new timer becomes
-// its earliest, which with few connections is every read and write deadline
-// of a TLS vendor connection (plain ones use CoarseDeadlines); with this
-// tick always earlier, those deadlines are plain queue insertions. Every
-// loop needs its own: each has its own timer queue.
-asio::awaitable<void> HttpServer::tick(asio::io_context &context, bool arm_watches) {
-    asio::steady_timer timer(context);
+// Every 250 ms: requests in flight across a tick get their client watched.
+asio::awaitable<void> HttpServer::watch_tick() {
+    asio::steady_timer timer(io_);
     while (acceptor_open_.load()) {
         timer.expires_after(std::chrono::milliseconds(250));
         co_await timer.async_wait(asio::use_awaitable);
-        if (arm_watches) watches_->arm_overdue();
+        watches_->arm_overdue();
     }
 }
 

@@ -112,10 +112,10 @@ private:
     struct WatchList;
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, core::CoarseDeadlines &deadlines,
                                        std::shared_ptr<ClientWatch> watch);
-    // Every 250 ms on each event loop: keeps asio from reprogramming that
-    // loop's timerfd for each I/O deadline, and (on io_ only) watches the
-    // clients of requests in flight for longer.
-    boost::asio::awaitable<void> tick(boost::asio::io_context &context, bool arm_watches);
+    // Every 250 ms on io_: watches the clients of requests in flight for
+    // longer. (I/O deadlines are in CoarseDeadlines, not asio timers, so the
+    // worker loops need no tick of their own.)
+    boost::asio::awaitable<void> watch_tick();
 
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;
