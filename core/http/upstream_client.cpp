@@ -104,9 +104,9 @@ bool is_ip_literal(const std::string &host) {
 
 // The certificate must name the host: its DNS name, or the address itself
 // for an IP literal.
-void expect_peer_name(SSL *ssl, const std::string &host) {
+void expect_peer_name(SSL *ssl, const std::string &host, bool ip_literal) {
     X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-    if (is_ip_literal(host))
+    if (ip_literal)
         X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
     else
         X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
@@ -190,8 +190,8 @@ private:
 // carry.
 struct PooledConnection {
     std::optional<tcp::socket> tcp_socket;  // made on the event loop it will run on
-    std::unique_ptr<TlsChannel> secure;        // on tcp_socket, destroyed before it
-    CoarseDeadlines::Entry deadline;     // destroyed before the socket
+    std::unique_ptr<TlsChannel> secure;     // on tcp_socket, destroyed before it
+    CoarseDeadlines::Entry deadline;        // destroyed before the socket
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
 
@@ -385,7 +385,7 @@ struct UpstreamClient::Impl {
             for (const tcp::endpoint &endpoint : endpoints) {
                 error_code ignored;
                 conn->socket().close(ignored);  // after a failed address
-                std::tie(ec) = co_await conn->tcp_socket->async_connect(endpoint, use_tuple);
+                std::tie(ec) = co_await conn->socket().async_connect(endpoint, use_tuple);
                 if (!ec || conn->timed_out(ec)) break;
             }
             conn->expires_never();
@@ -395,10 +395,11 @@ struct UpstreamClient::Impl {
         conn->socket().set_option(tcp::no_delay(true));
         conn->socket().non_blocking(true);  // for write_now and TLS's own reads and writes
         if (t.tls) {
-            conn->secure = std::make_unique<TlsChannel>(*conn->tcp_socket, tls_context().native_handle());
+            conn->secure = std::make_unique<TlsChannel>(conn->socket(), tls_context().native_handle());
             SSL *native = conn->secure->native_handle();
-            if (!is_ip_literal(t.host)) SSL_set_tlsext_host_name(native, t.host.c_str());
-            if (options.verify_tls) expect_peer_name(native, t.host);
+            const bool ip_literal = is_ip_literal(t.host);
+            if (!ip_literal) SSL_set_tlsext_host_name(native, t.host.c_str());
+            if (options.verify_tls) expect_peer_name(native, t.host, ip_literal);
             const auto armed = d.arm(*conn, connect_limit, "TLS handshake");
             auto [ec] = co_await conn->secure->async_handshake(use_tuple);
             if (conn->timed_out(ec)) d.timed_out(armed);
@@ -467,7 +468,7 @@ struct UpstreamClient::Impl {
                 const std::array<asio::const_buffer, 2> wire{asio::buffer(request_head), asio::buffer(request.body)};
                 error_code ec;
                 // Plain TCP: written on the spot when the socket takes it all.
-                const std::size_t sent = conn.secure ? 0 : write_now(*conn.tcp_socket, wire, ec);
+                const std::size_t sent = conn.secure ? 0 : write_now(conn.socket(), wire, ec);
                 if (!ec && sent < asio::buffer_size(wire)) {
                     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
                     rest.consume(sent);
@@ -475,7 +476,7 @@ struct UpstreamClient::Impl {
                     if (conn.secure)
                         std::tie(ec, std::ignore) = co_await asio::async_write(*conn.secure, rest, use_tuple);
                     else
-                        std::tie(ec, std::ignore) = co_await asio::async_write(*conn.tcp_socket, rest, use_tuple);
+                        std::tie(ec, std::ignore) = co_await asio::async_write(conn.socket(), rest, use_tuple);
                     if (conn.timed_out(ec)) d.timed_out(armed);
                 }
                 if (ec && reused) {
@@ -494,7 +495,7 @@ struct UpstreamClient::Impl {
             if (conn.secure)
                 std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.secure, conn.buffer, parser, use_tuple);
             else
-                std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.tcp_socket, conn.buffer, parser, use_tuple);
+                std::tie(ec, std::ignore) = co_await http::async_read_header(conn.socket(), conn.buffer, parser, use_tuple);
             if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && !conn.timed_out(ec)) {
                 fresh_only = true;  // a stale kept-alive connection
                 continue;
@@ -544,7 +545,7 @@ struct UpstreamClient::Impl {
         const asio::mutable_buffer space = arrived.prepare(1 + kReadAtOnce);
         *static_cast<char *>(space.data()) = s.waited_byte;
         error_code ec;  // would_block when nothing followed; a failure shows at the next read
-        const std::size_t n = s.conn->tcp_socket->read_some(space + 1, ec);
+        const std::size_t n = s.conn->socket().read_some(space + 1, ec);
         arrived.commit(1 + (ec ? 0 : n));
         parse(s, arrived);
         kept.clear();
@@ -604,7 +605,8 @@ asio::awaitable<std::size_t> UpstreamClient::Impl::read_more(UpstreamBody::State
     if (conn.secure)
         return http::async_read_some(*conn.secure, conn.buffer, s.parser,
                                      asio::redirect_error(asio::use_awaitable, s.read_ec));
-    return http::async_read_some(*conn.tcp_socket, conn.buffer, s.parser, asio::redirect_error(asio::use_awaitable, s.read_ec));
+    return http::async_read_some(conn.socket(), conn.buffer, s.parser,
+                                 asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 UpstreamBody::UpstreamBody() noexcept = default;
@@ -625,8 +627,8 @@ asio::awaitable<std::size_t> UpstreamClient::Impl::wait(UpstreamBody::State &s) 
     conn.buffer.shrink_to_fit();  // a waiting stream keeps only the bytes it cannot parse yet
     s.waited = true;
     s.read_armed = s.deadline.arm(conn, s.timeouts.read, "reading the response");
-    return conn.tcp_socket->async_read_some(asio::buffer(&s.waited_byte, 1),
-                                       asio::redirect_error(asio::use_awaitable, s.read_ec));
+    return conn.socket().async_read_some(asio::buffer(&s.waited_byte, 1),
+                                         asio::redirect_error(asio::use_awaitable, s.read_ec));
 }
 
 bool UpstreamBody::can_wait() const noexcept {
