@@ -48,7 +48,6 @@ using tcp = asio::ip::tcp;
 using AsioStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr const char *kUsage = R"(Usage: sb-tls-hold [--connections N] [--events N] [--interval-ms M] [--asio]
-                   [--release-buffers]
 
 Opens N TLS client connections (the daemon's vendor connection type) to a
 local TLS server, sends a request on each, reads the first SSE event and
@@ -62,8 +61,6 @@ once all have arrived (a heap that fragments under the churn shows there).
   --interval-ms M     between events (default 200)
   --asio              use asio::ssl::stream (Beast's ssl_stream) instead of
                       core::TlsChannel, for comparison
-  --release-buffers   set SSL_MODE_RELEASE_BUFFERS on the client context
-                      (TlsChannel sets it on its sessions anyway)
   --help              show this help and exit
 )";
 
@@ -99,8 +96,6 @@ void use_throwaway_certificate(ssl::context &server) {
     EVP_PKEY_free(key);
 }
 
-// Answers each request with an SSE head and one event, then holds the
-// connection until the client leaves.
 constexpr std::string_view kEvent = "10\r\ndata: {\"n\":1}\n\n\r\n";  // one chunk of 16 bytes
 
 struct Pace {
@@ -108,6 +103,9 @@ struct Pace {
     std::chrono::milliseconds interval{200};
 };
 
+// Answers the request with an SSE head and the first event, sends the
+// others pace.interval apart, then holds the connection until the client
+// leaves.
 asio::awaitable<void> serve(tcp::socket socket, ssl::context &context, Pace pace) {
     try {
         ssl::stream<tcp::socket> stream(std::move(socket), context);
@@ -182,7 +180,10 @@ struct Tally {
 template <class Stream>
 asio::awaitable<void> read_rest(Stream &stream, Held &held, int events, Tally &tally) {
     std::size_t left = kEvent.size() * static_cast<std::size_t>(events - 1);
-    while (left > 0) left -= std::min(left, co_await stream.async_read_some(asio::buffer(held.scratch), asio::use_awaitable));
+    while (left > 0) {
+        const std::size_t n = co_await stream.async_read_some(asio::buffer(held.scratch), asio::use_awaitable);
+        left -= std::min(left, n);
+    }
     ++tally.finished;
     // What a held stream waits in; it completes only when the process ends.
     co_await stream.async_read_some(asio::buffer(held.scratch), asio::use_awaitable);
@@ -212,7 +213,6 @@ asio::awaitable<void> open_and_hold(asio::io_context &io, ssl::context &context,
 
 int main(int argc, char **argv) {
     int connections = 1000;
-    bool release_buffers = false;
     bool use_asio = false;
     Pace pace;
     for (int i = 1; i < argc; ++i) {
@@ -230,8 +230,6 @@ int main(int argc, char **argv) {
                 pace.interval = std::chrono::milliseconds(n);
         } else if (flag == "--asio") {
             use_asio = true;
-        } else if (flag == "--release-buffers") {
-            release_buffers = true;
         } else if (flag == "--connections" && i + 1 < argc) {
             char *end = nullptr;
             const long n = std::strtol(argv[++i], &end, 10);
@@ -264,7 +262,6 @@ int main(int argc, char **argv) {
     asio::io_context io;
     ssl::context context(ssl::context::tls_client);
     context.set_verify_mode(ssl::verify_none);  // the memory held is the same either way
-    if (release_buffers) SSL_CTX_set_mode(context.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     std::vector<Held> held(static_cast<std::size_t>(connections) + 1);
     Tally tally;
     // One connection first, so OpenSSL's one-time set-up is not counted.
@@ -291,11 +288,11 @@ int main(int argc, char **argv) {
     kill(child, SIGTERM);
     waitpid(child, nullptr, 0);
     if (tally.cut > 0) fail(std::to_string(tally.cut) + " connections were cut before their last event");
-    std::printf("{\"stream\":\"%s\",\"connections\":%d,\"events\":%d,\"release_buffers\":%s,"
+    std::printf("{\"stream\":\"%s\",\"connections\":%d,\"events\":%d,"
                 "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"rss_after_events_kib\":%ld,"
                 "\"kib_per_connection\":%.1f,\"kib_per_connection_after_events\":%.1f}\n",
                 use_asio ? "asio::ssl::stream" : "core::TlsChannel", connections, pace.events,
-                release_buffers ? "true" : "false", before, after, after_events,
+                before, after, after_events,
                 static_cast<double>(after - before) / connections,
                 static_cast<double>(after_events - before) / connections);
     return 0;
