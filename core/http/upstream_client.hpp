@@ -111,8 +111,8 @@ private:
 // Requests run on io_context executors, each context run by one thread (the
 // daemon's: one per I/O thread). A connection lives on the context of the
 // request that opened it, needs no strand, and is reused only by requests
-// on that context; a plain connection's deadlines sit in that context's
-// CoarseDeadlines.
+// on that context; a connection's deadlines (plain or TLS) sit in that
+// context's CoarseDeadlines.
 class UpstreamClient {
 public:
     explicit UpstreamClient(UpstreamClientOptions options = {});
