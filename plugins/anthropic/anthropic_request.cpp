@@ -194,27 +194,75 @@ json::object tool_result_block(const json::object &msg) {
     return b;
 }
 
-std::string system_text(const json::value *content) {
-    if (!content || content->is_null()) return {};
-    if (content->is_string()) return std::string(content->get_string());
-    std::string text;
-    if (const json::array *parts = content->if_array()) {
-        for (const json::value &pv : *parts) {
-            const json::object *part = pv.if_object();
-            if (!part || get_string(*part, "type") != "text")
-                throw sdk::invalid_request("system messages may only hold text parts");
-            if (!text.empty()) text += "\n";
-            text += get_string(*part, "text");
-        }
-        return text;
+// A system or developer message as text blocks: one per text part, each
+// keeping its cache_control.
+json::array system_blocks(const json::value *content) {
+    json::array blocks;
+    if (!content || content->is_null()) return blocks;
+    if (content->is_string()) {
+        if (!content->get_string().empty()) blocks.push_back(text_block(content->get_string()));
+        return blocks;
     }
-    throw sdk::invalid_request("system message content must be a string or text parts");
+    const json::array *parts = content->if_array();
+    if (!parts) throw sdk::invalid_request("system message content must be a string or text parts");
+    for (const json::value &pv : *parts) {
+        const json::object *part = pv.if_object();
+        if (!part || get_string(*part, "type") != "text")
+            throw sdk::invalid_request("system messages may only hold text parts");
+        if (auto t = get_string(*part, "text"); !t.empty()) blocks.push_back(text_block(t, part));
+    }
+    return blocks;
 }
 
-// Anthropic has no response_format for every model (output_config.format
-// exists only on recent ones and 400s elsewhere), so JSON output is asked for
-// in the system prompt, which every Claude model follows.
-std::string response_format_instruction(const json::object &unified) {
+std::string joined_text(const json::array &blocks, std::string_view separator) {
+    std::string text;
+    for (const json::value &b : blocks) {
+        if (!text.empty()) text += separator;
+        text += get_string(b.as_object(), "text");
+    }
+    return text;
+}
+
+// A message-level cache_control (the form some OpenAI clients use for string
+// content) marks the message's last block, which is what Anthropic caches up to.
+void apply_message_cache_control(const json::object &msg, json::array &blocks) {
+    const json::object *cc = get_object(msg, "cache_control");
+    if (cc && !blocks.empty()) blocks.back().as_object()["cache_control"] = *cc;
+}
+
+// Assistant thinking_blocks, as this plugin returned them, back to the
+// signed blocks Anthropic needs to continue a tool loop with thinking.
+json::array thinking_blocks(const json::object &msg) {
+    json::array out;
+    const json::array *in = get_array(msg, "thinking_blocks");
+    if (!in) return out;
+    for (const json::value &bv : *in) {
+        const json::object *b = bv.if_object();
+        std::string_view type = b ? get_string(*b, "type") : std::string_view();
+        if (type == "thinking") {
+            out.push_back(json::object{{"type", "thinking"},
+                                       {"thinking", get_string(*b, "thinking")},
+                                       {"signature", get_string(*b, "signature")}});
+        } else if (type == "redacted_thinking") {
+            out.push_back(json::object{{"type", "redacted_thinking"}, {"data", get_string(*b, "data")}});
+        } else {
+            throw sdk::invalid_request("thinking_blocks entries must be {\"type\":\"thinking\","
+                                       "\"thinking\",\"signature\"} or {\"type\":\"redacted_thinking\",\"data\"}");
+        }
+    }
+    return out;
+}
+
+// response_format: a json_schema goes to output_config.format on the models
+// with structured outputs (the schema is then enforced). json_object, and
+// json_schema on older models (which 400 on output_config), become an
+// instruction in the system prompt, which every Claude model follows.
+struct ResponseFormat {
+    std::string instruction;
+    const json::value *schema = nullptr;  // for output_config.format
+};
+
+ResponseFormat response_format(const json::object &unified, const ModelTraits &traits) {
     const json::value *rf = unified.if_contains("response_format");
     if (!rf || rf->is_null()) return {};
     const json::object *o = rf->if_object();
@@ -223,12 +271,13 @@ std::string response_format_instruction(const json::object &unified) {
         "Respond only with a single valid JSON object, with no text before or after it and no "
         "code fences.";
     if (type == "text") return {};
-    if (type == "json_object") return base;
+    if (type == "json_object") return {base};
     if (type == "json_schema") {
         const json::object *js = get_object(*o, "json_schema");
         const json::value *schema = js ? js->if_contains("schema") : nullptr;
-        if (!schema) return base;
-        return base + " The JSON object must conform to this JSON Schema: " + kit::to_json(*schema);
+        if (!schema || !schema->is_object()) return {base};
+        if (traits.structured_outputs) return {{}, schema};
+        return {base + " The JSON object must conform to this JSON Schema: " + kit::to_json(*schema)};
     }
     throw sdk::invalid_request("response_format.type must be text, json_object or json_schema");
 }
@@ -238,7 +287,9 @@ struct Turn {
     json::array blocks;
 };
 
-json::array build_messages(const json::array &in, std::vector<std::string> &system) {
+// system collects the system and developer messages that open the
+// conversation (one block array per message) for the top-level "system".
+json::array build_messages(const json::array &in, std::vector<json::array> &system) {
     std::vector<Turn> turns;
     // Anthropic needs strictly alternating roles, so adjacent turns of the same
     // role (tool results then a user message, split user messages) merge.
@@ -256,19 +307,34 @@ json::array build_messages(const json::array &in, std::vector<std::string> &syst
         std::string_view role = get_string(*m, "role");
         const json::value *content = m->if_contains("content");
         if (role == "system" || role == "developer") {
-            std::string text = system_text(content);
-            if (!text.empty()) system.push_back(std::move(text));
+            json::array blocks = system_blocks(content);
+            apply_message_cache_control(*m, blocks);
+            if (turns.empty()) {
+                if (!blocks.empty()) system.push_back(std::move(blocks));
+            } else if (!blocks.empty()) {
+                // Later in the conversation it is an instruction given at that
+                // point: it stays there, as a marked user turn, rather than
+                // moving to the top-level system prompt ahead of everything.
+                add("user", json::array{text_block("<system>\n" + joined_text(blocks, "\n") +
+                                                   "\n</system>")});
+            }
         } else if (role == "user") {
-            add("user", content_blocks(content, true, "user"));
+            json::array blocks = content_blocks(content, true, "user");
+            apply_message_cache_control(*m, blocks);
+            add("user", std::move(blocks));
         } else if (role == "assistant") {
-            json::array blocks = content_blocks(content, false, "assistant");
+            // Thinking comes first in an assistant turn, as Anthropic sent it.
+            json::array blocks = thinking_blocks(*m);
+            for (auto &b : content_blocks(content, false, "assistant")) blocks.push_back(std::move(b));
             if (const json::array *calls = get_array(*m, "tool_calls"))
                 for (const json::value &cv : *calls)
                     if (const json::object *call = cv.if_object()) blocks.push_back(tool_use_block(*call));
+            apply_message_cache_control(*m, blocks);
             add("assistant", std::move(blocks));
         } else if (role == "tool") {
             json::array blocks;
             blocks.push_back(tool_result_block(*m));
+            apply_message_cache_control(*m, blocks);
             add("user", std::move(blocks));
         } else {
             throw sdk::invalid_request("message role \"" + std::string(role) +
@@ -295,7 +361,7 @@ json::array build_messages(const json::array &in, std::vector<std::string> &syst
     return out;
 }
 
-json::array build_tools(const json::array &in) {
+json::array build_tools(const json::array &in, bool strict_ok) {
     json::array out;
     for (const json::value &tv : in) {
         const json::object *t = tv.if_object();
@@ -316,6 +382,14 @@ json::array build_tools(const json::array &in) {
         if (get_string(schema, "type") == "object" && !schema.contains("properties"))
             schema["properties"] = json::object();
         tool["input_schema"] = std::move(schema);
+        // strict (structured outputs) exists on the models that have them;
+        // older ones refuse the field.
+        if (const json::value *st = fn->if_contains("strict"); st && st->is_bool() && strict_ok)
+            tool["strict"] = st->get_bool();
+        // cache_control on the tool (or its function) marks a cache breakpoint.
+        const json::object *cc = get_object(*t, "cache_control");
+        if (!cc) cc = get_object(*fn, "cache_control");
+        if (cc) tool["cache_control"] = *cc;
         out.push_back(std::move(tool));
     }
     return out;
@@ -341,38 +415,67 @@ json::object build_tool_choice(const json::value *choice) {
 }  // namespace
 
 json::object translate_request(const json::object &unified, std::string_view model, bool stream) {
+    const ModelTraits traits = model_traits(model);
     json::object out;
     out["model"] = model;
 
-    std::vector<std::string> system;
+    std::vector<json::array> system;
     json::array messages = build_messages(*get_array(unified, "messages"), system);
-    if (std::string rf = response_format_instruction(unified); !rf.empty())
-        system.push_back(std::move(rf));
+    ResponseFormat rf = response_format(unified, traits);
+    if (!rf.instruction.empty()) system.push_back(json::array{text_block(rf.instruction)});
 
     int64_t max_tokens = kDefaultMaxTokens;
+    bool max_tokens_given = true;
     if (auto m = integer(unified, "max_completion_tokens")) max_tokens = *m;
     else if (auto m2 = integer(unified, "max_tokens")) max_tokens = *m2;
+    else max_tokens_given = false;
     if (max_tokens < 1) throw sdk::invalid_request("max_tokens must be at least 1");
+    const bool thinking = apply_thinking(unified, traits, max_tokens_given, max_tokens, out);
     out["max_tokens"] = max_tokens;
     out["messages"] = std::move(messages);
 
     if (!system.empty()) {
-        std::string joined;
-        for (const auto &s : system) {
-            if (!joined.empty()) joined += "\n\n";
-            joined += s;
+        bool cached = false;
+        for (const auto &blocks : system)
+            for (const auto &b : blocks) cached = cached || b.as_object().contains("cache_control");
+        if (cached) {
+            // A cache breakpoint needs the block form.
+            json::array flat;
+            for (auto &blocks : system)
+                for (auto &b : blocks) flat.push_back(std::move(b));
+            out["system"] = std::move(flat);
+        } else {
+            std::string joined;
+            for (const auto &blocks : system) {
+                if (!joined.empty()) joined += "\n\n";
+                joined += joined_text(blocks, "\n");
+            }
+            out["system"] = joined;
         }
-        out["system"] = joined;
     }
+    if (rf.schema) {
+        json::value &oc = out["output_config"];
+        if (!oc.is_object()) oc.emplace_object();
+        oc.as_object()["format"] = json::object{{"type", "json_schema"}, {"schema", *rf.schema}};
+    }
+    if (const json::object *cc = get_object(unified, "cache_control")) out["cache_control"] = *cc;
 
     if (auto n = integer(unified, "n"); n && *n != 1)
         throw sdk::invalid_request("Anthropic returns a single choice: n must be 1");
 
     // OpenAI's range is 0..2, Anthropic's 0..1 (it 400s above): clamp rather
-    // than fail a request most clients send with OpenAI habits.
-    if (auto t = optional_number(unified, "temperature")) out["temperature"] = std::clamp(*t, 0.0, 1.0);
-    if (auto p = optional_number(unified, "top_p")) out["top_p"] = *p;
-    if (auto k = integer(unified, "top_k")) out["top_k"] = *k;
+    // than fail a request most clients send with OpenAI habits. Current
+    // models refuse temperature and top_p together: temperature wins. With
+    // thinking on, Anthropic refuses any sampling setting but its defaults,
+    // so none is sent.
+    auto temperature = optional_number(unified, "temperature");
+    auto top_p = optional_number(unified, "top_p");
+    auto top_k = integer(unified, "top_k");
+    if (!thinking) {
+        if (temperature) out["temperature"] = std::clamp(*temperature, 0.0, 1.0);
+        else if (top_p) out["top_p"] = *top_p;
+        if (top_k) out["top_k"] = *top_k;
+    }
 
     if (const json::value *stop = unified.if_contains("stop"); stop && !stop->is_null()) {
         json::array seqs;
@@ -391,12 +494,18 @@ json::object translate_request(const json::object &unified, std::string_view mod
 
     const json::array *tools = get_array(unified, "tools");
     if (tools && !tools->empty()) {
-        out["tools"] = build_tools(*tools);
+        out["tools"] = build_tools(*tools, traits.structured_outputs);
         const json::value *choice = unified.if_contains("tool_choice");
         const json::value *parallel = unified.if_contains("parallel_tool_calls");
         bool no_parallel = parallel && parallel->is_bool() && !parallel->get_bool();
         if ((choice && !choice->is_null()) || no_parallel) {
             json::object tc = build_tool_choice(choice);
+            std::string_view forced = get_string(tc, "type");
+            if (thinking && (forced == "any" || forced == "tool"))
+                throw sdk::invalid_request(
+                    "tool_choice \"required\" or a named function cannot be combined with thinking "
+                    "(reasoning_effort or thinking) on Anthropic: use tool_choice \"auto\" or turn "
+                    "thinking off");
             if (no_parallel && get_string(tc, "type") != "none") tc["disable_parallel_tool_use"] = true;
             out["tool_choice"] = std::move(tc);
         }

@@ -33,6 +33,34 @@ const std::string kBaseHint = "; check api_base (e.g. https://api.anthropic.com/
 
 }  // namespace
 
+bool is_hidden_block(std::string_view type) {
+    return type != "text" && type != "thinking" && type != "redacted_thinking" && type != "tool_use";
+}
+
+int64_t char_count(std::string_view utf8) {
+    int64_t n = 0;
+    for (char c : utf8)
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+json::object annotation(const json::object &citation, int64_t start, int64_t end) {
+    if (auto url = get_string(citation, "url"); !url.empty()) {
+        json::object uc{{"start_index", start}, {"end_index", end}, {"url", url},
+                        {"title", get_string(citation, "title")}};
+        if (auto cited = get_string(citation, "cited_text"); !cited.empty()) uc["cited_text"] = cited;
+        return json::object{{"type", "url_citation"}, {"url_citation", std::move(uc)}};
+    }
+    json::object c = citation;
+    c["start_index"] = start;
+    c["end_index"] = end;
+    return json::object{{"type", "citation"}, {"citation", std::move(c)}};
+}
+
+json::object thinking_block(std::string_view thinking, std::string_view signature) {
+    return json::object{{"type", "thinking"}, {"thinking", thinking}, {"signature", signature}};
+}
+
 std::string_view finish_reason(std::string_view stop_reason) {
     if (stop_reason == "max_tokens" || stop_reason == "model_context_window_exceeded") return "length";
     if (stop_reason == "tool_use") return "tool_calls";
@@ -46,6 +74,8 @@ void Usage::update(const json::object &u) {
     cache_creation = count(u, "cache_creation_input_tokens", cache_creation);
     cache_read = count(u, "cache_read_input_tokens", cache_read);
     output = count(u, "output_tokens", output);
+    if (const json::object *d = get_object(u, "output_tokens_details"))
+        thinking = count(*d, "thinking_tokens", thinking);
 }
 
 json::object Usage::to_openai() const {
@@ -55,6 +85,7 @@ json::object Usage::to_openai() const {
     o["completion_tokens"] = output;
     o["total_tokens"] = prompt + output;
     if (cache_read > 0) o["prompt_tokens_details"] = json::object{{"cached_tokens", cache_read}};
+    if (thinking > 0) o["completion_tokens_details"] = json::object{{"reasoning_tokens", thinking}};
     return o;
 }
 
@@ -149,15 +180,33 @@ std::string translate_response(int status, std::string_view body, std::string_vi
 
     std::string text;
     bool has_text = false;
-    json::array tool_calls;
+    bool separator_due = false;
+    std::string reasoning;
+    json::array thinking, tool_calls, annotations;
     for (const json::value &bv : *content) {
         const json::object *b = bv.if_object();
         if (!b) continue;
         std::string_view type = get_string(*b, "type");
         if (type == "text") {
+            if (separator_due) text += kBlockSeparator;
+            separator_due = false;
+            const int64_t start = char_count(text);
             text += get_string(*b, "text");
             has_text = true;
-        } else if (type == "tool_use") {
+            if (const json::array *cites = get_array(*b, "citations")) {
+                const int64_t end = char_count(text);
+                for (const json::value &c : *cites)
+                    if (const json::object *co = c.if_object()) annotations.push_back(annotation(*co, start, end));
+            }
+        } else if (type == "thinking") {
+            if (!reasoning.empty()) reasoning += kBlockSeparator;
+            reasoning += get_string(*b, "thinking");
+            thinking.push_back(thinking_block(get_string(*b, "thinking"), get_string(*b, "signature")));
+        } else if (type == "redacted_thinking") {
+            thinking.push_back(json::object{{"type", "redacted_thinking"}, {"data", get_string(*b, "data")}});
+        } else {
+            separator_due = !text.empty();
+            if (type != "tool_use") continue;  // a hidden (server tool) block
             const json::value *input = b->if_contains("input");
             json::object call;
             call["id"] = get_string(*b, "id");
@@ -167,13 +216,15 @@ std::string translate_response(int status, std::string_view body, std::string_vi
                 {"arguments", input && !input->is_null() ? kit::to_json(*input) : std::string("{}")}};
             tool_calls.push_back(std::move(call));
         }
-        // thinking / redacted_thinking / server tool blocks have no OpenAI form.
     }
 
     json::object message;
     message["role"] = "assistant";
     if (has_text || tool_calls.empty()) message["content"] = text;
     else message["content"] = nullptr;
+    if (!reasoning.empty()) message["reasoning_content"] = reasoning;
+    if (!thinking.empty()) message["thinking_blocks"] = std::move(thinking);
+    if (!annotations.empty()) message["annotations"] = std::move(annotations);
     if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
 
     Usage usage;
@@ -193,126 +244,6 @@ std::string translate_response(int status, std::string_view body, std::string_vi
     out["choices"] = json::array{std::move(choice)};
     out["usage"] = usage.to_openai();
     return kit::to_json(out);
-}
-
-// ------------------------------------------------------------------ stream
-
-void Stream::emit_delta(const sdk::ChunkWriter &out, json::object delta, json::value finish) {
-    json::object choice;
-    choice["index"] = 0;
-    choice["delta"] = std::move(delta);
-    choice["finish_reason"] = std::move(finish);
-    json::object chunk;
-    chunk["id"] = id_;
-    chunk["object"] = "chat.completion.chunk";
-    chunk["created"] = created_;
-    chunk["model"] = model_;
-    chunk["choices"] = json::array{std::move(choice)};
-    out.emit(kit::to_json(chunk));
-}
-
-void Stream::emit_finish(const sdk::ChunkWriter &out) {
-    if (finish_emitted_) return;
-    finish_emitted_ = true;
-    emit_delta(out, json::object(), json::string(finish_reason(stop_reason_)));
-}
-
-void Stream::emit_usage(const sdk::ChunkWriter &out) {
-    if (usage_emitted_) return;
-    usage_emitted_ = true;
-    json::object chunk;
-    chunk["id"] = id_;
-    chunk["object"] = "chat.completion.chunk";
-    chunk["created"] = created_;
-    chunk["model"] = model_;
-    chunk["choices"] = json::array();
-    chunk["usage"] = usage_.to_openai();
-    out.emit(kit::to_json(chunk));
-}
-
-bool Stream::on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) {
-    bool ok = false;
-    json::value v = kit::try_parse(data, ok);
-    const json::object *o = ok ? v.if_object() : nullptr;
-    if (!o) {
-        if (!ok && data.find_first_not_of(" \t\r\n") == std::string_view::npos) return false;
-        throw not_messages_api(0, "a stream event is not a JSON object");
-    }
-    // The data carries its own type; the SSE event name is only a fallback.
-    std::string_view type = get_string(*o, "type");
-    if (type.empty()) type = event;
-
-    if (type == "message_start") {
-        if (const json::object *msg = get_object(*o, "message")) {
-            id_ = std::string(get_string(*msg, "id"));
-            if (auto m = get_string(*msg, "model"); !m.empty()) model_ = std::string(m);
-            if (const json::object *u = get_object(*msg, "usage")) usage_.update(*u);
-        }
-        emit_delta(out, json::object{{"role", "assistant"}, {"content", ""}});
-    } else if (type == "content_block_start") {
-        const json::object *block = get_object(*o, "content_block");
-        std::string_view btype = block ? get_string(*block, "type") : std::string_view();
-        if (btype == "text") {
-            if (auto t = get_string(*block, "text"); !t.empty())
-                emit_delta(out, json::object{{"content", t}});
-        } else if (btype == "tool_use") {
-            int64_t index = int64_t(tool_index_.size());
-            tool_index_[count(*o, "index", -1)] = index;
-            json::object call;
-            call["index"] = index;
-            call["id"] = get_string(*block, "id");
-            call["type"] = "function";
-            call["function"] = json::object{{"name", get_string(*block, "name")}, {"arguments", ""}};
-            emit_delta(out, json::object{{"tool_calls", json::array{std::move(call)}}});
-        }
-    } else if (type == "content_block_delta") {
-        const json::object *delta = get_object(*o, "delta");
-        std::string_view dtype = delta ? get_string(*delta, "type") : std::string_view();
-        if (dtype == "text_delta") {
-            if (auto t = get_string(*delta, "text"); !t.empty())
-                emit_delta(out, json::object{{"content", t}});
-        } else if (dtype == "input_json_delta") {
-            auto it = tool_index_.find(count(*o, "index", -1));
-            std::string_view fragment = get_string(*delta, "partial_json");
-            // Empty fragments add nothing to the concatenated arguments.
-            if (it != tool_index_.end() && !fragment.empty()) {
-                json::object call;
-                call["index"] = it->second;
-                call["function"] = json::object{{"arguments", fragment}};
-                emit_delta(out, json::object{{"tool_calls", json::array{std::move(call)}}});
-            }
-        }
-        // thinking_delta, signature_delta, citations_delta: no OpenAI form.
-    } else if (type == "message_delta") {
-        if (const json::object *delta = get_object(*o, "delta")) {
-            if (const json::value *sr = delta->if_contains("stop_reason"); sr && sr->is_string()) {
-                stop_reason_ = std::string(sr->get_string());
-                have_stop_reason_ = true;
-            }
-        }
-        if (const json::object *u = get_object(*o, "usage")) usage_.update(*u);
-    } else if (type == "message_stop") {
-        emit_finish(out);
-        emit_usage(out);
-        return true;
-    } else if (type == "error") {
-        const json::object *error = get_object(*o, "error");
-        kit::ClassifiedError c =
-            error ? classify_error_object(0, *error, api_key_)
-                  : kit::ClassifiedError{SB_ERROR_UPSTREAM, 0, "Anthropic reported a stream error"};
-        throw kit::to_provider_error(c);
-    } else if (const json::value *error = o->if_contains("error"); error && !error->is_null()) {
-        // An error in another vendor's shape: the base is some other server.
-        throw kit::to_provider_error(kit::classify_error_value(*error, kDisplayName, model_, api_key_));
-    }
-    // ping, content_block_stop and unknown future events need no output.
-    return false;
-}
-
-void Stream::finish(const sdk::ChunkWriter &out) {
-    // The stream ended without message_stop: close it as well as we know.
-    if (have_stop_reason_) emit_finish(out);
-    emit_usage(out);
 }
 
 }  // namespace sb_anthropic

@@ -24,6 +24,17 @@ inline constexpr std::string_view kDisplayName = "Google Gemini";
 // unified side always sees the bare id.
 std::string bare_model_id(std::string_view model);
 
+// What a Gemini model accepts, from the version in its id.
+struct GeminiTraits {
+    int major = 0;  // 0: not a "gemini-<version>" id (tuned model, Gemma, ...)
+    int minor = 0;
+    bool pro = false;
+    // parametersJsonSchema / responseJsonSchema (full JSON Schema): Gemini 2
+    // and later; older models get the OpenAPI subset (parameters / responseSchema).
+    bool json_schema = false;
+};
+GeminiTraits gemini_traits(std::string_view model);
+
 // unified chat request -> generateContent / streamGenerateContent request.
 sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
                                     bool stream);

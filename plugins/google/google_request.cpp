@@ -224,10 +224,11 @@ json::object function_call_part(std::string_view name, const json::value *argume
 // Gemini 3 answers 400 when a replayed model turn's first function call has
 // no thought signature, which happens whenever a client drops the
 // extra_content it was given (or the history comes from another model).
-// Google documents the placeholder "skip_thought_signature_validator" for
-// exactly that case; thoughtSignature is a bytes field, and this is the same
-// bytes in the standard base64 alphabet the API schema declares ('/' where
-// the documented URL-safe spelling has '_').
+// Google documents this placeholder for exactly that case, spelled as here
+// (https://ai.google.dev/gemini-api/docs/thought-signatures, FAQ); the API
+// reads the bytes field in either base64 alphabet, so it is sent verbatim.
+constexpr std::string_view kPlaceholderSignature = "skip_thought_signature_validator";
+
 void add_missing_signature(json::array &parts) {
     json::object *first_call = nullptr;
     for (json::value &p : parts) {
@@ -236,7 +237,7 @@ void add_missing_signature(json::array &parts) {
         if (o.contains("thoughtSignature")) return;
         if (!first_call) first_call = &o;
     }
-    if (first_call) (*first_call)["thoughtSignature"] = "skip/thought/signature/validator";
+    if (first_call) (*first_call)["thoughtSignature"] = kPlaceholderSignature;
 }
 
 json::object function_response_part(std::string_view name, const json::value *content) {
@@ -393,7 +394,16 @@ std::optional<json::object> parameters_schema(const json::value &params) {
 
 // --------------------------------------------------------------- tools
 
-json::array translate_tools(const json::array &tools) {
+// The JSON Schema a client wrote, for parametersJsonSchema and
+// responseJsonSchema (Gemini 2 and later take it whole); only "$schema",
+// which names a dialect rather than describing data, is left out.
+json::value full_json_schema(const json::value &schema) {
+    json::value out = schema;
+    if (json::object *o = out.if_object()) o->erase("$schema");
+    return out;
+}
+
+json::array translate_tools(const json::array &tools, bool json_schema) {
     json::array decls;
     for (const json::value &tv : tools) {
         const json::object *t = tv.if_object();
@@ -408,8 +418,10 @@ json::array translate_tools(const json::array &tools) {
         d["name"] = get_string(*fn, "name");
         // Required by Gemini's FunctionDeclaration, optional in OpenAI's.
         d["description"] = get_string(*fn, "description");
-        if (const json::value *p = fn->if_contains("parameters"))
-            if (auto schema = parameters_schema(*p)) d["parameters"] = std::move(*schema);
+        if (const json::value *p = fn->if_contains("parameters"); p && p->is_object()) {
+            if (json_schema) d["parametersJsonSchema"] = full_json_schema(*p);
+            else if (auto schema = parameters_schema(*p)) d["parameters"] = std::move(*schema);
+        }
         decls.push_back(std::move(d));
     }
     json::array out;
@@ -445,13 +457,51 @@ std::optional<json::object> translate_tool_choice(const json::value &choice) {
 
 // ----------------------------------------------------------- generation
 
+// reasoning_effort -> thinkingConfig: a thinkingLevel for Gemini 3, a
+// thinkingBudget for 2.5, nothing for older models (which cannot think).
+// Thoughts are asked for whenever thinking is on, so they come back as
+// reasoning_content.
+std::optional<json::object> thinking_config(const json::object &u, const GeminiTraits &t) {
+    const json::value *re = u.if_contains("reasoning_effort");
+    if (!re || re->is_null()) return std::nullopt;
+    if (!re->is_string())
+        throw sdk::invalid_request("\"reasoning_effort\" must be a string (none, minimal, low, "
+                                   "medium, high or xhigh)");
+    const std::string_view e = re->get_string();
+    static constexpr std::string_view known[] = {"none", "minimal", "low", "medium", "high", "xhigh"};
+    if (std::find(std::begin(known), std::end(known), e) == std::end(known))
+        throw sdk::invalid_request("\"reasoning_effort\" must be none, minimal, low, medium, high or "
+                                   "xhigh, not \"" + std::string(e) + "\"");
+    json::object tc;
+    if (t.major >= 3) {
+        // Pro models have no "minimal"; Gemini 3.0 Pro has no "medium" either.
+        std::string_view level = e == "xhigh" ? std::string_view("high") : e;
+        if (level == "none") level = "minimal";
+        if (level == "minimal" && t.pro) level = "low";
+        if (level == "medium" && t.pro && t.major == 3 && t.minor == 0) level = "high";
+        tc["thinkingLevel"] = level;
+        if (e != "none") tc["includeThoughts"] = true;
+    } else if (t.major == 2 && t.minor >= 5) {
+        // 2.5 Pro cannot turn thinking off: 128 is its smallest budget.
+        int64_t budget = e == "none" ? (t.pro ? 128 : 0)
+                         : e == "minimal" || e == "low" ? 1024
+                         : e == "medium"                ? 8192
+                                                        : 24576;
+        tc["thinkingBudget"] = budget;
+        if (e != "none") tc["includeThoughts"] = true;
+    } else {
+        return std::nullopt;
+    }
+    return tc;
+}
+
 void copy_number(const json::object &from, std::string_view key, json::object &to,
                  std::string_view as) {
     const json::value *v = from.if_contains(key);
     if (v && v->is_number()) to[as] = *v;
 }
 
-json::object generation_config(const json::object &u) {
+json::object generation_config(const json::object &u, const GeminiTraits &traits) {
     json::object g;
     if (const json::value *v = u.if_contains("max_completion_tokens"); v && v->is_number())
         g["maxOutputTokens"] = *v;
@@ -480,13 +530,17 @@ json::object generation_config(const json::object &u) {
         } else if (type == "json_schema") {
             g["responseMimeType"] = "application/json";
             if (const json::object *js = get_object(*rf, "json_schema"))
-                if (const json::value *schema = js->if_contains("schema"); schema && schema->is_object())
-                    if (auto s = to_gemini_schema(*schema, schema->get_object()); s && !s->empty())
+                if (const json::value *schema = js->if_contains("schema"); schema && schema->is_object()) {
+                    if (traits.json_schema)
+                        g["responseJsonSchema"] = full_json_schema(*schema);
+                    else if (auto s = to_gemini_schema(*schema, schema->get_object()); s && !s->empty())
                         g["responseSchema"] = std::move(*s);
+                }
         } else if (!type.empty() && type != "text") {
             throw sdk::invalid_request("unsupported response_format type \"" + std::string(type) + "\"");
         }
     }
+    if (auto tc = thinking_config(u, traits)) g["thinkingConfig"] = std::move(*tc);
     return g;
 }
 
@@ -516,8 +570,31 @@ std::string bare_model_id(std::string_view model) {
     return std::string(model);
 }
 
+GeminiTraits gemini_traits(std::string_view model) {
+    GeminiTraits t;
+    const std::string id = bare_model_id(model);
+    if (!starts_with(id, "gemini-")) return t;  // tuned models, Gemma, LearnLM: the old subset
+    // "gemini-2.5-flash", "gemini-3-pro-preview", "gemini-3.1-flash-lite";
+    // an id without a version ("gemini-flash-latest") is a current model.
+    std::string_view rest = std::string_view(id).substr(7);
+    t.pro = rest.find("pro") != std::string_view::npos;
+    if (rest.empty() || !std::isdigit(static_cast<unsigned char>(rest[0]))) {
+        t.major = 3;
+    } else {
+        size_t i = 0;
+        while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])))
+            t.major = t.major * 10 + (rest[i++] - '0');
+        if (i < rest.size() && rest[i] == '.')
+            for (++i; i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])); ++i)
+                t.minor = t.minor * 10 + (rest[i] - '0');
+    }
+    t.json_schema = t.major >= 2;
+    return t;
+}
+
 json::object translate_request(const json::object &u, std::string_view model) {
-    const bool needs_signatures = starts_with(bare_model_id(model), "gemini-3");
+    const GeminiTraits traits = gemini_traits(model);
+    const bool needs_signatures = traits.major >= 3;
     json::array system_parts;
     json::array contents;
     std::map<std::string, std::string, std::less<>> call_names;  // tool_call id -> function name
@@ -579,7 +656,7 @@ json::object translate_request(const json::object &u, std::string_view model) {
     }
     g["contents"] = std::move(contents);
     if (const json::array *tools = get_array(u, "tools")) {
-        json::array t = translate_tools(*tools);
+        json::array t = translate_tools(*tools, traits.json_schema);
         if (!t.empty()) {
             g["tools"] = std::move(t);
             if (const json::value *tc = u.if_contains("tool_choice"))
@@ -593,10 +670,10 @@ json::object translate_request(const json::object &u, std::string_view model) {
             t["function"] = f;
             wrapped.push_back(std::move(t));
         }
-        json::array t = translate_tools(wrapped);
+        json::array t = translate_tools(wrapped, traits.json_schema);
         if (!t.empty()) g["tools"] = std::move(t);
     }
-    if (json::object gc = generation_config(u); !gc.empty()) g["generationConfig"] = std::move(gc);
+    if (json::object gc = generation_config(u, traits); !gc.empty()) g["generationConfig"] = std::move(gc);
     return g;
 }
 

@@ -156,18 +156,35 @@ kit::ClassifiedError classify_gemini(int http_status, const GeminiError &e, std:
 
 // ------------------------------------------------------ translation
 
-std::string map_finish(std::string_view reason, bool has_calls) {
+// Every finishReason Gemini documents, mapped onto OpenAI's; the ones that
+// mean the call failed are errors, never a quiet "stop". finish_message is
+// Gemini's own explanation (finishMessage), quoted in the error.
+std::string map_finish(std::string_view reason, bool has_calls, std::string_view finish_message = {}) {
+    if (reason == "STOP") return has_calls ? "tool_calls" : "stop";
     if (reason == "MAX_TOKENS") return "length";
-    if (reason == "SAFETY" || reason == "RECITATION" || reason == "BLOCKLIST" ||
-        reason == "PROHIBITED_CONTENT" || reason == "SPII" || reason == "IMAGE_SAFETY")
-        return "content_filter";
-    // STOP, LANGUAGE, OTHER, MALFORMED_FUNCTION_CALL, ...: OpenAI has no
-    // closer reason than a normal stop.
-    return has_calls ? "tool_calls" : "stop";
+    static constexpr std::string_view filtered[] = {
+        "SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+        "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"};
+    for (std::string_view f : filtered)
+        if (reason == f) return "content_filter";
+    // MISSING_THOUGHT_SIGNATURE: the request replayed a Gemini 3 function
+    // call without its signature, so it is the request that was wrong.
+    // MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, TOO_MANY_TOOL_CALLS,
+    // IMAGE_OTHER, NO_IMAGE, OTHER, FINISH_REASON_UNSPECIFIED and any newer
+    // reason: the model failed to produce an answer.
+    const sb_error_kind kind =
+        reason == "MISSING_THOUGHT_SIGNATURE" ? SB_ERROR_INVALID_REQUEST : SB_ERROR_UPSTREAM;
+    std::string message = std::string(kDisplayName) + " stopped without an answer (finishReason " +
+                          std::string(reason) + ")";
+    if (!finish_message.empty()) message += ": " + std::string(finish_message);
+    throw sdk::upstream_error(kind, 0, std::move(message));
 }
 
 json::object usage_of(const json::object *um) {
-    const int64_t prompt = um ? int_of(*um, "promptTokenCount") : 0;
+    // Tool-use prompts (search results, code output fed back) are input the
+    // vendor bills and counts in totalTokenCount.
+    const int64_t prompt =
+        um ? int_of(*um, "promptTokenCount") + int_of(*um, "toolUsePromptTokenCount") : 0;
     const int64_t thoughts = um ? int_of(*um, "thoughtsTokenCount") : 0;
     // Thinking tokens are billed as output, as OpenAI's reasoning tokens are.
     const int64_t completion = (um ? int_of(*um, "candidatesTokenCount") : 0) + thoughts;
@@ -348,8 +365,18 @@ private:
             if (!has_payload && reason.empty()) continue;
             if (c.finished) continue;  // nothing may follow a finish_reason
             c.started = true;
-            if (!reason.empty()) c.finished = true;
-            emit(out, index, std::move(delta), reason.empty() ? std::string() : map_finish(reason, c.calls > 0));
+            std::string finish;
+            if (!reason.empty()) {
+                c.finished = true;
+                try {
+                    finish = map_finish(reason, c.calls > 0, get_string(*cand, "finishMessage"));
+                } catch (const sdk::ProviderError &) {
+                    // What the candidate said before failing still reaches the client.
+                    if (has_payload) emit(out, index, std::move(delta), {});
+                    throw;
+                }
+            }
+            emit(out, index, std::move(delta), finish);
         }
     }
 
@@ -447,7 +474,10 @@ std::string parse_chat_response(const sdk::Config &config, const sdk::HttpRespon
             json::object choice;
             choice["index"] = candidate_index(*cand, pos);
             choice["message"] = std::move(message);
-            choice["finish_reason"] = map_finish(get_string(*cand, "finishReason"), !parts.calls.empty());
+            std::string_view reason = get_string(*cand, "finishReason");
+            // A candidate without a finishReason is whole all the same.
+            choice["finish_reason"] = map_finish(reason.empty() ? "STOP" : reason, !parts.calls.empty(),
+                                                 get_string(*cand, "finishMessage"));
             choices.push_back(std::move(choice));
         }
     }

@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(system_prompts_and_sampling) {
         R"({"model":"claude-3-haiku-20240307","max_tokens":256,
             "system":"You are terse.\n\nAnswer in French.\nNo emojis.",
             "messages":[{"role":"user","content":"Hi"}],
-            "temperature":1.0,"top_p":0.9,"top_k":40,
+            "temperature":1.0,"top_k":40,
             "stop_sequences":["END","\n\nHuman:"],"metadata":{"user_id":"user-42"}})");
     expect_request(
         "stop_string",

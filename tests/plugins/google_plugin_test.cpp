@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(tool_calls_and_tool_results) {
 BOOST_AUTO_TEST_CASE(gemini_3_gets_a_placeholder_signature) {
     // A client that dropped extra_content: Gemini 3 would refuse the replayed
     // call, so the first call of the turn carries Google's documented
-    // placeholder (skip_thought_signature_validator, as standard base64); a
+    // placeholder, spelled as Google's thought-signature page writes it; a
     // call that kept its signature is left alone.
     const std::string body = R"({"messages":[{"role":"user","content":"Paris and Rome?"},
         {"role":"assistant","tool_calls":[
@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(gemini_3_gets_a_placeholder_signature) {
     expect_json(r.request.body, R"({"contents":[
         {"role":"user","parts":[{"text":"Paris and Rome?"}]},
         {"role":"model","parts":[
-          {"functionCall":{"name":"weather","args":{"location":"Paris"}},"thoughtSignature":"skip/thought/signature/validator"},
+          {"functionCall":{"name":"weather","args":{"location":"Paris"}},"thoughtSignature":"skip_thought_signature_validator"},
           {"functionCall":{"name":"weather","args":{"location":"Rome"}}}]},
         {"role":"user","parts":[{"functionResponse":{"name":"weather","response":{"output":"sunny"}}},
           {"functionResponse":{"name":"weather","response":{"output":"rain"}}}]},
@@ -477,13 +477,30 @@ BOOST_AUTO_TEST_CASE(finish_reasons) {
     for (auto [reason, want] : std::vector<std::pair<std::string, std::string>>{
              {"RECITATION", "content_filter"}, {"BLOCKLIST", "content_filter"},
              {"PROHIBITED_CONTENT", "content_filter"}, {"SPII", "content_filter"},
-             {"OTHER", "stop"}, {"MALFORMED_FUNCTION_CALL", "stop"}}) {
+             {"LANGUAGE", "content_filter"}, {"IMAGE_SAFETY", "content_filter"},
+             {"IMAGE_PROHIBITED_CONTENT", "content_filter"}, {"IMAGE_RECITATION", "content_filter"}}) {
         r = parse_status(200, R"({"candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"},"finishReason":")" +
                                   reason + R"(","index":0}]})");
         BOOST_REQUIRE(r.status == SB_OK);
         auto o = json::parse(r.body).as_object();
         BOOST_TEST(o.at("choices").at(0).at("finish_reason").as_string() == want, reason);
         BOOST_TEST(o.at("model").as_string() == "gemini-1.5-pro");  // no modelVersion: the configured one
+    }
+    // A failed generation is an error naming the reason, never an empty "stop".
+    for (auto [reason, kind] : std::vector<std::pair<std::string, sb_error_kind>>{
+             {"OTHER", SB_ERROR_UPSTREAM}, {"MALFORMED_FUNCTION_CALL", SB_ERROR_UPSTREAM},
+             {"UNEXPECTED_TOOL_CALL", SB_ERROR_UPSTREAM}, {"TOO_MANY_TOOL_CALLS", SB_ERROR_UPSTREAM},
+             {"IMAGE_OTHER", SB_ERROR_UPSTREAM}, {"NO_IMAGE", SB_ERROR_UPSTREAM},
+             {"FINISH_REASON_UNSPECIFIED", SB_ERROR_UPSTREAM}, {"SOMETHING_NEW", SB_ERROR_UPSTREAM},
+             {"MISSING_THOUGHT_SIGNATURE", SB_ERROR_INVALID_REQUEST}}) {
+        r = parse_status(200, R"({"candidates":[{"content":{"role":"model"},"finishReason":")" + reason +
+                                  R"(","finishMessage":"Malformed function call: print(x","index":0}]})");
+        BOOST_TEST_CONTEXT(reason) {
+            BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+            BOOST_TEST(r.error.kind == kind);
+            BOOST_TEST(r.error.message.find(reason) != std::string::npos, r.error.message);
+            BOOST_TEST(r.error.message.find("print(x") != std::string::npos, r.error.message);
+        }
     }
 }
 
