@@ -9,17 +9,6 @@ namespace switchboard::kit {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (char &c : r) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return r;
-}
-
-bool contains_ci(std::string_view hay, std::string_view needle) {
-    if (needle.empty()) return false;
-    return lower(hay).find(lower(needle)) != std::string::npos;
-}
-
 std::string value_text(const json::value &v) {
     if (v.is_string()) return std::string(v.get_string());
     if (v.is_int64()) return std::to_string(v.get_int64());
@@ -83,14 +72,6 @@ json::object parse_chat_request(std::string_view body_json, json::storage_ptr st
     if (const json::value *s = o.if_contains("stream"); s && !s->is_bool() && !s->is_null())
         throw sdk::invalid_request("\"stream\" must be a boolean");
     return std::move(o);
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
 }
 
 std::string to_json(const json::value &v) { return json::serialize(v); }
@@ -192,8 +173,25 @@ bool is_context_length(const VendorError &v) {
            contains_ci(v.message, "context window");
 }
 
+// A 403 is about the key itself only when the vendor says so (or says
+// nothing at all); otherwise it is a permission the key lacks.
+bool says_bad_key(const VendorError &v) {
+    if (!v.has_error || v.message.empty()) return true;
+    return v.code == "invalid_api_key" || v.type == "authentication_error" ||
+           contains_ci(v.message, "api key") || contains_ci(v.message, "api_key") ||
+           contains_ci(v.message, "incorrect key") || contains_ci(v.message, "invalid token");
+}
+
+// Codes vendors use for a model that cannot be served: OpenAI's
+// model_not_found, Together's model_not_available (a model taken off its
+// serverless tier, answered with HTTP 400).
+bool is_model_code(const VendorError &v) {
+    return v.code == "model_not_found" || v.type == "model_not_found" || v.code == "model_not_available" ||
+           v.type == "model_not_available";
+}
+
 bool is_model_not_found(const VendorError &v, std::string_view model) {
-    return v.code == "model_not_found" || v.type == "model_not_found" ||
+    return is_model_code(v) ||
            (!model.empty() && v.message.find(model) != std::string::npos) ||
            contains_ci(v.message, "model");
 }
@@ -212,9 +210,16 @@ ClassifiedError classify(int status, const VendorError &v, std::string_view prov
                     ": check api_base (scheme, host and path, e.g. .../v1)";
         return c;
     }
-    if (status == 401 || status == 403 || v.code == "invalid_api_key") {
+    if (status == 401 || v.code == "invalid_api_key" || (status == 403 && says_bad_key(v))) {
         c.kind = SB_ERROR_INVALID_API_KEY;
         if (c.message.empty()) c.message = who + " rejected the API key" + http;
+        return c;
+    }
+    if (status == 403) {
+        // A valid key without the right to this: a region block
+        // (unsupported_country_region_territory), a project key missing a
+        // scope, an organisation without access. A new key would not help.
+        c.kind = SB_ERROR_PERMISSION_DENIED;
         return c;
     }
     if (status == 429 || v.code == "rate_limit_exceeded" || v.code == "insufficient_quota") {
@@ -233,7 +238,7 @@ ClassifiedError classify(int status, const VendorError &v, std::string_view prov
                     "; check api_base (e.g. it usually ends with /v1)";
         return c;
     }
-    if (v.code == "model_not_found") {
+    if (is_model_code(v)) {
         c.kind = SB_ERROR_MODEL_NOT_FOUND;
         return c;
     }
@@ -298,6 +303,12 @@ ClassifiedError classify_error_value(const json::value &error, std::string_view 
 
 sdk::ProviderError to_provider_error(const ClassifiedError &e) {
     return sdk::upstream_error(e.kind, e.status, e.message);
+}
+
+sdk::ProviderError failed_generation(std::string_view provider_name, std::string_view reason, int http_status) {
+    return sdk::upstream_error(SB_ERROR_UPSTREAM, http_status,
+                               std::string(provider_name) + " stopped the generation with finish reason \"" +
+                                   std::string(reason) + "\": the answer is incomplete; retry the request");
 }
 
 sdk::ProviderError api_base_incorrect(int status, std::string_view detail) {

@@ -6,11 +6,27 @@ namespace {
 
 int64_t as_int(const json::value *v, int64_t fallback) { return json_count(v, fallback); }
 
-void normalize_finish(json::object &choice) {
+void normalize_finish(json::object &choice, std::string_view provider_name, int http_status) {
     json::value *fr = choice.if_contains("finish_reason");
-    if (fr && fr->is_string()) *fr = json::string(openai_finish_reason(fr->get_string()));
-    else choice["finish_reason"] = nullptr;
+    if (fr && fr->is_string()) {
+        if (is_error_finish(fr->get_string())) throw failed_generation(provider_name, fr->get_string(), http_status);
+        *fr = json::string(openai_finish_reason(fr->get_string()));
+    } else {
+        choice["finish_reason"] = nullptr;
+    }
 }
+
+// Appends the thinking text of a content part array to reasoning (the
+// message's or the delta's "reasoning_content").
+void add_reasoning(json::object &target, const json::value &content) {
+    std::string thinking = reasoning_text(content);
+    if (thinking.empty()) return;
+    json::value &r = target["reasoning_content"];
+    if (r.is_string()) r.get_string().append(thinking);
+    else r = json::string(thinking);
+}
+
+}  // namespace
 
 void normalize_usage(json::object &usage) {
     int64_t p = as_int(usage.if_contains("prompt_tokens"), 0);
@@ -18,15 +34,26 @@ void normalize_usage(json::object &usage) {
     usage["prompt_tokens"] = p;
     usage["completion_tokens"] = c;
     if (!usage.contains("total_tokens")) usage["total_tokens"] = p + c;
+    // Cached prompt tokens under vendor names (Mistral's num_cached_tokens,
+    // Together's cached_tokens) move to OpenAI's place for them.
+    for (std::string_view key : {"num_cached_tokens", "cached_tokens"}) {
+        const json::value *n = usage.if_contains(key);
+        if (!n || !n->is_number()) continue;
+        int64_t cached = as_int(n, 0);
+        usage.erase(key);
+        json::value &details = usage["prompt_tokens_details"];
+        if (!details.is_object()) details = json::object();
+        if (!details.get_object().contains("cached_tokens")) details.get_object()["cached_tokens"] = cached;
+    }
 }
 
-}  // namespace
+bool is_error_finish(std::string_view r) { return r == "error"; }
 
 std::string_view openai_finish_reason(std::string_view r) {
     if (r == "stop" || r == "length" || r == "tool_calls" || r == "content_filter") return r;
     if (r == "model_length" || r == "max_tokens") return "length";
     if (r == "function_call" || r == "tool_use") return "tool_calls";
-    return "stop";  // eos, end_turn, stop_sequence, error, vendor novelties
+    return "stop";  // eos, end_turn, stop_sequence, vendor novelties ("error": is_error_finish)
 }
 
 std::string content_text(const json::value &content) {
@@ -39,6 +66,21 @@ std::string content_text(const json::value &content) {
     return text;
 }
 
+std::string reasoning_text(const json::value &content) {
+    std::string text;
+    const json::array *parts = content.if_array();
+    if (!parts) return text;
+    for (const json::value &p : *parts) {
+        const json::object *po = p.if_object();
+        if (!po || get_string(*po, "type") != "thinking") continue;
+        if (const json::value *t = po->if_contains("thinking")) {
+            if (t->is_string()) text += t->get_string();
+            else text += content_text(*t);
+        }
+    }
+    return text;
+}
+
 void normalize_tool_call(json::object &call) {
     if (!call.contains("type")) call["type"] = "function";
     if (json::value *fn = call.if_contains("function"); fn && fn->is_object()) {
@@ -47,7 +89,7 @@ void normalize_tool_call(json::object &call) {
     }
 }
 
-void normalize_chat_completion(json::object &completion, int http_status) {
+void normalize_chat_completion(json::object &completion, int http_status, std::string_view provider_name) {
     if (!completion.contains("choices") || !completion.at("choices").is_array())
         throw api_base_incorrect(http_status, "no \"choices\" array");
     completion["object"] = "chat.completion";
@@ -56,12 +98,21 @@ void normalize_chat_completion(json::object &completion, int http_status) {
     for (json::value &c : choices->get_array()) {
         json::object *co = c.if_object();
         if (!co) continue;
-        normalize_finish(*co);
+        normalize_finish(*co, provider_name, http_status);
         json::value *msg = co->if_contains("message");
         if (!msg || !msg->is_object()) continue;
         json::object &m = msg->get_object();
-        if (json::value *content = m.if_contains("content"); content && content->is_array())
-            *content = json::string(content_text(*content));
+        if (json::value *content = m.if_contains("content"); content && content->is_array()) {
+            json::value parts = std::move(*content);
+            m["content"] = json::string(content_text(parts));
+            add_reasoning(m, parts);
+        }
+        if (json::value *r = m.if_contains("reasoning"); r && r->is_string()) {
+            // Together's name for it; OpenAI-compatible clients read reasoning_content.
+            json::string text = std::move(r->get_string());
+            m.erase("reasoning");
+            if (!m.contains("reasoning_content")) m["reasoning_content"] = std::move(text);
+        }
         if (!m.contains("content")) m["content"] = nullptr;
         json::value *calls = m.if_contains("tool_calls");
         if (calls && calls->is_array() && !calls->get_array().empty()) {
@@ -127,8 +178,13 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
                 for (auto &kv : d->get_object()) {
                     std::string_view k = kv.key();
                     if (k == "content") {
-                        if (kv.value().is_array()) delta["content"] = content_text(kv.value());
-                        else delta["content"] = kv.value();
+                        if (kv.value().is_array()) {
+                            // Mistral streams thinking as content parts.
+                            if (std::string text = content_text(kv.value()); !text.empty()) delta["content"] = text;
+                            add_reasoning(delta, kv.value());
+                        } else {
+                            delta["content"] = kv.value();
+                        }
                     } else if (k == "tool_calls") {
                         if (!kv.value().is_array() || kv.value().get_array().empty()) continue;
                         json::array calls;
@@ -170,7 +226,13 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
                             calls.push_back(std::move(call));
                         }
                         delta["tool_calls"] = std::move(calls);
-                    } else if (k == "role" || k == "refusal" || k == "reasoning" || k == "reasoning_content") {
+                    } else if (k == "reasoning" || k == "reasoning_content") {
+                        if (kv.value().is_string()) {
+                            json::value &r = delta["reasoning_content"];
+                            if (r.is_string()) r.get_string().append(kv.value().get_string());
+                            else r = kv.value();
+                        }
+                    } else if (k == "role" || k == "refusal") {
                         if (!kv.value().is_null()) delta[k] = kv.value();
                     }
                 }
@@ -179,6 +241,8 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
             if (json::value *lp = co->if_contains("logprobs"); lp && !lp->is_null()) choice["logprobs"] = *lp;
             else choice["logprobs"] = nullptr;
             json::value *fr = co->if_contains("finish_reason");
+            if (fr && fr->is_string() && is_error_finish(fr->get_string()))
+                throw failed_generation(provider_name_, fr->get_string(), 0);
             choice["finish_reason"] = fr && fr->is_string() ? json::value(json::string(openai_finish_reason(fr->get_string())))
                                                             : json::value(nullptr);
             choices.push_back(std::move(choice));

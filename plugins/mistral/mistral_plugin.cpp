@@ -321,7 +321,7 @@ public:
         if (!o) throw kit::api_base_incorrect(response.status, "body is not a JSON object");
         if (kit::get_string(*o, "object") == "error")
             throw kit::to_provider_error(classify_mistral(400, response.body, config.model, config.api_key));
-        kit::normalize_chat_completion(*o, response.status);
+        kit::normalize_chat_completion(*o, response.status, "Mistral AI");
         return json::serialize(v);
     }
 

@@ -143,13 +143,13 @@ json::object translate_request(const json::object &in) {
             out["tools"] = std::move(tools);
         } else if (k == "tool_choice") {
             if (v.is_object()) {
-                // Together documents OpenAI's {"type":"function","function":{"name"}}
-                // but its schema describes a whole tool call; the superset
-                // satisfies both.
+                // Together's docs and SDK name a function as OpenAI does,
+                // {"type":"function","function":{"name"}}; its OpenAPI schema
+                // describes a whole tool call instead, which the SDK never sends.
                 const json::object *fn = kit::get_object(v.get_object(), "function");
-                json::string name = fn ? json::string(kit::get_string(*fn, "name")) : json::string();
-                out["tool_choice"] = json::object{
-                    {"type", "function"}, {"function", {{"name", name}, {"arguments", ""}}}, {"id", ""}, {"index", 0}};
+                std::string_view name = fn ? kit::get_string(*fn, "name") : std::string_view();
+                if (name.empty()) throw sdk::invalid_request("tool_choice needs function.name");
+                out["tool_choice"] = json::object{{"type", "function"}, {"function", {{"name", name}}}};
             } else {
                 out["tool_choice"] = v;
             }
@@ -192,7 +192,7 @@ public:
         compat_.parse_chat_response(config, response);  // classifies errors, checks the shape
         bool ok = false;
         json::value v = kit::try_parse(response.body, ok);
-        kit::normalize_chat_completion(v.as_object(), response.status);
+        kit::normalize_chat_completion(v.as_object(), response.status, "Together AI");
         return json::serialize(v);
     }
 

@@ -30,8 +30,8 @@ Config cfg(std::string key = kKey, std::string base = kBase, std::string model =
 bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
 
 // Builds the vendor request, checks endpoint/auth, records it for the spec
-// check and returns its body.
-json::value build(const std::string &name, const std::string &unified, bool stream = false) {
+// check (unless spec_dump is false) and returns its body.
+json::value build(const std::string &name, const std::string &unified, bool stream = false, bool spec_dump = true) {
     Config c = cfg();
     auto r = plugin().build_chat(c, unified, stream);
     BOOST_REQUIRE_MESSAGE(r.status == SB_OK, name + ": " + r.error.message);
@@ -41,7 +41,7 @@ json::value build(const std::string &name, const std::string &unified, bool stre
     BOOST_TEST(r.request.header("Content-Type") == "application/json");
     BOOST_TEST(!contains(r.request.url, kKey));
     BOOST_TEST(!contains(r.request.body, kKey));
-    dump_spec_request("together", name, "/chat/completions", "post", r.request.body);
+    if (spec_dump) dump_spec_request("together", name, "/chat/completions", "post", r.request.body);
     return json::parse(r.request.body);
 }
 
@@ -107,9 +107,14 @@ BOOST_AUTO_TEST_CASE(tools_tool_calls_and_results) {
                   R"("tool_choice":"auto","model":"meta-llama/Llama-3.3-70B-Instruct-Turbo-Free"})");
 }
 
+// Together's docs and SDK force a function with OpenAI's shape. Its OpenAPI
+// ToolChoice schema describes a whole tool call instead (id, index,
+// arguments; the spec itself marks it TODO), so this request is not checked
+// against the spec.
 BOOST_AUTO_TEST_CASE(named_tool_choice) {
-    auto b = build("named_tool_choice", R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"f"}}})");
-    check_json(b.at("tool_choice"), R"({"type":"function","function":{"name":"f","arguments":""},"id":"","index":0})");
+    auto b = build("named_tool_choice", R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"f"}}})",
+                   false, false);
+    check_json(b.at("tool_choice"), R"({"type":"function","function":{"name":"f"}})");
     check_json(b.at("tools"), R"([{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{}}}}])");
 }
 

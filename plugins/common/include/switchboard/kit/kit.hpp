@@ -7,6 +7,7 @@
 #ifndef SWITCHBOARD_KIT_KIT_HPP
 #define SWITCHBOARD_KIT_KIT_HPP
 
+#include <switchboard/kit/text.hpp>
 #include <switchboard/provider.hpp>
 
 #include <boost/json.hpp>
@@ -67,9 +68,6 @@ std::int64_t json_count(const json::value *v, std::int64_t fallback);
 // slashes trimmed: join_url("https://x/v1//", "/models") == "https://x/v1/models".
 std::string join_url(std::string_view base, std::string_view path);
 
-// s without leading and trailing spaces, tabs and line breaks.
-std::string_view trim(std::string_view s);
-
 // Adds "Authorization: Bearer <key>" (nothing when key is empty).
 void add_bearer_auth(sdk::HttpRequest &req, std::string_view api_key);
 
@@ -107,9 +105,12 @@ VendorError read_error_value(const json::value &error);
 // a message: the vendor's own message when there is one, otherwise a generic
 // one naming the provider. api_key is redacted from the message.
 //   3xx                                        -> API_BASE_INCORRECT
-//   401/403                                    -> INVALID_API_KEY
+//   401, code invalid_api_key, 403 that names the key or says nothing
+//                                              -> INVALID_API_KEY
+//   403 otherwise (region block, missing scope) -> PERMISSION_DENIED
 //   429                                        -> RATE_LIMITED
-//   404 + code model_not_found / mentions model -> MODEL_NOT_FOUND
+//   code model_not_found / model_not_available (any status),
+//   404 that mentions the model                -> MODEL_NOT_FOUND
 //   404 otherwise, non-JSON (HTML) 404/405     -> API_BASE_INCORRECT
 //   400 context length                         -> CONTEXT_LENGTH
 //   other 4xx                                  -> INVALID_REQUEST
@@ -127,6 +128,12 @@ ClassifiedError classify_error_value(const json::value &error, std::string_view 
 
 // The ProviderError (SB_ERR_UPSTREAM) for a classified error.
 sdk::ProviderError to_provider_error(const ClassifiedError &e);
+
+// The SB_ERROR_UPSTREAM error for a generation the vendor ended with a
+// failure finish reason (Mistral "error", Cohere ERROR/TIMEOUT), quoted in
+// the message: an answer cut short this way must not read as "stop".
+sdk::ProviderError failed_generation(std::string_view provider_name, std::string_view reason,
+                                     int http_status = 0);
 
 // SB_ERR_UPSTREAM / API_BASE_INCORRECT: "the API base answered, but not with
 // an OpenAI-compatible response" (+ detail).

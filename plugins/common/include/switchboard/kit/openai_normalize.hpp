@@ -17,24 +17,43 @@ namespace switchboard::kit {
 
 // OpenAI's finish reasons (stop, length, tool_calls, content_filter) from a
 // vendor's: eos/end_turn/stop_sequence -> stop, model_length/max_tokens ->
-// length, function_call -> tool_calls; anything unknown -> stop.
+// length, function_call -> tool_calls; anything unknown -> stop. Check
+// is_error_finish first: a failed generation must not read as "stop".
 std::string_view openai_finish_reason(std::string_view vendor);
+
+// Whether a vendor finish reason says the generation failed (Mistral's
+// "error"): reported as an upstream error, never as a finish reason.
+bool is_error_finish(std::string_view vendor);
 
 // The text of a content value: a string as is, a part array's "text" parts
 // concatenated (other parts dropped), anything else empty.
 std::string content_text(const json::value &content);
+
+// The thinking text of a content part array: Mistral/Magistral
+// {"type":"thinking","thinking":[{"type":"text","text":...}]} parts (or a
+// plain "thinking" string) concatenated; empty when there are none.
+std::string reasoning_text(const json::value &content);
+
+// An OpenAI usage object completed in place: prompt/completion counts made
+// integers, total_tokens filled in, vendor cached-token counts
+// (num_cached_tokens, cached_tokens) moved to prompt_tokens_details.cached_tokens.
+void normalize_usage(json::object &usage);
 
 // Tool calls in OpenAI's shape: "type":"function" added, object arguments
 // serialized to a JSON string.
 void normalize_tool_call(json::object &call);
 
 // Rewrites a vendor chat.completion in place: finish reasons, content arrays
-// flattened to text, tool calls normalized, usage total filled in. Throws
-// api_base_incorrect when there is no "choices" array.
-void normalize_chat_completion(json::object &completion, int http_status);
+// flattened to text (their thinking parts, and a "reasoning" string, become
+// "reasoning_content"), tool calls normalized, usage completed. Throws
+// api_base_incorrect when there is no "choices" array and failed_generation
+// for an error finish reason.
+void normalize_chat_completion(json::object &completion, int http_status,
+                               std::string_view provider_name = "the vendor");
 
 // Stream of almost-OpenAI chunks (one JSON payload per event, "[DONE]" ends):
-// emits unified chunks, splitting a usage that rides on a choice chunk into
+// emits unified chunks (thinking parts and "reasoning" as
+// "reasoning_content" deltas, an error finish reason as an error), splitting a usage that rides on a choice chunk into
 // its own "choices":[] chunk, and produces a zero usage chunk at finish() when
 // the vendor sent none. A payload with an "error" member is a classified
 // mid-stream error.
