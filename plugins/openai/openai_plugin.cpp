@@ -1,9 +1,13 @@
-// OpenAI provider plugin: a thin descriptor over the kit's OpenAI-compatible
-// translation.
+// OpenAI provider plugin: the kit's OpenAI-compatible translation, with the
+// request rewritten to what current models accept (openai_request.hpp).
+#include "openai_request.hpp"
+
 #include <switchboard/kit/openai_compat.hpp>
 
 namespace {
 
+namespace kit = ::switchboard::kit;
+namespace sdk = ::switchboard::sdk;
 using switchboard::sdk::to_sb;
 
 class OpenAIProvider final : public switchboard::kit::OpenAICompatibleProvider {
@@ -15,6 +19,16 @@ public:
                                     .env_model = "OPENAI_MODEL",
                                     .env_api_base = "OPENAI_API_BASE",
                                     .requires_api_key = true}) {}
+
+    sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
+                                        bool stream) override {
+        kit::CallArena arena;  // the body lives until it is serialised below
+        boost::json::object body = kit::parse_chat_request(body_json, arena.storage());
+        // Copied: rewriting the body may move the member the name lives in.
+        const std::string model(config.model.empty() ? kit::get_string(body, "model") : config.model);
+        sb_openai::apply_model_rules(body, model);
+        return compat_.build_chat_request(config, boost::json::serialize(body), stream);
+    }
 
     static const sb_provider_descriptor &descriptor() {
         static const sb_str models[] = {
