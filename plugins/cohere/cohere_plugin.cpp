@@ -26,25 +26,9 @@ constexpr std::string_view kName = "Cohere";
 
 // ---------------------------------------------------------------- helpers
 
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (char &c : r) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return r;
-}
-
-bool contains_ci(std::string_view hay, std::string_view needle) {
-    return lower(hay).find(lower(needle)) != std::string::npos;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
+using kit::contains_ci;
+using kit::ends_with;
+using kit::trim;
 
 // The host without any version segment. Users paste the v1 base from older
 // docs ("https://api.cohere.ai/v1"), the v2 one, or a bare host; chat always
@@ -429,11 +413,16 @@ json::object build_body(const json::object &in, std::string_view model, bool str
 
 // ---------------------------------------------------------------- response
 
-std::string_view finish_reason(std::string_view r, bool has_tool_calls) {
+// Cohere's finish reason in OpenAI's terms. ERROR ("the generation failed"),
+// TIMEOUT ("exceeded the allowed time limit") and the v1 USER_CANCEL end a
+// failed generation: an error, never a "stop" or "length" the client would
+// take for a whole answer.
+std::string_view finish_reason(std::string_view r, bool has_tool_calls, int http_status = 0) {
+    if (r == "ERROR" || r == "TIMEOUT" || r == "USER_CANCEL") throw kit::failed_generation(kName, r, http_status);
     if (r == "TOOL_CALL") return "tool_calls";
-    if (r == "MAX_TOKENS" || r == "ERROR_LIMIT" || r == "TIMEOUT") return "length";
+    if (r == "MAX_TOKENS" || r == "ERROR_LIMIT") return "length";
     if (r == "ERROR_TOXIC") return "content_filter";
-    // COMPLETE, STOP_SEQUENCE, USER_CANCEL, ERROR and anything newer.
+    // COMPLETE, STOP_SEQUENCE and anything newer.
     return has_tool_calls ? "tool_calls" : "stop";
 }
 
@@ -501,6 +490,13 @@ std::string parse_response(const sdk::Config &config, const sdk::HttpResponse &r
         for (const json::value &tc : *tcs)
             if (const json::object *t = tc.if_object()) calls.push_back(unified_tool_call(*t, calls.size()));
 
+    // The tool plan is the text the model writes before its tool calls; it
+    // is the message content, as the text before an Anthropic tool_use block
+    // is (and an assistant content next to tool_calls goes back as tool_plan).
+    if (std::string_view plan = kit::get_string(*msg, "tool_plan"); !plan.empty())
+        text = text.empty() ? std::string(plan) : std::string(plan) + "\n\n" + text;
+
+    std::string_view finish = finish_reason(kit::get_string(*o, "finish_reason"), !calls.empty(), response.status);
     json::object message{{"role", "assistant"}};
     if (text.empty() && !calls.empty()) message["content"] = nullptr;
     else message["content"] = text;
@@ -508,10 +504,15 @@ std::string parse_response(const sdk::Config &config, const sdk::HttpResponse &r
     // vLLM); clients that do not know it ignore it.
     if (!thinking.empty()) message["reasoning_content"] = thinking;
     if (!calls.empty()) message["tool_calls"] = calls;
+    // Cohere's citations as it sends them (start, end, text, sources, type):
+    // OpenAI's annotations know only url_citation, and these cite documents
+    // and tool results.
+    if (const json::array *citations = kit::get_array(*msg, "citations"); citations && !citations->empty())
+        message["citations"] = *citations;
 
     json::object choice{{"index", 0},
                         {"message", std::move(message)},
-                        {"finish_reason", finish_reason(kit::get_string(*o, "finish_reason"), !calls.empty())},
+                        {"finish_reason", finish},
                         {"logprobs", nullptr}};
     json::object out{{"id", kit::get_string(*o, "id")},
                      {"object", "chat.completion"},
@@ -557,6 +558,14 @@ public:
             if (auto t = kit::get_string(*c, "text"); !t.empty()) emit_delta(out, {{"content", t}});
             if (auto t = kit::get_string(*c, "thinking"); !t.empty())
                 emit_delta(out, {{"reasoning_content", t}});
+        } else if (type == "tool-plan-delta") {
+            // The text before the tool calls: content, as in the answer.
+            if (auto plan = dmsg ? kit::get_string(*dmsg, "tool_plan") : std::string_view(); !plan.empty())
+                emit_delta(out, {{"content", plan}});
+        } else if (type == "citation-start") {
+            const json::value *c = dmsg ? dmsg->if_contains("citations") : nullptr;
+            if (!c || c->is_null()) return false;
+            emit_delta(out, {{"citations", c->is_array() ? *c : json::value(json::array{*c})}});
         } else if (type == "tool-call-start") {
             const json::object *tc = dmsg ? tool_call_of(*dmsg) : nullptr;
             if (!tc) return false;
@@ -592,9 +601,8 @@ public:
             emit_usage(out, usage_of(delta ? kit::get_object(*delta, "usage") : nullptr));
             return true;
         }
-        // content-end, tool-plan-delta (Cohere's narration before tool calls,
-        // which OpenAI has no place for), tool-call-end, citation-*, debug and
-        // event types added later carry nothing to forward.
+        // content-end, tool-call-end, citation-end, debug and event types
+        // added later carry nothing to forward.
         return false;
     }
 

@@ -400,7 +400,7 @@ BOOST_AUTO_TEST_CASE(tool_call_response) {
     BOOST_REQUIRE(r.status == SB_OK);
     json::value want = json::parse(
         R"({"id":"f201af17-e24a-4396-8f6a-98e8bf9c3432","object":"chat.completion","created":0,"model":"command-a-03-2025",)"
-        R"("choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[)"
+        R"("choices":[{"index":0,"message":{"role":"assistant","content":"I will use the weather tool to find out the weather in San Francisco. I will also use the cityAttractions tool to find out what attractions are in San Francisco.","tool_calls":[)"
         R"({"id":"weather_dqgshstja6p9","type":"function","function":{"name":"weather","arguments":"{\"location\":\"San Francisco\"}"}},)"
         R"({"id":"cityAttractions_dcxfx4myvx68","type":"function","function":{"name":"cityAttractions","arguments":"{\"city\":\"San Francisco\"}"}}]},)"
         R"("finish_reason":"tool_calls","logprobs":null}],)"
@@ -423,14 +423,33 @@ BOOST_AUTO_TEST_CASE(max_tokens_response) {
 BOOST_AUTO_TEST_CASE(finish_reasons_are_mapped) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"COMPLETE", "stop"},     {"STOP_SEQUENCE", "stop"}, {"MAX_TOKENS", "length"},
-        {"TOOL_CALL", "tool_calls"}, {"ERROR", "stop"},      {"ERROR_TOXIC", "content_filter"},
-        {"TIMEOUT", "length"},
+        {"TOOL_CALL", "tool_calls"}, {"ERROR_TOXIC", "content_filter"}, {"ERROR_LIMIT", "length"},
     };
     for (const auto &[cohere, openai] : cases) {
         auto r = parse_status(200, R"({"id":"x","finish_reason":")" + cohere +
                                        R"(","message":{"role":"assistant","content":[{"type":"text","text":"t"}]}})");
         BOOST_REQUIRE(r.status == SB_OK);
         BOOST_TEST(json::parse(r.body).at("choices").at(0).at("finish_reason").as_string() == openai, cohere);
+    }
+}
+
+// ERROR and TIMEOUT end a failed generation: an error, never "stop" or
+// "length", in answers and in streams.
+BOOST_AUTO_TEST_CASE(failed_generations_are_errors) {
+    for (std::string reason : {"ERROR", "TIMEOUT", "USER_CANCEL"}) {
+        auto r = parse_status(200, R"({"id":"x","finish_reason":")" + reason +
+                                       R"(","message":{"role":"assistant","content":[{"type":"text","text":"t"}]}})");
+        BOOST_TEST_CONTEXT(reason) {
+            BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+            BOOST_TEST(r.error.kind == SB_ERROR_UPSTREAM);
+            BOOST_TEST(contains(r.error.message, reason), r.error.message);
+            BOOST_TEST(r.body.empty());
+            auto s = stream_lines({R"({"id":"s","type":"message-start","delta":{"message":{"role":"assistant"}}})",
+                                   R"({"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"part"}}}})",
+                                   R"({"type":"message-end","delta":{"finish_reason":")" + reason + R"("}})"});
+            BOOST_TEST(s.status == SB_ERR_UPSTREAM);
+            BOOST_TEST(contains(s.error.message, reason), s.error.message);
+        }
     }
 }
 
@@ -565,6 +584,13 @@ BOOST_AUTO_TEST_CASE(recorded_tool_call_stream) {
     BOOST_TEST(r.status == SB_STREAM_END);
     BOOST_TEST(!r.error.reported);
     std::vector<std::string> want = {ck(id, R"({"role":"assistant","content":""})")};
+    // The tool plan streams as content, before the calls.
+    for (const auto &line : fixture_lines("cohere/cohere-tool-call.chunks.txt")) {
+        auto o = json::parse(line).as_object();
+        if (o.at("type").as_string() == "tool-plan-delta")
+            want.push_back(ck(id, R"({"content":)" +
+                                      json::serialize(o.at("delta").at("message").at("tool_plan")) + "}"));
+    }
     auto call = [&](int index, const std::string &call_id, const std::string &name,
                     const std::vector<std::string> &frags) {
         want.push_back(ck(id, R"({"tool_calls":[{"index":)" + std::to_string(index) + R"(,"id":")" + call_id +
