@@ -207,10 +207,22 @@ json::value parse_arguments(const json::value *args) {
     return v;
 }
 
+// Gemini 3 names its calls ("96c1su3s") and matches each functionResponse
+// to its call by that id; the response side hands it out as the tool call id.
+// "call_<n>" is the plugin's own numbering for calls Gemini left unnamed,
+// which Gemini never saw, so it is not sent.
+std::string_view vendor_call_id(std::string_view id) {
+    if (id.substr(0, 5) == "call_" && id.size() > 5 &&
+        std::all_of(id.begin() + 5, id.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return {};
+    return id;
+}
+
 json::object function_call_part(std::string_view name, const json::value *arguments,
-                                std::string_view thought_signature) {
+                                std::string_view thought_signature, std::string_view id = {}) {
     if (name.empty()) throw sdk::invalid_request("assistant tool call without a function name");
     json::object fc;
+    if (!vendor_call_id(id).empty()) fc["id"] = id;
     fc["name"] = name;
     fc["args"] = parse_arguments(arguments);
     json::object part;
@@ -240,8 +252,10 @@ void add_missing_signature(json::array &parts) {
     if (first_call) (*first_call)["thoughtSignature"] = kPlaceholderSignature;
 }
 
-json::object function_response_part(std::string_view name, const json::value *content) {
+json::object function_response_part(std::string_view name, const json::value *content,
+                                    std::string_view id = {}) {
     json::object fr;
+    if (!vendor_call_id(id).empty()) fr["id"] = id;
     fr["name"] = name;
     std::string text = text_of(content);
     bool ok = false;
@@ -620,7 +634,8 @@ json::object translate_request(const json::object &u, std::string_view model) {
                     if (const json::object *extra = get_object(*c, "extra_content"))
                         if (const json::object *g = get_object(*extra, "google"))
                             sig = get_string(*g, "thought_signature");
-                    parts.push_back(function_call_part(get_string(*fn, "name"), fn->if_contains("arguments"), sig));
+                    parts.push_back(function_call_part(get_string(*fn, "name"), fn->if_contains("arguments"), sig,
+                                                       get_string(*c, "id")));
                     // Later turns reuse ids ("call_0"): the latest call wins,
                     // which is the one a following tool message answers.
                     call_names[std::string(get_string(*c, "id"))] = std::string(get_string(*fn, "name"));
@@ -638,7 +653,7 @@ json::object translate_request(const json::object &u, std::string_view model) {
             if (name.empty())
                 throw sdk::invalid_request("tool message refers to unknown tool_call_id \"" +
                                            std::string(id) + "\"");
-            append_turn(contents, "user", json::array{function_response_part(name, content)});
+            append_turn(contents, "user", json::array{function_response_part(name, content, id)});
         } else if (role == "function") {
             std::string_view name = get_string(*m, "name");
             if (name.empty()) throw sdk::invalid_request("function message without a name");
