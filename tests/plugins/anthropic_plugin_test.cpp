@@ -43,8 +43,9 @@ void check_no_key_outside_auth(const Request &r) {
 // Builds the vendor request for a unified body, records it for the spec check
 // and compares the vendor JSON with the expected one (member order ignored).
 Request expect_request(const std::string &name, const std::string &unified,
-                       const std::string &expected, bool stream = false) {
-    Config c = cfg();
+                       const std::string &expected, bool stream = false,
+                       const std::string &model = kModel) {
+    Config c = cfg(kKey, kBase, model);
     auto r = plugin().build_chat(c, unified, stream);
     BOOST_TEST_CONTEXT(name) {
         BOOST_TEST(r.status == SB_OK, r.error.message);
@@ -59,8 +60,9 @@ Request expect_request(const std::string &name, const std::string &unified,
     return r.request;
 }
 
-void expect_refused(const std::string &unified, const std::string &message_part) {
-    Config c = cfg();
+void expect_refused(const std::string &unified, const std::string &message_part,
+                    const std::string &model = kModel) {
+    Config c = cfg(kKey, kBase, model);
     auto r = plugin().build_chat(c, unified, false);
     BOOST_TEST_CONTEXT(unified) {
         BOOST_TEST(r.status == SB_ERR_INVALID_ARGUMENT);
@@ -736,6 +738,168 @@ BOOST_AUTO_TEST_CASE(models_errors) {
     r = plugin().parse_models(c, 404, fixture("anthropic/error-404-html.html"));
     BOOST_TEST(r.error.kind == SB_ERROR_API_BASE_INCORRECT);
     BOOST_TEST(r.ids.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Current models: thinking, structured outputs, caching, in both directions.
+BOOST_AUTO_TEST_SUITE(current_models)
+
+const std::string kHi = R"("messages":[{"role":"user","content":"Hi"}])";
+
+BOOST_AUTO_TEST_CASE(reasoning_effort_becomes_a_thinking_budget_on_budget_models) {
+    // Sonnet 4.5: a budget inside max_tokens; sampling settings are not sent
+    // with thinking (Anthropic refuses them), the default max_tokens grows.
+    expect_request("effort_budget", "{" + kHi + R"(,"reasoning_effort":"medium","temperature":0.3,"top_k":5})",
+                   R"({"model":"claude-sonnet-4-5","max_tokens":12288,"messages":[{"role":"user","content":"Hi"}],
+                       "thinking":{"type":"enabled","budget_tokens":8192}})",
+                   false, "claude-sonnet-4-5");
+    // A client max_tokens below the budget: the budget shrinks to half of it.
+    expect_request("effort_budget_small_max", "{" + kHi + R"(,"reasoning_effort":"high","max_tokens":4000})",
+                   R"({"model":"claude-haiku-4-5-20251001","max_tokens":4000,"messages":[{"role":"user","content":"Hi"}],
+                       "thinking":{"type":"enabled","budget_tokens":2000}})",
+                   false, "claude-haiku-4-5-20251001");
+    expect_refused("{" + kHi + R"(,"reasoning_effort":"low","max_tokens":1500})", "max_tokens 1500",
+                   "claude-sonnet-4-20250514");
+    // none, and models that cannot think: no thinking at all.
+    expect_request("effort_none", "{" + kHi + R"(,"reasoning_effort":"none"})",
+                   R"({"model":"claude-sonnet-4-5","max_tokens":4096,"messages":[{"role":"user","content":"Hi"}]})",
+                   false, "claude-sonnet-4-5");
+    expect_refused("{" + kHi + R"(,"reasoning_effort":"extreme"})", "reasoning_effort", "claude-sonnet-4-5");
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_effort_becomes_adaptive_thinking_on_current_models) {
+    expect_request("effort_adaptive", "{" + kHi + R"(,"reasoning_effort":"low"})",
+                   R"({"model":"claude-opus-4-8","max_tokens":4096,"messages":[{"role":"user","content":"Hi"}],
+                       "thinking":{"type":"adaptive"},"output_config":{"effort":"low"}})",
+                   false, "claude-opus-4-8");
+    // 4.6 knows no "xhigh" (recorded 400): its top level is "max".
+    expect_request("effort_adaptive_46", "{" + kHi + R"(,"reasoning_effort":"xhigh"})",
+                   R"({"model":"claude-opus-4-6","max_tokens":4096,"messages":[{"role":"user","content":"Hi"}],
+                       "thinking":{"type":"adaptive"},"output_config":{"effort":"max"}})",
+                   false, "claude-opus-4-6");
+    // Anthropic's own thinking object passes as written and wins.
+    expect_request("thinking_passthrough",
+                   "{" + kHi + R"(,"reasoning_effort":"low","thinking":{"type":"enabled","budget_tokens":5000}})",
+                   R"({"model":"claude-sonnet-4-5","max_tokens":9096,"messages":[{"role":"user","content":"Hi"}],
+                       "thinking":{"type":"enabled","budget_tokens":5000}})",
+                   false, "claude-sonnet-4-5");
+    expect_refused("{" + kHi + R"(,"thinking":true})", "thinking", "claude-sonnet-4-5");
+    // Forced tool use and thinking: Anthropic refuses the pair, so do we, by name.
+    expect_refused("{" + kHi + R"(,"reasoning_effort":"low","tool_choice":"required",
+                    "tools":[{"type":"function","function":{"name":"f"}}]})",
+                   "tool_choice", "claude-sonnet-4-6");
+}
+
+BOOST_AUTO_TEST_CASE(temperature_wins_over_top_p) {
+    expect_request("temperature_and_top_p", "{" + kHi + R"(,"temperature":0.5,"top_p":0.9})",
+                   R"({"model":"claude-haiku-4-5","max_tokens":4096,"messages":[{"role":"user","content":"Hi"}],
+                       "temperature":0.5})",
+                   false, "claude-haiku-4-5");
+    expect_request("top_p_alone", "{" + kHi + R"(,"top_p":0.9})",
+                   R"({"model":"claude-haiku-4-5","max_tokens":4096,"messages":[{"role":"user","content":"Hi"}],
+                       "top_p":0.9})",
+                   false, "claude-haiku-4-5");
+}
+
+BOOST_AUTO_TEST_CASE(structured_outputs_strict_tools_and_cache_control) {
+    const std::string schema = R"({"type":"object","properties":{"a":{"type":"string"}},"required":["a"],"additionalProperties":false})";
+    expect_request(
+        "structured_outputs",
+        R"({"messages":[{"role":"system","content":[{"type":"text","text":"Long rules","cache_control":{"type":"ephemeral"}}]},
+                        {"role":"user","content":"Go","cache_control":{"type":"ephemeral","ttl":"1h"}}],
+            "cache_control":{"type":"ephemeral"},
+            "response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":)" + schema + R"(}},
+            "tools":[{"type":"function","cache_control":{"type":"ephemeral"},
+                      "function":{"name":"f","strict":true,"parameters":)" + schema + R"(}}]})",
+        R"({"model":"claude-sonnet-4-6","max_tokens":4096,
+            "system":[{"type":"text","text":"Long rules","cache_control":{"type":"ephemeral"}}],
+            "messages":[{"role":"user","content":[{"type":"text","text":"Go","cache_control":{"type":"ephemeral","ttl":"1h"}}]}],
+            "output_config":{"format":{"type":"json_schema","schema":)" + schema + R"(}},
+            "cache_control":{"type":"ephemeral"},
+            "tools":[{"name":"f","input_schema":)" + schema + R"(,"strict":true,"cache_control":{"type":"ephemeral"}}]})",
+        false, "claude-sonnet-4-6");
+}
+
+BOOST_AUTO_TEST_CASE(a_later_system_message_stays_in_place) {
+    expect_request(
+        "system_in_the_middle",
+        R"({"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},
+                        {"role":"assistant","content":"Hello"},{"role":"system","content":"Now answer in French."},
+                        {"role":"user","content":"Bye"}]})",
+        R"({"model":"claude-3-haiku-20240307","max_tokens":4096,"system":"Be brief.",
+            "messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},
+              {"role":"user","content":[{"type":"text","text":"<system>\nNow answer in French.\n</system>"},
+                                        {"type":"text","text":"Bye"}]}]})");
+}
+
+BOOST_AUTO_TEST_CASE(thinking_blocks_are_replayed_first_in_their_turn) {
+    expect_request(
+        "thinking_replay",
+        R"({"reasoning_effort":"low","messages":[{"role":"user","content":"Weather?"},
+            {"role":"assistant","content":null,"reasoning_content":"Use the tool.",
+             "thinking_blocks":[{"type":"thinking","thinking":"Use the tool.","signature":"c2ln"},
+                                {"type":"redacted_thinking","data":"ZW5j"}],
+             "tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"w","arguments":"{}"}}]},
+            {"role":"tool","tool_call_id":"toolu_1","content":"sun"}],
+            "tools":[{"type":"function","function":{"name":"w"}}]})",
+        R"({"model":"claude-sonnet-4-5","max_tokens":6144,"thinking":{"type":"enabled","budget_tokens":2048},
+            "messages":[{"role":"user","content":"Weather?"},
+              {"role":"assistant","content":[{"type":"thinking","thinking":"Use the tool.","signature":"c2ln"},
+                 {"type":"redacted_thinking","data":"ZW5j"},
+                 {"type":"tool_use","id":"toolu_1","name":"w","input":{}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"sun"}]}],
+            "tools":[{"name":"w","input_schema":{"type":"object","properties":{}}}]})",
+        false, "claude-sonnet-4-5");
+    expect_refused(R"({"messages":[{"role":"assistant","content":"x","thinking_blocks":[{"type":"summary"}]}]})",
+                   "thinking_blocks");
+}
+
+BOOST_AUTO_TEST_CASE(thinking_citations_and_server_tools_in_an_answer) {
+    const std::string body = R"({"id":"msg_t","type":"message","role":"assistant","model":"claude-sonnet-4-5",
+        "content":[{"type":"thinking","thinking":"Search first.","signature":"c2ln"},
+                   {"type":"redacted_thinking","data":"ZW5j"},
+                   {"type":"text","text":"Let me look."},
+                   {"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"x"}},
+                   {"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[]},
+                   {"type":"text","text":"It is "},
+                   {"type":"text","text":"sunny","citations":[{"type":"web_search_result_location","url":"https://w.example/","title":"W","cited_text":"Sunny all day","encrypted_index":"e"}]},
+                   {"type":"text","text":"."}],
+        "stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":20,"output_tokens_details":{"thinking_tokens":7}}})";
+    auto r = parse_status(200, body);
+    BOOST_REQUIRE(r.status == SB_OK);
+    json::value v = normalized(r.body);
+    const json::object &m = v.at("choices").at(0).at("message").as_object();
+    BOOST_TEST(m.at("content").as_string() == "Let me look.\n\nIt is sunny.");
+    BOOST_TEST(m.at("reasoning_content").as_string() == "Search first.");
+    BOOST_TEST(json::serialize(m.at("thinking_blocks")) ==
+               R"([{"type":"thinking","thinking":"Search first.","signature":"c2ln"},{"type":"redacted_thinking","data":"ZW5j"}])");
+    BOOST_TEST(json::serialize(m.at("annotations")) ==
+               R"([{"type":"url_citation","url_citation":{"start_index":20,"end_index":25,"url":"https://w.example/","title":"W","cited_text":"Sunny all day"}}])");
+    BOOST_TEST(v.at("usage").at("completion_tokens_details").at("reasoning_tokens").as_int64() == 7);
+}
+
+BOOST_AUTO_TEST_CASE(thinking_stream_ends_with_the_signed_block) {
+    Config c = cfg();
+    auto r = plugin().stream(c, kChat, {
+        R"({"type":"message_start","message":{"id":"msg_s","model":"claude-sonnet-4-5","usage":{"input_tokens":3,"output_tokens":1}}})",
+        R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})",
+        R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hm"}})",
+        R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2ln"}})",
+        R"({"type":"content_block_stop","index":0})",
+        R"({"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}})",
+        R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Hi"}})",
+        R"({"type":"content_block_stop","index":1})",
+        R"({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}})",
+        R"({"type":"message_stop"})"});
+    BOOST_TEST(r.status == SB_STREAM_END);
+    const std::string id = "msg_s", m = "claude-sonnet-4-5";
+    expect_chunks(r, {chunk(id, m, R"({"role":"assistant","content":""})"),
+                      chunk(id, m, R"({"reasoning_content":"Hm"})"),
+                      chunk(id, m, R"({"thinking_blocks":[{"type":"thinking","thinking":"Hm","signature":"c2ln"}]})"),
+                      chunk(id, m, R"({"content":"Hi"})"),
+                      chunk(id, m, "{}", R"("stop")"),
+                      usage_chunk(id, m, R"({"prompt_tokens":3,"completion_tokens":9,"total_tokens":12})")});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

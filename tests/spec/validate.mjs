@@ -77,6 +77,9 @@ const ajv = new AjvClass({
   unicodeRegExp: false,
 });
 addFormats(ajv);
+// Google's JSON mapping reads bytes in either base64 alphabet, padded or not
+// (proto3 JSON), and Gemini itself returns URL-safe thought signatures.
+ajv.addFormat('byte', /^[A-Za-z0-9+/_-]*={0,2}$/);
 // Formats ajv-formats does not know (OpenAPI's int32/int64/byte..., vendor
 // ones like google-duration) are annotations here: accept any value instead
 // of warning on every compile.
