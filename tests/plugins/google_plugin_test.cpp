@@ -745,3 +745,103 @@ BOOST_AUTO_TEST_CASE(models_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Current models: thinking, full JSON Schema, tool-use prompt tokens, failed
+// generations mid-stream.
+BOOST_AUTO_TEST_SUITE(current_models)
+
+// The generateContent body built for a model.
+json::object body_for(const std::string &model, const std::string &unified, const std::string &dump_name) {
+    Config c = cfg(kKey, kBase, model);
+    auto r = plugin().build_chat(c, unified, false);
+    BOOST_REQUIRE_MESSAGE(r.status == SB_OK, r.error.message);
+    dump_spec_request("google", dump_name, kChatPath, "post", r.request.body);
+    return json::parse(r.request.body).as_object();
+}
+
+json::value thinking_of(const std::string &model, const std::string &effort) {
+    json::object b = body_for(model, R"({"messages":[{"role":"user","content":"x"}],"reasoning_effort":")" + effort + "\"}",
+                              "thinking_" + model + "_" + effort);
+    const json::value *gc = b.if_contains("generationConfig");
+    const json::value *tc = gc ? gc->as_object().if_contains("thinkingConfig") : nullptr;
+    return tc ? *tc : json::value();
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_effort_becomes_a_thinking_level_or_budget) {
+    struct Case {
+        std::string model, effort, want;
+    };
+    for (const Case &c : std::vector<Case>{
+             {"gemini-3-flash-preview", "minimal", R"({"thinkingLevel":"minimal","includeThoughts":true})"},
+             {"gemini-3-flash-preview", "medium", R"({"thinkingLevel":"medium","includeThoughts":true})"},
+             {"gemini-3-flash-preview", "none", R"({"thinkingLevel":"minimal"})"},
+             {"gemini-3-pro-preview", "minimal", R"({"thinkingLevel":"low","includeThoughts":true})"},
+             {"gemini-3-pro-preview", "medium", R"({"thinkingLevel":"high","includeThoughts":true})"},
+             {"gemini-3.1-pro-preview", "medium", R"({"thinkingLevel":"medium","includeThoughts":true})"},
+             {"gemini-3.5-flash", "xhigh", R"({"thinkingLevel":"high","includeThoughts":true})"},
+             {"gemini-2.5-flash", "none", R"({"thinkingBudget":0})"},
+             {"gemini-2.5-pro", "none", R"({"thinkingBudget":128})"},
+             {"gemini-2.5-flash", "low", R"({"thinkingBudget":1024,"includeThoughts":true})"},
+             {"models/gemini-2.5-pro", "high", R"({"thinkingBudget":24576,"includeThoughts":true})"},
+             {"gemini-2.0-flash", "high", "null"},
+         }) {
+        BOOST_TEST(thinking_of(c.model, c.effort) == json::parse(c.want), c.model << " " << c.effort);
+    }
+    Config c = cfg(kKey, kBase, "gemini-2.5-flash");
+    auto r = plugin().build_chat(c, R"({"messages":[{"role":"user","content":"x"}],"reasoning_effort":"max"})", false);
+    BOOST_TEST(r.status == SB_ERR_INVALID_ARGUMENT);
+    BOOST_TEST(contains(r.error.message, "reasoning_effort"), r.error.message);
+}
+
+BOOST_AUTO_TEST_CASE(gemini_2_and_later_get_the_json_schema_whole) {
+    const std::string schema =
+        R"({"type":"object","properties":{"when":{"type":"string","format":"uri"},"n":{"anyOf":[{"type":"integer"},{"type":"null"}]}},"required":["when"],"additionalProperties":false})";
+    json::object b = body_for("gemini-2.5-flash",
+                              R"({"messages":[{"role":"user","content":"x"}],
+                                  "tools":[{"type":"function","function":{"name":"f","parameters":{"$schema":"https://json-schema.org/draft/2020-12/schema",)" +
+                                  schema.substr(1) + R"(}}],
+                                  "response_format":{"type":"json_schema","json_schema":{"name":"o","schema":)" + schema + "}}}",
+                              "json_schema_whole");
+    BOOST_TEST(b.at("tools").at(0).at("functionDeclarations").at(0).at("parametersJsonSchema") == json::parse(schema));
+    BOOST_TEST(b.at("generationConfig").at("responseJsonSchema") == json::parse(schema));
+    BOOST_TEST(b.at("generationConfig").at("responseMimeType").as_string() == "application/json");
+}
+
+BOOST_AUTO_TEST_CASE(gemini_call_ids_go_back_with_call_and_response) {
+    json::object b = body_for("gemini-3-flash-preview", R"({"messages":[{"role":"user","content":"x"},
+        {"role":"assistant","tool_calls":[{"id":"96c1su3s","type":"function","function":{"name":"f","arguments":"{}"},
+          "extra_content":{"google":{"thought_signature":"c2ln"}}},
+          {"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},
+        {"role":"tool","tool_call_id":"96c1su3s","content":"a"},{"role":"tool","tool_call_id":"call_1","content":"b"}]})",
+                              "call_ids_round_trip");
+    BOOST_TEST(b.at("contents") == json::parse(R"([{"role":"user","parts":[{"text":"x"}]},
+        {"role":"model","parts":[{"functionCall":{"id":"96c1su3s","name":"f","args":{}},"thoughtSignature":"c2ln"},
+                                 {"functionCall":{"name":"f","args":{}}}]},
+        {"role":"user","parts":[{"functionResponse":{"id":"96c1su3s","name":"f","response":{"output":"a"}}},
+                                {"functionResponse":{"name":"f","response":{"output":"b"}}}]}])"));
+}
+
+BOOST_AUTO_TEST_CASE(tool_use_prompt_tokens_count_as_prompt) {
+    auto r = parse_status(200, R"({"candidates":[{"content":{"parts":[{"text":"ok"}],"role":"model"},"finishReason":"STOP"}],
+        "usageMetadata":{"promptTokenCount":17,"candidatesTokenCount":41,"toolUsePromptTokenCount":102,
+                         "thoughtsTokenCount":412,"totalTokenCount":572}})");
+    BOOST_REQUIRE(r.status == SB_OK);
+    BOOST_TEST(json::parse(r.body).at("usage") == json::parse(
+        R"({"prompt_tokens":119,"completion_tokens":453,"total_tokens":572,"completion_tokens_details":{"reasoning_tokens":412}})"));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_generation_mid_stream_is_an_error_after_its_text) {
+    Config c = cfg();
+    auto r = plugin().stream(c, R"({"messages":[]})", {
+        R"({"candidates":[{"content":{"parts":[{"text":"Let me call"}],"role":"model"},"index":0}],"responseId":"r1"})",
+        R"({"candidates":[{"content":{"parts":[{"text":" it"}],"role":"model"},"finishReason":"MALFORMED_FUNCTION_CALL","finishMessage":"bad call","index":0}],"responseId":"r1"})"});
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_UPSTREAM);
+    BOOST_TEST(contains(r.error.message, "finishReason MALFORMED_FUNCTION_CALL"), r.error.message);
+    BOOST_TEST(contains(r.error.message, "bad call"), r.error.message);
+    BOOST_REQUIRE(r.chunks.size() == 2u);
+    BOOST_TEST(contains(r.chunks[1], R"("content":" it")"), r.chunks[1]);
+    BOOST_TEST(contains(r.chunks[1], R"("finish_reason":null)"), r.chunks[1]);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
