@@ -445,6 +445,30 @@ json::object usage_of(const json::object *u) {
     return usage;
 }
 
+// Characters (UTF-8 code points), the unit of Cohere's citation offsets.
+int64_t char_count(std::string_view s) {
+    int64_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+// A Cohere citation as an OpenAI message annotation. OpenAI's own kind,
+// url_citation, names a web page; these cite documents and tool results, so
+// they go out as {"type":"citation","citation":{...}} with Cohere's fields
+// (text, sources, type) and its offsets as start_index/end_index, the shape
+// the anthropic plugin gives citations without a URL.
+json::object annotation(const json::object &citation, int64_t shift) {
+    json::object c;
+    for (const auto &kv : citation)
+        if (kv.key() != "start" && kv.key() != "end") c[kv.key()] = kv.value();
+    bool found = false;
+    int64_t start = int_of(&citation, "start", found);
+    if (found) c["start_index"] = start + shift;
+    int64_t end = int_of(&citation, "end", found);
+    if (found) c["end_index"] = end + shift;
+    return json::object{{"type", "citation"}, {"citation", std::move(c)}};
+}
+
 json::object unified_tool_call(const json::object &tc, size_t index) {
     const json::object *fn = kit::get_object(tc, "function");
     json::object empty;
@@ -493,8 +517,12 @@ std::string parse_response(const sdk::Config &config, const sdk::HttpResponse &r
     // The tool plan is the text the model writes before its tool calls; it
     // is the message content, as the text before an Anthropic tool_use block
     // is (and an assistant content next to tool_calls goes back as tool_plan).
-    if (std::string_view plan = kit::get_string(*msg, "tool_plan"); !plan.empty())
-        text = text.empty() ? std::string(plan) : std::string(plan) + "\n\n" + text;
+    int64_t shift = 0;  // citation offsets count from the start of the text
+    if (std::string_view plan = kit::get_string(*msg, "tool_plan"); !plan.empty()) {
+        std::string prefix = text.empty() ? std::string(plan) : std::string(plan) + "\n\n";
+        if (!text.empty()) shift = char_count(prefix);
+        text = prefix + text;
+    }
 
     std::string_view finish = finish_reason(kit::get_string(*o, "finish_reason"), !calls.empty(), response.status);
     json::object message{{"role", "assistant"}};
@@ -504,11 +532,12 @@ std::string parse_response(const sdk::Config &config, const sdk::HttpResponse &r
     // vLLM); clients that do not know it ignore it.
     if (!thinking.empty()) message["reasoning_content"] = thinking;
     if (!calls.empty()) message["tool_calls"] = calls;
-    // Cohere's citations as it sends them (start, end, text, sources, type):
-    // OpenAI's annotations know only url_citation, and these cite documents
-    // and tool results.
-    if (const json::array *citations = kit::get_array(*msg, "citations"); citations && !citations->empty())
-        message["citations"] = *citations;
+    if (const json::array *citations = kit::get_array(*msg, "citations"); citations && !citations->empty()) {
+        json::array annotations;
+        for (const json::value &c : *citations)
+            if (const json::object *co = c.if_object()) annotations.push_back(annotation(*co, shift));
+        message["annotations"] = std::move(annotations);
+    }
 
     json::object choice{{"index", 0},
                         {"message", std::move(message)},
@@ -564,8 +593,12 @@ public:
                 emit_delta(out, {{"content", plan}});
         } else if (type == "citation-start") {
             const json::value *c = dmsg ? dmsg->if_contains("citations") : nullptr;
-            if (!c || c->is_null()) return false;
-            emit_delta(out, {{"citations", c->is_array() ? *c : json::value(json::array{*c})}});
+            json::array annotations;
+            if (const json::object *co = c ? c->if_object() : nullptr) annotations.push_back(annotation(*co, 0));
+            if (const json::array *ca = c ? c->if_array() : nullptr)
+                for (const json::value &x : *ca)
+                    if (const json::object *xo = x.if_object()) annotations.push_back(annotation(*xo, 0));
+            if (!annotations.empty()) emit_delta(out, {{"annotations", std::move(annotations)}});
         } else if (type == "tool-call-start") {
             const json::object *tc = dmsg ? tool_call_of(*dmsg) : nullptr;
             if (!tc) return false;

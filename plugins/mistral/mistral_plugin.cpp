@@ -18,9 +18,9 @@ namespace kit = switchboard::kit;
 namespace sdk = switchboard::sdk;
 using switchboard::sdk::to_sb;
 
-constexpr std::array<std::string_view, 10> kPassThrough = {
-    "model",        "top_p",       "max_tokens",          "presence_penalty", "frequency_penalty",
-    "n",            "safe_prompt", "parallel_tool_calls", "prediction",       "prompt_mode",
+constexpr std::array<std::string_view, 11> kPassThrough = {
+    "model",       "top_p",      "max_tokens",          "presence_penalty", "frequency_penalty", "n",
+    "safe_prompt", "prediction", "parallel_tool_calls", "prompt_mode",      "prompt_cache_key",
 };
 
 bool passes_through(std::string_view key) {
