@@ -117,6 +117,7 @@ private:
 
     void emit_delta(const sdk::ChunkWriter &out, json::object delta, json::value finish = nullptr);
     void emit_content(const sdk::ChunkWriter &out, std::string_view text);
+    void emit_reasoning(const sdk::ChunkWriter &out, std::string_view text);
     void emit_finish(const sdk::ChunkWriter &out);
     void emit_usage(const sdk::ChunkWriter &out);
     void on_block_start(const json::object &event, const sdk::ChunkWriter &out);
@@ -133,6 +134,7 @@ private:
     bool finish_emitted_ = false;
     bool usage_emitted_ = false;
     int64_t content_chars_ = 0;
+    bool reasoning_started_ = false;
     // A hidden block came after some text: the next text starts with
     // kBlockSeparator.
     bool separator_due_ = false;

@@ -35,6 +35,12 @@ void Stream::emit_content(const sdk::ChunkWriter &out, std::string_view text) {
     emit_delta(out, json::object{{"content", text}});
 }
 
+void Stream::emit_reasoning(const sdk::ChunkWriter &out, std::string_view text) {
+    if (text.empty()) return;
+    reasoning_started_ = true;
+    emit_delta(out, json::object{{"reasoning_content", text}});
+}
+
 void Stream::emit_finish(const sdk::ChunkWriter &out) {
     if (finish_emitted_) return;
     finish_emitted_ = true;
@@ -68,7 +74,10 @@ void Stream::on_block_start(const json::object &o, const sdk::ChunkWriter &out) 
     } else if (btype == "thinking") {
         b.thinking = std::string(get_string(*block, "thinking"));
         b.signature = std::string(get_string(*block, "signature"));
-        if (!b.thinking.empty()) emit_delta(out, json::object{{"reasoning_content", b.thinking}});
+        // Several thinking blocks read as one text, a blank line apart, as
+        // in a whole answer.
+        if (reasoning_started_) emit_reasoning(out, kBlockSeparator);
+        emit_reasoning(out, b.thinking);
     } else if (btype == "redacted_thinking") {
         json::object rt{{"type", "redacted_thinking"}, {"data", get_string(*block, "data")}};
         emit_delta(out, json::object{{"thinking_blocks", json::array{std::move(rt)}}});
@@ -94,7 +103,7 @@ void Stream::on_block_delta(const json::object &o, const sdk::ChunkWriter &out) 
     } else if (dtype == "thinking_delta") {
         std::string_view t = get_string(*delta, "thinking");
         blocks_[index_of(o)].thinking += t;
-        if (!t.empty()) emit_delta(out, json::object{{"reasoning_content", t}});
+        emit_reasoning(out, t);
     } else if (dtype == "signature_delta") {
         blocks_[index_of(o)].signature += get_string(*delta, "signature");
     } else if (dtype == "citations_delta") {
