@@ -95,6 +95,7 @@ GatewayError transport_error(const Provider &provider, const std::string &api_ke
     switch (e.failure()) {
         case UpstreamFailure::timeout: code = ErrorCode::timeout; break;
         case UpstreamFailure::protocol: code = ErrorCode::api_base_incorrect; break;
+        case UpstreamFailure::truncated: code = ErrorCode::network_error; break;
         case UpstreamFailure::too_large: code = ErrorCode::upstream_error; break;
         case UpstreamFailure::invalid_url: code = ErrorCode::api_base_incorrect; break;
         default: code = ErrorCode::network_error; break;

@@ -33,6 +33,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -63,6 +64,23 @@ struct Target {
     std::string origin;  // scheme://host:port, also the pool key
 };
 
+// Letters, digits, '-' and '_' in dot-separated labels of 1 to 63 bytes, and
+// written without percent-encoding: what DNS, SNI and Host all read alike.
+bool plain_host_name(std::string_view host, std::string_view encoded) {
+    if (host != encoded || host.empty() || host.size() > 253) return false;
+    std::size_t label = 0;
+    for (std::size_t i = 0; i < host.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(host[i]);
+        if (c == '.') {
+            if (label == 0 && i + 1 != host.size()) return false;  // an empty label (a final dot is the root)
+            label = 0;
+            continue;
+        }
+        if (!(std::isalnum(c) || c == '-' || c == '_') || ++label > 63) return false;
+    }
+    return true;
+}
+
 Target split_url(const std::string &url) {
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed) throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: not an absolute URI");
@@ -79,7 +97,13 @@ Target split_url(const std::string &url) {
     if (!u.has_authority() || u.encoded_host().empty())
         throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: no host");
     const bool ipv6 = u.host_type() == boost::urls::host_type::ipv6;
+    if (u.host_type() == boost::urls::host_type::ipvfuture)
+        throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: unsupported host form");
     t.host = ipv6 ? u.host_ipv6_address().to_string() : std::string(u.host_address());
+    // The host resolved, sent in SNI, verified and written in Host is one
+    // string: a name that decoding changed (%00, %0d%0a) is refused outright.
+    if (!ipv6 && !plain_host_name(t.host, u.encoded_host()))
+        throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: host is not a plain DNS name or IP address");
     const std::string bracketed = ipv6 ? "[" + t.host + "]" : t.host;
     const unsigned short default_port = t.tls ? 443 : 80;
     if (u.has_port()) {
@@ -90,6 +114,10 @@ Target split_url(const std::string &url) {
         t.port = default_port;
     }
     t.host_header = t.port == default_port ? bracketed : bracketed + ":" + std::to_string(t.port);
+    // Boost.URL 1.81 ends an IPv4 authority early: "http://1.2.3.4x:80/" has
+    // host 1.2.3.4 and path "x:80/". A path must start with '/'.
+    if (!u.encoded_path().empty() && u.encoded_path().front() != '/')
+        throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: malformed authority");
     t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
     if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
     t.origin = t.scheme + "://" + bracketed + ":" + std::to_string(t.port);
@@ -103,13 +131,11 @@ bool is_ip_literal(const std::string &host) {
 }
 
 // The certificate must name the host: its DNS name, or the address itself
-// for an IP literal.
-void expect_peer_name(SSL *ssl, const std::string &host, bool ip_literal) {
+// for an IP literal. False when OpenSSL would not take the name.
+bool expect_peer_name(SSL *ssl, const std::string &host, bool ip_literal) {
     X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-    if (ip_literal)
-        X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-    else
-        X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    if (ip_literal) return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+    return X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
 }
 
 long long ms(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
@@ -226,6 +252,18 @@ struct UpstreamBody::State {
     const asio::execution_context *pool;
     std::unique_ptr<PooledConnection> conn;
     UpstreamResponse head;
+
+    // A parser for the next response head on the connection (after a 1xx,
+    // another one): a parser reads one message only.
+    void start_response(std::size_t max_body, bool head_only) {
+        head.status = 0;
+        head.headers.clear();
+        std::destroy_at(&parser);
+        std::construct_at(&parser, head);
+        parser.header_limit(64u * 1024);
+        parser.body_limit(max_body);
+        if (head_only) parser.skip(true);
+    }
     ResponseReader parser{head};
     // The last read_more() or wait(): reported by the next check_read().
     error_code read_ec;
@@ -398,8 +436,10 @@ struct UpstreamClient::Impl {
             conn->secure = std::make_unique<TlsChannel>(conn->socket(), tls_context().native_handle());
             SSL *native = conn->secure->native_handle();
             const bool ip_literal = is_ip_literal(t.host);
-            if (!ip_literal) SSL_set_tlsext_host_name(native, t.host.c_str());
-            if (options.verify_tls) expect_peer_name(native, t.host, ip_literal);
+            if (!ip_literal && SSL_set_tlsext_host_name(native, t.host.c_str()) != 1)
+                d.fail(UpstreamFailure::tls, "cannot send the host name in SNI");
+            if (options.verify_tls && !expect_peer_name(native, t.host, ip_literal))
+                d.fail(UpstreamFailure::tls, "cannot set the host name to verify");
             const auto armed = d.arm(*conn, connect_limit, "TLS handshake");
             auto [ec] = co_await conn->secure->async_handshake(use_tuple);
             if (conn->timed_out(ec)) d.timed_out(armed);
@@ -428,20 +468,25 @@ struct UpstreamClient::Impl {
             });
         };
         if (!is_token(r.method)) invalid("method");
-        bool has_host = false, has_agent = false, has_length = false;
+        const auto has_line_break = [](std::string_view s) { return s.find_first_of("\r\n\0", 0, 3) != s.npos; };
+        if (has_line_break(t.target) || has_line_break(t.host_header)) invalid("target");
+        bool has_host = false, has_agent = false, has_length = false, has_encoding = false;
         std::string head;
         head.reserve(256 + t.target.size());
         head.append(r.method).append(" ").append(t.target).append(" HTTP/1.1\r\n");
         for (const auto &[name, value] : r.headers) {
             if (!is_token(name)) invalid("header name");
-            if (value.find_first_of("\r\n", 0, 3) != std::string::npos) invalid("header value");
+            if (has_line_break(value)) invalid("header value");
             has_host |= beast::iequals(name, "host");
             has_agent |= beast::iequals(name, "user-agent");
             has_length |= beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding");
+            has_encoding |= beast::iequals(name, "accept-encoding");
             head.append(name).append(": ").append(value).append("\r\n");
         }
         if (!has_host) head.append("Host: ").append(t.host_header).append("\r\n");
         if (!has_agent) head.append("User-Agent: switchboard/" SWITCHBOARD_VERSION "\r\n");
+        // Bodies are parsed as they come: nothing compressed, whatever the vendor's default.
+        if (!has_encoding) head.append("Accept-Encoding: identity\r\n");
         if (!has_length && (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH"))
             head.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
         head.append("\r\n");
@@ -485,27 +530,43 @@ struct UpstreamClient::Impl {
                 }
                 if (ec) d.fail(UpstreamFailure::protocol, "sending the request failed: " + ec.message());
             }
-            ResponseReader &parser = s->parser;
-            parser.header_limit(64u * 1024);
-            parser.body_limit(options.max_response_bytes);
-            if (request.method == "HEAD") parser.skip(true);
             const auto first_byte = timeouts.first_byte.count() > 0 ? timeouts.first_byte : timeouts.read;
             const auto armed = d.arm(conn, first_byte, "waiting for the response");
             error_code ec;
-            if (conn.secure)
-                std::tie(ec, std::ignore) = co_await http::async_read_header(*conn.secure, conn.buffer, parser, use_tuple);
-            else
-                std::tie(ec, std::ignore) = co_await http::async_read_header(conn.socket(), conn.buffer, parser, use_tuple);
-            if (ec && reused && !parser.got_some() && conn.buffer.size() == 0 && !conn.timed_out(ec)) {
+            for (bool interim = true; interim;) {  // 1xx heads come before the real one
+                s->start_response(options.max_response_bytes, request.method == "HEAD");
+                if (conn.secure)
+                    std::tie(ec, std::ignore) =
+                        co_await http::async_read_header(*conn.secure, conn.buffer, s->parser, use_tuple);
+                else
+                    std::tie(ec, std::ignore) =
+                        co_await http::async_read_header(conn.socket(), conn.buffer, s->parser, use_tuple);
+                interim = !ec && s->head.status >= 100 && s->head.status < 200 && s->head.status != 101;
+            }
+            if (ec && reused && !s->parser.got_some() && conn.buffer.size() == 0 && !conn.timed_out(ec)) {
                 fresh_only = true;  // a stale kept-alive connection
                 continue;
             }
-            if (ec) read_failed(ec, armed, d);
+            if (ec) read_failed(ec, armed, d, s->parser.got_some());
+            if (s->head.status == 101) d.fail(UpstreamFailure::protocol, "unexpected 101 Switching Protocols");
+            if (const auto coding = encoding_of(s->head); !coding.empty())
+                d.fail(UpstreamFailure::protocol, "unsupported Content-Encoding: " + std::string(coding.substr(0, 32)) +
+                                                      " (identity was asked for)");
             co_return UpstreamBody(std::move(s));
         }
     }
 
-    [[noreturn]] void read_failed(error_code ec, const ArmedTimeout &armed, const Deadline &d) const {
+    // A Content-Encoding other than identity, or empty.
+    static std::string_view encoding_of(const UpstreamResponse &head) {
+        for (const auto &[name, value] : head.headers)
+            if (beast::iequals(name, "content-encoding") && !value.empty() && !beast::iequals(value, "identity"))
+                return value;
+        return {};
+    }
+
+    // `started`: the response had begun, so a close is a truncation (a
+    // network failure), not a server that does not speak HTTP.
+    [[noreturn]] void read_failed(error_code ec, const ArmedTimeout &armed, const Deadline &d, bool started) const {
         if (ec == beast::error::timeout || ec == asio::error::operation_aborted) d.timed_out(armed);
         if (ec == http::error::body_limit)
             d.fail(UpstreamFailure::too_large,
@@ -513,7 +574,8 @@ struct UpstreamClient::Impl {
         if (ec == http::error::header_limit) d.fail(UpstreamFailure::too_large, "response header too large");
         if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
             ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated)
-            d.fail(UpstreamFailure::protocol, "connection closed before the response ended");
+            d.fail(started ? UpstreamFailure::truncated : UpstreamFailure::protocol,
+                   "connection closed before the response ended");
         d.fail(UpstreamFailure::protocol, "malformed HTTP response: " + ec.message());
     }
 
@@ -522,8 +584,20 @@ struct UpstreamClient::Impl {
     // the read alone, no frame of its own.
     static asio::awaitable<std::size_t> read_more(UpstreamBody::State &s);
 
-    void check_read(const UpstreamBody::State &s) const {
-        if (s.read_ec) read_failed(s.read_ec, s.read_armed, s.deadline);
+    // A close ends a body that has no length (RFC 9112 6.3); any other
+    // failure of the last read is thrown.
+    void check_read(UpstreamBody::State &s) const {
+        if (!s.read_ec) return;
+        if (s.read_ec == asio::error::eof) {
+            s.waited = false;  // the wait read nothing
+            error_code ec;
+            s.parser.put_eof(ec);
+            if (!ec) {
+                s.read_ec = {};
+                return;
+            }
+        }
+        read_failed(s.read_ec, s.read_armed, s.deadline, true);
     }
 
     static asio::awaitable<std::size_t> wait(UpstreamBody::State &s);
@@ -558,7 +632,7 @@ struct UpstreamClient::Impl {
     void parse(UpstreamBody::State &s, FlatBuffer &bytes) const {
         error_code ec;
         core::parse_buffered(s.parser, bytes, ec);
-        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline);
+        if (ec) read_failed(ec, ArmedTimeout{"reading the response", s.timeouts.read, false}, s.deadline, true);
     }
 
     // Parses what the connection's buffer holds; true when that is enough.

@@ -2,6 +2,10 @@
 // Outbound HTTP(S) to vendor APIs: keep-alive pooling per origin, verified
 // TLS with SNI, connect/read/total deadlines, a response size cap, and no
 // redirect following (a 3xx is returned to the caller as is).
+// As a reader it takes every HTTP/1.1 (RFC 9112) and HTTP/1.0 framing:
+// Content-Length, chunked (extensions and trailers), and bodies ended by the
+// server closing the connection; 1xx interim responses are skipped. It asks
+// for `Accept-Encoding: identity` and refuses an encoded body.
 #include "core/http/http_message.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -33,7 +37,8 @@ enum class UpstreamFailure {
     tls,           // handshake or certificate verification failed
     timeout,       // any of the deadlines passed
     too_large,     // response over the size cap
-    protocol,      // not HTTP, malformed, or closed early
+    protocol,      // not HTTP, malformed, or closed before any response
+    truncated,     // closed before a declared length or the last chunk
 };
 
 // Thrown by UpstreamClient. what() names the origin (scheme://host:port) and

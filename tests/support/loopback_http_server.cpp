@@ -95,6 +95,14 @@ MockAction MockAction::stream(int status, MockHeaders headers, std::vector<std::
     return a;
 }
 
+MockAction MockAction::raw_pieces(std::vector<std::string> pieces, std::chrono::milliseconds piece_delay) {
+    MockAction a;
+    a.kind = Kind::raw;
+    a.pieces = std::move(pieces);
+    a.piece_delay = piece_delay;
+    return a;
+}
+
 MockAction MockAction::raw(std::string bytes) {
     MockAction a;
     a.kind = Kind::raw;
@@ -251,7 +259,13 @@ struct LoopbackHttpServer::Impl {
             case MockAction::Kind::close:
                 co_return;
             case MockAction::Kind::raw: {
-                if (co_await write_raw(conn, action.raw_bytes)) conn.socket.shutdown(tcp::socket::shutdown_send, ec);
+                if (!co_await write_raw(conn, action.raw_bytes)) co_return;
+                for (const auto &piece : action.pieces) {
+                    conn.timer.expires_after(action.piece_delay);
+                    co_await conn.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                    if (stopping || !co_await write_raw(conn, piece)) co_return;
+                }
+                conn.socket.shutdown(tcp::socket::shutdown_send, ec);
                 co_return;
             }
             case MockAction::Kind::stream: {

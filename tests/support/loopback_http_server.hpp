@@ -59,6 +59,9 @@ struct MockAction {
                              bool truncate = false);
     // Write exactly these bytes, then close.
     static MockAction raw(std::string bytes);
+    // Write each piece as is, `piece_delay` before each, then close: a
+    // response framed by hand (HTTP/1.0, close-delimited, 1xx heads...).
+    static MockAction raw_pieces(std::vector<std::string> pieces, std::chrono::milliseconds piece_delay);
 };
 
 class LoopbackHttpServer {

@@ -463,7 +463,7 @@ BOOST_AUTO_TEST_CASE(error_status_body_is_read_whole) {
     BOOST_TEST(f.client.idle_connections() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
+BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_truncated_error) {
     for (const Reading reading : {Reading::read_more, Reading::wait}) {
         LoopbackHttpServer server([](const RecordedRequest &) {
             return MockAction::stream(200, {}, {"first", "second"}, 30ms, /*truncate=*/true);
@@ -478,13 +478,168 @@ BOOST_AUTO_TEST_CASE(truncated_stream_delivers_pieces_then_protocol_error) {
             error = e;
         }
         BOOST_REQUIRE(error);
-        BOOST_TEST((error->failure() == UpstreamFailure::protocol));
+        BOOST_TEST((error->failure() == UpstreamFailure::truncated));
         BOOST_TEST(std::string(error->what()).find("SECRET") == std::string::npos);
         BOOST_REQUIRE_EQUAL(seen.pieces.size(), 2u);
         BOOST_TEST(seen.pieces[0] == "first");
         BOOST_TEST(seen.pieces[1] == "second");
         BOOST_TEST(f.client.idle_connections() == 0u);
     }
+}
+
+namespace {
+
+// A server that frames its answer by hand: `head` at once, then each piece
+// 20 ms apart, then it closes the connection.
+LoopbackHttpServer hand_framed(std::string head, std::vector<std::string> pieces) {
+    return LoopbackHttpServer([head, pieces](const RecordedRequest &) {
+        MockAction action = MockAction::raw_pieces(pieces, 20ms);
+        action.raw_bytes = head;
+        return action;
+    });
+}
+
+std::string joined(const std::vector<std::string> &pieces) {
+    std::string all;
+    for (const auto &p : pieces) all += p;
+    return all;
+}
+
+}  // namespace
+
+// RFC 9112 6.3: with neither Content-Length nor chunked, the close ends the
+// body. HTTP/1.0 servers, Python's http.server and some proxies do this.
+BOOST_AUTO_TEST_CASE(close_delimited_stream_ends_cleanly) {
+    for (const char *head : {"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n",
+                             "HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\n\r\n",
+                             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"}) {
+        for (const Reading reading : {Reading::read_more, Reading::wait}) {
+            auto server = hand_framed(head, {"data: one\n\n", "data: two\n\n", "data: [DONE]\n\n"});
+            ClientFixture f;
+            StreamSeen seen;
+            BOOST_CHECK_NO_THROW(f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(),
+                                                   seen, SIZE_MAX, reading)));
+            BOOST_TEST(seen.status == 200);
+            BOOST_TEST(joined(seen.pieces) == "data: one\n\ndata: two\n\ndata: [DONE]\n\n", head);
+            BOOST_TEST(f.client.idle_connections() == 0u);  // the close was the end: never pooled
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(close_delimited_plain_response_is_whole) {
+    auto server = hand_framed("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n", {R"({"a":)", "1}"});
+    ClientFixture f;
+    const auto response = f.send(post(server.base_url()));
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(response.body == R"({"a":1})");
+    BOOST_TEST(f.client.idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(http10_keep_alive_only_when_asked) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::raw("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+    ClientFixture f;
+    BOOST_TEST(f.send(post(server.base_url())).body == "ok");
+    BOOST_TEST(f.client.idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(interim_1xx_responses_are_skipped) {
+    auto server = hand_framed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n",
+                              {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\n\r\nok"});
+    ClientFixture f;
+    const auto response = f.send(post(server.base_url()));
+    BOOST_TEST(response.status == 200);
+    BOOST_TEST(response.body == "ok");
+    BOOST_TEST(header_of(response, "x-final") == "yes");
+    BOOST_TEST(header_of(response, "link").empty());  // the interim head's fields are not the answer's
+}
+
+BOOST_AUTO_TEST_CASE(chunk_extensions_and_trailers) {
+    for (const Reading reading : {Reading::read_more, Reading::wait}) {
+        auto server = hand_framed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n",
+                                  {"5;name=value\r\nfirst\r\n", "6 ; a=\"b\"\r\nsecond\r\n", "0\r\nX-Sum: 11\r\n\r\n"});
+        ClientFixture f;
+        StreamSeen seen;
+        f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX, reading));
+        BOOST_TEST(joined(seen.pieces) == "firstsecond");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(connection_close_on_a_chunked_stream_is_not_pooled) {
+    auto server = hand_framed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                              {"2\r\nhi\r\n", "0\r\n\r\n"});
+    ClientFixture f;
+    StreamSeen seen;
+    f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX, Reading::wait));
+    BOOST_TEST(joined(seen.pieces) == "hi");
+    BOOST_TEST(f.client.idle_connections() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(sized_stream_and_empty_204) {
+    {
+        auto server = hand_framed("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n", {"data: a\n\n", "xyz"});
+        ClientFixture f;
+        StreamSeen seen;
+        f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX,
+                          Reading::wait));
+        BOOST_TEST(joined(seen.pieces) == "data: a\n\nxyz");
+    }
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(204); });
+    ClientFixture f;
+    const auto response = f.send(post(server.base_url()));
+    BOOST_TEST(response.status == 204);
+    BOOST_TEST(response.body.empty());
+    BOOST_TEST(f.client.idle_connections() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(asks_for_identity_and_refuses_an_encoded_body) {
+    LoopbackHttpServer server([](const RecordedRequest &) {
+        return MockAction::reply(200, {{"Content-Encoding", "gzip"}}, std::string("\x1f\x8b\x08\x00", 4));
+    });
+    ClientFixture f;
+    const auto error = f.send_error(post(server.base_url()));
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->failure() == UpstreamFailure::protocol));
+    BOOST_TEST(std::string(error->what()).find("Content-Encoding") != std::string::npos, error->what());
+    const auto seen = server.requests();
+    BOOST_REQUIRE_EQUAL(seen.size(), 1u);
+    BOOST_TEST(seen[0].header("accept-encoding") == "identity");
+}
+
+BOOST_AUTO_TEST_CASE(body_cut_before_its_length_is_truncated) {
+    for (const Reading reading : {Reading::read_more, Reading::wait}) {
+        auto server = hand_framed("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", {"data: a\n\n"});
+        ClientFixture f;
+        StreamSeen seen;
+        std::optional<UpstreamError> error;
+        try {
+            f.run(read_stream(f.client, post(server.base_url()), ClientFixture::short_timeouts(), seen, SIZE_MAX,
+                              reading));
+        } catch (const UpstreamError &e) {
+            error = e;
+        }
+        BOOST_REQUIRE(error);
+        BOOST_TEST((error->failure() == UpstreamFailure::truncated), error->what());
+        BOOST_TEST(joined(seen.pieces) == "data: a\n\n");
+    }
+}
+
+// Percent-decoding must not turn a host into several header lines or
+// another name than the one resolved: such a URL never reaches a socket.
+BOOST_AUTO_TEST_CASE(encoded_control_bytes_in_the_host_are_refused) {
+    LoopbackHttpServer server([](const RecordedRequest &) { return MockAction::reply(200, {}, "x"); });
+    ClientFixture f;
+    const std::string port = std::to_string(server.port());
+    for (const std::string url :
+         {"http://localhost%00%0d%0aX-Injected%3a%20yes%0d%0a.api.openai.com:" + port + "/v1",
+          "http://127.0.0.1%00.api.openai.com:" + port + "/v1", "http://local%68ost:" + port + "/v1",
+          "http://a..b:" + port + "/v1", "http://[v1.x]:" + port + "/v1", "http://127.0.0.1x:" + port + "/v1"}) {
+        const auto error = f.send_error(post(url));
+        BOOST_REQUIRE_MESSAGE(error, url);
+        BOOST_TEST((error->failure() == UpstreamFailure::invalid_url), url);
+    }
+    BOOST_TEST(server.request_count() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(body_dropped_unread_closes_the_connection) {
@@ -692,13 +847,13 @@ BOOST_AUTO_TEST_CASE(tls_stream_arrives_piece_by_piece_on_one_kept_connection) {
     BOOST_TEST(rig.server->accepted.load() == 1);  // the second request reused the TLS connection
 }
 
-BOOST_AUTO_TEST_CASE(tls_stream_cut_without_close_notify_is_a_protocol_error) {
+BOOST_AUTO_TEST_CASE(tls_stream_cut_without_close_notify_is_truncated) {
     TlsRig rig(TlsReply::cut);
     if (!rig.ready()) return;
     StreamSeen seen;
     const auto error = rig.f.wait_stream_error(rig.url(), ClientFixture::short_timeouts(), seen);
     BOOST_REQUIRE(error);
-    BOOST_TEST((error->failure() == UpstreamFailure::protocol), error->what());
+    BOOST_TEST((error->failure() == UpstreamFailure::truncated), error->what());
     BOOST_TEST(std::string(error->what()).find("closed before the response ended") != std::string::npos, error->what());
     BOOST_TEST(seen.pieces.size() == 1u);
     BOOST_TEST(rig.f.client.idle_connections() == 0u);
