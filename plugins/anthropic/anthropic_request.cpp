@@ -140,7 +140,7 @@ json::array content_blocks(const json::value *content, bool allow_files, std::st
             std::string_view text = get_string(*part, type == "text" ? "text" : "refusal");
             // Anthropic rejects empty text blocks.
             if (!text.empty()) blocks.push_back(text_block(text, part));
-        } else if (type == "image_url" && role != "assistant") {
+        } else if (type == "image_url" && (role == "user" || role == "tool")) {
             blocks.push_back(image_block(*part));
         } else if (type == "file" && allow_files) {
             blocks.push_back(document_block(*part));
@@ -192,26 +192,6 @@ json::object tool_result_block(const json::object &msg) {
         if (!blocks.empty()) b["content"] = std::move(blocks);
     }
     return b;
-}
-
-// A system or developer message as text blocks: one per text part, each
-// keeping its cache_control.
-json::array system_blocks(const json::value *content) {
-    json::array blocks;
-    if (!content || content->is_null()) return blocks;
-    if (content->is_string()) {
-        if (!content->get_string().empty()) blocks.push_back(text_block(content->get_string()));
-        return blocks;
-    }
-    const json::array *parts = content->if_array();
-    if (!parts) throw sdk::invalid_request("system message content must be a string or text parts");
-    for (const json::value &pv : *parts) {
-        const json::object *part = pv.if_object();
-        if (!part || get_string(*part, "type") != "text")
-            throw sdk::invalid_request("system messages may only hold text parts");
-        if (auto t = get_string(*part, "text"); !t.empty()) blocks.push_back(text_block(t, part));
-    }
-    return blocks;
 }
 
 std::string joined_text(const json::array &blocks, std::string_view separator) {
@@ -307,7 +287,8 @@ json::array build_messages(const json::array &in, std::vector<json::array> &syst
         std::string_view role = get_string(*m, "role");
         const json::value *content = m->if_contains("content");
         if (role == "system" || role == "developer") {
-            json::array blocks = system_blocks(content);
+            // Text parts only; each keeps its cache_control.
+            json::array blocks = content_blocks(content, false, role);
             apply_message_cache_control(*m, blocks);
             if (turns.empty()) {
                 if (!blocks.empty()) system.push_back(std::move(blocks));

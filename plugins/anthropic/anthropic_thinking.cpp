@@ -4,6 +4,8 @@
 // a budget. reasoning_effort is mapped to whichever the model takes.
 #include "anthropic.hpp"
 
+#include <switchboard/kit/reasoning.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -72,16 +74,8 @@ bool apply_thinking(const json::object &unified, const ModelTraits &traits, bool
         if (!max_tokens_given && max_tokens <= budget) max_tokens = budget + kDefaultMaxTokens;
         return true;
     }
-    const json::value *re = unified.if_contains("reasoning_effort");
-    if (!re || re->is_null()) return false;
-    if (!re->is_string())
-        throw sdk::invalid_request("\"reasoning_effort\" must be a string (none, minimal, low, "
-                                   "medium, high or xhigh)");
-    std::string_view effort = re->get_string();
-    static constexpr std::string_view known[] = {"none", "minimal", "low", "medium", "high", "xhigh"};
-    if (std::find(std::begin(known), std::end(known), effort) == std::end(known))
-        throw sdk::invalid_request("\"reasoning_effort\" must be none, minimal, low, medium, high or "
-                                   "xhigh, not \"" + std::string(effort) + "\"");
+    const std::string_view effort = kit::reasoning_effort(unified);
+    if (effort.empty()) return false;
     if (effort == "none") return false;
 
     if (traits.adaptive_thinking) {

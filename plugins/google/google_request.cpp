@@ -1,6 +1,8 @@
 // Unified (OpenAI chat-completions) request -> Gemini GenerateContentRequest.
 #include "google.hpp"
 
+#include <switchboard/kit/reasoning.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -476,16 +478,8 @@ std::optional<json::object> translate_tool_choice(const json::value &choice) {
 // Thoughts are asked for whenever thinking is on, so they come back as
 // reasoning_content.
 std::optional<json::object> thinking_config(const json::object &u, const GeminiTraits &t) {
-    const json::value *re = u.if_contains("reasoning_effort");
-    if (!re || re->is_null()) return std::nullopt;
-    if (!re->is_string())
-        throw sdk::invalid_request("\"reasoning_effort\" must be a string (none, minimal, low, "
-                                   "medium, high or xhigh)");
-    const std::string_view e = re->get_string();
-    static constexpr std::string_view known[] = {"none", "minimal", "low", "medium", "high", "xhigh"};
-    if (std::find(std::begin(known), std::end(known), e) == std::end(known))
-        throw sdk::invalid_request("\"reasoning_effort\" must be none, minimal, low, medium, high or "
-                                   "xhigh, not \"" + std::string(e) + "\"");
+    const std::string_view e = kit::reasoning_effort(u);
+    if (e.empty()) return std::nullopt;
     json::object tc;
     if (t.major >= 3) {
         // Pro models have no "minimal"; Gemini 3.0 Pro has no "medium" either.

@@ -9,7 +9,7 @@
 
 #include <set>
 
-#include "replay_support.hpp"
+#include "replay_checks.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace sbtest;
@@ -247,10 +247,9 @@ BOOST_DATA_TEST_CASE(recorded_answer_is_translated_whole, bdata::make(recordings
     Config cfg("AIza-test", "https://generativelanguage.googleapis.com/v1beta", str(rec, "model"));
 
     if (status != 200) {
-        ParseResult r = plugin().parse_chat(cfg, status, body);
-        BOOST_TEST(r.status == SB_ERR_UPSTREAM);
-        BOOST_TEST(r.error.message == str(json::parse(body).at("error").as_object(), "message"));
-        BOOST_TEST(r.error.kind == (status == 404 ? SB_ERROR_MODEL_NOT_FOUND : SB_ERROR_INVALID_REQUEST));
+        // The vendor's error: its status, message and a kind that says what went wrong.
+        check_error(plugin().parse_chat(cfg, status, body), status, kind_for(status, ""),
+                    str(json::parse(body).at("error").as_object(), "message"));
         return;
     }
     if (rec.at("stream").as_bool()) {

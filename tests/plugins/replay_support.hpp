@@ -117,14 +117,14 @@ inline void add_message_parts(Answer &a, const json::object &m, bool delta) {
     }
 }
 
-inline Answers read_completion(const std::string &body) {
-    Answers out;
-    json::object o = json::parse(body).as_object();
-    out.id = str(o, "id");
+// Adds one OpenAI choice (whole: "message"; streamed: "delta") and the
+// usage and id of its envelope.
+inline void add_choices(Answers &out, const json::object &o, const char *part, bool delta) {
+    if (out.id.empty()) out.id = str(o, "id");
     for (const auto &cv : o.at("choices").as_array()) {
         const json::object &c = cv.as_object();
         Answer &a = out.choices[c.at("index").to_number<int64_t>()];
-        add_message_parts(a, c.at("message").as_object(), false);
+        add_message_parts(a, c.at(part).as_object(), delta);
         if (c.at("finish_reason").is_string()) {
             a.finish_reason = std::string(c.at("finish_reason").get_string());
             a.has_finish = true;
@@ -134,28 +134,17 @@ inline Answers read_completion(const std::string &body) {
         out.usage = u->get_object();
         out.has_usage = true;
     }
+}
+
+inline Answers read_completion(const std::string &body) {
+    Answers out;
+    add_choices(out, json::parse(body).as_object(), "message", false);
     return out;
 }
 
 inline Answers read_chunks(const std::vector<std::string> &chunks) {
     Answers out;
-    for (const auto &text : chunks) {
-        json::object o = json::parse(text).as_object();
-        if (out.id.empty()) out.id = str(o, "id");
-        for (const auto &cv : o.at("choices").as_array()) {
-            const json::object &c = cv.as_object();
-            Answer &a = out.choices[c.at("index").to_number<int64_t>()];
-            add_message_parts(a, c.at("delta").as_object(), true);
-            if (c.at("finish_reason").is_string()) {
-                a.finish_reason = std::string(c.at("finish_reason").get_string());
-                a.has_finish = true;
-            }
-        }
-        if (const json::value *u = o.if_contains("usage"); u && u->is_object()) {
-            out.usage = u->get_object();
-            out.has_usage = true;
-        }
-    }
+    for (const auto &text : chunks) add_choices(out, json::parse(text).as_object(), "delta", true);
     return out;
 }
 
