@@ -9,6 +9,9 @@ packages=(
 # The spec check (tests/spec) runs on Node; a Node from elsewhere (nodesource,
 # nvm) is fine, so Debian's nodejs/npm only come in when there is no node.
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
+# The interop test (tests/interop) puts nginx in front of the mock vendors;
+# any nginx on PATH or in /usr/sbin will do, else Debian's.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
