@@ -177,9 +177,11 @@ bool is_context_length(const VendorError &v) {
 // nothing at all); otherwise it is a permission the key lacks.
 bool says_bad_key(const VendorError &v) {
     if (!v.has_error || v.message.empty()) return true;
+    // Not any mention of "API key": OpenAI's missing-scope 403 says "if
+    // you're using a restricted API key, that it has the necessary scopes".
     return v.code == "invalid_api_key" || v.type == "authentication_error" ||
-           contains_ci(v.message, "api key") || contains_ci(v.message, "api_key") ||
-           contains_ci(v.message, "incorrect key") || contains_ci(v.message, "invalid token");
+           contains_ci(v.message, "invalid api key") || contains_ci(v.message, "incorrect api key") ||
+           contains_ci(v.message, "invalid token");
 }
 
 // Codes vendors use for a model that cannot be served: OpenAI's

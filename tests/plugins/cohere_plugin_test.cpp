@@ -746,3 +746,31 @@ BOOST_AUTO_TEST_CASE(models_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Citations reach the client as message annotations of type "citation"
+// (Cohere's fields, its offsets as start_index/end_index), in answers (see
+// cohere_replay_test) and in streams.
+BOOST_AUTO_TEST_CASE(streamed_citations_are_annotations) {
+    auto r = stream_lines(
+        {R"({"id":"c1","type":"message-start","delta":{"message":{"role":"assistant"}}})",
+         R"({"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"It is sunny."}}}})",
+         R"({"type":"citation-start","index":0,"delta":{"message":{"citations":{"start":6,"end":11,"text":"sunny",)"
+         R"("sources":[{"type":"tool","id":"w:0","tool_output":{"content":"Sunny"}}],"type":"TEXT_CONTENT"}}}})",
+         R"({"type":"citation-end","index":0})",
+         R"({"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"tokens":{"input_tokens":5,"output_tokens":4}}}})"});
+    BOOST_TEST_REQUIRE(r.status == SB_STREAM_END, r.error.message);
+    json::array annotations;
+    for (const auto &chunk : r.chunks) {
+        json::value v = json::parse(chunk);
+        for (auto &ch : v.at("choices").as_array())
+            if (auto *a = ch.at("delta").as_object().if_contains("annotations"))
+                for (auto &x : a->as_array()) annotations.push_back(x);
+    }
+    BOOST_TEST_REQUIRE(annotations.size() == 1u);
+    auto &c = annotations[0].as_object();
+    BOOST_TEST(c.at("type").as_string() == "citation");
+    BOOST_TEST(c.at("citation").at("start_index").as_int64() == 6);
+    BOOST_TEST(c.at("citation").at("end_index").as_int64() == 11);
+    BOOST_TEST(c.at("citation").at("text").as_string() == "sunny");
+    BOOST_TEST(c.at("citation").at("sources").at(0).at("id").as_string() == "w:0");
+}

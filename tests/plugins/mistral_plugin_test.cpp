@@ -225,3 +225,45 @@ BOOST_AUTO_TEST_CASE(models) {
     BOOST_TEST(r.ids == (std::vector<std::string>{"mistral-small-latest", "codestral-latest"}), boost::test_tools::per_element());
     BOOST_TEST(plugin().parse_models(c, 401, fixture("mistral/error-401.json")).error.kind == SB_ERROR_INVALID_API_KEY);
 }
+
+// Issue 17: Magistral thinking and failed generations.
+BOOST_AUTO_TEST_SUITE(current_models)
+
+BOOST_AUTO_TEST_CASE(thinking_chunks_are_reasoning_content) {
+    Config c = cfg();
+    auto r = plugin().parse_chat(
+        c, 200,
+        R"({"id":"t1","object":"chat.completion","created":1,"model":"magistral-small-latest","choices":[{"index":0,)"
+        R"("finish_reason":"stop","message":{"role":"assistant","tool_calls":null,"content":[)"
+        R"({"type":"thinking","thinking":[{"type":"text","text":"2+2"},{"type":"text","text":" is 4."}]},)"
+        R"({"type":"text","text":"4"}]}}],"usage":{"prompt_tokens":9,"completion_tokens":5,"total_tokens":14,"num_cached_tokens":8}})");
+    BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
+    auto b = json::parse(r.body);
+    auto &m = b.at("choices").at(0).at("message").as_object();
+    BOOST_TEST(m.at("content").as_string() == "4");
+    BOOST_TEST(m.at("reasoning_content").as_string() == "2+2 is 4.");
+    BOOST_TEST(b.at("usage").at("prompt_tokens_details").at("cached_tokens").as_int64() == 8);
+}
+
+// Mistral's finish_reason "error" is a failed generation, never "stop".
+BOOST_AUTO_TEST_CASE(error_finish_reason_is_an_error) {
+    Config c = cfg();
+    auto r = plugin().parse_chat(
+        c, 200,
+        R"({"id":"e1","object":"chat.completion","created":1,"model":"mistral-large-latest","choices":[{"index":0,)"
+        R"("finish_reason":"error","message":{"role":"assistant","content":"Par"}}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}})");
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_UPSTREAM);
+    BOOST_TEST(r.error.message.find("\"error\"") != std::string::npos, r.error.message);
+    BOOST_TEST(r.body.empty());
+
+    const std::string head = R"({"id":"e2","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":)";
+    auto s = plugin().stream(c, R"({"messages":[{"role":"user","content":"Hi"}]})",
+                             {head + R"({"role":"assistant","content":"Par"},"finish_reason":null}]})",
+                              head + R"({"content":""},"finish_reason":"error"}]})", "[DONE]"});
+    BOOST_TEST(s.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(s.error.kind == SB_ERROR_UPSTREAM);
+    BOOST_TEST(s.chunks.size() == 1u);  // the text before the failure, then the error
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -393,3 +393,100 @@ BOOST_AUTO_TEST_CASE(models_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// What today's models accept: max_completion_tokens everywhere, and the
+// reasoning models' sampling rules enforced here with a 400 that names the
+// field instead of a vendor 400 the client has to decode.
+BOOST_AUTO_TEST_SUITE(current_models)
+
+ChatResult build_for(const std::string &model, const std::string &extra) {
+    Config c = cfg(kKey, kBase, model);
+    return plugin().build_chat(c, R"({"messages":[{"role":"user","content":"x"}])" + extra + "}", false);
+}
+
+BOOST_AUTO_TEST_CASE(max_tokens_goes_out_as_max_completion_tokens) {
+    for (std::string model : {"gpt-4o-mini", "gpt-5", "o3-mini"}) {
+        auto r = build_for(model, R"(,"max_tokens":16)");
+        BOOST_TEST_REQUIRE(r.status == SB_OK, model << ": " << r.error.message);
+        dump_spec_request("openai", "max_completion_tokens_" + model, "/chat/completions", "post", r.request.body);
+        auto b = body_of(r.request);
+        BOOST_TEST(!b.contains("max_tokens"), model);
+        BOOST_TEST(b.at("max_completion_tokens").as_int64() == 16, model);
+    }
+    // An explicit max_completion_tokens wins.
+    auto r = build_for("gpt-5", R"(,"max_tokens":16,"max_completion_tokens":2048)");
+    BOOST_TEST_REQUIRE(r.status == SB_OK);
+    auto b = body_of(r.request);
+    BOOST_TEST(!b.contains("max_tokens"));
+    BOOST_TEST(b.at("max_completion_tokens").as_int64() == 2048);
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_models_refuse_sampling_fields_by_name) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"gpt-5", R"("temperature":0.2)"},      {"gpt-5-mini", R"("top_p":0.5)"},
+        {"o3-mini", R"("presence_penalty":1)"}, {"o4-mini", R"("frequency_penalty":0.3)"},
+        {"gpt-5.2", R"("logprobs":true)"},      {"o1", R"("logit_bias":{"50256":-100})"},
+        {"gpt-5", R"("stop":["END"])"},         {"openai/gpt-5-nano", R"("temperature":0)"},
+        {"gpt-5.1", R"("temperature":0.2,"reasoning_effort":"low")"},
+    };
+    for (const auto &[model, field] : cases) {
+        auto r = build_for(model, "," + field);
+        const std::string name = field.substr(1, field.find('"', 1) - 1);
+        BOOST_TEST_CONTEXT(model << " " << field) {
+            BOOST_TEST(r.status == SB_ERR_INVALID_ARGUMENT);
+            BOOST_TEST(r.error.kind == SB_ERROR_INVALID_REQUEST);
+            BOOST_TEST(contains(r.error.message, "\"" + name + "\""), r.error.message);
+            BOOST_TEST(contains(r.error.message, model), r.error.message);
+            BOOST_TEST(r.request.body.empty());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_models_drop_fields_at_their_only_value) {
+    auto r = build_for("gpt-5", R"(,"temperature":1,"top_p":1,"presence_penalty":0,"frequency_penalty":0,)"
+                                R"("logprobs":false,"stop":[],"reasoning_effort":"minimal","seed":3)");
+    BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
+    dump_spec_request("openai", "reasoning_defaults_dropped", "/chat/completions", "post", r.request.body);
+    auto b = body_of(r.request);
+    for (const char *k : {"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "stop"})
+        BOOST_TEST(!b.contains(k), k);
+    BOOST_TEST(b.at("reasoning_effort").as_string() == "minimal");
+    BOOST_TEST(b.at("seed").as_int64() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(models_that_sample_keep_their_fields) {
+    // Not reasoning models, or gpt-5.1+ with no reasoning at all.
+    for (const auto &[model, extra] : std::vector<std::pair<std::string, std::string>>{
+             {"gpt-4o", ""},
+             {"gpt-4.1-mini", ""},
+             {"gpt-5-chat-latest", ""},
+             {"gpt-5.1", R"(,"reasoning_effort":"none")"},
+             {"gpt-5.2-pro", R"(,"reasoning_effort":"none")"}}) {
+        auto r = build_for(model, R"(,"temperature":0.2,"top_p":0.9,"stop":["END"])" + extra);
+        BOOST_TEST_REQUIRE(r.status == SB_OK, model << ": " << r.error.message);
+        auto b = body_of(r.request);
+        BOOST_TEST(b.at("temperature").as_double() == 0.2, model);
+        BOOST_TEST(b.at("top_p").as_double() == 0.9, model);
+        BOOST_TEST(b.at("stop").as_array().size() == 1u, model);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_forbidden_key_is_not_a_bad_key) {
+    const std::vector<response::ErrorCase> cases = {
+        {403, "openai/error-403-region.json", SB_ERROR_PERMISSION_DENIED, "Country, region, or territory not supported"},
+        {403, "openai/error-403-missing-scope.json", SB_ERROR_PERMISSION_DENIED, "Missing scopes: model.request"},
+        {403, "openai/error-401-invalid-api-key.json", SB_ERROR_INVALID_API_KEY, "Incorrect API key provided"},
+        {403, "openai/error-404-html.html", SB_ERROR_INVALID_API_KEY, "rejected the API key"},
+    };
+    for (const auto &c : cases) {
+        auto r = parse_status(c.status, fixture(c.file));
+        BOOST_TEST_CONTEXT(c.file) {
+            BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+            BOOST_TEST(r.error.kind == c.kind);
+            BOOST_TEST(r.error.http_status == 403);
+            BOOST_TEST(contains(r.error.message, c.message_part), r.error.message);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

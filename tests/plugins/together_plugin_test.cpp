@@ -300,3 +300,54 @@ BOOST_AUTO_TEST_CASE(models) {
     auto bad = plugin().parse_models(c, 401, fixture("together/error-401.json"));
     BOOST_TEST(bad.error.kind == SB_ERROR_INVALID_API_KEY);
 }
+
+// Issue 17: what current Together models send and answer.
+BOOST_AUTO_TEST_SUITE(current_models)
+
+// The free tier's models are gone: Together answers 400 model_not_available.
+BOOST_AUTO_TEST_CASE(model_not_available_is_model_not_found) {
+    Config c = cfg();
+    auto r = plugin().parse_chat(c, 400, fixture("together/error-404-model.json"));
+    BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+    BOOST_TEST(r.error.kind == SB_ERROR_MODEL_NOT_FOUND);
+    BOOST_TEST(r.error.http_status == 400);
+    BOOST_TEST(contains(r.error.message, "nope/not-a-model"), r.error.message);
+}
+
+// Reasoning models (DeepSeek-R1, Qwen3, gpt-oss) send "reasoning"; OpenAI
+// clients read reasoning_content. Cached prompt tokens move to OpenAI's place.
+BOOST_AUTO_TEST_CASE(reasoning_and_cached_tokens) {
+    Config c = cfg();
+    auto r = plugin().parse_chat(
+        c, 200,
+        R"({"id":"r1","object":"chat.completion","created":1,"model":"deepseek-ai/DeepSeek-R1","choices":[{"index":0,)"
+        R"("finish_reason":"eos","message":{"role":"assistant","content":"4","reasoning":"2+2 is 4."}}],)"
+        R"("usage":{"prompt_tokens":10,"completion_tokens":8,"total_tokens":18,"cached_tokens":6}})");
+    BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
+    auto b = json::parse(r.body);
+    auto &m = b.at("choices").at(0).at("message").as_object();
+    BOOST_TEST(m.at("reasoning_content").as_string() == "2+2 is 4.");
+    BOOST_TEST(!m.contains("reasoning"));
+    BOOST_TEST(m.at("content").as_string() == "4");
+    BOOST_TEST(b.at("usage").at("prompt_tokens_details").at("cached_tokens").as_int64() == 6);
+    BOOST_TEST(!b.at("usage").as_object().contains("cached_tokens"));
+
+    const std::string head = R"({"id":"r2","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":)";
+    auto s = plugin().stream(c, R"({"messages":[{"role":"user","content":"Hi"}]})",
+                             {head + R"({"role":"assistant","reasoning":"Think"},"finish_reason":null}]})",
+                              head + R"({"reasoning":"ing."},"finish_reason":null}]})",
+                              head + R"({"content":"4"},"finish_reason":"eos"}]})", "[DONE]"});
+    BOOST_TEST_REQUIRE(s.status == SB_STREAM_END);
+    std::string reasoning;
+    for (const auto &chunk : s.chunks) {
+        auto o = json::parse(chunk).as_object();
+        for (auto &ch : o.at("choices").as_array()) {
+            auto &d = ch.at("delta").as_object();
+            BOOST_TEST(!d.contains("reasoning"));
+            if (d.contains("reasoning_content")) reasoning += d.at("reasoning_content").as_string();
+        }
+    }
+    BOOST_TEST(reasoning == "Thinking.");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
