@@ -267,27 +267,8 @@ json::value normalized_tools(json::value tools) {
 
 BOOST_DATA_TEST_CASE(recorded_answer_is_translated_whole, bdata::make(recordings("anthropic")), name) {
     json::object rec = recording("anthropic", name);
-    const json::object &resp = rec.at("response").as_object();
-    const int status = int(resp.at("status").to_number<int64_t>());
-    const std::string body(resp.at("body").as_string());
     Config cfg("sk-ant-test", "https://api.anthropic.com/v1", str(rec, "model"));
-
-    if (status != 200) {
-        // The vendor's error: its status, message and a kind that says what went wrong.
-        check_error(plugin().parse_chat(cfg, status, body), status, kind_for(status, ""),
-                    str(json::parse(body).at("error").as_object(), "message"));
-        return;
-    }
-    if (rec.at("stream").as_bool()) {
-        std::vector<std::string> events = sse_data(body);
-        StreamResult r = plugin().stream(cfg, "{\"messages\":[]}", events);
-        BOOST_TEST(r.status == SB_STREAM_END, r.error.message);
-        check_answer(message_from_stream(events), read_chunks(r.chunks));
-    } else {
-        ParseResult r = plugin().parse_chat(cfg, status, body);
-        BOOST_REQUIRE_MESSAGE(r.status == SB_OK, r.error.message);
-        check_answer(json::parse(body).as_object(), read_completion(r.body));
-    }
+    replay_answer(plugin(), rec, cfg, SB_STREAM_END, message_from_stream, check_answer);
 }
 
 BOOST_DATA_TEST_CASE(equivalent_request_reaches_the_wire, bdata::make(recordings("anthropic")), name) {

@@ -121,4 +121,32 @@ inline json::value canonical_request(json::value v) {
     return v;
 }
 
+// One recorded exchange fed to a plugin: a vendor error must come out as
+// check_error says; a whole answer, or a stream ending with stream_end, is
+// handed to check(vendor JSON, plugin answer), a stream's vendor JSON being
+// what whole_from_stream(events) assembles.
+template <class WholeFromStream, class Check>
+void replay_answer(const Plugin &plugin, const json::object &rec, Config &cfg, sb_status stream_end,
+                   WholeFromStream whole_from_stream, Check check) {
+    const json::object &resp = rec.at("response").as_object();
+    const int status = int(resp.at("status").to_number<int64_t>());
+    const std::string body(resp.at("body").as_string());
+    if (status != 200) {
+        // The vendor's error: its status, message and a kind that says what went wrong.
+        check_error(plugin.parse_chat(cfg, status, body), status, kind_for(status, ""),
+                    str(json::parse(body).at("error").as_object(), "message"));
+        return;
+    }
+    if (rec.at("stream").as_bool()) {
+        std::vector<std::string> events = sse_data(body);
+        StreamResult r = plugin.stream(cfg, "{\"messages\":[]}", events);
+        BOOST_TEST(r.status == stream_end, r.error.message);
+        check(whole_from_stream(events), read_chunks(r.chunks));
+    } else {
+        ParseResult r = plugin.parse_chat(cfg, status, body);
+        BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
+        check(json::parse(body).as_object(), read_completion(r.body));
+    }
+}
+
 }  // namespace sbtest
