@@ -278,6 +278,27 @@ void run_provider(const ClientCase &c) {
         BOOST_TEST(json::serialize(doc).find(c.key()) == std::string::npos, "the API key reached the client");
     }
 
+    // --- the same answers from a server that ends them by closing the
+    //     connection (HTTP/1.0 framing): complete, and nothing raised
+    //     (run.mjs exits non-zero when the client raises) ---
+    {
+        mock.set_close_delimited(true);
+        json::value doc = run_client(h, c, "chat");
+        mock.set_close_delimited(false);
+        const auto reply = parse_json(read_fixture_file(mock.reply_fixture()));
+        BOOST_TEST_CONTEXT("close-delimited plain: " << show(doc, "plain")) {
+            BOOST_TEST(text(doc, "plain.content") == vendor_expect::reply_text(c.dialect, reply));
+            BOOST_TEST(number_at(doc, "plain.usage.total_tokens") > 0);
+        }
+        const auto lines = read_fixture_lines(mock.stream_fixture());
+        BOOST_TEST_CONTEXT("close-delimited stream: " << show(doc, "stream")) {
+            BOOST_TEST(text(doc, "stream.content") == vendor_expect::stream_text(c.dialect, lines));
+            BOOST_TEST(array_size(doc, "stream.finish_reasons") == 1);
+            BOOST_TEST(number_at(doc, "stream.usage_chunks") == 1, "include_usage: one usage chunk");
+            BOOST_TEST(number_at(doc, "stream.after_usage") == 0, "the usage chunk is the last one");
+        }
+    }
+
     // --- tool calls, plain and streamed ---
     {
         mock.set_reply_fixture(c.tool_reply);

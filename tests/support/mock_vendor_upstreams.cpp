@@ -192,6 +192,11 @@ void MockVendorUpstream::set_stream_fixture(const std::string &file) {
     stream_fixture_ = p;
 }
 
+void MockVendorUpstream::set_close_delimited(bool on) {
+    std::lock_guard lock(mutex_);
+    close_delimited_ = on;
+}
+
 void MockVendorUpstream::set_fragment_size(std::size_t n) {
     std::lock_guard lock(mutex_);
     fragment_size_ = n;
@@ -374,6 +379,14 @@ MockAction MockVendorUpstream::chat(const RecordedRequest &, const std::string &
         }
         return raw_json_reply(500, read_fixture_file(dir / file));
     }
+    bool close_delimited = false;
+    {
+        std::lock_guard lock(mutex_);
+        close_delimited = close_delimited_;
+    }
+    if (!stream && close_delimited)
+        return MockAction::raw("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" +
+                               read_fixture_file(reply_fixture()));
     if (!stream) return raw_json_reply(200, read_fixture_file(reply_fixture()));
 
     std::vector<std::string> pieces;
@@ -402,6 +415,11 @@ MockAction MockVendorUpstream::chat(const RecordedRequest &, const std::string &
     {
         std::lock_guard lock(mutex_);
         fragment = fragment_size_;
+    }
+    if (close_delimited) {
+        MockAction action = MockAction::raw_pieces(std::move(pieces), std::chrono::milliseconds{1});
+        action.raw_bytes = "HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+        return action;
     }
     if (fragment > 0) {
         std::string all;

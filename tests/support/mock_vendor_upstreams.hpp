@@ -83,6 +83,9 @@ public:
     // stream bytes into n-byte chunks instead (events split anywhere, even
     // inside "\r\n" or a UTF-8 sequence), as real networks do.
     void set_fragment_size(std::size_t n);
+    // true: successful chat answers (plain and streamed) are framed as an
+    // HTTP/1.0 server frames them: no length, no chunks, the close ends them.
+    void set_close_delimited(bool on);
     std::filesystem::path reply_fixture() const;
     std::filesystem::path stream_fixture() const;
 
@@ -113,6 +116,7 @@ private:
     std::filesystem::path reply_fixture_;
     std::filesystem::path stream_fixture_;
     std::size_t fragment_size_ = 0;
+    bool close_delimited_ = false;
     LoopbackHttpServer server_;
 };
 
