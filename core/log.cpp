@@ -1,5 +1,7 @@
 #include "core/log.hpp"
 
+#include "core/hex.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -22,31 +24,57 @@ std::string_view level_name(LogLevel level) {
     return "info";
 }
 
+// Plain values are written as they are; any other is quoted, with `"` and
+// `\\` escaped and every control byte (CR, LF, TAB, ESC, NUL, DEL...) written
+// as an escape, so a value can neither end the line nor drive a terminal.
 bool needs_quotes(std::string_view v) {
     if (v.empty()) return true;
-    for (char c : v)
-        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
-            return true;
+    for (char c : v) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == ' ' || c == '"' || c == '=' || c == '\\' || u < 0x20 || u == 0x7f) return true;
+    }
     return false;
 }
 
+void append_escaped(std::string &line, std::string_view v) {
+    for (char c : v) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': line += "\\\""; break;
+            case '\\': line += "\\\\"; break;
+            case '\n': line += "\\n"; break;
+            case '\r': line += "\\r"; break;
+            case '\t': line += "\\t"; break;
+            default:
+                if (u < 0x20 || u == 0x7f) {
+                    line += "\\x";
+                    append_hex(line, u);
+                } else {
+                    line += c;
+                }
+        }
+    }
+}
+
+// A value longer than the cap keeps its first kMaxLogValueBytes (never half
+// a UTF-8 character) and says how long it was: a client-chosen model name or
+// path costs the log a bounded line, whatever its size.
 void append_value(std::string &line, std::string_view v) {
-    if (!needs_quotes(v)) {
+    std::size_t cut = v.size();
+    if (cut > kMaxLogValueBytes) {
+        cut = kMaxLogValueBytes;
+        while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xc0) == 0x80) --cut;
+    }
+    if (cut == v.size() && !needs_quotes(v)) {
         line += v;
         return;
     }
     line += '"';
-    for (char c : v) {
-        if (c == '"' || c == '\\') {
-            line += '\\';
-            line += c;
-        } else if (c == '\n') {
-            line += "\\n";
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            line += ' ';
-        } else {
-            line += c;
-        }
+    append_escaped(line, v.substr(0, cut));
+    if (cut < v.size()) {
+        line += "...[";
+        line += std::to_string(v.size());
+        line += " bytes]";
     }
     line += '"';
 }
@@ -57,7 +85,7 @@ std::string timestamp() {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[32];
+    char buf[80];  // room for any int the fields may hold, as the compiler checks
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     return buf;

@@ -1,12 +1,19 @@
 #pragma once
 // One line per event on stderr: `<time> level=<l> event=<e> key=value ...`.
 // Callers pass only non-secret values; nothing here ever sees an API key.
+// A value with a space, `"`, `=`, `\` or a control byte is quoted and
+// escaped (`\"`, `\\`, `\n`, `\r`, `\t`, `\xHH` for the other control
+// bytes and DEL); one longer than kMaxLogValueBytes is cut, ending in
+// `...[<length> bytes]`. A line therefore stays one line, of bounded length.
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace sb::core {
+
+inline constexpr std::size_t kMaxLogValueBytes = 1024;
 
 enum class LogLevel { debug, info, warn, error };
 

@@ -1,5 +1,7 @@
 #include "core/metrics.hpp"
 
+#include "core/hex.hpp"
+
 #include <tuple>
 #include <type_traits>
 
@@ -8,7 +10,39 @@
 namespace sb::core {
 namespace {
 
-// Label values are escaped per the text format.
+bool is_control(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+}
+
+// v as a label value may hold: at most kMaxLabelBytes (never half a UTF-8
+// character), each control byte written as the text `\xHH`. Returns v itself
+// when it is already so (the usual case: no copy), else a view of storage.
+std::string_view bounded_label(std::string_view v, std::string &storage) {
+    bool clean = v.size() <= Metrics::kMaxLabelBytes;
+    for (std::size_t i = 0; clean && i < v.size(); ++i) clean = !is_control(v[i]);
+    if (clean) return v;
+    storage.clear();
+    for (std::size_t i = 0; i < v.size();) {
+        const auto u = static_cast<unsigned char>(v[i]);
+        // A whole UTF-8 character (or one stray byte) at a time.
+        std::size_t len = u < 0x80 ? 1 : (u >> 5) == 6 ? 2 : (u >> 4) == 14 ? 3 : (u >> 3) == 30 ? 4 : 1;
+        len = std::min(len, v.size() - i);
+        const bool control = is_control(v[i]);
+        if (storage.size() + (control ? 4 : len) > Metrics::kMaxLabelBytes) break;
+        if (control) {
+            storage += "\\x";
+            append_hex(storage, u);
+        } else {
+            storage.append(v.substr(i, len));
+        }
+        i += len;
+    }
+    return storage;
+}
+
+// Label values are escaped per the text format (bounded_label has already
+// turned every other control byte into text).
 std::string escape(std::string_view v) {
     std::string out;
     out.reserve(v.size());
@@ -29,13 +63,15 @@ std::string number(double v) {
     return buf;
 }
 
+double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
 }  // namespace
 
-void Metrics::Histogram::observe(double seconds) {
-    for (std::size_t i = 0; i < kBuckets.size(); ++i)
-        if (seconds <= kBuckets[i]) ++buckets[i];
+void Metrics::Histogram::observe(std::span<const double> bounds, double value) {
+    for (std::size_t i = 0; i < bounds.size(); ++i)
+        if (value <= bounds[i]) ++buckets[i];
     ++count;
-    sum += seconds;
+    sum += value;
 }
 
 namespace {
@@ -63,19 +99,25 @@ typename Map::mapped_type &series(Map &map, const Key &key) {
 }  // namespace
 
 void Metrics::record(const Observation &observation) {
-    // Clients choose model names: past a bound they share one label value.
-    constexpr std::size_t kMaxSeries = 4096;
-    std::lock_guard lock(mutex_);
+    std::string route_storage, provider_storage, model_storage, error_storage, outcome_storage;
     Observation o = observation;
+    o.route = bounded_label(o.route, route_storage);
+    o.provider = bounded_label(o.provider, provider_storage);
+    o.model = bounded_label(o.model, model_storage);
+    o.error_type = bounded_label(o.error_type, error_storage);
+    o.outcome = bounded_label(o.outcome, outcome_storage);
+    std::lock_guard lock(mutex_);
+    // The last line of defence: past a bound, models share one label value.
     if (requests_.size() >= kMaxSeries || upstream_latency_.size() >= kMaxSeries || tokens_.size() >= kMaxSeries)
-        o.model = "_other";
+        o.model = "other";
     using sv = std::string_view;
-    ++series(requests_, std::tuple<sv, int, sv, sv>{o.route, o.status, o.provider, o.model});
+    ++series(requests_, std::tuple<sv, int, sv, sv, sv>{o.route, o.status, o.provider, o.model, o.outcome});
     if (!o.error_type.empty()) ++series(errors_, std::tuple<sv, sv>{o.error_type, o.provider});
     if (o.called_upstream)
         series(upstream_latency_, std::tuple<sv, sv>{o.provider, o.model})
-            .observe(std::chrono::duration<double>(o.upstream_wait).count());
-    series(overhead_, o.route).observe(std::chrono::duration<double>(o.overhead).count());
+            .observe(kLatencyBuckets, seconds(o.upstream_wait));
+    series(overhead_, o.route).observe(kLatencyBuckets, seconds(o.overhead));
+    if (o.retry_wait.count() > 0) series(retry_wait_, o.provider).observe(kRetryBuckets, seconds(o.retry_wait));
     if (o.prompt_tokens > 0) series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "in"}) += o.prompt_tokens;
     if (o.completion_tokens > 0)
         series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "out"}) += o.completion_tokens;
@@ -83,23 +125,27 @@ void Metrics::record(const Observation &observation) {
 
 std::string Metrics::render() const {
     std::string out;
-    auto histogram = [&](const std::string &name, const std::string &labels, const Histogram &h) {
+    auto histogram = [&](const std::string &name, const std::string &labels, const Histogram &h,
+                         std::span<const double> bounds) {
         std::string sep = labels.empty() ? "" : ",";
-        for (std::size_t i = 0; i < kBuckets.size(); ++i)
-            out += name + "_bucket{" + labels + sep + "le=\"" + number(kBuckets[i]) + "\"} " +
+        for (std::size_t i = 0; i < bounds.size(); ++i)
+            out += name + "_bucket{" + labels + sep + "le=\"" + number(bounds[i]) + "\"} " +
                    std::to_string(h.buckets[i]) + "\n";
         out += name + "_bucket{" + labels + sep + "le=\"+Inf\"} " + std::to_string(h.count) + "\n";
         out += name + "_sum{" + labels + "} " + number(h.sum) + "\n";
         out += name + "_count{" + labels + "} " + std::to_string(h.count) + "\n";
     };
     std::lock_guard lock(mutex_);
-    out += "# HELP switchboard_requests_total HTTP requests handled.\n# TYPE switchboard_requests_total counter\n";
+    out += "# HELP switchboard_requests_total HTTP requests handled, by outcome (ok, error, client_closed).\n"
+           "# TYPE switchboard_requests_total counter\n";
     for (const auto &[k, v] : requests_) {
-        const auto &[route, status, provider, model] = k;
+        const auto &[route, status, provider, model, outcome] = k;
         out += "switchboard_requests_total{route=\"" + escape(route) + "\",status=\"" + std::to_string(status) +
-               "\",provider=\"" + escape(provider) + "\",model=\"" + escape(model) + "\"} " + std::to_string(v) + "\n";
+               "\",provider=\"" + escape(provider) + "\",model=\"" + escape(model) + "\",outcome=\"" +
+               escape(outcome) + "\"} " + std::to_string(v) + "\n";
     }
-    out += "# HELP switchboard_errors_total Failed requests by error type.\n# TYPE switchboard_errors_total counter\n";
+    out += "# HELP switchboard_errors_total Failed requests by error type, failures after the head included.\n"
+           "# TYPE switchboard_errors_total counter\n";
     for (const auto &[k, v] : errors_)
         out += "switchboard_errors_total{type=\"" + escape(std::get<0>(k)) + "\",provider=\"" +
                escape(std::get<1>(k)) + "\"} " + std::to_string(v) + "\n";
@@ -107,11 +153,17 @@ std::string Metrics::render() const {
            "# TYPE switchboard_upstream_latency_seconds histogram\n";
     for (const auto &[k, h] : upstream_latency_)
         histogram("switchboard_upstream_latency_seconds",
-                  "provider=\"" + escape(std::get<0>(k)) + "\",model=\"" + escape(std::get<1>(k)) + "\"", h);
-    out += "# HELP switchboard_gateway_overhead_seconds Request time not spent waiting on vendors.\n"
+                  "provider=\"" + escape(std::get<0>(k)) + "\",model=\"" + escape(std::get<1>(k)) + "\"", h,
+                  kLatencyBuckets);
+    out += "# HELP switchboard_gateway_overhead_seconds The gateway's own time per request until its response head "
+           "was ready: no vendor wait, retry sleep or streaming.\n"
            "# TYPE switchboard_gateway_overhead_seconds histogram\n";
     for (const auto &[route, h] : overhead_)
-        histogram("switchboard_gateway_overhead_seconds", "route=\"" + escape(route) + "\"", h);
+        histogram("switchboard_gateway_overhead_seconds", "route=\"" + escape(route) + "\"", h, kLatencyBuckets);
+    out += "# HELP switchboard_retry_wait_seconds Time a request slept before retrying vendors (requests that "
+           "retried).\n# TYPE switchboard_retry_wait_seconds histogram\n";
+    for (const auto &[provider, h] : retry_wait_)
+        histogram("switchboard_retry_wait_seconds", "provider=\"" + escape(provider) + "\"", h, kRetryBuckets);
     out += "# HELP switchboard_tokens_total Tokens reported by vendors.\n# TYPE switchboard_tokens_total counter\n";
     for (const auto &[k, v] : tokens_)
         out += "switchboard_tokens_total{provider=\"" + escape(std::get<0>(k)) + "\",model=\"" +

@@ -1,13 +1,20 @@
 #pragma once
-// Prometheus metrics of the gateway: requests, errors by type, upstream
-// latency and gateway overhead histograms, tokens in and out per provider
-// and model, requests and streams in flight. Rendered as text format 0.0.4.
+// Prometheus metrics of the gateway: requests by outcome, errors by type,
+// upstream latency, gateway overhead and retry-wait histograms, tokens in and
+// out per provider and model, requests and streams in flight. Rendered as
+// text format 0.0.4. docs/api.md says what each series measures.
+//
+// Label values are bounded: each is cut to kMaxLabelBytes with its control
+// bytes written as `\xHH`, and past kMaxSeries series per metric a new model
+// shares the label value "other". (The caller passes as model only ids the
+// daemon knows, "other" for the rest: see the router.)
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -31,14 +38,19 @@ private:
 
 class Metrics {
 public:
+    static constexpr std::size_t kMaxLabelBytes = 128;
+    static constexpr std::size_t kMaxSeries = 4096;
+
     struct Observation {
         std::string_view route;     // "/v1/chat/completions", ...
-        int status = 0;
+        int status = 0;             // 499 when the client left first
+        std::string_view outcome;   // "ok", "error" or "client_closed"
         std::string_view provider;  // empty when none
-        std::string_view model;
+        std::string_view model;     // a model id the daemon knows, or "other"
         std::string_view error_type;  // empty on success
         std::chrono::nanoseconds upstream_wait{0};
         std::chrono::nanoseconds overhead{0};
+        std::chrono::nanoseconds retry_wait{0};  // slept before retries
         std::int64_t prompt_tokens = -1;
         std::int64_t completion_tokens = -1;
         bool called_upstream = false;
@@ -51,13 +63,15 @@ public:
     std::atomic<std::int64_t> streams_in_flight{0};
 
 private:
-    static constexpr std::array<double, 14> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                        0.01,    0.025,  0.05,    0.1,    0.25,   1,     5};
+    static constexpr std::array<double, 14> kLatencyBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                               0.0025,  0.005,  0.01,    0.025,  0.05,
+                                                               0.1,     0.25,   1,       5};
+    static constexpr std::array<double, 9> kRetryBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
     struct Histogram {
-        std::array<std::uint64_t, kBuckets.size()> buckets{};
+        std::array<std::uint64_t, 16> buckets{};  // per bound of the metric's bucket set
         std::uint64_t count = 0;
         double sum = 0;
-        void observe(double seconds);
+        void observe(std::span<const double> bounds, double seconds);
     };
     using Key2 = std::tuple<std::string, std::string>;
     using Key3 = std::tuple<std::string, std::string, std::string>;
@@ -65,10 +79,13 @@ private:
     mutable std::mutex mutex_;
     // std::less<>: a request looks its series up by string_views and only
     // allocates the key the first time a series appears.
-    std::map<std::tuple<std::string, int, std::string, std::string>, std::uint64_t, std::less<>> requests_;
+    // route, status, provider, model, outcome
+    std::map<std::tuple<std::string, int, std::string, std::string, std::string>, std::uint64_t, std::less<>>
+        requests_;
     std::map<Key2, std::uint64_t, std::less<>> errors_;          // type, provider
     std::map<Key2, Histogram, std::less<>> upstream_latency_;    // provider, model
     std::map<std::string, Histogram, std::less<>> overhead_;     // route
+    std::map<std::string, Histogram, std::less<>> retry_wait_;   // provider
     std::map<Key3, std::uint64_t, std::less<>> tokens_;          // provider, model, direction
 };
 

@@ -1,6 +1,7 @@
 #include "host/access_control.hpp"
 
 #include "core/errors.hpp"
+#include "core/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -154,6 +155,15 @@ void AccessControl::authorize_admin(std::string_view authorization, const boost:
     if (given.empty())
         throw GatewayError(ErrorCode::invalid_api_key, "admin endpoints require Authorization: Bearer <admin token>");
     if (!same_secret(admin_digest_, given)) throw GatewayError(ErrorCode::invalid_api_key, "invalid admin token");
+}
+
+std::string AccessControl::client_key_id(std::string_view authorization) {
+    std::string_view given = bearer(authorization);
+    if (given.empty()) return {};
+    const Digest d = digest(given);
+    std::string id;
+    for (int i = 0; i < 4; ++i) core::append_hex(id, d[i]);
+    return id;
 }
 
 void AccessControl::authorize_client(std::string_view authorization) const {

@@ -37,6 +37,10 @@ public:
     // Throws GatewayError (401/403) when the call is not allowed.
     void authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const;
     void authorize_client(std::string_view authorization) const;
+    // The id of the client key in authorization, for logs: the first 8 hex
+    // digits of its SHA-256 (`printf %s "$KEY" | sha256sum | cut -c1-8`);
+    // empty when there is no bearer credential. Reveals nothing of the key.
+    static std::string client_key_id(std::string_view authorization);
 
 private:
     bool has_admin_token_ = false;

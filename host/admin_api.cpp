@@ -117,6 +117,9 @@ Response AdminApi::providers(const Request &request) {
         o["loaded_at"] = iso_time(p->library().load_time());
         o["default_model"] = info.default_model;
         o["api_base"] = info.default_api_base;
+        // What requests use: <ID>_API_BASE or the runtime config over the default.
+        o["effective_api_base"] = resolved.api_base.value;
+        o["effective_api_base_source"] = core::value_source_name(resolved.api_base.source);
         o["env"] = {{"api_key", info.env_api_key}, {"model", info.env_model}, {"api_base", info.env_api_base}};
         o["capabilities"] = {{"streaming", info.has(SB_CAP_STREAMING)},
                              {"tools", info.has(SB_CAP_TOOLS)},
@@ -141,7 +144,7 @@ Response AdminApi::providers(const Request &request) {
     return json_response(http::status::ok, json::serialize(doc), request.version());
 }
 
-boost::asio::awaitable<Response> AdminApi::models(const Request &request) {
+boost::asio::awaitable<Response> AdminApi::models(const Request &request, core::RequestContext &context) {
     std::string filter = query_param(request, "provider");
     auto set = gateway_.registry().current();
     if (!filter.empty() && !set->find(filter))
@@ -160,7 +163,7 @@ boost::asio::awaitable<Response> AdminApi::models(const Request &request) {
                            !core::missing_configuration(p->info(), target.config);
         if (can_go_live) {
             try {
-                for (auto &id : co_await gateway_.live_models(target)) models.push_back(json::string(id));
+                for (auto &id : co_await gateway_.live_models(target, &context)) models.push_back(json::string(id));
                 source = "live";
             } catch (const GatewayError &e) {
                 live_error = {{"type", core::test_error_type(e.code())}, {"message", e.what()}};
@@ -245,6 +248,7 @@ Response AdminApi::post_config(const Request &request) {
             }
             stored.active_provider = info.id;
         });
+    gateway_.forget_models(info.id);  // its list may differ under the new config
     core::log_event(core::LogLevel::info, "config_updated",
                     {{"provider", info.id},
                      {"api_key_changed", change.api_key ? "true" : "false"},
@@ -253,13 +257,16 @@ Response AdminApi::post_config(const Request &request) {
     return json_response(http::status::ok, config_document(), request.version());
 }
 
-boost::asio::awaitable<Response> AdminApi::test(const Request &request) {
+boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::RequestContext &context) {
     json::object body = request.body().empty() ? json::object() : parse_json_object(request.body());
     reject_unknown_fields(body, {"provider", "api_key", "api_base", "model"});
     auto provider_id = optional_string(body, "provider");
     core::ConfigOverrides overrides = read_overrides(body, gateway_.options().api_base_policy);
     core::ChatTarget target = gateway_.target(provider_id.value_or(""), &overrides);
     const auto &info = target.provider->info();
+
+    context.provider = info.id;
+    context.model = target.config.model.value;
 
     json::object result;
     result["provider"] = info.id;
@@ -273,7 +280,8 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request) {
         json::object chat;
         chat["messages"] = json::array{{{"role", "user"}, {"content", "Reply with the single word: pong"}}};
         chat["max_tokens"] = 16;
-        core::ChatResult reply = co_await gateway_.complete(target, std::move(chat), gateway_.options().test_timeouts);
+        core::ChatResult reply =
+            co_await gateway_.complete(target, std::move(chat), gateway_.options().test_timeouts, &context);
         std::string text;
         json::error_code ec;
         json::value parsed = json::parse(reply.body_json, ec);
@@ -285,6 +293,9 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request) {
         result["latency_ms"] = elapsed_ms();
         result["reply"] = text;
     } catch (const GatewayError &e) {
+        // The access log's error: the vendor call this request made failed,
+        // though the request itself succeeds (200 with ok:false).
+        context.error_type = core::test_error_type(e.code());
         result["ok"] = false;
         result["latency_ms"] = elapsed_ms();
         result["error"] = {{"type", core::test_error_type(e.code())},

@@ -12,10 +12,12 @@ public:
         : gateway_(gateway), reloader_(reloader) {}
 
     Response providers(const Request &request);
-    boost::asio::awaitable<Response> models(const Request &request);
+    // The vendor calls made for it count as context's upstream wait.
+    boost::asio::awaitable<Response> models(const Request &request, core::RequestContext &context);
     Response get_config(const Request &request);
     Response post_config(const Request &request);
-    boost::asio::awaitable<Response> test(const Request &request);
+    // Names in context the provider, model and error type it reports.
+    boost::asio::awaitable<Response> test(const Request &request, core::RequestContext &context);
     Response reload_plugins(const Request &request);
 
 private:

@@ -80,6 +80,7 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     bool armed = false;
     bool client_gone = false;
     bool cut_at_shutdown = false;  // cancelled by cancel_requests(), not by the client
+    core::RequestContext *context = nullptr;  // the request in flight's, told why it was cut
     // Guarded by WatchList::mutex.
     ClientWatch *prev = nullptr;
     ClientWatch *next = nullptr;
@@ -99,6 +100,7 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
                 return;
             }
             watch->client_gone = true;
+            if (watch->context) watch->context->client_closed = true;
             watch->cancel.emit(asio::cancellation_type::terminal);
         });
     }
@@ -140,6 +142,7 @@ struct HttpServer::WatchList {
         }
         watch.disarm();
         watch.socket = nullptr;
+        watch.context = nullptr;
     }
 
     // Cancels, on each connection's own executor, every request in flight.
@@ -150,6 +153,7 @@ struct HttpServer::WatchList {
                 if (!watch->socket) return;  // its request has ended meanwhile
                 watch->client_gone = true;
                 watch->cut_at_shutdown = true;
+                if (watch->context) watch->context->cut_at_shutdown = true;
                 watch->cancel.emit(asio::cancellation_type::terminal);
             });
     }
@@ -442,6 +446,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::Coar
                 ClientWatch &watch;
                 ~InFlight() { list.leave(watch); }
             } in_flight{*watches, *watch};
+            watch->context = &body_stream.context();
             watches->join(*watch, socket);
             response = co_await handler_(request, body_stream);
             if (BodySource *source = body_stream.later().get()) {
@@ -474,6 +479,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::Coar
         }
         if (body_stream.started() || body_stream.later()) {
             co_await body_stream.finish();
+            if (!body_stream.completed()) body_stream.context().client_closed = true;  // a write failed
             --*in_flight_;
             if (!body_stream.completed() || !keep_alive || !acceptor_open_.load()) break;
             continue;

@@ -52,6 +52,7 @@ boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, R
         stream.head().set(http::field::content_type, "text/event-stream");
         stream.head().set(http::field::cache_control, "no-cache");
         stream.head().set("x-switchboard-provider", context.provider);
+        context.head_ready();  // the stream's time is the vendor's and the client's
         stream.head().set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
         // The connection sends it: this frame (and the router's) end now.
         stream.later() = std::make_unique<ChatBody>(std::move(chat), std::move(in_flight));
@@ -64,7 +65,7 @@ boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, R
     co_return response;
 }
 
-boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids() {
+boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids(core::RequestContext &context) {
     std::vector<std::string> ids;
     auto set = gateway_.registry().current();
     for (const auto &p : set->providers) {
@@ -73,7 +74,7 @@ boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids() {
         std::vector<std::string> models;
         if (p->info().has(SB_CAP_MODEL_LISTING)) {
             try {
-                models = co_await gateway_.live_models(target);
+                models = co_await gateway_.live_models(target, &context);
             } catch (const GatewayError &) {
                 models.clear();  // fall back to the static list below
             }
@@ -85,15 +86,16 @@ boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids() {
     co_return ids;
 }
 
-boost::asio::awaitable<Response> OpenAIApi::list_models(const Request &request) {
+boost::asio::awaitable<Response> OpenAIApi::list_models(const Request &request, core::RequestContext &context) {
     json::array data;
-    for (const auto &id : co_await all_model_ids()) data.push_back(model_object(id, id.substr(0, id.find('/'))));
+    for (const auto &id : co_await all_model_ids(context)) data.push_back(model_object(id, id.substr(0, id.find('/'))));
     json::object doc{{"object", "list"}, {"data", std::move(data)}};
     co_return json_response(http::status::ok, json::serialize(doc), request.version());
 }
 
-boost::asio::awaitable<Response> OpenAIApi::get_model(const Request &request, std::string_view model_id) {
-    for (const auto &id : co_await all_model_ids()) {
+boost::asio::awaitable<Response> OpenAIApi::get_model(const Request &request, std::string_view model_id,
+                                                     core::RequestContext &context) {
+    for (const auto &id : co_await all_model_ids(context)) {
         if (id == model_id)
             co_return json_response(http::status::ok,
                                     json::serialize(model_object(id, id.substr(0, id.find('/')))),

@@ -14,11 +14,12 @@ public:
     // minutes and a prompt can be large.
     boost::asio::awaitable<Response> chat_completions(Request &request, ResponseStream &stream,
                                                       core::RequestContext &context);
-    boost::asio::awaitable<Response> list_models(const Request &request);
-    boost::asio::awaitable<Response> get_model(const Request &request, std::string_view model_id);
+    boost::asio::awaitable<Response> list_models(const Request &request, core::RequestContext &context);
+    boost::asio::awaitable<Response> get_model(const Request &request, std::string_view model_id,
+                                               core::RequestContext &context);
 
 private:
-    boost::asio::awaitable<std::vector<std::string>> all_model_ids();
+    boost::asio::awaitable<std::vector<std::string>> all_model_ids(core::RequestContext &context);
 
     core::ChatGateway &gateway_;
     core::Metrics &metrics_;

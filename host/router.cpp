@@ -1,6 +1,7 @@
 #include "host/router.hpp"
 
 #include "core/errors.hpp"
+#include "core/hex.hpp"
 #include "core/log.hpp"
 #include "host/http_responses.hpp"
 
@@ -25,8 +26,7 @@ namespace {
 
 // The low `digits` hex digits of value, zero-padded.
 void put_hex(char *out, int digits, std::uint64_t value) {
-    static constexpr char hex[] = "0123456789abcdef";
-    for (int i = digits - 1; i >= 0; --i, value >>= 4) out[i] = hex[value & 0xf];
+    for (int i = digits - 1; i >= 0; --i, value >>= 4) out[i] = core::kHexDigits[value & 0xf];
 }
 
 std::string new_request_id() {
@@ -109,6 +109,9 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     // Reading the provider list and model names is open; everything that
     // reads or changes config, or spends a key, is admin-only.
     if (is_admin_call) access_.authorize_admin(authorization, stream.peer());
+    // Authorized: a client key given here is valid, and the log names it.
+    if (path.starts_with("/v1/") && access_.has_client_keys())
+        context.client_key_id = AccessControl::client_key_id(request[http::field::authorization]);
     if (path == "/healthz") {
         if (!get) method_not_allowed(path);
         return ready(json_response(http::status::ok, R"({"status":"ok"})", request.version()));
@@ -130,11 +133,11 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
-        return openai_.list_models(request);
+        return openai_.list_models(request, context);
     }
     if (path.starts_with("/v1/models/")) {
         if (!get) method_not_allowed(path);
-        return openai_.get_model(request, path.substr(std::string_view("/v1/models/").size()));
+        return openai_.get_model(request, path.substr(std::string_view("/v1/models/").size()), context);
     }
     if (path == "/api/backdoor/llm/providers") {
         if (!get) method_not_allowed(path);
@@ -142,7 +145,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/api/backdoor/llm/models") {
         if (!get) method_not_allowed(path);
-        return admin_.models(request);
+        return admin_.models(request, context);
     }
     if (path == "/api/backdoor/llm/config") {
         if (get) return ready(admin_.get_config(request));
@@ -151,7 +154,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/api/backdoor/llm/test") {
         if (!post) method_not_allowed(path);
-        return admin_.test(request);
+        return admin_.test(request, context);
     }
     if (path == "/api/backdoor/llm/plugins/reload") {
         if (!post) method_not_allowed(path);
@@ -185,8 +188,13 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
         return response;
     } catch (const boost::system::system_error &e) {
         // Cancelled: the client went away or shutdown cut the request (the
-        // server logs which).
-        if (e.code() != boost::asio::error::operation_aborted)
+        // server has said which in the context). The response is never sent.
+        const bool cut = e.code() == boost::asio::error::operation_aborted;
+        if (cut && (context.client_closed || context.cut_at_shutdown)) {
+            error_type.clear();  // finish_request says which
+            return error_response(GatewayError(ErrorCode::internal_error, "request cut"), version);
+        }
+        if (!cut)
             core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
     } catch (const std::exception &e) {
         core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
@@ -196,39 +204,64 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
 }
 
 // Stamps the response, records the metrics and writes the access-log line.
+// error_type: what dispatch threw, if anything; the context may name a
+// failure the body reported instead (a stream's error event, /test's verdict).
 void finish_request(Response &response, const ResponseStream &stream, const Request &request,
-                    const std::string &request_id, const std::string &path, const std::string &error_type,
+                    const std::string &request_id, const std::string &path, std::string_view error_type,
                     const core::RequestContext &context, core::Metrics &metrics) {
     response.set("x-request-id", request_id);
-    auto overhead = context.overhead();
+    const auto overhead = context.overhead();
     if (!stream.started()) response.set("x-switchboard-overhead-us", std::to_string(overhead.count()));
-    const int status = stream.started() ? static_cast<int>(stream.head().result_int()) : response.result_int();
+    int status = stream.started() ? static_cast<int>(stream.head().result_int()) : response.result_int();
+    std::string_view error = error_type.empty() ? context.error_type : error_type;
+    bool after_head = error_type.empty() && context.error_after_head;
+    if (error.empty() && context.cut_at_shutdown) {
+        error = "shutdown";
+        after_head = stream.started();
+    }
+    std::string_view outcome = error.empty() ? "ok" : "error";
+    if (context.client_closed) {
+        status = 499;  // as nginx logs a client that closed the connection first
+        outcome = "client_closed";
+        // What the handler threw once cut short (a cancelled vendor read) is
+        // the cut's echo, not a failure of its own.
+        error = context.error_type;
+        after_head = context.error_after_head;
+    }
     auto total = std::chrono::duration_cast<std::chrono::microseconds>(core::RequestContext::Clock::now() -
                                                                        context.started);
     auto upstream = std::chrono::duration_cast<std::chrono::microseconds>(context.upstream_wait);
+    auto retry_wait = std::chrono::duration_cast<std::chrono::microseconds>(context.retry_wait);
     // Known routes only: arbitrary client paths must not become metric labels.
     std::string_view route = status == 404 && error_type == "not_found" ? std::string_view("unmatched")
                              : path.starts_with("/v1/models/")           ? std::string_view("/v1/models/{id}")
                                                                          : std::string_view(path);
-    metrics.record({route, status, context.provider, context.model, error_type, context.upstream_wait, overhead,
-                    context.prompt_tokens, context.completion_tokens, context.attempts > 0});
+    // Nor arbitrary model names: only those the daemon knows.
+    std::string_view model_label = context.model_known ? std::string_view(context.model) : "other";
+    metrics.record({route, status, outcome, context.provider, model_label, error, context.upstream_wait, overhead,
+                    context.retry_wait, context.prompt_tokens, context.completion_tokens, context.attempts > 0});
     if (!core::log_enabled(core::LogLevel::info)) return;
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
+                     {"client", stream.peer().to_string()},
+                     {"client_key", context.client_key_id},
                      {"method", std::string(request.method_string())},
                      {"path", path.size() > 200 ? path.substr(0, 200) : path},
                      {"status", std::to_string(status)},
+                     {"outcome", outcome},
                      {"streamed", context.streamed ? "true" : "false"},
                      {"provider", context.provider},
                      {"model", context.model},
                      {"duration_us", std::to_string(total.count())},
                      {"upstream_us", std::to_string(upstream.count())},
                      {"overhead_us", std::to_string(overhead.count())},
+                     {"retry_wait_us", std::to_string(retry_wait.count())},
                      {"attempts", std::to_string(context.attempts)},
                      {"fallbacks", std::to_string(context.fallbacks)},
                      {"prompt_tokens", std::to_string(context.prompt_tokens)},
                      {"completion_tokens", std::to_string(context.completion_tokens)},
-                     {"error", error_type}});
+                     {"error", error},
+                     {"error_after_head", after_head ? "true" : "false"}});
 }
 
 // A body sent after handle() has returned: its metrics and access-log line

@@ -18,7 +18,8 @@ namespace sb::core {
 
 ChatGateway::ChatGateway(ProviderRegistry &registry, ConfigStore &store, Environment env,
                          UpstreamClient &upstream, GatewayOptions options)
-    : registry_(registry), store_(store), env_(std::move(env)), upstream_(upstream), options_(options) {}
+    : registry_(registry), store_(store), env_(std::move(env)), upstream_(upstream), options_(options),
+      model_lists_(std::make_unique<ModelListCache>(options.models_ttl, options.models_failure_ttl)) {}
 
 std::string ChatGateway::active_provider() const {
     return resolve_active_provider(*registry_.current(), store_.snapshot(), env_);
@@ -55,10 +56,16 @@ ChatTarget ChatGateway::target(std::string_view provider_id, const ConfigOverrid
 }
 
 ChatTarget ChatGateway::route(std::string_view model_field) const {
+    // The client's name stays out of metric labels unless the daemon knows it.
+    auto choose = [this](ChatTarget &t, std::string_view model) {
+        if (model.empty()) return;
+        t.model_known = model == t.config.model.value || listed_model(*t.provider, model);
+        t.config.model = {std::string(model), ValueSource::runtime};
+    };
     auto slash = model_field.find('/');
     if (slash == std::string_view::npos) {
         ChatTarget t = target({});
-        if (!model_field.empty()) t.config.model = {std::string(model_field), ValueSource::runtime};
+        choose(t, model_field);
         return t;
     }
     std::string_view provider_id = model_field.substr(0, slash);
@@ -73,8 +80,16 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
                                std::string(model_field) + ")",
                            "model");
     ChatTarget t = target(provider_id);
-    if (!model.empty()) t.config.model = {std::string(model), ValueSource::runtime};
+    choose(t, model);
     return t;
+}
+
+bool ChatGateway::listed_model(const Provider &provider, std::string_view model) const {
+    const auto &info = provider.info();
+    if (model == info.default_model) return true;
+    for (const auto &known : info.known_models)
+        if (known == model) return true;
+    return model_lists_->lists(provider.id(), model);
 }
 
 void ChatGateway::ensure_configured(const ChatTarget &target) const {
@@ -250,7 +265,9 @@ boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTa
             delay = retry_delay(retry, &body.head(), waited);
             if (!delay) co_return body;
             log_retry(target, "status", std::to_string(body.head().status), retry);
+            const auto dropping = RequestContext::Clock::now();
             co_await body.read_all();  // dropped, so the connection can be kept
+            if (context) context->upstream_wait += RequestContext::Clock::now() - dropping;
         } catch (const UpstreamError &e) {
             if (!delay) {  // opening failed (a dropped answer that fails to read changes nothing)
                 if (context) context->upstream_wait += RequestContext::Clock::now() - started;
@@ -259,7 +276,9 @@ boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTa
                 log_retry(target, "failure", "connect", retry);
             }
         }
+        const auto sleeping = RequestContext::Clock::now();
         co_await back_off(*delay);
+        if (context) context->retry_wait += RequestContext::Clock::now() - sleeping;
         waited += *delay;
     }
 }
@@ -273,9 +292,13 @@ std::vector<ChatTarget> ChatGateway::with_fallbacks(ChatTarget primary) const {
     for (const auto &entry : entries) {
         try {
             ChatTarget next = route(entry);
+            next.model_known = true;  // the operator named it
             bool repeat = false;
-            for (const auto &t : chain)
-                repeat = repeat || (t.provider == next.provider && t.config.model.value == next.config.model.value);
+            for (auto &t : chain) {
+                if (t.provider != next.provider || t.config.model.value != next.config.model.value) continue;
+                repeat = true;
+                t.model_known = true;
+            }
             if (!repeat) chain.push_back(std::move(next));
         } catch (const GatewayError &e) {
             log_event(LogLevel::warn, "fallback_entry_ignored", {{"entry", entry}, {"reason", e.what()}});
@@ -306,6 +329,7 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatT
     for (std::size_t i = 0;; ++i) {
         context.provider = chain[i].provider->id();
         context.model = chain[i].config.model.value;
+        context.model_known = chain[i].model_known;
         context.fallbacks = static_cast<int>(i);
         try {
             // The last target takes the request itself: no copy to make.
@@ -328,6 +352,7 @@ boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream_cha
     for (std::size_t i = 0;; ++i) {
         context.provider = chain[i].provider->id();
         context.model = chain[i].config.model.value;
+        context.model_known = chain[i].model_known;
         context.fallbacks = static_cast<int>(i);
         try {
             boost::json::object attempt = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
@@ -380,6 +405,7 @@ boost::asio::awaitable<bool> ChatStream::next(std::string &out) {
         try {
             while (!body_.next_piece(piece)) co_await body_.read_more();
         } catch (const UpstreamError &e) {
+            if (context_) context_->upstream_wait += RequestContext::Clock::now() - started;
             fail(transport_error(*provider_, api_key_, e));
             continue;
         }
@@ -442,6 +468,12 @@ void ChatStream::fail(GatewayError e) {
     e.with_provider(provider_->id());
     body_ = UpstreamBody();
     if (!handed_out_ && pending_.empty()) throw e;
+    // The head goes (or went) out as 200: the error event is the only word
+    // of this failure the client gets, and the access log says so.
+    if (context_) {
+        context_->error_type = error_code_name(e.code());
+        context_->error_after_head = true;
+    }
     append_sse(pending_, error_body_json(e));
     pending_ += "data: [DONE]\n\n";
     finished_ = true;
@@ -470,16 +502,34 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     co_return result;
 }
 
-boost::asio::awaitable<std::vector<std::string>> ChatGateway::live_models(const ChatTarget &target) {
+boost::asio::awaitable<std::vector<std::string>> ChatGateway::live_models(const ChatTarget &target,
+                                                                          RequestContext *context) {
     ensure_configured(target);
     const EffectiveConfig config = target.config.effective();
-    auto request = target.provider->build_models_request(config);
-    if (!request)
-        throw GatewayError(ErrorCode::invalid_request,
-                           "provider '" + target.provider->id() + "' cannot list models", {},
-                           target.provider->id());
-    UpstreamResponse response = co_await send_upstream(target, std::move(*request), options_.models_timeouts);
-    co_return target.provider->parse_models_response(config, response);
+    // The list depends on where it is asked and with which key (and on the
+    // plugin that asks): another of these is another list.
+    const std::size_t version =
+        std::hash<std::string>{}(target.config.api_base.value + '\n' + target.config.api_key.value) ^
+        std::hash<const void *>{}(target.provider.get());
+    const ModelListCache::Fetch fetch = [&]() -> boost::asio::awaitable<std::vector<std::string>> {
+        auto request = target.provider->build_models_request(config);
+        if (!request)
+            throw GatewayError(ErrorCode::invalid_request,
+                               "provider '" + target.provider->id() + "' cannot list models", {},
+                               target.provider->id());
+        UpstreamResponse response = co_await send_upstream(target, std::move(*request), options_.models_timeouts);
+        co_return target.provider->parse_models_response(config, response);
+    };
+    // Waiting for another caller's fetch is waiting on the vendor too.
+    struct UpstreamWait {
+        RequestContext *context;
+        RequestContext::Clock::time_point started = RequestContext::Clock::now();
+        ~UpstreamWait() {
+            if (context) context->upstream_wait += RequestContext::Clock::now() - started;
+        }
+    } wait{context};
+    std::vector<std::string> models = co_await model_lists_->get(target.provider->id(), version, fetch);
+    co_return models;
 }
 
 }  // namespace sb::core

@@ -6,6 +6,7 @@
 // has reached the client), translate back.
 #include "core/bounded_memo.hpp"
 #include "core/config/api_base_policy.hpp"
+#include "core/chat/model_list_cache.hpp"
 #include "core/chat/request_context.hpp"
 #include "core/config/config_resolver.hpp"
 #include "core/errors.hpp"
@@ -38,6 +39,9 @@ struct ChatTarget {
     std::shared_ptr<const ProviderSet> providers;  // keeps the libraries loaded
     std::shared_ptr<const Provider> provider;
     ResolvedProviderConfig config;
+    // config.model is one the daemon knows (see RequestContext::model_known),
+    // not a name only the client gave.
+    bool model_known = true;
 };
 
 struct ChatResult {
@@ -107,6 +111,9 @@ struct GatewayOptions {
                                    std::chrono::milliseconds(30'000)};
     UpstreamTimeouts models_timeouts{std::chrono::milliseconds(5'000), std::chrono::milliseconds(10'000),
                                      std::chrono::milliseconds(10'000)};
+    // How long a vendor's model list (or its failure to give one) is kept.
+    std::chrono::milliseconds models_ttl{300'000};
+    std::chrono::milliseconds models_failure_ttl{15'000};
 };
 
 class ChatGateway {
@@ -126,7 +133,8 @@ public:
 
     // Routing of an OpenAI "model" field: "provider/model" picks a loaded
     // provider; a bare name (or none) goes to the active provider. Throws
-    // unknown_provider when the prefix names no loaded provider.
+    // unknown_provider when the prefix names no loaded provider. Says
+    // whether the model is one the daemon knows (ChatTarget::model_known).
     ChatTarget route(std::string_view model_field) const;
 
     // Throws provider_not_configured when the target cannot serve.
@@ -158,8 +166,13 @@ public:
                                                                     UpstreamTimeouts timeouts,
                                                                     RequestContext *context = nullptr);
 
-    // The vendor's live model list. Throws GatewayError.
-    boost::asio::awaitable<std::vector<std::string>> live_models(const ChatTarget &target);
+    // The vendor's live model list, kept per provider for options().models_ttl
+    // (one vendor call in flight per provider; see ModelListCache). Time
+    // spent on it counts as context's upstream wait. Throws GatewayError.
+    boost::asio::awaitable<std::vector<std::string>> live_models(const ChatTarget &target,
+                                                                 RequestContext *context = nullptr);
+    // Drops the model list kept for provider: its config changed.
+    void forget_models(std::string_view provider) { model_lists_->forget(provider); }
 
     // Sends a request built by a plugin; maps transport failures to
     // GatewayErrors naming the provider.
@@ -177,6 +190,8 @@ private:
     // (or a transport failure when response is null); nullopt = do not retry.
     std::optional<std::chrono::milliseconds> retry_delay(int retry, const UpstreamResponse *response,
                                                          std::chrono::milliseconds waited) const;
+    // Whether model is in provider's own list or the vendor's last one.
+    bool listed_model(const Provider &provider, std::string_view model) const;
 
     ProviderRegistry &registry_;
     ConfigStore &store_;
@@ -186,6 +201,7 @@ private:
     // The policy's verdict on a base, parsed once rather than per request.
     std::unique_ptr<BoundedMemo<std::optional<std::string>>> api_base_verdicts_ =
         std::make_unique<BoundedMemo<std::optional<std::string>>>();
+    std::unique_ptr<ModelListCache> model_lists_;
 };
 
 }  // namespace sb::core
