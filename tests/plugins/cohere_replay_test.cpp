@@ -17,11 +17,6 @@ using namespace sbtest;
 
 namespace {
 
-Plugin &plugin() {
-    static Plugin p(SB_PLUGIN_PATH);
-    return p;
-}
-
 const std::string kKey = "cohere-replay-0123456789";
 
 // Cohere's finish reasons; ERROR, TIMEOUT and USER_CANCEL are errors.
@@ -93,20 +88,19 @@ Answers vendor_answers(const json::object &o) {
 }  // namespace
 
 BOOST_DATA_TEST_CASE(answer_carries_what_the_vendor_sent, bdata::make(recordings("cohere")), name) {
-    json::object rec = recording("cohere", name);
-    const json::object &resp = rec.at("response").as_object();
-    const int status = int(resp.at("status").to_number<int64_t>());
-    const std::string body(resp.at("body").as_string());
-    Config c(kKey, "https://api.cohere.com", std::string(rec.at("model").as_string()));
-    BOOST_TEST_REQUIRE(!rec.at("stream").as_bool(), "no Cohere stream is recorded; add its replay when one is");
+    const Exchange x = exchange("cohere", name);
+    const int status = x.status;
+    const std::string &body = x.body;
+    Config c(kKey, "https://api.cohere.com", x.model);
+    BOOST_TEST_REQUIRE(!x.stream, "no Cohere stream is recorded; add its replay when one is");
 
     if (status != 200) {
         json::object o = json::parse(body).as_object();
-        check_error(plugin().parse_chat(c, status, body), status, kind_for(status, ""), str(o, "message"));
+        check_error(replayed_plugin().parse_chat(c, status, body), status, kind_for(status, ""), str(o, "message"));
         return;
     }
     json::object o = json::parse(body).as_object();
-    auto r = plugin().parse_chat(c, status, body);
+    auto r = replayed_plugin().parse_chat(c, status, body);
     const std::string finish = str(o, "finish_reason");
     if (finish == "ERROR" || finish == "TIMEOUT" || finish == "USER_CANCEL") {
         BOOST_TEST(r.status == SB_ERR_UPSTREAM);
@@ -145,10 +139,10 @@ json::value openai_request(json::value cohere) {
 }  // namespace
 
 BOOST_DATA_TEST_CASE(request_goes_out_as_recorded, bdata::make(recordings("cohere")), name) {
-    json::object rec = recording("cohere", name);
-    const json::value &sent = rec.at("request").at("body");
-    Config c(kKey, "https://api.cohere.com", std::string(rec.at("model").as_string()));
-    auto r = plugin().build_chat(c, json::serialize(openai_request(sent)), rec.at("stream").as_bool());
+    const Exchange x = exchange("cohere", name);
+    const json::value &sent = x.request;
+    Config c(kKey, "https://api.cohere.com", x.model);
+    auto r = replayed_plugin().build_chat(c, json::serialize(openai_request(sent)), x.stream);
     BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
     BOOST_TEST(r.request.url == "https://api.cohere.com/v2/chat");
     BOOST_TEST(canonical_request(json::parse(r.request.body)) == canonical_request(sent), r.request.body);

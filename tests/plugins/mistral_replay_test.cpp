@@ -16,11 +16,6 @@ using namespace sbtest;
 
 namespace {
 
-Plugin &plugin() {
-    static Plugin p(SB_PLUGIN_PATH);
-    return p;
-}
-
 const std::string kKey = "mistral-replay-0123456789";
 
 // Mistral's finish reasons; "error" is an error, not a finish reason.
@@ -114,39 +109,37 @@ bool finished_with_error(const std::vector<json::object> &payloads) {
 }  // namespace
 
 BOOST_DATA_TEST_CASE(answer_carries_what_the_vendor_sent, bdata::make(recordings("mistral")), name) {
-    json::object rec = recording("mistral", name);
-    const json::object &resp = rec.at("response").as_object();
-    const int status = int(resp.at("status").to_number<int64_t>());
-    const std::string body(resp.at("body").as_string());
-    Config c(kKey, "https://api.mistral.ai/v1", std::string(rec.at("model").as_string()));
-    BOOST_TEST_REQUIRE(status == 200, "no Mistral error is recorded; add its check when one is");
+    const Exchange x = exchange("mistral", name);
+    Config c(kKey, "https://api.mistral.ai/v1", x.model);
+    BOOST_TEST_REQUIRE(x.status == 200, "no Mistral error is recorded; add its check when one is");
 
-    if (!rec.at("stream").as_bool()) {
-        std::vector<json::object> payloads = {json::parse(body).as_object()};
-        auto r = plugin().parse_chat(c, status, body);
-        if (finished_with_error(payloads)) {
-            BOOST_TEST(r.status == SB_ERR_UPSTREAM);
-            return;
-        }
-        BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
-        Answers want = vendor_answers(payloads, false), got = read_completion(r.body);
-        check_choices(want, got);
-        check_usage(payloads[0].at("usage").as_object(), got, openai_usage_path);
-        BOOST_TEST(got.id == str(payloads[0], "id"));
-        return;
-    }
-    std::vector<std::string> events = sse_data(body);
-    BOOST_TEST_REQUIRE(!events.empty());
-    BOOST_TEST(events.back() == "[DONE]");
+    // The vendor's payloads (one answer, or the stream's events) and the plugin's output.
     std::vector<json::object> payloads;
-    for (size_t i = 0; i + 1 < events.size(); ++i) payloads.push_back(json::parse(events[i]).as_object());
-    auto r = plugin().stream(c, json::serialize(rec.at("request").at("body")), events);
+    sb_status status;
+    std::string message;
+    Answers got;
+    if (x.stream) {
+        std::vector<std::string> events = sse_data(x.body);
+        BOOST_TEST_REQUIRE(!events.empty());
+        BOOST_TEST(events.back() == "[DONE]");
+        for (size_t i = 0; i + 1 < events.size(); ++i) payloads.push_back(json::parse(events[i]).as_object());
+        auto r = replayed_plugin().stream(c, json::serialize(x.request), events);
+        status = r.status;
+        message = r.error.message;
+        if (status == SB_STREAM_END) got = read_chunks(r.chunks);
+    } else {
+        payloads.push_back(json::parse(x.body).as_object());
+        auto r = replayed_plugin().parse_chat(c, x.status, x.body);
+        status = r.status;
+        message = r.error.message;
+        if (status == SB_OK) got = read_completion(r.body);
+    }
     if (finished_with_error(payloads)) {
-        BOOST_TEST(r.status == SB_ERR_UPSTREAM);
+        BOOST_TEST(status == SB_ERR_UPSTREAM);
         return;
     }
-    BOOST_TEST_REQUIRE(r.status == SB_STREAM_END, r.error.message);
-    Answers want = vendor_answers(payloads, true), got = read_chunks(r.chunks);
+    BOOST_TEST_REQUIRE(status == (x.stream ? SB_STREAM_END : SB_OK), message);
+    Answers want = vendor_answers(payloads, x.stream);
     check_choices(want, got);
     BOOST_TEST_REQUIRE(want.has_usage);
     check_usage(want.usage, got, openai_usage_path);
@@ -183,10 +176,10 @@ json::value comparable(json::value body) {
 }  // namespace
 
 BOOST_DATA_TEST_CASE(request_goes_out_as_recorded, bdata::make(recordings("mistral")), name) {
-    json::object rec = recording("mistral", name);
-    const json::value &sent = rec.at("request").at("body");
-    Config c(kKey, "https://api.mistral.ai/v1", std::string(rec.at("model").as_string()));
-    auto r = plugin().build_chat(c, json::serialize(openai_request(sent)), rec.at("stream").as_bool());
+    const Exchange x = exchange("mistral", name);
+    const json::value &sent = x.request;
+    Config c(kKey, "https://api.mistral.ai/v1", x.model);
+    auto r = replayed_plugin().build_chat(c, json::serialize(openai_request(sent)), x.stream);
     BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
     BOOST_TEST(r.request.url == "https://api.mistral.ai/v1/chat/completions");
     BOOST_TEST(comparable(json::parse(r.request.body)) == comparable(sent), r.request.body);

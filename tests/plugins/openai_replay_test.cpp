@@ -14,11 +14,6 @@ using namespace sbtest;
 
 namespace {
 
-Plugin &plugin() {
-    static Plugin p(SB_PLUGIN_PATH);
-    return p;
-}
-
 const std::string kKey = "sk-replay-0123456789";
 
 std::string vendor_error_message(const std::string &body, std::string &code) {
@@ -31,21 +26,20 @@ std::string vendor_error_message(const std::string &body, std::string &code) {
 }  // namespace
 
 BOOST_DATA_TEST_CASE(answer_carries_what_the_vendor_sent, bdata::make(recordings("openai")), name) {
-    json::object rec = recording("openai", name);
-    const json::object &resp = rec.at("response").as_object();
-    const int status = int(resp.at("status").to_number<int64_t>());
-    const std::string body(resp.at("body").as_string());
-    const std::string request = json::serialize(rec.at("request").at("body"));
-    Config c(kKey, "https://api.openai.com/v1", std::string(rec.at("model").as_string()));
+    const Exchange x = exchange("openai", name);
+    const int status = x.status;
+    const std::string &body = x.body;
+    const std::string request = json::serialize(x.request);
+    Config c(kKey, "https://api.openai.com/v1", x.model);
 
     if (status != 200) {
         std::string code;
         std::string message = vendor_error_message(body, code);
-        check_error(plugin().parse_chat(c, status, body), status, kind_for(status, code), message);
+        check_error(replayed_plugin().parse_chat(c, status, body), status, kind_for(status, code), message);
         return;
     }
-    if (!rec.at("stream").as_bool()) {
-        auto r = plugin().parse_chat(c, status, body);
+    if (!x.stream) {
+        auto r = replayed_plugin().parse_chat(c, status, body);
         BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
         check_choices(read_completion(body), read_completion(r.body));
         Answers got = read_completion(r.body);
@@ -57,7 +51,7 @@ BOOST_DATA_TEST_CASE(answer_carries_what_the_vendor_sent, bdata::make(recordings
     std::vector<std::string> events = sse_data(body);
     BOOST_TEST_REQUIRE(!events.empty());
     BOOST_TEST(events.back() == "[DONE]");
-    auto r = plugin().stream(c, request, events);
+    auto r = replayed_plugin().stream(c, request, events);
     BOOST_TEST_REQUIRE(r.status == SB_STREAM_END, r.error.message);
     std::vector<std::string> vendor_chunks(events.begin(), events.end() - 1);
     Answers want = read_chunks(vendor_chunks), got = read_chunks(r.chunks);
@@ -74,11 +68,11 @@ BOOST_DATA_TEST_CASE(answer_carries_what_the_vendor_sent, bdata::make(recordings
 // the vendor the same fields (max_tokens would be renamed, but no recording
 // has one).
 BOOST_DATA_TEST_CASE(request_goes_out_as_recorded, bdata::make(recordings("openai")), name) {
-    json::object rec = recording("openai", name);
-    const json::value &sent = rec.at("request").at("body");
-    const bool stream = rec.at("stream").as_bool();
-    Config c(kKey, "https://api.openai.com/v1", std::string(rec.at("model").as_string()));
-    auto r = plugin().build_chat(c, json::serialize(sent), stream);
+    const Exchange x = exchange("openai", name);
+    const json::value &sent = x.request;
+    const bool stream = x.stream;
+    Config c(kKey, "https://api.openai.com/v1", x.model);
+    auto r = replayed_plugin().build_chat(c, json::serialize(sent), stream);
     BOOST_TEST_REQUIRE(r.status == SB_OK, r.error.message);
     BOOST_TEST(r.request.url == "https://api.openai.com/v1/chat/completions");
     BOOST_TEST(canonical_request(json::parse(r.request.body)) == canonical_request(sent), r.request.body);

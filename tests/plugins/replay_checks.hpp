@@ -15,6 +15,29 @@
 
 namespace sbtest {
 
+// The plugin under replay (SB_PLUGIN_PATH of the suite), loaded once.
+inline Plugin &replayed_plugin() {
+    static Plugin p(SB_PLUGIN_PATH);
+    return p;
+}
+
+// One recorded exchange, as the suites read it.
+struct Exchange {
+    std::string model;
+    bool stream = false;
+    json::value request;  // the body the client sent the vendor
+    int status = 0;       // the vendor's answer
+    std::string body;
+};
+
+inline Exchange exchange(const std::string &vendor, const std::string &name) {
+    json::object rec = recording(vendor, name);
+    const json::object &resp = rec.at("response").as_object();
+    return Exchange{std::string(rec.at("model").as_string()), rec.at("stream").as_bool(),
+                    rec.at("request").at("body"), int(resp.at("status").to_number<int64_t>()),
+                    std::string(resp.at("body").as_string())};
+}
+
 // Every number in a vendor usage object, by dotted path ("tokens.input_tokens").
 inline void number_leaves(const json::object &o, const std::string &prefix,
                           std::vector<std::pair<std::string, int64_t>> &out) {
