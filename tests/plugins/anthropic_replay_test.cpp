@@ -254,6 +254,22 @@ json::value normalized_messages(json::value messages) {
     return messages;
 }
 
+// A system prompt as its text (blocks a line apart) and its cache breakpoints:
+// a string and unmarked blocks say the same.
+std::pair<std::string, json::array> system_of(const json::object &body) {
+    const json::value *s = body.if_contains("system");
+    if (!s) return {};
+    if (s->is_string()) return {std::string(s->get_string()), {}};
+    std::string text;
+    json::array marks;
+    for (const auto &bv : s->as_array()) {
+        if (!text.empty()) text += "\n";
+        text += str(bv.as_object(), "text");
+        if (const json::value *cc = bv.as_object().if_contains("cache_control")) marks.push_back(*cc);
+    }
+    return {text, marks};
+}
+
 // An empty description says nothing: the plugin leaves it out.
 json::value normalized_tools(json::value tools) {
     if (json::array *a = tools.if_array())
@@ -286,6 +302,7 @@ BOOST_DATA_TEST_CASE(equivalent_request_reaches_the_wire, bdata::make(recordings
         BOOST_TEST((sent.if_contains(k) ? sent.at(k) : json::value()) ==
                        (vendor.if_contains(k) ? vendor.at(k) : json::value()),
                    k);
+    BOOST_TEST((system_of(sent) == system_of(vendor)), "system: " << (sent.if_contains("system") ? sent.at("system") : json::value()));
     if (!expressible) return;
     // Everything the client could say reaches Anthropic as the recording has it.
     BOOST_TEST(normalized_tools(sent.if_contains("tools") ? sent.at("tools") : json::value()) ==
