@@ -1,6 +1,8 @@
 #pragma once
 // The inbound HTTP/1.1 server: one coroutine per connection, keep-alive,
-// bounded headers and body, idle and read deadlines, a connection cap.
+// bounded headers and body, idle and read deadlines, a connection cap with a
+// per-client share, a budget for the bodies being read, and a check of each
+// request's head before its body is read.
 #include "core/chat/request_context.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -23,6 +25,10 @@ class CoarseDeadlines;
 
 namespace sb::host {
 
+class BodyBudget;
+class ConnectionSlots;
+
+using RequestHead = boost::beast::http::request_header<>;
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
@@ -78,10 +84,24 @@ protected:
 
 using RequestHandler = std::function<boost::asio::awaitable<Response>(Request &, ResponseStream &)>;
 
+// Decides from a request's head (and the client's address), before a byte
+// of its body is read, whether the body may be read. When not, the handler
+// gets the request with its body unread, to answer the refusal, and the
+// connection closes after the answer. On the connection's thread; must not
+// throw.
+using HeadCheck = std::function<bool(const RequestHead &, const boost::asio::ip::address &peer)>;
+
 struct ServerLimits {
     std::size_t max_body_bytes = 32u << 20;
+    // What the bodies of all requests being read or handled may hold
+    // together; a request past it is refused (503) before its body is read.
+    std::size_t max_body_memory = 256u << 20;
     std::size_t max_header_bytes = 64u << 10;
     std::size_t max_connections = 10000;
+    // Most connections one client (an IPv4 address, an IPv6 /64) may hold;
+    // 0: no limit. Loopback clients only with limit_loopback_clients.
+    std::size_t max_connections_per_client = 0;
+    bool limit_loopback_clients = false;
     std::chrono::seconds idle_timeout{75};   // between requests on a connection
     std::chrono::seconds read_timeout{60};   // to receive one whole request
 };
@@ -92,9 +112,10 @@ public:
     // to `workers` (io by default), io_contexts run by one thread each: a
     // connection needs no strand, and its read and write deadlines share its
     // loop's CoarseDeadlines.
+    // check, when given, runs on every request's head (see HeadCheck).
     HttpServer(boost::asio::io_context &io, const boost::asio::ip::tcp::endpoint &endpoint,
                RequestHandler handler, ServerLimits limits,
-               std::vector<boost::asio::io_context *> workers = {});
+               std::vector<boost::asio::io_context *> workers = {}, HeadCheck check = {});
     ~HttpServer();
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void start();
@@ -103,15 +124,17 @@ public:
     // (shutdown, once the grace period is over): their handlers and held
     // streams unwind and log before the event loops stop.
     void cancel_requests();
-    std::size_t open_connections() const noexcept { return connections_->load(); }
+    std::size_t open_connections() const;
     std::size_t requests_in_flight() const noexcept { return in_flight_->load(); }
+    // Bytes the bodies being read or handled hold now (see max_body_memory).
+    std::size_t body_memory_in_use() const noexcept;
 
 private:
     boost::asio::awaitable<void> accept_loop();
     struct ClientWatch;
     struct WatchList;
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, core::CoarseDeadlines &deadlines,
-                                       std::shared_ptr<ClientWatch> watch);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer,
+                                       core::CoarseDeadlines &deadlines, std::shared_ptr<ClientWatch> watch);
     // Every 250 ms on io_: watches the clients of requests in flight for
     // longer. (I/O deadlines are in CoarseDeadlines, not asio timers, so the
     // worker loops need no tick of their own.)
@@ -120,10 +143,13 @@ private:
     boost::asio::io_context &io_;
     boost::asio::ip::tcp::acceptor acceptor_;
     RequestHandler handler_;
+    HeadCheck check_;
     ServerLimits limits_;
     std::vector<boost::asio::io_context *> workers_;
     std::size_t next_worker_ = 0;  // accept_loop's only
-    std::shared_ptr<std::atomic<std::size_t>> connections_ = std::make_shared<std::atomic<std::size_t>>(0);
+    // Shared: connection frames may outlive the server.
+    std::shared_ptr<ConnectionSlots> slots_;
+    std::shared_ptr<BodyBudget> bodies_;
     std::atomic<bool> acceptor_open_{true};
     std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
     std::shared_ptr<WatchList> watches_;  // shared: connection frames may outlive the server

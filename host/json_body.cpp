@@ -3,21 +3,94 @@
 #include "core/errors.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <new>
 
 namespace sb::host {
 
 using core::ErrorCode;
 using core::GatewayError;
 
-boost::json::object parse_json_object(std::string_view body) {
-    if (body.empty()) throw GatewayError(ErrorCode::invalid_json, "request body is empty; expected a JSON object");
+namespace {
+
+// Counts what parsing a body allocates (its value stack and the document)
+// and refuses past a cap: a body of many tiny values ("[0,0,0,...]") needs
+// sixteen bytes and more per two bytes of text. Lifted once the document is
+// built, so it can be changed freely afterwards. One thread at a time, as
+// the document it serves.
+class ParseMemory final : public boost::json::memory_resource {
+public:
+    struct Exhausted {};
+    explicit ParseMemory(std::size_t cap) noexcept : cap_(cap) {}
+    void lift() noexcept { cap_ = std::numeric_limits<std::size_t>::max(); }
+
+private:
+    void *do_allocate(std::size_t bytes, std::size_t align) override {
+        if (bytes > cap_ - std::min(used_, cap_)) throw Exhausted{};
+        void *p = ::operator new(bytes, std::align_val_t(align));
+        used_ += bytes;
+        return p;
+    }
+    void do_deallocate(void *p, std::size_t bytes, std::size_t align) override {
+        used_ -= bytes;
+        ::operator delete(p, bytes, std::align_val_t(align));
+    }
+    bool do_is_equal(const memory_resource &other) const noexcept override { return this == &other; }
+
+    std::size_t cap_;
+    std::size_t used_ = 0;
+};
+
+boost::json::parse_options body_parse_options() {
     boost::json::parse_options options;
     options.max_depth = 64;
-    boost::json::error_code ec;
-    boost::json::value value = boost::json::parse(body, ec, {}, options);
-    if (ec) throw GatewayError(ErrorCode::invalid_json, "request body is not valid JSON: " + ec.message());
+    return options;
+}
+
+boost::json::object as_object(boost::json::value value) {
     if (!value.is_object()) throw GatewayError(ErrorCode::invalid_request, "request body must be a JSON object");
     return std::move(value.as_object());
+}
+
+[[noreturn]] void invalid_json(const boost::json::error_code &ec) {
+    throw GatewayError(ErrorCode::invalid_json, "request body is not valid JSON: " + ec.message());
+}
+
+}  // namespace
+
+std::size_t json_parse_memory_cap(std::size_t body_bytes) noexcept {
+    return kJsonParseMemoryPerByte * body_bytes + kJsonParseMemoryBase;
+}
+
+boost::json::object parse_json_object(std::string_view body) {
+    if (body.empty()) throw GatewayError(ErrorCode::invalid_json, "request body is empty; expected a JSON object");
+    boost::json::error_code ec;
+    // A small body cannot take much whatever its shape: parsed as usual.
+    if (body.size() < kJsonParseMemoryBase / kJsonSmallBodyRatio) {
+        boost::json::value value = boost::json::parse(body, ec, {}, body_parse_options());
+        if (ec) invalid_json(ec);
+        return as_object(std::move(value));
+    }
+    const std::size_t cap = json_parse_memory_cap(body.size());
+    boost::json::storage_ptr memory = boost::json::make_shared_resource<ParseMemory>(cap);
+    boost::json::value value;
+    try {
+        boost::json::parser parser(memory, body_parse_options());  // the value stack, then the document
+        parser.reset(memory);
+        parser.write(body, ec);
+        if (ec) invalid_json(ec);
+        value = parser.release();
+    } catch (const ParseMemory::Exhausted &) {
+        throw GatewayError(ErrorCode::request_too_large,
+                           "request body is too complex: parsing it would take more than " +
+                               std::to_string(cap >> 20) + " MiB");
+    }
+    static_cast<ParseMemory *>(memory.get())->lift();
+    return as_object(std::move(value));
 }
 
 void reject_unknown_fields(const boost::json::object &object, std::initializer_list<std::string_view> allowed) {

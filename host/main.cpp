@@ -59,9 +59,20 @@ Options:
   --state-dir DIR         where runtime config is persisted (default
                           $XDG_DATA_HOME/switchboard or ~/.local/share/switchboard)
   --threads N             I/O threads (default: number of CPUs)
-  --max-connections N     client connections served at once; more are closed
-                          at accept (default 10000, lowered to what the open-file
-                          limit allows: two descriptors per proxied stream)
+  --max-connections N     client connections served at once (default 10000,
+                          lowered to what the open-file limit allows: two
+                          descriptors per proxied stream); at the cap the
+                          connection idle the longest is closed to make room,
+                          and without an idle one new connections are closed
+  --max-connections-per-client N  connections one client (an IPv4 address or an
+                          IPv6 /64) may hold; more are closed at accept
+                          (default: a quarter of --max-connections, loopback
+                          clients exempt, as a local reverse proxy carries every
+                          client from one address; given explicitly, it holds
+                          for loopback clients too)
+  --max-body-memory-mib N  memory the request bodies being read or handled may
+                          hold together (default 256); a request past it gets
+                          503 before its body is read
   --test-timeout-ms MS    deadline of POST /api/backdoor/llm/test (default 30000;
                           env SWITCHBOARD_TEST_TIMEOUT_MS)
   --connect-timeout-ms MS   connecting to a vendor, TLS included (default 10000)
@@ -97,6 +108,9 @@ Environment:
   SWITCHBOARD_CLIENT_KEYS comma-separated keys (or the file <state-dir>/client_keys,
                           one per line): when set, /v1/* needs "Authorization:
                           Bearer <client key>"
+  SWITCHBOARD_METRICS_TOKEN  when set, GET /metrics needs "Authorization: Bearer
+                          <token>"; without it /metrics is open (even with an
+                          admin token)
 
 Precedence: runtime config (POST /api/backdoor/llm/config) over environment
 over plugin defaults. Logs go to stderr, one line per event; keys never appear.
@@ -113,6 +127,8 @@ struct Options {
     fs::path state_dir;
     unsigned threads = 0;
     std::optional<long> max_connections;
+    std::optional<long> max_connections_per_client;
+    long max_body_memory_mib = 256;
     std::optional<long> test_timeout_ms;
     long upstream_timeout_ms = 120'000;
     long stream_timeout_ms = 1'800'000;
@@ -187,6 +203,10 @@ Options parse_options(int argc, char **argv) {
             o.threads = static_cast<unsigned>(parse_positive(a, value()));
         } else if (a == "--max-connections") {
             o.max_connections = parse_positive(a, value());
+        } else if (a == "--max-connections-per-client") {
+            o.max_connections_per_client = parse_positive(a, value());
+        } else if (a == "--max-body-memory-mib") {
+            o.max_body_memory_mib = parse_positive(a, value());
         } else if (a == "--test-timeout-ms") {
             o.test_timeout_ms = parse_positive(a, value());
         } else if (a == "--upstream-timeout-ms") {
@@ -363,9 +383,17 @@ int main(int argc, char **argv) {
             log_event(LogLevel::warn, "max_connections_lowered",
                       {{"wanted", std::to_string(wanted)}, {"allowed", std::to_string(limits.max_connections)},
                        {"reason", "open-file limit (ulimit -n)"}});
+        limits.max_connections_per_client = options.max_connections_per_client
+                                                ? static_cast<std::size_t>(*options.max_connections_per_client)
+                                                : std::max<std::size_t>(1, limits.max_connections / 4);
+        limits.limit_loopback_clients = options.max_connections_per_client.has_value();
+        limits.max_body_memory = static_cast<std::size_t>(options.max_body_memory_mib) << 20;
         sb::host::HttpServer server(
             io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); },
-            limits, workers);
+            limits, workers,
+            [&router](const sb::host::RequestHead &head, const asio::ip::address &peer) {
+                return router.admits(head, peer);
+            });
         server.start();
         auto bound = server.local_endpoint();
         log_event(LogLevel::info, "listening",

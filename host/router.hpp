@@ -15,8 +15,14 @@ public:
            core::Metrics &metrics)
         : gateway_(gateway), access_(access), metrics_(metrics), admin_(gateway, reloader), openai_(gateway, metrics) {}
     boost::asio::awaitable<Response> handle(Request &request, ResponseStream &stream);
+    // Whether the request may be read on, decided from its head alone
+    // (tokens, keys, Host and Origin) before its body is read. A refused
+    // request goes to handle() with its body unread, which answers it.
+    bool admits(const RequestHead &head, const boost::asio::ip::address &peer) const noexcept;
 
 private:
+    // Throws GatewayError (401/403) when the caller may not call path.
+    void authorize(const RequestHead &head, std::string_view path, const boost::asio::ip::address &peer) const;
     boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path, ResponseStream &stream,
                                               core::RequestContext &context);
     Response readiness(const Request &request) const;

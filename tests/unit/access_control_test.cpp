@@ -286,3 +286,25 @@ BOOST_AUTO_TEST_CASE(without_secrets_only_local_hosts_and_origins_are_served) {
     BOOST_CHECK_THROW(AccessControl::require_local_browser_context("localhost.evil.example", ""),
                       sb::core::GatewayError);
 }
+
+BOOST_AUTO_TEST_CASE(metrics_are_open_unless_a_metrics_token_is_set) {
+    sb::test::TempDir dir("sb-ac");
+    auto metrics = [](const AccessControl &ac, std::string_view authorization) {
+        return outcome([&] { ac.authorize_metrics(authorization); });
+    };
+    // An admin token alone leaves /metrics open (documented).
+    auto open = AccessControl::load(Environment{{"SWITCHBOARD_ADMIN_TOKEN", "adm-token-1"}}, dir.path());
+    BOOST_TEST(!open.has_metrics_token());
+    BOOST_TEST((metrics(open, "") == allowed));
+
+    auto closed = AccessControl::load(
+        Environment{{"SWITCHBOARD_ADMIN_TOKEN", "adm-token-1"}, {"SWITCHBOARD_METRICS_TOKEN", " met-token-2 "}},
+        dir.path());
+    BOOST_TEST(closed.has_metrics_token());
+    BOOST_TEST((metrics(closed, "Bearer met-token-2") == allowed));
+    BOOST_TEST((metrics(closed, "bearer met-token-2") == allowed));
+    BOOST_TEST((metrics(closed, "") == unauthorized));
+    BOOST_TEST((metrics(closed, "Bearer adm-token-1") == unauthorized));
+    BOOST_TEST((metrics(closed, "Basic met-token-2") == unauthorized));
+    BOOST_TEST((metrics(closed, "Bearer met-token-") == unauthorized));
+}

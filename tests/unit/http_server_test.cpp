@@ -16,8 +16,13 @@
 #include <string>
 #include <thread>
 
-// The server's own deadlines (read and idle) and its held bodies, against a
-// plain socket client. The daemon's limits are 60 s and more; these use 1 s.
+#include <poll.h>
+#include <sys/socket.h>
+
+// The server's own deadlines (read and idle), its held bodies, the check of
+// a request's head before its body, the body memory budget, HTTP framing and
+// the connection slots, against a plain socket client. The daemon's limits
+// are 60 s and more; these use 1 s.
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -52,14 +57,31 @@ private:
     std::atomic<int> &finished_;
 };
 
+sb::host::ServerLimits one_second_limits() {
+    sb::host::ServerLimits limits;
+    limits.idle_timeout = 1s;
+    limits.read_timeout = 1s;
+    return limits;
+}
+
+// "/private" needs "Authorization: Bearer ok"; everything else is open.
+bool private_needs_token(const sb::host::RequestHead &head, const asio::ip::address &) {
+    return head.target() != "/private" || head[boost::beast::http::field::authorization] == "Bearer ok";
+}
+
 struct ServerFixture {
-    ServerFixture() {
-        sb::host::ServerLimits limits;
-        limits.idle_timeout = 1s;
-        limits.read_timeout = 1s;
+    explicit ServerFixture(sb::host::ServerLimits limits = one_second_limits(), sb::host::HeadCheck check = {}) {
         server = std::make_unique<sb::host::HttpServer>(
             io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
             [this](Request &request, ResponseStream &stream) -> asio::awaitable<Response> {
+                ++handled;
+                body_bytes_seen = request.body().size();
+                if (request.target() == "/private" &&
+                    request[boost::beast::http::field::authorization] != "Bearer ok") {
+                    Response refused{boost::beast::http::status::unauthorized, request.version()};
+                    refused.body() = "refused";
+                    co_return refused;
+                }
                 if (request.target() == "/slow" || request.target() == "/slower") {
                     stream.head().set("content-type", "text/event-stream");
                     stream.later() = request.target() == "/slow" ? std::make_unique<SlowBody>(4, 600ms, finished)
@@ -69,7 +91,7 @@ struct ServerFixture {
                 response.body() = "ok";
                 co_return response;
             },
-            limits);
+            limits, std::vector<asio::io_context *>{}, std::move(check));
         server->start();
         thread = std::thread([this] { io.run(); });
     }
@@ -87,12 +109,22 @@ struct ServerFixture {
         s.connect(server->local_endpoint());
         return s;
     }
+    // A connection from another loopback address (another client).
+    tcp::socket connect_from(const char *local_address) {
+        tcp::socket s(client_io);
+        s.open(tcp::v4());
+        s.bind(tcp::endpoint(asio::ip::make_address(local_address), 0));
+        s.connect(server->local_endpoint());
+        return s;
+    }
 
     asio::io_context io;  // run by one thread, as each of the daemon's are
     asio::steady_timer stop_later{io};
     asio::io_context client_io;
     std::unique_ptr<sb::host::HttpServer> server;
     std::atomic<int> finished{0};
+    std::atomic<int> handled{0};
+    std::atomic<std::size_t> body_bytes_seen{0};
     std::thread thread;
 };
 
@@ -109,6 +141,40 @@ std::string read_to_close(tcp::socket &s, long long &closed_after_ms, Clock::tim
     closed_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
     return got;
 }
+
+// What arrives within `within`: up to the end of a response head when
+// `head_only`, else until the server closes. Bounded in time whatever the
+// server does (poll, then recv on the plain descriptor).
+std::string receive(tcp::socket &s, std::chrono::milliseconds within, bool head_only = true) {
+    std::string got;
+    const auto until = Clock::now() + within;
+    char buf[4096];
+    while (!(head_only && got.find("\r\n\r\n") != std::string::npos)) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+        if (left <= 0) break;
+        pollfd p{s.native_handle(), POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+        const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
+// Whether the server has closed the connection (EOF or reset) within `within`.
+bool closed_within(tcp::socket &s, std::chrono::milliseconds within) {
+    const auto until = Clock::now() + within;
+    char buf[4096];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{s.native_handle(), POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+        if (::recv(s.native_handle(), buf, sizeof buf, 0) <= 0) return true;
+    }
+}
+
+void send_text(tcp::socket &s, const std::string &text) { asio::write(s, asio::buffer(text)); }
 
 }  // namespace
 
@@ -162,4 +228,225 @@ BOOST_AUTO_TEST_CASE(a_client_leaving_a_held_body_ends_it_at_once) {
     BOOST_TEST(f.finished.load() == 1);
     // Its next event was due 0.7 s later: the watch ended it, not a write.
     BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - closed).count() < 600);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_refused_by_its_head_is_answered_before_its_body_is_sent) {
+    ServerFixture f(one_second_limits(), private_needs_token);
+    tcp::socket s = f.connect();
+    // 32 MiB announced, not a byte of it sent: the refusal comes from the head.
+    send_text(s, "POST /private HTTP/1.1\r\nHost: a\r\nContent-Length: 33554432\r\n\r\n");
+    const auto start = Clock::now();
+    const std::string got = receive(s, 900ms);
+    BOOST_TEST(got.rfind("HTTP/1.1 401", 0) == 0u, got);
+    BOOST_TEST(got.find("Connection: close") != std::string::npos, got);
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count() < 500);
+    BOOST_TEST(f.body_bytes_seen.load() == 0u);
+    BOOST_TEST(f.server->body_memory_in_use() == 0u);
+    // What the client sends anyway is dropped, then the connection closes.
+    send_text(s, std::string(64 * 1024, 'x'));
+    BOOST_TEST(closed_within(s, 3000ms));
+}
+
+BOOST_AUTO_TEST_CASE(an_admitted_request_still_has_its_body_read) {
+    ServerFixture f(one_second_limits(), private_needs_token);
+    tcp::socket s = f.connect();
+    send_text(s, "POST /private HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ok\r\nContent-Length: 5\r\n\r\n");
+    BOOST_TEST(receive(s, 200ms).empty());  // waits for the body
+    send_text(s, "hello");
+    const std::string got = receive(s, 900ms);
+    BOOST_TEST(got.rfind("HTTP/1.1 200", 0) == 0u, got);
+    BOOST_TEST(f.body_bytes_seen.load() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_request_without_a_body_keeps_the_connection) {
+    ServerFixture f(one_second_limits(), private_needs_token);
+    tcp::socket s = f.connect();
+    for (int i = 0; i < 2; ++i) {
+        send_text(s, "GET /private HTTP/1.1\r\nHost: a\r\n\r\n");
+        std::string got = receive(s, 900ms);
+        BOOST_TEST(got.rfind("HTTP/1.1 401", 0) == 0u, got);
+        BOOST_TEST(got.find("Connection: close") == std::string::npos, got);
+        receive(s, 50ms, false);  // the body ("refused")
+    }
+    BOOST_TEST(f.handled.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(stalled_bodies_past_the_memory_budget_get_503) {
+    auto limits = one_second_limits();
+    limits.max_body_memory = 2u << 20;
+    ServerFixture f(limits);
+    const std::string one_mib_head = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n";
+    // Two clients announce 1 MiB each, send a little and stall: the budget is spent.
+    tcp::socket a = f.connect();
+    tcp::socket b = f.connect();
+    send_text(a, one_mib_head + std::string(1000, 'a'));
+    send_text(b, one_mib_head + std::string(1000, 'b'));
+    const auto start = Clock::now();
+    while (f.server->body_memory_in_use() < (2u << 20) && Clock::now() - start < 500ms)
+        std::this_thread::sleep_for(5ms);
+    BOOST_TEST(f.server->body_memory_in_use() == (2u << 20));
+    // A third is refused at once, before its body is read.
+    tcp::socket c = f.connect();
+    send_text(c, one_mib_head);
+    const std::string got = receive(c, 500ms);
+    BOOST_TEST(got.rfind("HTTP/1.1 503", 0) == 0u, got);
+    BOOST_TEST(got.find("Retry-After: 1") != std::string::npos, got);
+    // A small body still fits in nothing: refused too.
+    tcp::socket d = f.connect();
+    send_text(d, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789");
+    BOOST_TEST(receive(d, 500ms).rfind("HTTP/1.1 503", 0) == 0u);
+    // A request without a body needs none of it.
+    tcp::socket e = f.connect();
+    send_text(e, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(e, 500ms).rfind("HTTP/1.1 200", 0) == 0u);
+    // Once the stalled clients are cut (read deadline), their shares come back.
+    BOOST_TEST(closed_within(a, 2500ms));
+    BOOST_TEST(closed_within(b, 2500ms));
+    while (f.server->body_memory_in_use() > 0 && Clock::now() - start < 4s) std::this_thread::sleep_for(5ms);
+    BOOST_TEST(f.server->body_memory_in_use() == 0u);
+    tcp::socket g = f.connect();
+    send_text(g, one_mib_head + std::string(1u << 20, 'g'));
+    BOOST_TEST(receive(g, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(f.body_bytes_seen.load() == (1u << 20));
+}
+
+BOOST_AUTO_TEST_CASE(a_chunked_body_past_the_memory_budget_gets_503) {
+    auto limits = one_second_limits();
+    limits.max_body_memory = 256u << 10;
+    ServerFixture f(limits);
+    tcp::socket s = f.connect();
+    send_text(s, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'c') + "\r\n";  // 64 KiB
+    boost::system::error_code ec;
+    for (int i = 0; i < 8 && !ec; ++i) asio::write(s, asio::buffer(chunk), ec);  // 512 KiB in all
+    const std::string got = receive(s, 900ms);
+    BOOST_TEST(got.rfind("HTTP/1.1 503", 0) == 0u, got);
+    BOOST_TEST(f.handled.load() == 0);
+    // Within the budget a chunked body is read whole.
+    tcp::socket t = f.connect();
+    send_text(t, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + "0\r\n\r\n");
+    BOOST_TEST(receive(t, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(f.body_bytes_seen.load() == 0x10000u);
+}
+
+BOOST_AUTO_TEST_CASE(transfer_codings_other_than_chunked_are_refused_and_the_connection_closed) {
+    ServerFixture f;
+    for (const char *coding : {"gzip", "xchunked", "chunked, identity", "identity", "gzip, chunked", "chunked,chunked",
+                               "chunked\r\nTransfer-Encoding: chunked"}) {
+        BOOST_TEST_CONTEXT(coding) {
+            tcp::socket s = f.connect();
+            send_text(s, std::string("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ") + coding +
+                             "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            const std::string got = receive(s, 900ms);
+            BOOST_TEST(got.rfind("HTTP/1.1 400", 0) == 0u, got);
+            BOOST_TEST(closed_within(s, 3000ms));
+        }
+    }
+    BOOST_TEST(f.handled.load() == 0);
+    // Exactly "chunked" (in any case) is read.
+    tcp::socket s = f.connect();
+    send_text(s, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(f.body_bytes_seen.load() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(an_http_1_1_request_needs_exactly_one_host) {
+    ServerFixture f;
+    for (const char *head : {"GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                             "POST /x HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
+        BOOST_TEST_CONTEXT(head) {
+            tcp::socket s = f.connect();
+            send_text(s, head);
+            BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.1 400", 0) == 0u);
+            BOOST_TEST(closed_within(s, 3000ms));
+        }
+    }
+    BOOST_TEST(f.handled.load() == 0);
+    tcp::socket s = f.connect();
+    send_text(s, "GET /x HTTP/1.0\r\n\r\n");  // HTTP/1.0 has no Host requirement
+    BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.0 200", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(at_the_connection_cap_the_longest_idle_connection_makes_room) {
+    auto limits = one_second_limits();
+    limits.idle_timeout = 10s;  // idle connections stay unless closed to make room
+    limits.read_timeout = 5s;
+    limits.max_connections = 3;
+    ServerFixture f(limits);
+    tcp::socket oldest = f.connect();  // idle since it connected
+    std::this_thread::sleep_for(50ms);
+    tcp::socket kept_alive = f.connect();  // one request, then idle
+    send_text(kept_alive, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(kept_alive, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    tcp::socket busy = f.connect();  // half a request: not idle
+    send_text(busy, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    const auto start = Clock::now();
+    while (f.server->open_connections() < 3 && Clock::now() - start < 500ms) std::this_thread::sleep_for(5ms);
+    BOOST_TEST(f.server->open_connections() == 3u);
+
+    // A new client gets in: the connection idle the longest is closed for it.
+    tcp::socket newcomer = f.connect();
+    send_text(newcomer, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(newcomer, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(closed_within(oldest, 500ms));
+    // Next, the kept-alive one; the half-sent request is never cut for room.
+    tcp::socket another = f.connect();
+    send_text(another, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(another, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(closed_within(kept_alive, 500ms));
+    send_text(busy, "cd");
+    BOOST_TEST(receive(busy, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(without_an_idle_connection_a_new_one_is_closed_at_the_cap) {
+    auto limits = one_second_limits();
+    limits.read_timeout = 5s;
+    limits.max_connections = 2;
+    ServerFixture f(limits);
+    tcp::socket a = f.connect();
+    tcp::socket b = f.connect();
+    send_text(a, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    send_text(b, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    std::this_thread::sleep_for(100ms);
+    tcp::socket c = f.connect();
+    BOOST_TEST(closed_within(c, 500ms));
+    send_text(a, "cd");
+    BOOST_TEST(receive(a, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(one_client_cannot_take_more_than_its_share_of_the_slots) {
+    auto limits = one_second_limits();
+    limits.max_connections = 10;
+    limits.max_connections_per_client = 2;
+    limits.limit_loopback_clients = true;
+    ServerFixture f(limits);
+    tcp::socket a = f.connect();
+    tcp::socket b = f.connect();
+    tcp::socket third = f.connect();  // 127.0.0.1's third
+    BOOST_TEST(closed_within(third, 500ms));
+    // Another client is served, and so is the first one's own.
+    tcp::socket other = f.connect_from("127.0.0.2");
+    send_text(other, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(other, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    send_text(a, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(a, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    // A slot given back can be taken again.
+    b.close();
+    std::this_thread::sleep_for(100ms);
+    tcp::socket again = f.connect();
+    send_text(again, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(receive(again, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(loopback_clients_are_exempt_from_the_share_by_default) {
+    auto limits = one_second_limits();
+    limits.max_connections = 10;
+    limits.max_connections_per_client = 2;
+    ServerFixture f(limits);
+    std::vector<tcp::socket> sockets;
+    for (int i = 0; i < 5; ++i) sockets.push_back(f.connect());
+    for (auto &s : sockets) {
+        send_text(s, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+        BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    }
 }
