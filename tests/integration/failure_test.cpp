@@ -199,42 +199,6 @@ long long ms_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
 }
 
-// Connects a blocking socket to 127.0.0.1:port with a receive timeout.
-int connect_to(unsigned short port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    BOOST_TEST_REQUIRE(fd >= 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_TEST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
-    return fd;
-}
-
-bool send_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-// What arrives on fd until `marker` has (empty: until the end), or `limit`.
-std::string recv_until(int fd, std::string_view marker, std::chrono::milliseconds limit) {
-    std::string got;
-    char buf[4096];
-    const auto deadline = Clock::now() + limit;
-    while ((marker.empty() || got.find(marker) == std::string::npos) && Clock::now() < deadline) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-}
-
 // Sends a streaming chat on a raw socket (the caller controls the reading)
 // and returns the socket.
 int send_streaming_chat(unsigned short port) {
@@ -544,17 +508,6 @@ BOOST_AUTO_TEST_CASE(shutdown_cuts_a_stream_past_the_grace_period, *utf::timeout
     BOOST_TEST(log.find("reason=shutdown") != std::string::npos, log);
     BOOST_TEST(log.find("streamed=true") != std::string::npos, "the stream's access-log line is written:\n" << log);
 }
-
-namespace {
-
-long daemon_rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(slow_client_slows_the_vendor_read_instead_of_growing_memory, *utf::timeout(90)) {
     Rig rig;

@@ -105,4 +105,15 @@ void check_error(const TestHttpResponse &r, unsigned status, std::string_view ty
 // A minimal chat request body.
 json::object chat_body(std::string_view model = {});
 
+// Raw sockets, for tests that control the reading or the closing.
+// A blocking socket connected to 127.0.0.1:port, with a 5 s receive timeout.
+int connect_to(unsigned short port);
+// Sends all of bytes; false when the peer is gone.
+bool send_all(int fd, std::string_view bytes);
+// What arrives on fd until `marker` has (empty: until the end), or `limit`.
+std::string recv_until(int fd, std::string_view marker, std::chrono::milliseconds limit);
+
+// The resident memory of process pid in KiB (VmRSS), -1 when unknown.
+long daemon_rss_kib(pid_t pid);
+
 }  // namespace sb::test::it

@@ -7,14 +7,10 @@
 #include "integration/integration_fixture.hpp"
 #include "support/loopback_http_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/sha.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -158,19 +154,6 @@ double metric(const std::string &metrics, std::string_view series) {
     return std::stod(metrics.substr(at + marker.size()));
 }
 
-int connect_to(unsigned short port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    BOOST_TEST_REQUIRE(fd >= 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_TEST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
-    return fd;
-}
-
 // Sends a chat on a raw socket the test closes when it likes.
 int send_chat(unsigned short port, const json::object &body, std::string_view request_id) {
     const std::string payload = json::serialize(body);
@@ -178,27 +161,8 @@ int send_chat(unsigned short port, const json::object &body, std::string_view re
                                 std::string(request_id) + "\r\nContent-Type: application/json\r\nContent-Length: " +
                                 std::to_string(payload.size()) + "\r\n\r\n" + payload;
     int fd = connect_to(port);
-    BOOST_TEST_REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+    BOOST_TEST_REQUIRE(send_all(fd, request));
     return fd;
-}
-
-std::string recv_until(int fd, std::string_view marker, std::chrono::milliseconds limit) {
-    std::string got;
-    char buf[4096];
-    const auto deadline = Clock::now() + limit;
-    while (got.find(marker) == std::string::npos && Clock::now() < deadline) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-}
-
-long rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
 }
 
 std::string sha256_prefix(std::string_view text) {
@@ -391,7 +355,7 @@ BOOST_AUTO_TEST_CASE(huge_model_names_leave_metrics_log_and_memory_bounded, *utf
     h.start(openai_env(vendor));
     // Warm up: the daemon's steady state before the attack.
     for (int i = 0; i < 3; ++i) BOOST_TEST_REQUIRE(chat(h, "obs-warm-" + std::to_string(i)).status == 200u);
-    const long rss_before = rss_kib(h.daemon().pid());
+    const long rss_before = daemon_rss_kib(h.daemon().pid());
     const std::size_t log_before = h.log_text().size();
 
     const auto client = h.client(30s);
@@ -424,7 +388,7 @@ BOOST_AUTO_TEST_CASE(huge_model_names_leave_metrics_log_and_memory_bounded, *utf
     BOOST_TEST(log.find('\x1b') == std::string::npos, "a raw ESC in the log");
     BOOST_TEST(log.find('\0') == std::string::npos, "a raw NUL in the log");
 
-    const long rss_after = rss_kib(h.daemon().pid());
+    const long rss_after = daemon_rss_kib(h.daemon().pid());
     BOOST_TEST_MESSAGE("daemon RSS " << rss_before << " KiB before, " << rss_after << " KiB after");
 #ifndef SB_SANITIZED_BUILD
     BOOST_TEST(rss_after - rss_before < 64 * 1024, "RSS grew by " << (rss_after - rss_before) << " KiB");
