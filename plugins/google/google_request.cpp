@@ -220,6 +220,13 @@ std::string_view vendor_call_id(std::string_view id) {
     return id;
 }
 
+// extra_content.google.thought_signature of a tool call or message.
+std::string_view google_signature(const json::object &o) {
+    if (const json::object *extra = get_object(o, "extra_content"))
+        if (const json::object *g = get_object(*extra, "google")) return get_string(*g, "thought_signature");
+    return {};
+}
+
 json::object function_call_part(std::string_view name, const json::value *arguments,
                                 std::string_view thought_signature, std::string_view id = {}) {
     if (name.empty()) throw sdk::invalid_request("assistant tool call without a function name");
@@ -624,10 +631,7 @@ json::object translate_request(const json::object &u, std::string_view model) {
                     if (!c) throw sdk::invalid_request("tool_calls entries must be objects");
                     const json::object *fn = get_object(*c, "function");
                     if (!fn) throw sdk::invalid_request("tool call without a function");
-                    std::string_view sig;
-                    if (const json::object *extra = get_object(*c, "extra_content"))
-                        if (const json::object *g = get_object(*extra, "google"))
-                            sig = get_string(*g, "thought_signature");
+                    std::string_view sig = google_signature(*c);
                     parts.push_back(function_call_part(get_string(*fn, "name"), fn->if_contains("arguments"), sig,
                                                        get_string(*c, "id")));
                     // Later turns reuse ids ("call_0"): the latest call wins,
@@ -637,6 +641,14 @@ json::object translate_request(const json::object &u, std::string_view model) {
             } else if (const json::object *fc = get_object(*m, "function_call")) {
                 parts.push_back(function_call_part(get_string(*fc, "name"), fc->if_contains("arguments"), {}));
             }
+            // A signature the answer's text carried (message extra_content)
+            // goes back on the turn's last text part, where Gemini put it.
+            if (std::string_view sig = google_signature(*m); !sig.empty())
+                for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+                    if (it->as_object().contains("text")) {
+                        it->as_object()["thoughtSignature"] = sig;
+                        break;
+                    }
             if (needs_signatures) add_missing_signature(parts);
             append_turn(contents, "model", std::move(parts));
         } else if (role == "tool") {

@@ -218,7 +218,20 @@ struct CandidateParts {
     std::string text;
     std::string reasoning;
     std::vector<ToolCall> calls;
+    // The signature Gemini put on a text part (Gemini 3 signs the end of an
+    // answer without calls); the last one when there are several.
+    std::string text_signature;
 };
+
+// {"google":{"thought_signature":sig}}: where signatures travel on the OpenAI
+// side, on tool calls and (for a text part's) on the message.
+json::object google_extra(std::string_view signature) {
+    json::object g;
+    g["thought_signature"] = signature;
+    json::object extra;
+    extra["google"] = std::move(g);
+    return extra;
+}
 
 // first_call_index numbers the calls across a whole stream so that ids and
 // indexes stay stable from chunk to chunk.
@@ -242,8 +255,12 @@ CandidateParts read_parts(const json::object &candidate, size_t first_call_index
             continue;
         }
         const json::value *thought = p->if_contains("thought");
-        if (thought && thought->is_bool() && thought->get_bool()) r.reasoning += get_string(*p, "text");
-        else r.text += get_string(*p, "text");
+        if (thought && thought->is_bool() && thought->get_bool()) {
+            r.reasoning += get_string(*p, "text");
+        } else if (p->contains("text")) {
+            r.text += get_string(*p, "text");
+            if (auto sig = get_string(*p, "thoughtSignature"); !sig.empty()) r.text_signature = std::string(sig);
+        }
     }
     return r;
 }
@@ -262,13 +279,7 @@ json::array tool_calls_json(const std::vector<ToolCall> &calls, bool with_index,
         tc["function"] = std::move(fn);
         // The same place Google's own OpenAI-compatible endpoint puts it, so
         // clients that echo tool calls back hand it to the request builder.
-        if (!c.signature.empty()) {
-            json::object g;
-            g["thought_signature"] = c.signature;
-            json::object extra;
-            extra["google"] = std::move(g);
-            tc["extra_content"] = std::move(extra);
-        }
+        if (!c.signature.empty()) tc["extra_content"] = google_extra(c.signature);
         out.push_back(std::move(tc));
     }
     return out;
@@ -358,6 +369,7 @@ private:
             if (!c.started) delta["role"] = "assistant";
             if (!parts.text.empty()) delta["content"] = parts.text;
             if (!parts.reasoning.empty()) delta["reasoning_content"] = parts.reasoning;
+            if (!parts.text_signature.empty()) delta["extra_content"] = google_extra(parts.text_signature);
             if (!parts.calls.empty()) delta["tool_calls"] = tool_calls_json(parts.calls, true, c.calls);
             c.calls += parts.calls.size();
             std::string_view reason = get_string(*cand, "finishReason");
@@ -470,6 +482,7 @@ std::string parse_chat_response(const sdk::Config &config, const sdk::HttpRespon
             if (parts.text.empty() && !parts.calls.empty()) message["content"] = nullptr;
             else message["content"] = parts.text;
             if (!parts.reasoning.empty()) message["reasoning_content"] = parts.reasoning;
+            if (!parts.text_signature.empty()) message["extra_content"] = google_extra(parts.text_signature);
             if (!parts.calls.empty()) message["tool_calls"] = tool_calls_json(parts.calls, false, 0);
             json::object choice;
             choice["index"] = candidate_index(*cand, pos);

@@ -66,6 +66,16 @@ Request build_ok(const std::string &name, const std::string &unified, const std:
     return r.request;
 }
 
+// The thoughtSignature of the last text part in a Gemini body or chunk.
+std::string text_signature(const std::string &gemini) {
+    std::string sig;
+    const json::value v = json::parse(gemini);
+    for (const auto &p : v.at("candidates").at(0).at("content").at("parts").as_array())
+        if (p.as_object().contains("text") && p.as_object().contains("thoughtSignature"))
+            sig = std::string(p.at("thoughtSignature").as_string());
+    return sig;
+}
+
 // A unified response or chunk without its wall-clock "created".
 json::value without_created(const std::string &s) {
     json::value v = json::parse(s);
@@ -397,10 +407,14 @@ BOOST_AUTO_TEST_CASE(text_response) {
     auto r = parse_status(200, fixture("google/google-text.json"));
     BOOST_REQUIRE(r.status == SB_OK);
     BOOST_TEST(!r.error.reported);
+    // The answer text's signature rides on the message (Gemini 3 signs it).
+    const std::string sig = text_signature(fixture("google/google-text.json"));
+    BOOST_TEST(!sig.empty());
     BOOST_TEST((without_created(r.body) == json::parse(R"({
         "id":"chatcmpl-Un6LacrVMcjUxs0PmJfWoQc","object":"chat.completion","model":"gemini-3-pro-preview",
         "choices":[{"index":0,"message":{"role":"assistant",
-          "content":"There are **3** r's in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y."},
+          "content":"There are **3** r's in strawberry.\n\nHere is the breakdown: st**r**awbe**rr**y.",
+          "extra_content":{"google":{"thought_signature":")" + sig + R"("}}},
           "finish_reason":"stop"}],
         "usage":{"prompt_tokens":9,"completion_tokens":272,"total_tokens":281,
           "completion_tokens_details":{"reasoning_tokens":244}}})")), r.body);
@@ -590,7 +604,8 @@ BOOST_AUTO_TEST_CASE(text_stream) {
     expect_chunks(r.chunks, {
         "{" + head + R"(,"choices":[{"index":0,"delta":{"role":"assistant","content":"There are **3**"},"finish_reason":null}]})",
         "{" + head + R"(,"choices":[{"index":0,"delta":{"content":" \"r\"s in strawberry.\n\nst**r**awbe**rr**y"},"finish_reason":null}]})",
-        "{" + head + R"(,"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})",
+        "{" + head + R"(,"choices":[{"index":0,"delta":{"extra_content":{"google":{"thought_signature":")" +
+            text_signature(fixture_lines("google/google-text.chunks.txt").back()) + R"("}}},"finish_reason":"stop"}]})",
         "{" + head + R"(,"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":208,"total_tokens":217,"completion_tokens_details":{"reasoning_tokens":185}}})",
     });
 }
@@ -819,6 +834,15 @@ BOOST_AUTO_TEST_CASE(gemini_call_ids_go_back_with_call_and_response) {
                                  {"functionCall":{"name":"f","args":{}}}]},
         {"role":"user","parts":[{"functionResponse":{"id":"96c1su3s","name":"f","response":{"output":"a"}}},
                                 {"functionResponse":{"name":"f","response":{"output":"b"}}}]}])"));
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_signature_goes_back_on_its_text) {
+    json::object b = body_for("gemini-3-flash-preview", R"({"messages":[{"role":"user","content":"x"},
+        {"role":"assistant","content":"Paris.","extra_content":{"google":{"thought_signature":"c2ln"}}},
+        {"role":"user","content":"y"}]})",
+                              "text_signature_round_trip");
+    BOOST_TEST(b.at("contents").at(1) ==
+               json::parse(R"({"role":"model","parts":[{"text":"Paris.","thoughtSignature":"c2ln"}]})"));
 }
 
 BOOST_AUTO_TEST_CASE(tool_use_prompt_tokens_count_as_prompt) {

@@ -22,8 +22,7 @@ Plugin &plugin() {
 }
 
 // Code the model ran with the code-execution tool, and its output: no OpenAI
-// form. (A thoughtSignature on a part other than a function call is dropped
-// too: Gemini validates only the function-call ones.)
+// form (and so neither has a signature of its own on the OpenAI side).
 const std::set<std::string> kHiddenParts = {"executableCode", "codeExecutionResult"};
 
 const std::map<std::string, std::string> kFinish = {
@@ -82,7 +81,7 @@ void check_answer(const json::object &resp, const Answers &got) {
         ++pos;
         BOOST_REQUIRE(got.choices.count(index) == 1u);
         const Answer &a = got.choices.at(index);
-        std::string content, reasoning;
+        std::string content, reasoning, text_signature;
         size_t calls = 0;
         const json::value *cont = c.if_contains("content");
         const json::value *parts = cont && cont->is_object() ? cont->as_object().if_contains("parts") : nullptr;
@@ -101,7 +100,9 @@ void check_answer(const json::object &resp, const Answers &got) {
                     ++calls;
                 } else if (p.contains("text")) {
                     const json::value *t = p.if_contains("thought");
-                    (t && t->is_bool() && t->get_bool() ? reasoning : content) += str(p, "text");
+                    const bool thought = t && t->is_bool() && t->get_bool();
+                    (thought ? reasoning : content) += str(p, "text");
+                    if (!thought && p.contains("thoughtSignature")) text_signature = str(p, "thoughtSignature");
                 } else {
                     bool named = false;
                     for (const auto &kv : p) named = named || kHiddenParts.count(std::string(kv.key())) == 1;
@@ -110,6 +111,11 @@ void check_answer(const json::object &resp, const Answers &got) {
             }
         BOOST_TEST(a.content == content);
         BOOST_TEST(a.reasoning == reasoning);
+        // The answer text's signature rides on the message, to be sent back.
+        if (!text_signature.empty())
+            BOOST_TEST(a.extra.at("google").at("thought_signature").as_string() == text_signature);
+        else
+            BOOST_TEST(a.extra.is_null());
         BOOST_TEST(a.tool_calls.size() == calls);
         const std::string reason = str(c, "finishReason");
         auto it = kFinish.find(reason);
@@ -154,11 +160,12 @@ json::object openai_request(const json::object &vendor, bool &expressible) {
         const json::object &c = cv.as_object();
         const bool model = str(c, "role") == "model";
         json::array calls;
-        std::string text;
+        std::string text, text_signature;
         for (const auto &pv : c.at("parts").as_array()) {
             const json::object &p = pv.as_object();
             if (p.contains("text") && !p.contains("thought")) {
                 text += str(p, "text");
+                if (p.contains("thoughtSignature")) text_signature = str(p, "thoughtSignature");
             } else if (const json::value *fc = p.if_contains("functionCall")) {
                 // The id the answer carried: Gemini's own, or the plugin's numbering.
                 std::string id = fc->as_object().contains("id") ? str(fc->as_object(), "id")
@@ -181,6 +188,7 @@ json::object openai_request(const json::object &vendor, bool &expressible) {
         }
         if (!text.empty() || !calls.empty()) {
             json::object m{{"role", model ? "assistant" : "user"}, {"content", text}};
+            if (!text_signature.empty()) m["extra_content"] = {{"google", {{"thought_signature", text_signature}}}};
             if (!calls.empty()) m["tool_calls"] = std::move(calls);
             messages.push_back(std::move(m));
         }

@@ -73,6 +73,7 @@ struct Answer {
         json::value extra;  // extra_content, when present
     };
     std::vector<Call> tool_calls;  // by OpenAI index
+    json::value extra;  // the message's extra_content, when present
     std::string finish_reason;
     bool has_finish = false;
 };
@@ -99,6 +100,7 @@ inline void add_message_parts(Answer &a, const json::object &m, bool delta) {
     a.reasoning += str(m, "reasoning_content");
     append_array(a.thinking_blocks, m, "thinking_blocks");
     append_array(a.annotations, m, "annotations");
+    if (const json::value *x = m.if_contains("extra_content")) a.extra = *x;
     const json::value *calls = m.if_contains("tool_calls");
     if (!calls || !calls->is_array()) return;
     size_t position = 0;
