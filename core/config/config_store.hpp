@@ -1,11 +1,19 @@
 #pragma once
 // Runtime provider config set through the admin API, persisted as JSON in
-// the state dir: written to a temp file, fsynced, renamed over the old one,
-// mode 0600. A corrupt file at start-up is moved aside, never overwritten.
+// the state dir: written to a fresh temp file (O_EXCL|O_NOFOLLOW, a random
+// name), fsynced, renamed over the old one, mode 0600. A corrupt file at
+// start-up is moved aside, never overwritten.
+//
+// The state dir holds vendor keys in clear. It must be ours alone: owned by
+// the daemon's user and writable by no one else, else the store refuses to
+// open (another user could plant links or read the keys). Every file
+// operation goes through one descriptor of that directory, so swapping the
+// path after the check changes nothing.
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +38,14 @@ struct StoredConfig {
 
 class ConfigStore {
 public:
-    // Reads <state_dir>/config.json if present. Creates state_dir (0700).
+    // Reads <state_dir>/config.json if present. Creates state_dir (0700);
+    // narrows an existing one to 0700. Throws std::runtime_error naming the
+    // directory and the fix when it is owned by another user or writable by
+    // group or others.
     explicit ConfigStore(std::filesystem::path state_dir);
+    ~ConfigStore();
+    ConfigStore(const ConfigStore &) = delete;
+    ConfigStore &operator=(const ConfigStore &) = delete;
 
     StoredConfig snapshot() const;
     // Applies change to a copy, persists it, then makes it current. Throws
@@ -43,7 +57,10 @@ public:
     const std::filesystem::path &file() const noexcept { return file_; }
 
 private:
+    std::optional<std::string> read_current() const;
+
     std::filesystem::path file_;
+    int dir_fd_ = -1;
     mutable std::mutex mutex_;
     StoredConfig current_;
 };

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace sb::core;
 BOOST_TEST_DONT_PRINT_LOG_VALUE(sb::core::ValueSource)
@@ -104,16 +105,6 @@ BOOST_AUTO_TEST_CASE(masking_shows_at_most_the_last_four_characters) {
     BOOST_TEST(mask_api_key("sk-abcdefghijklmnop1234").find("abcd") == std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(api_base_validation) {
-    BOOST_TEST(is_valid_api_base("https://api.openai.com/v1"));
-    BOOST_TEST(is_valid_api_base("http://127.0.0.1:8080"));
-    BOOST_TEST(!is_valid_api_base("ftp://example.com"));
-    BOOST_TEST(!is_valid_api_base("not a url"));
-    BOOST_TEST(!is_valid_api_base("https://"));
-    BOOST_TEST(!is_valid_api_base("https://user:pw@example.com/v1"));
-    BOOST_TEST(!is_valid_api_base("/relative/path"));
-}
-
 BOOST_AUTO_TEST_CASE(store_persists_atomically_with_mode_0600_and_survives_reopen) {
     TempDir dir;
     {
@@ -161,3 +152,85 @@ BOOST_AUTO_TEST_CASE(stored_config_round_trips_and_rejects_wrong_types) {
     BOOST_CHECK_THROW(parse_stored_config(R"({"providers":{"x":{"model":5}}})"), std::runtime_error);
     BOOST_CHECK_THROW(parse_stored_config("[]"), std::runtime_error);
 }
+
+// Issue #15, item 5: the state dir is ours alone, and nothing in it is
+// written through a link someone planted.
+BOOST_AUTO_TEST_SUITE(state_dir)
+
+BOOST_AUTO_TEST_CASE(a_planted_link_at_the_old_temp_name_is_not_followed) {
+    TempDir dir, elsewhere;
+    const fs::path victim = elsewhere.path / "attacker-owned";
+    { std::ofstream(victim) << "untouched"; }
+    // The temp name used to be config.json.tmp.<pid>: predictable, opened
+    // without O_EXCL|O_NOFOLLOW.
+    fs::create_symlink(victim, dir.path / ("config.json.tmp." + std::to_string(::getpid())));
+    ConfigStore store(dir.path);
+    store.update([](StoredConfig &c) { c.providers["openai"] = {"sk-secret-key-in-the-link-0000", "", "", ""}; });
+    BOOST_TEST(slurp(victim) == "untouched");
+    BOOST_TEST(!fs::is_symlink(dir.path / "config.json"));
+    BOOST_TEST(slurp(dir.path / "config.json").find("sk-secret-key-in-the-link-0000") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_link_in_place_of_the_config_is_not_read_through) {
+    TempDir dir, elsewhere;
+    const fs::path foreign = elsewhere.path / "foreign.json";
+    { std::ofstream(foreign) << R"({"active_provider":"custom","providers":{"custom":{"api_base":"http://x/v1"}}})"; }
+    fs::create_symlink(foreign, dir.path / "config.json");
+    ConfigStore store(dir.path);
+    BOOST_TEST(store.snapshot().providers.empty());
+    BOOST_TEST(!fs::exists(fs::symlink_status(dir.path / "config.json")));  // moved aside
+    store.update([](StoredConfig &c) { c.active_provider = "openai"; });
+    BOOST_TEST(slurp(foreign).find("custom") != std::string::npos);  // never written through
+}
+
+BOOST_AUTO_TEST_CASE(a_state_dir_writable_by_group_or_others_is_refused) {
+    for (fs::perms extra : {fs::perms::group_write, fs::perms::others_write}) {
+        TempDir dir;
+        fs::permissions(dir.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | extra);
+        try {
+            ConfigStore store(dir.path);
+            BOOST_TEST(false, "a state dir writable by others was accepted");
+        } catch (const std::runtime_error &e) {
+            const std::string what = e.what();
+            BOOST_TEST(what.find(dir.path.string()) != std::string::npos, what);
+            BOOST_TEST(what.find("writable by group or others") != std::string::npos, what);
+            BOOST_TEST(what.find("chmod 700") != std::string::npos, what);
+        }
+        // Refused, not repaired behind the operator's back.
+        BOOST_TEST(((fs::status(dir.path).permissions() & extra) != fs::perms::none));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_state_dir_owned_by_another_user_is_refused) {
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: only root can give a directory to another user");
+        return;
+    }
+    TempDir dir;
+    fs::permissions(dir.path, fs::perms::owner_all);
+    BOOST_REQUIRE(::chown(dir.path.c_str(), 65534, 65534) == 0);  // nobody
+    try {
+        ConfigStore store(dir.path);
+        BOOST_TEST(false, "a state dir owned by nobody was accepted");
+    } catch (const std::runtime_error &e) {
+        const std::string what = e.what();
+        BOOST_TEST(what.find(dir.path.string()) != std::string::npos, what);
+        BOOST_TEST(what.find("owned by uid 65534") != std::string::npos, what);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(the_state_dir_is_created_or_narrowed_to_0700) {
+    TempDir dir;
+    const fs::path fresh = dir.path / "a" / "state";
+    { ConfigStore store(fresh); }
+    struct stat st {};
+    BOOST_REQUIRE(::stat(fresh.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 0700u);
+    fs::permissions(fresh, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);  // 0755: readable, not writable
+    { ConfigStore store(fresh); }
+    BOOST_REQUIRE(::stat(fresh.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 07777) == 0700u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
