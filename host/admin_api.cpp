@@ -49,13 +49,9 @@ core::ConfigOverrides read_overrides(const json::object &body, const core::ApiBa
     o.api_key = optional_string(body, "api_key");
     o.api_base = optional_string(body, "api_base");
     o.model = optional_string(body, "model");
-    if (o.api_base && !o.api_base->empty()) {
-        if (!core::is_valid_api_base(*o.api_base))
-            throw GatewayError(ErrorCode::invalid_request, "api_base must be an absolute http:// or https:// URL",
-                               "api_base");
+    if (o.api_base && !o.api_base->empty())
         if (auto refused = policy.refusal(*o.api_base))
             throw GatewayError(ErrorCode::invalid_request, *refused, "api_base");
-    }
     return o;
 }
 

@@ -1,27 +1,6 @@
 #include "core/config/config_resolver.hpp"
 
-#include <boost/url/parse.hpp>
-
-extern char **environ;
-
 namespace sb::core {
-
-Environment Environment::capture() {
-    std::map<std::string, std::string, std::less<>> vars;
-    for (char **e = environ; e && *e; ++e) {
-        std::string_view entry(*e);
-        auto eq = entry.find('=');
-        if (eq == std::string_view::npos) continue;
-        vars.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
-    }
-    return Environment(std::move(vars));
-}
-
-std::string Environment::get(std::string_view name) const {
-    if (name.empty()) return {};
-    auto it = vars_.find(name);
-    return it == vars_.end() ? std::string() : it->second;
-}
 
 std::string_view value_source_name(ValueSource source) noexcept {
     switch (source) {
@@ -106,16 +85,6 @@ std::string resolve_active_provider(const ProviderSet &providers, const StoredCo
 std::string mask_api_key(std::string_view key) {
     if (key.size() >= 12) return "..." + std::string(key.substr(key.size() - 4));
     return "****";
-}
-
-bool is_valid_api_base(std::string_view url) {
-    auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed) return false;
-    auto scheme = parsed->scheme_id();
-    if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) return false;
-    if (parsed->host().empty()) return false;
-    if (parsed->has_userinfo() || parsed->has_fragment()) return false;
-    return true;
 }
 
 }  // namespace sb::core

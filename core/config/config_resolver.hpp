@@ -3,29 +3,15 @@
 // only used with the API base it belongs to: a runtime key with the base it
 // was set for, an env key with the env/default base.
 #include "core/config/config_store.hpp"
+#include "core/config/environment.hpp"
 #include "core/plugin/provider.hpp"
 #include "core/plugin/provider_registry.hpp"
 
-#include <initializer_list>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace sb::core {
-
-// A snapshot of the process environment taken at start-up.
-class Environment {
-public:
-    static Environment capture();
-    Environment() = default;
-    explicit Environment(std::map<std::string, std::string, std::less<>> vars) : vars_(std::move(vars)) {}
-    Environment(std::initializer_list<std::pair<const std::string, std::string>> vars) : vars_(vars) {}
-    std::string get(std::string_view name) const;
-
-private:
-    std::map<std::string, std::string, std::less<>> vars_;
-};
 
 enum class ValueSource { runtime, env, plugin_default, none };
 std::string_view value_source_name(ValueSource source) noexcept;
@@ -58,8 +44,5 @@ std::optional<std::string> missing_configuration(const ProviderInfo &info,
 
 // "...abcd" for keys of 12+ characters, "****" for shorter ones.
 std::string mask_api_key(std::string_view key);
-
-// True for an absolute http:// or https:// URL with a host.
-bool is_valid_api_base(std::string_view url);
 
 }  // namespace sb::core

@@ -94,6 +94,46 @@ BOOST_AUTO_TEST_CASE(connect_time_address_filter) {
         BOOST_TEST(address_ok(open, a), a);
 }
 
+// Every spelling that reaches a metadata or link-local IPv4 service through
+// IPv6, and the cloud services outside 169.254.0.0/16.
+BOOST_AUTO_TEST_CASE(metadata_reached_through_every_address_form_is_refused) {
+    auto p = policy();
+    for (const char *a : {
+             "168.63.129.16",              // Azure wire server
+             "192.0.0.192",                // Oracle Cloud Classic metadata
+             "fd20:ce::254",               // GCP metadata, IPv6
+             "fd00:ec2::23",               // AWS EKS pod identity, IPv6
+             "::ffff:168.63.129.16",       // mapped
+             "::169.254.169.254",          // IPv4-compatible
+             "::a9fe:a9fe",                // the same, in hex
+             "::ffff:0:169.254.169.254",   // SIIT translated
+             "64:ff9b::169.254.169.254",   // NAT64 well-known prefix
+             "64:ff9b::a83f:8110",         // NAT64 to the Azure wire server
+             "64:ff9b:1:a9fe:a9:fe00::",   // NAT64 local-use /48
+             "64:ff9b:1::a9fe:a9fe",       // NAT64 local-use /96
+             "2002:a9fe:a9fe::1",          // 6to4
+             "2002:a83f:8110::",           // 6to4 to the Azure wire server
+             "2001:0:a9fe:a9fe::1",        // Teredo server
+             "2001:0:808:808::5601:5601",  // Teredo client (inverted 169.254.169.254)
+         })
+        BOOST_TEST(!address_ok(p, a), a);
+    for (const char *a : {"168.63.129.15", "192.0.0.193", "fd20:ce::253", "::8.8.8.8", "::ffff:0:8.8.8.8",
+                          "64:ff9b::8.8.8.8", "64:ff9b:1::808:808", "2002:808:808::1", "2001:0:808:808::f7f7:f7f7",
+                          "::", "2001:db8::1"})
+        BOOST_TEST(address_ok(p, a), a);
+    auto open = policy(true);
+    for (const char *a : {"168.63.129.16", "fd20:ce::254", "64:ff9b::169.254.169.254", "2002:a9fe:a9fe::1"})
+        BOOST_TEST(address_ok(open, a), a);
+}
+
+BOOST_AUTO_TEST_CASE(metadata_literals_in_transition_forms_are_refused_as_api_base) {
+    auto p = policy();
+    for (const char *url : {"http://168.63.129.16/machine", "http://[fd20:ce::254]/computeMetadata/v1",
+                            "http://[64:ff9b::a9fe:a9fe]/latest", "http://[2002:a9fe:a9fe::]/latest",
+                            "http://[::169.254.169.254]/latest", "http://metadata.goog/computeMetadata/v1"})
+        BOOST_TEST_CONTEXT(url) { BOOST_TEST(refused(p, url)); }
+}
+
 BOOST_AUTO_TEST_CASE(flag_from_environment) {
     BOOST_TEST(!ApiBasePolicy::from_environment(Environment{}).allow_link_local);
     BOOST_TEST(!ApiBasePolicy::from_environment(Environment{{"SWITCHBOARD_ALLOW_LINK_LOCAL", "0"}}).allow_link_local);
@@ -180,6 +220,67 @@ BOOST_AUTO_TEST_CASE(userinfo_is_refused) {
             BOOST_TEST(why.has_value());
             if (why) BOOST_TEST(why->find("credentials") != std::string::npos, *why);
         }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue #15, item 1: a host holding encoded bytes is judged decoded by the
+// allowlist while the resolver cuts it at the NUL and the Host line carries
+// the CR/LF. Refused whatever the allowlist says.
+BOOST_AUTO_TEST_SUITE(one_host)
+
+const char *const kInjection = "http://localhost%00%0d%0aX-Injected%3a%20yes%0d%0a.api.openai.com:5201/v1";
+const char *const kTlsBypass = "https://evil.example.net%00.api.openai.com/v1";
+
+BOOST_AUTO_TEST_CASE(encoded_control_bytes_in_the_host_are_refused) {
+    for (const auto &p : {policy(), policy(true), policy(false, {"*.openai.com"})}) {
+        for (const char *url : {kInjection, kTlsBypass}) {
+            BOOST_TEST_CONTEXT(url) {
+                auto why = p.refusal(url);
+                BOOST_TEST_REQUIRE(why.has_value());
+                BOOST_TEST(why->find("percent-encoded") != std::string::npos, *why);
+                // The refusal never echoes the bytes it refuses.
+                BOOST_TEST(why->find_first_of(std::string_view("\0\r\n", 3)) == std::string::npos);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(hosts_that_are_not_plain_names_or_addresses_are_refused) {
+    auto p = policy(true);
+    for (const char *url : {
+             "https://api%2eopenai.com/v1",  // decodes to a fine name, but is not written as one
+             "https://api.openai.com%2f@x/v1", "http://a..b/v1", "http://.a/v1", "http://api.openai.com./v1",
+             "http://a_b!c/v1", "http://a$b/v1", "http://caf\xc3\xa9.example/v1",
+             "http://127.1/v1", "http://2852039166/v1", "http://0xa9fea9fe/v1", "http://0177.0.0.1/v1",
+             "http://[v1.abc]/v1", "http://127.0.0.1x.com/v1", "http://127.0.0.1.evil.example/v1",
+             "http://127.0.0.1%00.api.openai.com/v1", "http://api.example.com:0/v1",
+             "http://api.example.com:99999/v1", "http://api.example.com:/v1", "https://api.example.com/v1#frag",
+         }) {
+        BOOST_TEST_CONTEXT(url) { BOOST_TEST(api_base_host(url).name.empty()); }
+    }
+    std::string long_label = "http://" + std::string(64, 'a') + ".example/v1";
+    BOOST_TEST(refused(p, long_label));
+    std::string long_name = "http://";
+    for (int i = 0; i < 26; ++i) long_name += "abcdefghi.";
+    long_name += "com/v1";  // 266 bytes of host
+    BOOST_TEST(refused(p, long_name));
+}
+
+BOOST_AUTO_TEST_CASE(the_judged_host_is_the_one_that_is_used) {
+    auto h = api_base_host("HTTPS://API.OpenAI.com:8443/v1");
+    BOOST_TEST(h.name == "API.OpenAI.com");
+    BOOST_TEST(!h.address.has_value());
+    h = api_base_host("http://10.0.0.5:8000/v1");
+    BOOST_TEST(h.name == "10.0.0.5");
+    BOOST_TEST_REQUIRE(h.address.has_value());
+    BOOST_TEST(h.address->to_string() == "10.0.0.5");
+    h = api_base_host("http://[::FFFF:A9FE:A9FE]/v1");
+    BOOST_TEST(h.name == "::ffff:169.254.169.254");  // canonical, no brackets
+    BOOST_TEST(h.address.has_value());
+    for (const char *url : {"http://my_service:8080/v1", "http://localhost:11434/v1", "http://gpu-box-1.lan/v1",
+                            "https://x.api.openai.com/v1?api-version=1"})
+        BOOST_TEST_CONTEXT(url) { BOOST_TEST(!refused(policy(), url), policy().refusal(url).value_or("")); }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
