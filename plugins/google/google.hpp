@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,18 @@ struct GeminiTraits {
     bool json_schema = false;
 };
 GeminiTraits gemini_traits(std::string_view model);
+
+// JSON Schema (as OpenAI tools and response_format carry it) -> Gemini's
+// OpenAPI-3.0 subset, for models before Gemini 2. Keys Gemini rejects are
+// dropped or mapped and local $refs inlined; nullopt for a schema that says
+// nothing (true, {}), which Gemini cannot express.
+std::optional<json::object> to_gemini_schema(const json::value &in, const json::object &root, int depth = 0);
+// The same for a tool's parameters; an object without properties is left
+// out entirely, as Gemini rejects an OBJECT without properties.
+std::optional<json::object> parameters_schema(const json::value &params);
+// The client's JSON Schema for parametersJsonSchema / responseJsonSchema
+// (Gemini 2 and later take it whole); only "$schema" is left out.
+json::value full_json_schema(const json::value &schema);
 
 // unified chat request -> generateContent / streamGenerateContent request.
 sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
