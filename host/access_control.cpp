@@ -79,10 +79,15 @@ bool is_loopback(const boost::asio::ip::address &address) {
     return false;
 }
 
-AccessControl::AccessControl(std::string admin_token, std::vector<std::string> client_keys) {
+AccessControl::AccessControl(std::string admin_token, std::vector<std::string> client_keys,
+                             std::string metrics_token) {
     if (!admin_token.empty()) {
         has_admin_token_ = true;
         admin_digest_ = digest(admin_token);
+    }
+    if (!metrics_token.empty()) {
+        has_metrics_token_ = true;
+        metrics_digest_ = digest(metrics_token);
     }
     for (const auto &k : client_keys)
         if (!k.empty()) client_key_digests_.push_back(digest(k));
@@ -105,7 +110,7 @@ AccessControl AccessControl::load(const core::Environment &env, const std::files
             if (keys.empty()) throw std::runtime_error(file.string() + " has no keys");
         }
     }
-    return AccessControl(std::move(token), std::move(keys));
+    return AccessControl(std::move(token), std::move(keys), std::string(trim(env.get("SWITCHBOARD_METRICS_TOKEN"))));
 }
 
 namespace {
@@ -174,6 +179,14 @@ void AccessControl::authorize_client(std::string_view authorization) const {
     bool ok = false;
     for (const auto &d : client_key_digests_) ok |= same_secret(d, given);  // no early exit
     if (!ok) throw GatewayError(ErrorCode::invalid_api_key, "invalid client key");
+}
+
+void AccessControl::authorize_metrics(std::string_view authorization) const {
+    if (!has_metrics_token_) return;
+    std::string_view given = bearer(authorization);
+    if (given.empty())
+        throw GatewayError(ErrorCode::invalid_api_key, "/metrics requires Authorization: Bearer <metrics token>");
+    if (!same_secret(metrics_digest_, given)) throw GatewayError(ErrorCode::invalid_api_key, "invalid metrics token");
 }
 
 }  // namespace sb::host

@@ -2,8 +2,9 @@
 // Who may call what. Admin endpoints need the admin token when one is
 // configured (SWITCHBOARD_ADMIN_TOKEN or <state-dir>/admin_token) and are
 // loopback-only without one. The data plane needs a client key when any are
-// configured (SWITCHBOARD_CLIENT_KEYS or <state-dir>/client_keys).
-// Comparisons are constant-time.
+// configured (SWITCHBOARD_CLIENT_KEYS or <state-dir>/client_keys). /metrics
+// is open unless SWITCHBOARD_METRICS_TOKEN is set. Comparisons are
+// constant-time.
 #include "core/config/config_resolver.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -24,10 +25,11 @@ public:
     // std::runtime_error when a configured file is unreadable or empty.
     static AccessControl load(const core::Environment &env, const std::filesystem::path &state_dir);
     AccessControl() = default;
-    AccessControl(std::string admin_token, std::vector<std::string> client_keys);
+    AccessControl(std::string admin_token, std::vector<std::string> client_keys, std::string metrics_token = {});
 
     bool has_admin_token() const noexcept { return has_admin_token_; }
     bool has_client_keys() const noexcept { return !client_key_digests_.empty(); }
+    bool has_metrics_token() const noexcept { return has_metrics_token_; }
 
     // Without a secret, only the machine itself may call: a web page in a
     // local browser (cross-site requests, DNS rebinding) is refused by its
@@ -41,10 +43,14 @@ public:
     // digits of its SHA-256 (`printf %s "$KEY" | sha256sum | cut -c1-8`);
     // empty when there is no bearer credential. Reveals nothing of the key.
     static std::string client_key_id(std::string_view authorization);
+    // Throws GatewayError (401) when a metrics token is set and not given.
+    void authorize_metrics(std::string_view authorization) const;
 
 private:
     bool has_admin_token_ = false;
     Digest admin_digest_{};
+    bool has_metrics_token_ = false;
+    Digest metrics_digest_{};
     std::vector<Digest> client_key_digests_;
 };
 

@@ -5,6 +5,8 @@
 #include "core/http/coarse_deadlines.hpp"
 #include "core/http/parse_buffered.hpp"
 #include "core/http/write_now.hpp"
+#include "host/body_budget.hpp"
+#include "host/connection_slots.hpp"
 #include "host/http_responses.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +17,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -38,9 +41,13 @@ using core::ErrorCode;
 using core::GatewayError;
 
 HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint,
-                       RequestHandler handler, ServerLimits limits, std::vector<asio::io_context *> workers)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits), workers_(std::move(workers)),
-      watches_(std::make_shared<WatchList>()) {
+                       RequestHandler handler, ServerLimits limits, std::vector<asio::io_context *> workers,
+                       HeadCheck check)
+    : io_(io), acceptor_(io), handler_(std::move(handler)), check_(std::move(check)), limits_(limits),
+      workers_(std::move(workers)),
+      slots_(std::make_shared<ConnectionSlots>(ConnectionSlots::Limits{
+          limits.max_connections, limits.max_connections_per_client, limits.limit_loopback_clients})),
+      bodies_(std::make_shared<BodyBudget>(limits.max_body_memory)), watches_(std::make_shared<WatchList>()) {
     if (workers_.empty()) workers_.push_back(&io_);
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -52,6 +59,10 @@ HttpServer::~HttpServer() = default;
 
 asio::ip::tcp::endpoint HttpServer::local_endpoint() const { return acceptor_.local_endpoint(); }
 
+std::size_t HttpServer::open_connections() const { return slots_->open(); }
+
+std::size_t HttpServer::body_memory_in_use() const noexcept { return bodies_->used(); }
+
 void HttpServer::start() {
     asio::co_spawn(io_, accept_loop(), asio::detached);
     asio::co_spawn(io_, watch_tick(), asio::detached);
@@ -62,6 +73,56 @@ void HttpServer::stop() {
     beast::error_code ec;
     acceptor_.close(ec);
 }
+
+namespace {
+
+// A connection's wait for the first byte of its next request, as the
+// connection slots see it: when the server is full, the connection idle the
+// longest is closed to make room, unless a byte has arrived meanwhile.
+struct IdleWait final : ConnectionSlots::Idle {
+    asio::io_context *loop = nullptr;  // the connection's
+    std::weak_ptr<IdleWait> self;      // aliases the connection's shared state
+    // Set while the connection waits, on its loop only.
+    asio::ip::tcp::socket *socket = nullptr;
+    const beast::flat_buffer *buffer = nullptr;
+
+    void close_if_idle() override {
+        // Listed, so its connection (and this object) is alive: lock() holds.
+        asio::post(*loop, [wait = self.lock()] {
+            if (!wait || !wait->socket || wait->buffer->size() > 0) return;
+            beast::error_code ignored;
+            wait->socket->cancel(ignored);  // the read ends with operation_aborted: the connection closes
+        });
+    }
+};
+
+// Lists a connection as idle for the scope of its wait for a request.
+class IdleScope {
+public:
+    // Not listed when a request has begun to arrive (pipelined).
+    IdleScope(ConnectionSlots &slots, IdleWait &wait, asio::ip::tcp::socket &socket,
+              const beast::flat_buffer &buffer)
+        : slots_(buffer.size() == 0 ? &slots : nullptr), wait_(wait) {
+        if (!slots_) return;
+        wait_.socket = &socket;
+        wait_.buffer = &buffer;
+        slots_->enter_idle(wait_);
+    }
+    ~IdleScope() {
+        if (!slots_) return;
+        slots_->leave_idle(wait_);
+        wait_.socket = nullptr;
+        wait_.buffer = nullptr;
+    }
+    IdleScope(const IdleScope &) = delete;
+    IdleScope &operator=(const IdleScope &) = delete;
+
+private:
+    ConnectionSlots *slots_;
+    IdleWait &wait_;
+};
+
+}  // namespace
 
 // Cancels the request being handled when its client closes the connection,
 // so the work (and the upstream request) stops at once: a completion handler
@@ -75,6 +136,7 @@ void HttpServer::stop() {
 // been in flight across a tick (250 to 500 ms): the many
 // short requests never pay for it, a long completion or a held stream does.
 struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
+    IdleWait idle;  // the same connection between requests; in this allocation
     asio::cancellation_signal cancel;
     asio::ip::tcp::socket *socket = nullptr;  // set while a request is in flight
     bool armed = false;
@@ -191,8 +253,9 @@ asio::awaitable<void> HttpServer::accept_loop() {
             core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
             continue;
         }
-        if (connections_->load() >= limits_.max_connections) {
-            socket.close(ec);  // over the cap: shed load before reading anything
+        const asio::ip::address peer = socket.remote_endpoint(ec).address();
+        if (ec || slots_->admit(peer) != ConnectionSlots::Verdict::admitted) {
+            socket.close(ec);  // over the cap or the client's share: shed load before reading anything
             continue;
         }
         // Responses are written whole and SSE events one write each: Nagle
@@ -201,8 +264,11 @@ asio::awaitable<void> HttpServer::accept_loop() {
         socket.non_blocking(true, ec);  // for write_now
         const auto executor = socket.get_executor();  // before the socket is moved from
         auto watch = std::make_shared<ClientWatch>();
+        watch->idle.loop = &worker;
+        watch->idle.self = std::shared_ptr<IdleWait>(watch, &watch->idle);
         auto slot = watch->cancel.slot();
-        asio::co_spawn(executor, serve(std::move(socket), asio::use_service<core::CoarseDeadlines>(worker), watch),
+        asio::co_spawn(executor,
+                       serve(std::move(socket), peer, asio::use_service<core::CoarseDeadlines>(worker), watch),
                        asio::bind_cancellation_slot(slot, [watch](const std::exception_ptr &) {}));
     }
 }
@@ -359,35 +425,94 @@ private:
 };
 
 
-// Answers a request that could not be read (too large, malformed) and
-// ends the exchange politely.
-asio::awaitable<void> refuse(Connection &conn, beast::error_code ec, const ServerLimits &limits) {
-    Response response;
-    if (ec == http::error::body_limit) {
-        response = error_response(GatewayError(ErrorCode::request_too_large,
-                                               "request body exceeds the limit of " +
-                                                   std::to_string(limits.max_body_bytes) + " bytes"),
-                                  11);
-    } else if (ec == http::error::header_limit) {
-        response = error_response(GatewayError(ErrorCode::request_too_large, "request headers are too large"), 11);
+// The refusal of a request that could not be read (too large, malformed).
+Response read_failure(beast::error_code ec, const ServerLimits &limits) {
+    if (ec == http::error::body_limit)
+        return error_response(GatewayError(ErrorCode::request_too_large, "request body exceeds the limit of " +
+                                                                             std::to_string(limits.max_body_bytes) +
+                                                                             " bytes"));
+    if (ec == http::error::header_limit) {
+        Response response =
+            error_response(GatewayError(ErrorCode::request_too_large, "request headers are too large"));
         response.result(http::status::request_header_fields_too_large);
-    } else {
-        response = error_response(GatewayError(ErrorCode::invalid_request, "malformed HTTP request: " + ec.message()),
-                                  11);
+        return response;
     }
+    return error_response(GatewayError(ErrorCode::invalid_request, "malformed HTTP request: " + ec.message()));
+}
+
+// The refusal of a request whose body would pass the memory budget of the
+// bodies being read: a 503 the client may retry shortly.
+Response body_memory_full() {
+    Response response = error_response(
+        GatewayError(ErrorCode::rate_limit_exceeded,
+                     "the server is reading too many request bodies at once; retry shortly"));
+    response.result(http::status::service_unavailable);
+    response.set(http::field::retry_after, "1");
+    return response;
+}
+
+// RFC 9112: a Transfer-Encoding other than exactly "chunked" (a coding this
+// server does not decode, or a list another parser on the path may frame
+// differently: request smuggling), one in an HTTP/1.0 request, and an
+// HTTP/1.1 request without exactly one Host are refused.
+std::optional<GatewayError> framing_error(const RequestHead &head) {
+    const std::size_t codings = head.count(http::field::transfer_encoding);
+    if (codings > 1 || (codings == 1 && !beast::iequals(head[http::field::transfer_encoding], "chunked")))
+        return GatewayError(ErrorCode::invalid_request, "unsupported Transfer-Encoding: only \"chunked\" is accepted");
+    if (codings == 1 && head.version() < 11)
+        return GatewayError(ErrorCode::invalid_request, "Transfer-Encoding in an HTTP/1.0 request");
+    if (head.version() >= 11 && head.count(http::field::host) != 1)
+        return GatewayError(ErrorCode::invalid_request, "an HTTP/1.1 request needs exactly one Host header");
+    return std::nullopt;
+}
+
+// Sends a refusal and ends the exchange politely: what the client is still
+// sending is read and dropped (bounded) so closing does not reset the
+// connection before the client has read the refusal.
+asio::awaitable<void> refuse(Connection &conn, Response response) {
     response.keep_alive(false);
     response.prepare_payload();
+    beast::error_code ec;
     conn.deadline.arm(std::chrono::seconds(5));
     co_await http::async_write(conn.socket, response, asio::redirect_error(asio::use_awaitable, ec));
     co_await drain(conn);
+}
+
+// What read_request needs besides the connection: the same for every
+// request on it.
+struct RequestReader {
+    const ServerLimits &limits;
+    const HeadCheck &check;
+    BodyBudget &bodies;
+    ConnectionSlots &slots;
+    IdleWait &idle;
+    const asio::ip::address &peer;
+};
+
+// A request read, or refused from its head with its body unread.
+struct Incoming {
+    Request request;
+    BodyBudget::Share body_memory;  // given back once the handler is done with the body
+    bool body_unread = false;       // a body is on its way that will not be read
+};
+
+// Takes the share of the body budget a declared body needs, before it is
+// read. A chunked body's share grows as it arrives (grow_to(capacity)).
+bool reserve_declared_body(const http::request_parser<http::string_body> &parser, BodyBudget::Share &share,
+                           const ServerLimits &limits) {
+    const auto length = parser.content_length();
+    if (!length) return true;
+    if (*length > limits.max_body_bytes) return true;  // the parser refuses it (413)
+    return share.grow_to(static_cast<std::size_t>(*length));
 }
 
 // The next request on the connection; nullopt when the connection ends
 // (closed, timed out, or refused). Its own coroutine: the parser lives only
 // while a request is read, not in the connection's frame for as long as a
 // stream is held.
-asio::awaitable<std::optional<Request>> read_request(Connection &conn, beast::flat_buffer &buffer,
-                                                      const ServerLimits &limits) {
+asio::awaitable<std::optional<Incoming>> read_request(Connection &conn, beast::flat_buffer &buffer,
+                                                      const RequestReader &reader) {
+    const ServerLimits &limits = reader.limits;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
@@ -395,46 +520,87 @@ asio::awaitable<std::optional<Request>> read_request(Connection &conn, beast::fl
     // Wait for the first byte of the next request with the idle deadline,
     // then give the whole request the read deadline.
     conn.deadline.arm(buffer.size() ? limits.read_timeout : limits.idle_timeout);
-    co_await http::async_read_header(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    {
+        IdleScope idle(reader.slots, reader.idle, conn.socket, buffer);
+        co_await http::async_read_header(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    std::optional<Incoming> incoming;
+    if (!ec) {
+        incoming.emplace();
+        if (auto error = framing_error(parser.get())) {
+            conn.deadline.disarm();
+            co_await refuse(conn, error_response(*error));
+            co_return std::nullopt;
+        }
+        // Decided on the head: a refused request's body is never read.
+        if (reader.check && !reader.check(parser.get(), reader.peer)) {
+            conn.deadline.disarm();
+            incoming->body_unread = !parser.is_done();
+            incoming->request.base() = std::move(parser.get().base());
+            co_return incoming;
+        }
+        incoming->body_memory = BodyBudget::Share(reader.bodies);
+        if (!reserve_declared_body(parser, incoming->body_memory, limits)) {
+            conn.deadline.disarm();
+            co_await refuse(conn, body_memory_full());
+            co_return std::nullopt;
+        }
+    }
+    const bool chunked = !ec && parser.chunked();
+    auto within_budget = [&] {
+        return !chunked || incoming->body_memory.grow_to(parser.get().body().capacity());
+    };
     if (!ec) core::parse_buffered(parser, buffer, ec);  // the body usually came with the head
     if (!ec && !parser.is_done()) {
         conn.deadline.arm(limits.read_timeout);
-        co_await http::async_read(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (!chunked)
+            co_await http::async_read(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        while (chunked && !ec && !parser.is_done() && within_budget())
+            co_await http::async_read_some(conn.socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     }
     conn.deadline.disarm();
-    // operation_aborted: a deadline passed, or the server is shutting down.
+    // operation_aborted: a deadline passed, the server is shutting down, or
+    // the connection was closed to make room while idle.
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted)
         co_return std::nullopt;
-    if (ec) {
-        co_await refuse(conn, ec, limits);
+    if (ec || !within_budget()) {
+        Response refusal = ec ? read_failure(ec, limits) : body_memory_full();
+        parser.release();  // neither the body nor its share is kept while the refusal goes out
+        incoming.reset();
+        co_await refuse(conn, std::move(refusal));
         co_return std::nullopt;
     }
-    co_return parser.release();
+    incoming->request = parser.release();
+    co_return incoming;
 }
 
 }  // namespace
 
-asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::CoarseDeadlines &deadlines,
-                                        std::shared_ptr<ClientWatch> watch) {
+asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::address peer,
+                                        core::CoarseDeadlines &deadlines, std::shared_ptr<ClientWatch> watch) {
     const std::shared_ptr<WatchList> watches = watches_;
-    struct ConnectionCount {
-        std::shared_ptr<std::atomic<std::size_t>> n;
-        explicit ConnectionCount(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) {
-            note_connections(++*n);
+    const std::shared_ptr<BodyBudget> bodies = bodies_;
+    struct SlotHeld {  // admitted by accept_loop; given back however the connection ends
+        std::shared_ptr<ConnectionSlots> slots;
+        const asio::ip::address &peer;
+        ~SlotHeld() {
+            slots->release(peer);
+            note_connections(slots->open());
         }
-        ~ConnectionCount() { note_connections(--*n); }
-    } count(connections_);
+    } slot{slots_, peer};
+    note_connections(slots_->open());
 
     Connection conn{socket, core::CoarseDeadlines::Entry(deadlines, socket)};
     beast::flat_buffer buffer;
-    beast::error_code peer_ec;
-    const asio::ip::address peer = socket.remote_endpoint(peer_ec).address();
+    const RequestReader reader{limits_, check_, *bodies, *slot.slots, watch->idle, peer};
     for (;;) {
-        std::optional<Request> next = co_await read_request(conn, buffer, limits_);
+        std::optional<Incoming> next = co_await read_request(conn, buffer, reader);
         if (!next) break;
-        Request &request = *next;
-        const bool keep_alive = request.keep_alive();  // before a later() body clears the fields
+        Request &request = next->request;
+        // Before a later() body clears the fields. A body left unread ends
+        // the connection.
+        const bool keep_alive = request.keep_alive() && !next->body_unread;
         ++*in_flight_;
         ChunkedResponseStream body_stream(conn, buffer, peer, request.version(), limits_.read_timeout);
         // Awaited in this coroutine: a cancellation from the watch reaches
@@ -449,6 +615,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::Coar
             watch->context = &body_stream.context();
             watches->join(*watch, socket);
             response = co_await handler_(request, body_stream);
+            next->body_memory.release();  // the handler is done with the body
             if (BodySource *source = body_stream.later().get()) {
                 // A stream may be held for minutes: the request's header fields
                 // (an allocation each) are not kept meanwhile; method, target
@@ -492,6 +659,7 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, core::Coar
         beast::error_code ec;
         co_await write_all(conn, wire, limits_.read_timeout, ec);
         --*in_flight_;
+        if (!ec && next->body_unread) co_await drain(conn);  // the refusal is read before the connection closes
         if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
     }
     beast::error_code ignored;

@@ -90,6 +90,30 @@ boost::asio::awaitable<Response> ready(Response response) { co_return response; 
 
 }  // namespace
 
+void Router::authorize(const RequestHead &head, std::string_view path, const boost::asio::ip::address &peer) const {
+    const std::string_view authorization = head[http::field::authorization];
+    const bool is_data_plane = path.starts_with("/v1/");
+    const bool is_admin_call = path == "/api/backdoor/llm/config" || path == "/api/backdoor/llm/test" ||
+                               path == "/api/backdoor/llm/plugins/reload";
+    // No secret configured: a local browser page must not drive the gateway.
+    if ((is_data_plane && !access_.has_client_keys()) || (is_admin_call && !access_.has_admin_token()))
+        AccessControl::require_local_browser_context(head[http::field::host], head[http::field::origin]);
+    if (is_data_plane) access_.authorize_client(authorization);
+    // Reading the provider list and model names is open; everything that
+    // reads or changes config, or spends a key, is admin-only.
+    if (is_admin_call) access_.authorize_admin(authorization, peer);
+    if (path == "/metrics") access_.authorize_metrics(authorization);
+}
+
+bool Router::admits(const RequestHead &head, const boost::asio::ip::address &peer) const noexcept {
+    try {
+        authorize(head, request_path(head.target()), peer);
+        return true;
+    } catch (...) {
+        return false;  // handle() answers the refusal
+    }
+}
+
 // Not a coroutine: it hands back the handler's own awaitable, so a request
 // (and every held stream) carries one coroutine frame less. What it throws
 // reaches handle()'s catch all the same.
@@ -98,17 +122,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     const auto method = request.method();
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
-    const std::string_view authorization = request[http::field::authorization];
-    const bool is_data_plane = path.starts_with("/v1/");
-    const bool is_admin_call = path == "/api/backdoor/llm/config" || path == "/api/backdoor/llm/test" ||
-                               path == "/api/backdoor/llm/plugins/reload";
-    // No secret configured: a local browser page must not drive the gateway.
-    if ((is_data_plane && !access_.has_client_keys()) || (is_admin_call && !access_.has_admin_token()))
-        AccessControl::require_local_browser_context(request[http::field::host], request[http::field::origin]);
-    if (is_data_plane) access_.authorize_client(authorization);
-    // Reading the provider list and model names is open; everything that
-    // reads or changes config, or spends a key, is admin-only.
-    if (is_admin_call) access_.authorize_admin(authorization, stream.peer());
+    authorize(request, path, stream.peer());
     // Authorized: a client key given here is valid, and the log names it.
     if (path.starts_with("/v1/") && access_.has_client_keys())
         context.client_key_id = AccessControl::client_key_id(request[http::field::authorization]);
