@@ -1,6 +1,7 @@
 #include "host/access_control.hpp"
 
 #include "core/errors.hpp"
+#include "core/trusted_file.hpp"
 #include "core/hex.hpp"
 
 #include <openssl/crypto.h>
@@ -98,6 +99,7 @@ AccessControl AccessControl::load(const core::Environment &env, const std::files
     if (token.empty()) {
         auto file = state_dir / "admin_token";
         if (std::filesystem::exists(file)) {
+            core::warn_unless_trusted_secret(file);
             token = std::string(trim(read_secret_file(file)));
             if (token.empty()) throw std::runtime_error(file.string() + " is empty");
         }
@@ -106,6 +108,7 @@ AccessControl AccessControl::load(const core::Environment &env, const std::files
     if (keys.empty()) {
         auto file = state_dir / "client_keys";
         if (std::filesystem::exists(file)) {
+            core::warn_unless_trusted_secret(file);
             keys = split_keys(read_secret_file(file));
             if (keys.empty()) throw std::runtime_error(file.string() + " has no keys");
         }

@@ -41,6 +41,12 @@ int check_plugin(const std::filesystem::path &file) {
         std::printf("  [FAIL] not a regular file\nresult: would be refused\n");
         return 1;
     }
+    if (auto why = core::plugin_file_untrusted(file)) {
+        result(false, "only root or the daemon's user can write it and its directory", *why);
+        std::printf("result: would be refused: %s\n", why->c_str());
+        return 1;
+    }
+    result(true, "only root or the daemon's user can write it and its directory");
     if (auto symbols = core::exported_symbols(file)) {
         bool has_entry = false;
         std::string others;

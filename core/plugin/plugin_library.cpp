@@ -1,5 +1,7 @@
 #include "core/plugin/plugin_library.hpp"
 
+#include "core/trusted_file.hpp"
+
 #include <boost/dll/shared_library.hpp>
 
 #include <cstddef>
@@ -128,7 +130,26 @@ void make_private_copy(const std::filesystem::path &file, PrivateCopy &copy) {
 
 }  // namespace
 
+std::optional<std::string> plugin_file_untrusted(const std::filesystem::path &file) {
+    namespace fs = std::filesystem;
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    if (auto why = untrusted_because(dir, TrustedOwners::root_or_daemon_user))
+        return "plugins directory " + dir.string() + " " + *why + ": anyone who can write there can run code in the daemon";
+    std::error_code ec;
+    if (fs::is_symlink(file, ec)) {
+        fs::path target = fs::canonical(file, ec);
+        if (ec) return "is a symbolic link that cannot be resolved: " + ec.message();
+        fs::path inside = target.lexically_relative(fs::canonical(dir, ec));
+        if (ec || inside.empty() || *inside.begin() == "..")
+            return "is a symbolic link to " + target.string() + ", outside the plugins directory";
+    }
+    if (auto why = untrusted_because(file, TrustedOwners::root_or_daemon_user))
+        return "the file " + *why + ": anyone who can write it can run code in the daemon";
+    return std::nullopt;
+}
+
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &file) {
+    if (auto why = plugin_file_untrusted(file)) throw PluginLoadError(*why);
     if (!looks_like_elf(file)) throw PluginLoadError("not a shared library (no ELF header)");
     FileIdentity identity = FileIdentity::of(file);
     auto handle = std::make_unique<Handle>();

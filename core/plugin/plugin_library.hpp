@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -30,13 +31,21 @@ struct FileIdentity {
     bool operator==(const FileIdentity &) const = default;
 };
 
+// Why file may not be loaded whatever it contains, or nullopt: the file
+// (what a link points to) and its directory must be owned by root or the
+// daemon's user and writable by neither group nor others, and a link must
+// not leave the directory. Anyone who can write there can run code inside
+// the daemon and read every key.
+std::optional<std::string> plugin_file_untrusted(const std::filesystem::path &file);
+
 class PluginLibrary {
 public:
     static constexpr uint32_t kHostAbiMajorMin = 1;
     static constexpr uint32_t kHostAbiMajorMax = 1;
 
-    // Loads file, negotiates the ABI, validates the tables and calls init.
-    // Throws PluginLoadError with the reason.
+    // Checks who may have written file (plugin_file_untrusted), loads it,
+    // negotiates the ABI, validates the tables and calls init. Throws
+    // PluginLoadError with the reason.
     static std::shared_ptr<PluginLibrary> load(const std::filesystem::path &file);
 
     ~PluginLibrary();

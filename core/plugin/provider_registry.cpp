@@ -31,6 +31,15 @@ std::shared_ptr<const Provider> loaded_from(const ProviderSet *set, const std::f
     return nullptr;
 }
 
+// The refusal of a file that failed to load and is still the same file.
+const RefusedPlugin *refused_unchanged(const ProviderSet *set, const std::filesystem::path &file,
+                                       const FileIdentity &now) {
+    if (!set || now == FileIdentity{}) return nullptr;
+    for (const auto &r : set->refused)
+        if (r.file == file && r.identity == now) return &r;
+    return nullptr;
+}
+
 }  // namespace
 
 ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous) {
@@ -56,26 +65,34 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet
     for (const auto &file : files) {
         const std::string name = file.string();
         auto before = loaded_from(previous, file);
+        const FileIdentity now = FileIdentity::of(file);
+        const auto untrusted = plugin_file_untrusted(file);
         std::shared_ptr<const Provider> provider;
-        try {
-            if (before && before->library().identity() == FileIdentity::of(file)) {
-                provider = before;  // unchanged: no reload, no re-init
-            } else {
-                provider = std::make_shared<const Provider>(PluginLibrary::load(file));
+        if (const RefusedPlugin *known = untrusted ? nullptr : refused_unchanged(previous, file, now)) {
+            set.refused.push_back(*known);  // logged when first refused; it would fail the same way
+            provider = before;
+        } else {
+            try {
+                if (untrusted) throw PluginLoadError(*untrusted);
+                if (before && before->library().identity() == now)
+                    provider = before;  // unchanged: no reload, no re-init
+                else
+                    provider = std::make_shared<const Provider>(PluginLibrary::load(file));
+            } catch (const std::exception &e) {
+                log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", e.what()}});
+                set.refused.push_back(RefusedPlugin{file, e.what(), untrusted ? FileIdentity{} : now});
+                if (before)
+                    log_event(LogLevel::warn, "plugin_kept", {{"file", name}, {"provider", before->id()},
+                                                              {"version", before->info().plugin_version}});
+                provider = before;  // a broken new file leaves the old provider serving
             }
-        } catch (const std::exception &e) {
-            log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", e.what()}});
-            set.refused.push_back(RefusedPlugin{file, e.what()});
-            if (!before) continue;
-            log_event(LogLevel::warn, "plugin_kept", {{"file", name}, {"provider", before->id()},
-                                                      {"version", before->info().plugin_version}});
-            provider = before;  // a broken new file leaves the old provider serving
         }
+        if (!provider) continue;
         if (auto existing = set.find(provider->id())) {
             std::string reason = "duplicate provider id '" + provider->id() + "' (already provided by " +
                                  existing->library().file().string() + ")";
             log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", reason}});
-            set.refused.push_back(RefusedPlugin{file, reason});
+            set.refused.push_back(RefusedPlugin{file, reason, {}});
             continue;
         }
         if (provider != before)

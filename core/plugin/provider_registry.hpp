@@ -16,6 +16,11 @@ namespace sb::core {
 struct RefusedPlugin {
     std::filesystem::path file;
     std::string reason;
+    // The file as it was when it failed to load: a reload does not try it
+    // again (nor log it again) until it changes. Empty for refusals decided
+    // without loading (who may write the file, a duplicate id), which are
+    // decided afresh each time.
+    FileIdentity identity;
 };
 
 struct ProviderSet {
@@ -30,7 +35,9 @@ struct ProviderSet {
 // win) and logs each load or refusal.
 // With a previous set (a reload): unchanged files keep their loaded
 // provider; a changed file that fails to load leaves its previous provider
-// serving (and is reported refused); removed files are dropped.
+// serving (and is reported refused); a file that failed to load and has not
+// changed is not loaded again; removed files are dropped. A file that
+// others may write (plugin_file_untrusted) is refused, on every scan.
 ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous = nullptr);
 
 // What a reload changed, for the log and the admin API.

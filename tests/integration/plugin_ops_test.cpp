@@ -358,12 +358,14 @@ BOOST_AUTO_TEST_CASE(broken_replacement_leaves_the_old_provider_serving, *utf::t
 }
 
 // ---------------------------------------------------------------------------
-// SIGHUP and POST reload. A plugin that is a symlink to a file outside the
-// watched dir changes without any event in the dir, so only an explicit
+// SIGHUP and POST reload. A plugin that is a symlink to a file in a
+// subdirectory (the watch is not recursive; a link leaving the plugins dir
+// is refused) changes without any event in the dir, so only an explicit
 // reload can pick the change up.
 BOOST_AUTO_TEST_CASE(sighup_and_admin_reload_pick_up_unwatched_changes, *utf::timeout(90)) {
     Harness h({"switchboard-openai.so"});
-    const fs::path outside = h.tmp.subdir("outside");
+    const fs::path outside = h.plugins_dir / "versions";
+    fs::create_directories(outside);
     const fs::path target = outside / "current.so";
     const fs::path link = h.plugins_dir / "linked.so";
     fs::copy_file(built_plugin_path("c_echo.so"), target);

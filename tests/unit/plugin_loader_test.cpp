@@ -6,7 +6,9 @@
 #include "core/plugin/provider_registry.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <unistd.h>
 
 using namespace sb::core;
 namespace fs = std::filesystem;
@@ -137,3 +139,107 @@ BOOST_AUTO_TEST_CASE(plugin_errors_become_classified_gateway_errors) {
         BOOST_TEST(std::string(e.what()).find("SECRET") == std::string::npos);
     }
 }
+
+// Issue #15, item 6: who may have written a plugin decides whether it is
+// loaded at all; a file that failed is not loaded again until it changes.
+BOOST_AUTO_TEST_SUITE(plugin_trust)
+
+namespace {
+
+const RefusedPlugin *refusal_of(const ProviderSet &set, const fs::path &file) {
+    for (const auto &r : set.refused)
+        if (r.file == file) return &r;
+    return nullptr;
+}
+
+constexpr fs::perms k755 = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec;
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(refuses_a_plugin_file_writable_by_group_or_others) {
+    for (fs::perms extra : {fs::perms::group_write, fs::perms::others_write}) {
+        PluginsDir dir({kTestPlugins / "c_echo.so"});
+        const fs::path file = dir.path / "c_echo.so";
+        fs::permissions(file, k755 | extra);
+        BOOST_TEST(contains(refusal_reason(file), "writable by group or others"), refusal_reason(file));
+        ProviderSet set = load_plugins_dir(dir.path);
+        BOOST_TEST(set.providers.empty());
+        const RefusedPlugin *r = refusal_of(set, file);
+        BOOST_REQUIRE(r);
+        BOOST_TEST(contains(r->reason, "writable by group or others"), r->reason);
+        // Fixing the mode (which leaves inode, size and mtime alone) is enough.
+        fs::permissions(file, k755);
+        BOOST_TEST(load_plugins_dir(dir.path, &set).find("cecho") != nullptr);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(refuses_every_plugin_of_a_directory_writable_by_others) {
+    PluginsDir dir({kTestPlugins / "c_echo.so"});
+    fs::permissions(dir.path, k755 | fs::perms::others_write);
+    ProviderSet set = load_plugins_dir(dir.path);
+    fs::permissions(dir.path, k755);
+    BOOST_TEST(set.providers.empty());
+    const RefusedPlugin *r = refusal_of(set, dir.path / "c_echo.so");
+    BOOST_REQUIRE(r);
+    BOOST_TEST(contains(r->reason, "plugins directory " + dir.path.string()), r->reason);
+    BOOST_TEST(contains(r->reason, "writable by group or others (mode 0757)"), r->reason);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_plugin_owned_by_another_user) {
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: only root can give a file to another user");
+        return;
+    }
+    PluginsDir dir({kTestPlugins / "c_echo.so"});
+    const fs::path file = dir.path / "c_echo.so";
+    BOOST_REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);  // nobody
+    BOOST_TEST(contains(refusal_reason(file), "owned by uid 65534, not by root or the daemon's user"),
+               refusal_reason(file));
+    BOOST_TEST(load_plugins_dir(dir.path).providers.empty());
+    BOOST_REQUIRE(::chown(dir.path.c_str(), 65534, 65534) == 0);
+    BOOST_REQUIRE(::chown(file.c_str(), 0, 0) == 0);
+    BOOST_TEST(contains(refusal_reason(file), "plugins directory"), refusal_reason(file));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_link_that_leaves_the_plugins_directory) {
+    PluginsDir dir({}), elsewhere({kTestPlugins / "c_echo.so"});
+    fs::create_symlink(elsewhere.path / "c_echo.so", dir.path / "c_echo.so");
+    ProviderSet set = load_plugins_dir(dir.path);
+    BOOST_TEST(set.providers.empty());
+    const RefusedPlugin *r = refusal_of(set, dir.path / "c_echo.so");
+    BOOST_REQUIRE(r);
+    BOOST_TEST(contains(r->reason, "outside the plugins directory"), r->reason);
+    // A link that stays inside is fine.
+    fs::create_directories(dir.path / "versions");
+    fs::copy_file(kTestPlugins / "older_minor.so", dir.path / "versions" / "older-1.0.so");
+    fs::create_symlink(dir.path / "versions" / "older-1.0.so", dir.path / "older.so");
+    BOOST_TEST(load_plugins_dir(dir.path).find("older") != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_file_is_not_loaded_again_until_it_changes) {
+    PluginsDir dir({kTestPlugins / "wrong_major.so"});
+    const fs::path file = dir.path / "wrong_major.so";
+    ProviderSet first = load_plugins_dir(dir.path);
+    const RefusedPlugin *r = refusal_of(first, file);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(contains(r->reason, "ABI major version"), r->reason);
+    // Overwrite the bytes in place, keeping inode, size and mtime: a reload
+    // that loaded the file again would now see no ELF header.
+    const auto mtime = fs::last_write_time(file);
+    const auto size = fs::file_size(file);
+    { std::ofstream(file, std::ios::binary | std::ios::in | std::ios::out) << std::string(size, '\0'); }
+    fs::last_write_time(file, mtime);
+    ProviderSet second = load_plugins_dir(dir.path, &first);
+    r = refusal_of(second, file);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(contains(r->reason, "ABI major version"), r->reason);  // the first verdict, not a new load
+    // Once it changes it is tried again.
+    fs::last_write_time(file, mtime + std::chrono::seconds(1));
+    ProviderSet third = load_plugins_dir(dir.path, &second);
+    r = refusal_of(third, file);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(contains(r->reason, "not a shared library"), r->reason);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
