@@ -21,6 +21,10 @@ namespace json = ::boost::json;
 
 inline constexpr std::string_view kDisplayName = "Google Gemini";
 
+inline bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
 // "models/gemini-1.5-pro" and "gemini-1.5-pro" both name the same model; the
 // unified side always sees the bare id.
 std::string bare_model_id(std::string_view model);

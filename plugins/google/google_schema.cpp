@@ -13,8 +13,6 @@ using kit::get_array;
 using kit::get_object;
 using kit::get_string;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 std::string upper(std::string_view s) {
     std::string r(s);
     for (char &c : r) c = char(std::toupper(static_cast<unsigned char>(c)));
