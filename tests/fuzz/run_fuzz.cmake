@@ -68,8 +68,12 @@ foreach(_line IN LISTS _harnesses)
     file(REMOVE_RECURSE ${_corpus})
   endif()
   file(MAKE_DIRECTORY ${_corpus})
+  # A harness's own dictionary (<harness>.dict), else the JSON one for the
+  # JSON parsers.
   set(_dict)
-  if(EXISTS ${FUZZ_SOURCE_DIR}/json.dict AND NOT _name STREQUAL "fuzz_event_deframer")
+  if(EXISTS ${FUZZ_SOURCE_DIR}/${_name}.dict)
+    set(_dict -dict=${FUZZ_SOURCE_DIR}/${_name}.dict)
+  elseif(EXISTS ${FUZZ_SOURCE_DIR}/json.dict AND NOT _name MATCHES "^fuzz_(event_deframer|api_base)$")
     set(_dict -dict=${FUZZ_SOURCE_DIR}/json.dict)
   endif()
   # FUZZ_RUNS (the test suite) makes a run deterministic: a fixed seed and a
