@@ -352,8 +352,32 @@ MockAction MockVendorUpstream::not_found_path(const RecordedRequest &request) co
     return MockAction::reply(404);
 }
 
-MockAction MockVendorUpstream::chat(const RecordedRequest &, const std::string &model, bool stream) const {
+// The rules current vendor models enforce (late 2026), answered as the vendor
+// answers them: OpenAI reasoning models refuse max_tokens, current Claude
+// models refuse temperature and top_p together.
+static std::optional<MockAction> current_model_rules(VendorDialect dialect, const std::string &model,
+                                              const std::string &body) {
+    const auto request = parse_payload(body);
+    if (!request || !request->is_object()) return std::nullopt;
+    const json::object &o = request->as_object();
+    const bool reasoning = model.starts_with("gpt-5") || model.starts_with("gpt-6") || model.starts_with("o1") ||
+                           model.starts_with("o3") || model.starts_with("o4");
+    if (dialect == VendorDialect::openai && reasoning && o.contains("max_tokens"))
+        return json_reply(400, json::object{{"error", json::object{{"message", "Unsupported parameter: 'max_tokens' is "
+                                                                              "not supported with this model. Use "
+                                                                              "'max_completion_tokens' instead."},
+                                                                  {"type", "invalid_request_error"},
+                                                                  {"param", "max_tokens"},
+                                                                  {"code", "unsupported_parameter"}}}});
+    if (dialect == VendorDialect::anthropic && o.contains("temperature") && o.contains("top_p"))
+        return anthropic_error(400, "invalid_request_error",
+                               "`temperature` and `top_p` cannot both be specified for this model. Please use only one.");
+    return std::nullopt;
+}
+
+MockAction MockVendorUpstream::chat(const RecordedRequest &request, const std::string &model, bool stream) const {
     if (model == "missing-model") return model_not_found(model);
+    if (auto refused = current_model_rules(dialect_, model, request.body)) return *refused;
     const fs::path dir = vendor_fixture_dir(dialect_);
     if (model == "ratelimited-model") {
         const char *file = "error-429.json";
@@ -524,6 +548,8 @@ std::string stream_text(VendorDialect dialect, const std::vector<std::string> &p
         case VendorDialect::gemini: gemini_text(*v, out); break;
         case VendorDialect::cohere:
             if (str_at(*v, {"type"}) == "content-delta") out += str_at(*v, {"delta", "message", "content", "text"});
+            // The tool plan (text before tool calls) streams as content too.
+            if (str_at(*v, {"type"}) == "tool-plan-delta") out += str_at(*v, {"delta", "message", "tool_plan"});
             break;
         default: out += str_at(*v, {"choices", "0", "delta", "content"});
         }
