@@ -96,11 +96,48 @@ std::string query_param(const Request &request, std::string_view name) {
 
 }  // namespace
 
+namespace {
+
+// What to do about a retired model: the vendor's date and successor, and the
+// exact setting that switches to it.
+std::string retirement_hint(const core::ProviderInfo &info, const core::ModelLifecycle &retired,
+                            const std::string &suggested) {
+    std::string hint = "The vendor retired " + retired.model + " on " + retired.retired_on;
+    if (!retired.source.empty()) hint += " (" + retired.source + ")";
+    if (suggested.empty()) return hint + "; choose a current model from GET /api/backdoor/llm/models?provider=" + info.id + ".";
+    hint += "; its successor is " + suggested + ". Switch with ";
+    if (!info.env_model.empty()) hint += info.env_model + "=" + suggested + " or ";
+    return hint + "POST /api/backdoor/llm/config {\"provider\":\"" + info.id + "\",\"model\":\"" + suggested + "\"}.";
+}
+
+std::string deprecation_warning(const core::ModelLifecycle &m) {
+    std::string text = "the vendor deprecated " + m.model + " on " + m.deprecated_on;
+    if (!m.retired_on.empty()) text += "; requests fail from " + m.retired_on;
+    if (!m.successor.empty()) text += "; its successor is " + m.successor;
+    return text;
+}
+
+// {"status", "deprecated_on", "retired_on", "successor", "source"} of a
+// model the vendor announced something for; null otherwise.
+json::value lifecycle_json(const core::ModelLifecycles &lifecycle, std::string_view model, std::string_view today) {
+    const core::ModelLifecycle *m = lifecycle.find(model);
+    if (!m) return nullptr;
+    auto or_null = [](const std::string &v) -> json::value { return v.empty() ? json::value(nullptr) : json::value(v); };
+    return {{"status", core::model_status_name(lifecycle.status(model, today))},
+            {"deprecated_on", or_null(m->deprecated_on)},
+            {"retired_on", or_null(m->retired_on)},
+            {"successor", or_null(m->successor)},
+            {"source", or_null(m->source)}};
+}
+
+}  // namespace
+
 Response AdminApi::providers(const Request &request) {
     auto set = gateway_.registry().current();
     core::StoredConfig stored = gateway_.store().snapshot();
     std::string active = core::resolve_active_provider(*set, stored, gateway_.environment());
     json::array list;
+    const std::string today = core::utc_today();
     for (const auto &p : set->providers) {
         const auto &info = p->info();
         auto resolved = core::resolve_provider_config(info, stored, gateway_.environment());
@@ -112,6 +149,10 @@ Response AdminApi::providers(const Request &request) {
         o["file"] = p->library().file().string();
         o["loaded_at"] = iso_time(p->library().load_time());
         o["default_model"] = info.default_model;
+        // The seed's default stays the contract; these say whether the vendor still serves it.
+        o["default_model_status"] = core::model_status_name(info.lifecycle.status(info.default_model, today));
+        o["suggested_model"] = info.lifecycle.suggested(info.default_model, today);
+        o["default_model_lifecycle"] = lifecycle_json(info.lifecycle, info.default_model, today);
         o["api_base"] = info.default_api_base;
         // What requests use: <ID>_API_BASE or the runtime config over the default.
         o["effective_api_base"] = resolved.api_base.value;
@@ -167,7 +208,13 @@ boost::asio::awaitable<Response> AdminApi::models(const Request &request, core::
         }
         if (source == "static")
             for (const auto &id : p->info().known_models) models.push_back(json::string(id));
+        json::object lifecycle;  // only the listed models the vendor announced something for
+        const std::string today = core::utc_today();
+        for (const auto &id : models)
+            if (json::value l = lifecycle_json(p->info().lifecycle, id.get_string(), today); !l.is_null())
+                lifecycle[id.get_string()] = std::move(l);
         entry["models"] = std::move(models);
+        entry["lifecycle"] = std::move(lifecycle);
         entry["source"] = source;
         entry["live_error"] = std::move(live_error);
         out.push_back(std::move(entry));
@@ -272,10 +319,31 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
         return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
             .count();
     };
+    const std::string today = core::utc_today();
+    const std::string &model = target.config.model.value;
+    const core::ModelLifecycle *announced = info.lifecycle.find(model);
+    const core::ModelStatus status = info.lifecycle.status(model, today);
+    if (status == core::ModelStatus::deprecated) result["warning"] = deprecation_warning(*announced);
+    // The access log's error: the vendor call this request made failed,
+    // though the request itself succeeds (200 with ok:false).
+    auto fail = [&](std::string_view type, std::string message, std::string hint) {
+        context.error_type = type;  // test_error_type names are static
+        result["ok"] = false;
+        result["latency_ms"] = elapsed_ms();
+        result["error"] = {{"type", type}, {"message", std::move(message)}, {"hint", std::move(hint)}};
+    };
+    if (status == core::ModelStatus::retired) {
+        // Not worth a vendor call: the vendor refuses a retired model.
+        fail(core::test_error_type(ErrorCode::model_not_found),
+             "provider '" + info.id + "': the vendor retired model " + model + " on " + announced->retired_on,
+             retirement_hint(info, *announced, info.lifecycle.suggested(model, today)));
+        co_return json_response(http::status::ok, json::serialize(result), request.version());
+    }
     try {
         json::object chat;
         chat["messages"] = json::array{{{"role", "user"}, {"content", "Reply with the single word: pong"}}};
-        chat["max_tokens"] = 16;
+        // Room for reasoning models, which think before they answer.
+        chat["max_tokens"] = 1024;
         core::ChatResult reply =
             co_await gateway_.complete(target, std::move(chat), gateway_.options().test_timeouts, &context);
         std::string text;
@@ -285,18 +353,19 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
             if (auto *content = parsed.find_pointer("/choices/0/message/content", ec); content && content->is_string())
                 text = std::string(content->get_string());
         }
-        result["ok"] = true;
-        result["latency_ms"] = elapsed_ms();
-        result["reply"] = text;
+        if (text.empty()) {
+            fail(core::test_error_type(ErrorCode::upstream_error),
+                 "provider '" + info.id + "': the model answered with an empty reply",
+                 "The vendor accepted the request but returned no text (a reasoning model may have spent its "
+                 "tokens thinking); try the model in the vendor's console, or another model.");
+        } else {
+            result["ok"] = true;
+            result["latency_ms"] = elapsed_ms();
+            result["reply"] = text;
+        }
     } catch (const GatewayError &e) {
-        // The access log's error: the vendor call this request made failed,
-        // though the request itself succeeds (200 with ok:false).
-        context.error_type = core::test_error_type(e.code());
-        result["ok"] = false;
-        result["latency_ms"] = elapsed_ms();
-        result["error"] = {{"type", core::test_error_type(e.code())},
-                           {"message", e.what()},
-                           {"hint", core::test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base)}};
+        fail(core::test_error_type(e.code()), e.what(),
+             core::test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base));
     }
     co_return json_response(http::status::ok, json::serialize(result), request.version());
 }

@@ -17,8 +17,17 @@ using core::GatewayError;
 
 namespace {
 
-json::object model_object(std::string_view id, std::string_view owner) {
-    return {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}};
+// An OpenAI model object; "deprecated"/"retired": true when the provider's
+// plugin says its vendor deprecated or retired the model.
+json::object model_object(const core::ProviderSet &providers, std::string_view id, std::string_view today) {
+    const std::string_view owner = id.substr(0, id.find('/'));
+    json::object o{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}};
+    if (auto provider = providers.find(owner)) {
+        const std::string_view model = id.substr(owner.size() + 1);
+        const core::ModelStatus status = provider->info().lifecycle.status(model, today);
+        if (status != core::ModelStatus::available) o[core::model_status_name(status)] = true;
+    }
+    return o;
 }
 
 // A chat stream as the body the connection pulls, counted while it lasts.
@@ -88,7 +97,9 @@ boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids(core::
 
 boost::asio::awaitable<Response> OpenAIApi::list_models(const Request &request, core::RequestContext &context) {
     json::array data;
-    for (const auto &id : co_await all_model_ids(context)) data.push_back(model_object(id, id.substr(0, id.find('/'))));
+    const auto providers = gateway_.registry().current();
+    const std::string today = core::utc_today();
+    for (const auto &id : co_await all_model_ids(context)) data.push_back(model_object(*providers, id, today));
     json::object doc{{"object", "list"}, {"data", std::move(data)}};
     co_return json_response(http::status::ok, json::serialize(doc), request.version());
 }
@@ -97,9 +108,10 @@ boost::asio::awaitable<Response> OpenAIApi::get_model(const Request &request, st
                                                      core::RequestContext &context) {
     for (const auto &id : co_await all_model_ids(context)) {
         if (id == model_id)
-            co_return json_response(http::status::ok,
-                                    json::serialize(model_object(id, id.substr(0, id.find('/')))),
-                                    request.version());
+            co_return json_response(
+                http::status::ok,
+                json::serialize(model_object(*gateway_.registry().current(), id, core::utc_today())),
+                request.version());
     }
     throw GatewayError(ErrorCode::model_not_found, "model '" + std::string(model_id) + "' not found", "model");
 }

@@ -171,6 +171,7 @@ Provider::Provider(std::shared_ptr<PluginLibrary> library) : library_(std::move(
     info_.stream_framing = d.stream_framing;
     for (size_t i = 0; i < d.known_model_count; ++i)
         info_.known_models.push_back(to_string(d.known_models[i]));
+    info_.lifecycle = ModelLifecycles(read_model_lifecycle(library_->table()));
 }
 
 UpstreamRequest Provider::build_chat_request(const EffectiveConfig &config,

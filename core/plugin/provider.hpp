@@ -3,6 +3,7 @@
 // every ABI call wrapped so that plugin statuses become GatewayErrors (with
 // any API key redacted) and plugin output is bounded.
 #include "core/http/http_message.hpp"
+#include "core/plugin/model_lifecycle.hpp"
 #include "core/plugin/plugin_library.hpp"
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct ProviderInfo {
     uint64_t capabilities = 0;
     int32_t stream_framing = SB_FRAMING_SSE;
     std::vector<std::string> known_models;
+    ModelLifecycles lifecycle;  // what the plugin declares of retired and deprecated models
 
     bool has(uint64_t capability) const noexcept { return (capabilities & capability) != 0; }
 };

@@ -1,5 +1,6 @@
 // Anthropic provider plugin: the Messages API (POST {base}/messages) and the
 // models list (GET {base}/models), translated to and from the unified format.
+#include "anthropic_lifecycle.hpp"
 #include "anthropic.hpp"
 
 #include <ctime>
@@ -39,6 +40,11 @@ int64_t now() { return int64_t(std::time(nullptr)); }
 
 class AnthropicProvider final : public sdk::Provider {
 public:
+    // What the vendor announced of retired and deprecated models.
+    const void *extension(const char *id) override {
+        return ::switchboard::kit::lifecycle_extension(id, ::sb_anthropic::kModelLifecycle);
+    }
+
     static const sb_provider_descriptor &descriptor() {
         static const sb_str models[] = {
             to_sb("claude-3-haiku-20240307"),    to_sb("claude-haiku-4-5"),

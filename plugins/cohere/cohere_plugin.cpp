@@ -4,6 +4,7 @@
 // Cohere v2 is close to OpenAI in shape but not in detail, so every field is
 // mapped explicitly and anything Cohere's spec lacks is dropped: the v2 API
 // answers unknown or out-of-range fields with a 400/422.
+#include "cohere_lifecycle.hpp"
 #include <switchboard/kit/kit.hpp>
 
 #include <cctype>
@@ -708,6 +709,11 @@ private:
 
 class CohereProvider final : public sdk::Provider {
 public:
+    // What the vendor announced of retired and deprecated models.
+    const void *extension(const char *id) override {
+        return ::switchboard::kit::lifecycle_extension(id, ::sb_cohere::kModelLifecycle);
+    }
+
     static const sb_provider_descriptor &descriptor() {
         static const sb_str models[] = {
             to_sb("command-a-03-2025"),          to_sb("command-a-vision-07-2025"),

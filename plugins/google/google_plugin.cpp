@@ -1,6 +1,7 @@
 // Google Gemini provider plugin (Generative Language API v1beta): the
 // descriptor and the Provider glue over google_request.cpp and
 // google_response.cpp.
+#include "google_lifecycle.hpp"
 #include "google.hpp"
 
 namespace {
@@ -11,6 +12,11 @@ namespace sdk = switchboard::sdk;
 
 class GoogleProvider final : public sdk::Provider {
 public:
+    // What the vendor announced of retired and deprecated models.
+    const void *extension(const char *id) override {
+        return ::switchboard::kit::lifecycle_extension(id, ::switchboard::google::kModelLifecycle);
+    }
+
     static const sb_provider_descriptor &descriptor() {
         static const sb_str models[] = {
             to_sb("gemini-pro"),           to_sb("gemini-1.5-pro"),

@@ -4,6 +4,7 @@
 // call ids only as 9 alphanumerics, streams tool calls without "index", and
 // has its own error bodies. The request is rebuilt field by field from
 // Mistral's ChatCompletionRequest schema; answers are normalized.
+#include "mistral_lifecycle.hpp"
 #include <switchboard/kit/openai_compat.hpp>
 #include <switchboard/kit/openai_normalize.hpp>
 
@@ -294,6 +295,11 @@ private:
 
 class MistralProvider final : public kit::OpenAICompatibleProvider {
 public:
+    // What the vendor announced of retired and deprecated models.
+    const void *extension(const char *id) override {
+        return ::switchboard::kit::lifecycle_extension(id, ::sb_mistral::kModelLifecycle);
+    }
+
     MistralProvider()
         : OpenAICompatibleProvider({.id = "mistral",
                                     .display_name = "Mistral AI",

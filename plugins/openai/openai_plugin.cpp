@@ -1,5 +1,6 @@
 // OpenAI provider plugin: the kit's OpenAI-compatible translation, with the
 // request rewritten to what current models accept (openai_request.hpp).
+#include "openai_lifecycle.hpp"
 #include "openai_request.hpp"
 
 #include <switchboard/kit/openai_compat.hpp>
@@ -12,6 +13,11 @@ using switchboard::sdk::to_sb;
 
 class OpenAIProvider final : public switchboard::kit::OpenAICompatibleProvider {
 public:
+    // What the vendor announced of retired and deprecated models.
+    const void *extension(const char *id) override {
+        return ::switchboard::kit::lifecycle_extension(id, ::sb_openai::kModelLifecycle);
+    }
+
     OpenAIProvider()
         : OpenAICompatibleProvider({.id = "openai",
                                     .display_name = "OpenAI",

@@ -4,6 +4,7 @@
 // no stream_options) and its answers say "eos" where OpenAI says "stop". The
 // request is rebuilt from an allow-list of Together's request fields and the
 // answers are normalized to the unified shape.
+#include "together_lifecycle.hpp"
 #include <switchboard/kit/openai_compat.hpp>
 #include <switchboard/kit/openai_normalize.hpp>
 
@@ -171,6 +172,11 @@ json::object translate_request(const json::object &in) {
 
 class TogetherProvider final : public kit::OpenAICompatibleProvider {
 public:
+    // What the vendor announced of retired and deprecated models.
+    const void *extension(const char *id) override {
+        return ::switchboard::kit::lifecycle_extension(id, ::sb_together::kModelLifecycle);
+    }
+
     TogetherProvider()
         : OpenAICompatibleProvider({.id = "together",
                                     .display_name = "Together AI",

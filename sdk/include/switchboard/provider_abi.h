@@ -335,6 +335,34 @@ typedef struct sb_plugin {
     sb_status (*self_check)(const sb_error_sink *err);
 } sb_plugin;
 
+/* ------------------------------------- extension: sb.model_lifecycle/1 */
+
+/* What a plugin knows of the models its vendor has deprecated or retired,
+   from the vendor's own deprecation notices. Returned by
+   get_extension(SB_EXT_MODEL_LIFECYCLE) as a const sb_model_lifecycle *,
+   static and valid until unload; the host reads it once at load.
+   The host, not the plugin, turns dates into a status against today's date:
+   retired from `retired_on`, deprecated from `deprecated_on`. */
+#define SB_EXT_MODEL_LIFECYCLE "sb.model_lifecycle/1"
+
+typedef struct sb_model_lifecycle_entry {
+    uint32_t struct_size;
+    sb_str model;         /* the vendor's model id, as sent in requests */
+    sb_str deprecated_on; /* "YYYY-MM-DD" (UTC) the vendor deprecated it; empty: not announced */
+    sb_str retired_on;    /* "YYYY-MM-DD" (UTC) from which requests fail; empty: not announced */
+    sb_str successor;     /* the vendor's recommended replacement; may be empty */
+    sb_str source;        /* the URL of the vendor's notice */
+} sb_model_lifecycle_entry;
+
+typedef struct sb_model_lifecycle {
+    uint32_t struct_size;
+    const sb_model_lifecycle_entry *entries;
+    size_t entry_count;
+    /* sizeof one entry as the plugin built it: the host steps through
+       `entries` by it and reads each entry by its struct_size. */
+    size_t entry_size;
+} sb_model_lifecycle;
+
 /* Whether a table of the given struct_size includes field (for reading
    fields appended after v1.0). */
 #define SB_TABLE_HAS(table, type, field) \
