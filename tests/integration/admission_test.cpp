@@ -4,24 +4,16 @@
 // allocate, strict HTTP framing, the connection slots (idle connections make
 // room, one client holds a share), and the optional /metrics token.
 #include "integration/integration_fixture.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
+#include "support/raw_client.hpp"
 
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <thread>
 
-#include <poll.h>
-#include <sys/socket.h>
-
 using namespace sb::test;
 using namespace sb::test::it;
 namespace utf = boost::unit_test;
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
@@ -35,49 +27,6 @@ const std::string metrics_token = "sbmet-ADMISSION-99887766554433221100";
 long long ms_since(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
-
-// A plain socket to the daemon, from `local` (another loopback address is
-// another client). Reads are bounded in time whatever the daemon does.
-class RawClient {
-public:
-    RawClient(unsigned short port, const char *local = "127.0.0.1") : socket_(io_) {
-        socket_.open(tcp::v4());
-        socket_.bind(tcp::endpoint(asio::ip::make_address(local), 0));
-        socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    }
-    void send(const std::string &bytes) { asio::write(socket_, asio::buffer(bytes)); }
-    // Up to the end of a response head, or what came within `within`.
-    std::string head(std::chrono::milliseconds within) { return receive(within, true); }
-    // Whether the daemon closed the connection (EOF or reset) within `within`.
-    bool closed_within(std::chrono::milliseconds within) {
-        receive(within, false);
-        return eof_;
-    }
-
-private:
-    std::string receive(std::chrono::milliseconds within, bool head_only) {
-        std::string got;
-        const auto until = Clock::now() + within;
-        char buf[4096];
-        while (!(head_only && got.find("\r\n\r\n") != std::string::npos)) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-            if (left <= 0) break;
-            pollfd p{socket_.native_handle(), POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
-            const ssize_t n = ::recv(socket_.native_handle(), buf, sizeof buf, 0);
-            if (n <= 0) {
-                eof_ = true;
-                break;
-            }
-            got.append(buf, static_cast<std::size_t>(n));
-        }
-        return got;
-    }
-
-    asio::io_context io_;
-    tcp::socket socket_;
-    bool eof_ = false;
-};
 
 // The daemon on the harness's dirs with extra command-line options.
 std::unique_ptr<DaemonProcess> start_with(Harness &h, Env env, std::vector<std::string> args) {

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "host/http_server.hpp"
+#include "support/raw_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,9 +16,6 @@
 #include <future>
 #include <string>
 #include <thread>
-
-#include <poll.h>
-#include <sys/socket.h>
 
 // The server's own deadlines (read and idle), its held bodies, the check of
 // a request's head before its body, the body memory budget, HTTP framing and
@@ -109,13 +107,10 @@ struct ServerFixture {
         s.connect(server->local_endpoint());
         return s;
     }
-    // A connection from another loopback address (another client).
-    tcp::socket connect_from(const char *local_address) {
-        tcp::socket s(client_io);
-        s.open(tcp::v4());
-        s.bind(tcp::endpoint(asio::ip::make_address(local_address), 0));
-        s.connect(server->local_endpoint());
-        return s;
+    // A client that sees what the server sends and when, from
+    // local_address (another loopback address is another client).
+    sb::test::RawClient raw(const char *local_address = "127.0.0.1") {
+        return sb::test::RawClient(server->local_endpoint().port(), local_address);
     }
 
     asio::io_context io;  // run by one thread, as each of the daemon's are
@@ -141,40 +136,6 @@ std::string read_to_close(tcp::socket &s, long long &closed_after_ms, Clock::tim
     closed_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
     return got;
 }
-
-// What arrives within `within`: up to the end of a response head when
-// `head_only`, else until the server closes. Bounded in time whatever the
-// server does (poll, then recv on the plain descriptor).
-std::string receive(tcp::socket &s, std::chrono::milliseconds within, bool head_only = true) {
-    std::string got;
-    const auto until = Clock::now() + within;
-    char buf[4096];
-    while (!(head_only && got.find("\r\n\r\n") != std::string::npos)) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-        if (left <= 0) break;
-        pollfd p{s.native_handle(), POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
-        const ssize_t n = ::recv(s.native_handle(), buf, sizeof buf, 0);
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-}
-
-// Whether the server has closed the connection (EOF or reset) within `within`.
-bool closed_within(tcp::socket &s, std::chrono::milliseconds within) {
-    const auto until = Clock::now() + within;
-    char buf[4096];
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-        if (left <= 0) return false;
-        pollfd p{s.native_handle(), POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
-        if (::recv(s.native_handle(), buf, sizeof buf, 0) <= 0) return true;
-    }
-}
-
-void send_text(tcp::socket &s, const std::string &text) { asio::write(s, asio::buffer(text)); }
 
 }  // namespace
 
@@ -232,41 +193,41 @@ BOOST_AUTO_TEST_CASE(a_client_leaving_a_held_body_ends_it_at_once) {
 
 BOOST_AUTO_TEST_CASE(a_request_refused_by_its_head_is_answered_before_its_body_is_sent) {
     ServerFixture f(one_second_limits(), private_needs_token);
-    tcp::socket s = f.connect();
+    auto s = f.raw();
     // 32 MiB announced, not a byte of it sent: the refusal comes from the head.
-    send_text(s, "POST /private HTTP/1.1\r\nHost: a\r\nContent-Length: 33554432\r\n\r\n");
+    s.send("POST /private HTTP/1.1\r\nHost: a\r\nContent-Length: 33554432\r\n\r\n");
     const auto start = Clock::now();
-    const std::string got = receive(s, 900ms);
+    const std::string got = s.head(900ms);
     BOOST_TEST(got.rfind("HTTP/1.1 401", 0) == 0u, got);
     BOOST_TEST(got.find("Connection: close") != std::string::npos, got);
     BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count() < 500);
     BOOST_TEST(f.body_bytes_seen.load() == 0u);
     BOOST_TEST(f.server->body_memory_in_use() == 0u);
     // What the client sends anyway is dropped, then the connection closes.
-    send_text(s, std::string(64 * 1024, 'x'));
-    BOOST_TEST(closed_within(s, 3000ms));
+    s.send(std::string(64 * 1024, 'x'));
+    BOOST_TEST(s.closed_within(3000ms));
 }
 
 BOOST_AUTO_TEST_CASE(an_admitted_request_still_has_its_body_read) {
     ServerFixture f(one_second_limits(), private_needs_token);
-    tcp::socket s = f.connect();
-    send_text(s, "POST /private HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ok\r\nContent-Length: 5\r\n\r\n");
-    BOOST_TEST(receive(s, 200ms).empty());  // waits for the body
-    send_text(s, "hello");
-    const std::string got = receive(s, 900ms);
+    auto s = f.raw();
+    s.send("POST /private HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ok\r\nContent-Length: 5\r\n\r\n");
+    BOOST_TEST(s.head(200ms).empty());  // waits for the body
+    s.send("hello");
+    const std::string got = s.head(900ms);
     BOOST_TEST(got.rfind("HTTP/1.1 200", 0) == 0u, got);
     BOOST_TEST(f.body_bytes_seen.load() == 5u);
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_request_without_a_body_keeps_the_connection) {
     ServerFixture f(one_second_limits(), private_needs_token);
-    tcp::socket s = f.connect();
+    auto s = f.raw();
     for (int i = 0; i < 2; ++i) {
-        send_text(s, "GET /private HTTP/1.1\r\nHost: a\r\n\r\n");
-        std::string got = receive(s, 900ms);
+        s.send("GET /private HTTP/1.1\r\nHost: a\r\n\r\n");
+        std::string got = s.head(900ms);
         BOOST_TEST(got.rfind("HTTP/1.1 401", 0) == 0u, got);
         BOOST_TEST(got.find("Connection: close") == std::string::npos, got);
-        receive(s, 50ms, false);  // the body ("refused")
+        s.rest(50ms);  // the body ("refused")
     }
     BOOST_TEST(f.handled.load() == 2);
 }
@@ -277,36 +238,36 @@ BOOST_AUTO_TEST_CASE(stalled_bodies_past_the_memory_budget_get_503) {
     ServerFixture f(limits);
     const std::string one_mib_head = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n";
     // Two clients announce 1 MiB each, send a little and stall: the budget is spent.
-    tcp::socket a = f.connect();
-    tcp::socket b = f.connect();
-    send_text(a, one_mib_head + std::string(1000, 'a'));
-    send_text(b, one_mib_head + std::string(1000, 'b'));
+    auto a = f.raw();
+    auto b = f.raw();
+    a.send(one_mib_head + std::string(1000, 'a'));
+    b.send(one_mib_head + std::string(1000, 'b'));
     const auto start = Clock::now();
     while (f.server->body_memory_in_use() < (2u << 20) && Clock::now() - start < 500ms)
         std::this_thread::sleep_for(5ms);
     BOOST_TEST(f.server->body_memory_in_use() == (2u << 20));
     // A third is refused at once, before its body is read.
-    tcp::socket c = f.connect();
-    send_text(c, one_mib_head);
-    const std::string got = receive(c, 500ms);
+    auto c = f.raw();
+    c.send(one_mib_head);
+    const std::string got = c.head(500ms);
     BOOST_TEST(got.rfind("HTTP/1.1 503", 0) == 0u, got);
     BOOST_TEST(got.find("Retry-After: 1") != std::string::npos, got);
     // A small body still fits in nothing: refused too.
-    tcp::socket d = f.connect();
-    send_text(d, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789");
-    BOOST_TEST(receive(d, 500ms).rfind("HTTP/1.1 503", 0) == 0u);
+    auto d = f.raw();
+    d.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789");
+    BOOST_TEST(d.head(500ms).rfind("HTTP/1.1 503", 0) == 0u);
     // A request without a body needs none of it.
-    tcp::socket e = f.connect();
-    send_text(e, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(e, 500ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto e = f.raw();
+    e.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(e.head(500ms).rfind("HTTP/1.1 200", 0) == 0u);
     // Once the stalled clients are cut (read deadline), their shares come back.
-    BOOST_TEST(closed_within(a, 2500ms));
-    BOOST_TEST(closed_within(b, 2500ms));
+    BOOST_TEST(a.closed_within(2500ms));
+    BOOST_TEST(b.closed_within(2500ms));
     while (f.server->body_memory_in_use() > 0 && Clock::now() - start < 4s) std::this_thread::sleep_for(5ms);
     BOOST_TEST(f.server->body_memory_in_use() == 0u);
-    tcp::socket g = f.connect();
-    send_text(g, one_mib_head + std::string(1u << 20, 'g'));
-    BOOST_TEST(receive(g, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto g = f.raw();
+    g.send(one_mib_head + std::string(1u << 20, 'g'));
+    BOOST_TEST(g.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
     BOOST_TEST(f.body_bytes_seen.load() == (1u << 20));
 }
 
@@ -314,18 +275,18 @@ BOOST_AUTO_TEST_CASE(a_chunked_body_past_the_memory_budget_gets_503) {
     auto limits = one_second_limits();
     limits.max_body_memory = 256u << 10;
     ServerFixture f(limits);
-    tcp::socket s = f.connect();
-    send_text(s, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    auto s = f.raw();
+    s.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
     const std::string chunk = "10000\r\n" + std::string(0x10000, 'c') + "\r\n";  // 64 KiB
-    boost::system::error_code ec;
-    for (int i = 0; i < 8 && !ec; ++i) asio::write(s, asio::buffer(chunk), ec);  // 512 KiB in all
-    const std::string got = receive(s, 900ms);
+    for (int i = 0; i < 8 && s.try_send(chunk); ++i) {  // 512 KiB in all
+    }
+    const std::string got = s.head(900ms);
     BOOST_TEST(got.rfind("HTTP/1.1 503", 0) == 0u, got);
     BOOST_TEST(f.handled.load() == 0);
     // Within the budget a chunked body is read whole.
-    tcp::socket t = f.connect();
-    send_text(t, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + "0\r\n\r\n");
-    BOOST_TEST(receive(t, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto t = f.raw();
+    t.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + "0\r\n\r\n");
+    BOOST_TEST(t.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
     BOOST_TEST(f.body_bytes_seen.load() == 0x10000u);
 }
 
@@ -334,19 +295,19 @@ BOOST_AUTO_TEST_CASE(transfer_codings_other_than_chunked_are_refused_and_the_con
     for (const char *coding : {"gzip", "xchunked", "chunked, identity", "identity", "gzip, chunked", "chunked,chunked",
                                "chunked\r\nTransfer-Encoding: chunked"}) {
         BOOST_TEST_CONTEXT(coding) {
-            tcp::socket s = f.connect();
-            send_text(s, std::string("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ") + coding +
+            auto s = f.raw();
+            s.send(std::string("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ") + coding +
                              "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-            const std::string got = receive(s, 900ms);
+            const std::string got = s.head(900ms);
             BOOST_TEST(got.rfind("HTTP/1.1 400", 0) == 0u, got);
-            BOOST_TEST(closed_within(s, 3000ms));
+            BOOST_TEST(s.closed_within(3000ms));
         }
     }
     BOOST_TEST(f.handled.load() == 0);
     // Exactly "chunked" (in any case) is read.
-    tcp::socket s = f.connect();
-    send_text(s, "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-    BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto s = f.raw();
+    s.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    BOOST_TEST(s.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
     BOOST_TEST(f.body_bytes_seen.load() == 5u);
 }
 
@@ -355,16 +316,16 @@ BOOST_AUTO_TEST_CASE(an_http_1_1_request_needs_exactly_one_host) {
     for (const char *head : {"GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
                              "POST /x HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
         BOOST_TEST_CONTEXT(head) {
-            tcp::socket s = f.connect();
-            send_text(s, head);
-            BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.1 400", 0) == 0u);
-            BOOST_TEST(closed_within(s, 3000ms));
+            auto s = f.raw();
+            s.send(head);
+            BOOST_TEST(s.head(900ms).rfind("HTTP/1.1 400", 0) == 0u);
+            BOOST_TEST(s.closed_within(3000ms));
         }
     }
     BOOST_TEST(f.handled.load() == 0);
-    tcp::socket s = f.connect();
-    send_text(s, "GET /x HTTP/1.0\r\n\r\n");  // HTTP/1.0 has no Host requirement
-    BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.0 200", 0) == 0u);
+    auto s = f.raw();
+    s.send("GET /x HTTP/1.0\r\n\r\n");  // HTTP/1.0 has no Host requirement
+    BOOST_TEST(s.head(900ms).rfind("HTTP/1.0 200", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(at_the_connection_cap_the_longest_idle_connection_makes_room) {
@@ -373,29 +334,29 @@ BOOST_AUTO_TEST_CASE(at_the_connection_cap_the_longest_idle_connection_makes_roo
     limits.read_timeout = 5s;
     limits.max_connections = 3;
     ServerFixture f(limits);
-    tcp::socket oldest = f.connect();  // idle since it connected
+    auto oldest = f.raw();  // idle since it connected
     std::this_thread::sleep_for(50ms);
-    tcp::socket kept_alive = f.connect();  // one request, then idle
-    send_text(kept_alive, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(kept_alive, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
-    tcp::socket busy = f.connect();  // half a request: not idle
-    send_text(busy, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    auto kept_alive = f.raw();  // one request, then idle
+    kept_alive.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(kept_alive.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto busy = f.raw();  // half a request: not idle
+    busy.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
     const auto start = Clock::now();
     while (f.server->open_connections() < 3 && Clock::now() - start < 500ms) std::this_thread::sleep_for(5ms);
     BOOST_TEST(f.server->open_connections() == 3u);
 
     // A new client gets in: the connection idle the longest is closed for it.
-    tcp::socket newcomer = f.connect();
-    send_text(newcomer, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(newcomer, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
-    BOOST_TEST(closed_within(oldest, 500ms));
+    auto newcomer = f.raw();
+    newcomer.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(newcomer.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(oldest.closed_within(500ms));
     // Next, the kept-alive one; the half-sent request is never cut for room.
-    tcp::socket another = f.connect();
-    send_text(another, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(another, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
-    BOOST_TEST(closed_within(kept_alive, 500ms));
-    send_text(busy, "cd");
-    BOOST_TEST(receive(busy, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto another = f.raw();
+    another.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(another.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    BOOST_TEST(kept_alive.closed_within(500ms));
+    busy.send("cd");
+    BOOST_TEST(busy.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(without_an_idle_connection_a_new_one_is_closed_at_the_cap) {
@@ -403,15 +364,15 @@ BOOST_AUTO_TEST_CASE(without_an_idle_connection_a_new_one_is_closed_at_the_cap) 
     limits.read_timeout = 5s;
     limits.max_connections = 2;
     ServerFixture f(limits);
-    tcp::socket a = f.connect();
-    tcp::socket b = f.connect();
-    send_text(a, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
-    send_text(b, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    auto a = f.raw();
+    auto b = f.raw();
+    a.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+    b.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
     std::this_thread::sleep_for(100ms);
-    tcp::socket c = f.connect();
-    BOOST_TEST(closed_within(c, 500ms));
-    send_text(a, "cd");
-    BOOST_TEST(receive(a, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto c = f.raw();
+    BOOST_TEST(c.closed_within(500ms));
+    a.send("cd");
+    BOOST_TEST(a.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(one_client_cannot_take_more_than_its_share_of_the_slots) {
@@ -420,22 +381,22 @@ BOOST_AUTO_TEST_CASE(one_client_cannot_take_more_than_its_share_of_the_slots) {
     limits.max_connections_per_client = 2;
     limits.limit_loopback_clients = true;
     ServerFixture f(limits);
-    tcp::socket a = f.connect();
-    tcp::socket b = f.connect();
-    tcp::socket third = f.connect();  // 127.0.0.1's third
-    BOOST_TEST(closed_within(third, 500ms));
+    auto a = f.raw();
+    auto b = f.raw();
+    auto third = f.raw();  // 127.0.0.1's third
+    BOOST_TEST(third.closed_within(500ms));
     // Another client is served, and so is the first one's own.
-    tcp::socket other = f.connect_from("127.0.0.2");
-    send_text(other, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(other, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
-    send_text(a, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(a, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto other = f.raw("127.0.0.2");
+    other.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(other.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    a.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(a.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
     // A slot given back can be taken again.
     b.close();
     std::this_thread::sleep_for(100ms);
-    tcp::socket again = f.connect();
-    send_text(again, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-    BOOST_TEST(receive(again, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    auto again = f.raw();
+    again.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    BOOST_TEST(again.head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(loopback_clients_are_exempt_from_the_share_by_default) {
@@ -443,10 +404,10 @@ BOOST_AUTO_TEST_CASE(loopback_clients_are_exempt_from_the_share_by_default) {
     limits.max_connections = 10;
     limits.max_connections_per_client = 2;
     ServerFixture f(limits);
-    std::vector<tcp::socket> sockets;
-    for (int i = 0; i < 5; ++i) sockets.push_back(f.connect());
-    for (auto &s : sockets) {
-        send_text(s, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
-        BOOST_TEST(receive(s, 900ms).rfind("HTTP/1.1 200", 0) == 0u);
+    std::vector<std::unique_ptr<sb::test::RawClient>> clients;
+    for (int i = 0; i < 5; ++i) clients.push_back(std::make_unique<sb::test::RawClient>(f.server->local_endpoint().port()));
+    for (auto &c : clients) {
+        c->send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+        BOOST_TEST(c->head(900ms).rfind("HTTP/1.1 200", 0) == 0u);
     }
 }
