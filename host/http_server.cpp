@@ -357,9 +357,10 @@ asio::awaitable<void> write_all(Connection &conn, const Buffers &wire, std::chro
 class ChunkedResponseStream final : public ResponseStream {
 public:
     ChunkedResponseStream(Connection &conn, beast::flat_buffer &read_buffer, const asio::ip::address &peer,
-                          unsigned version, std::chrono::seconds write_timeout)
+                          unsigned version, std::chrono::seconds write_timeout, bool head_admitted)
         : conn_(conn), read_buffer_(read_buffer), write_timeout_(write_timeout) {
         peer_ = peer;
+        head_admitted_ = head_admitted;
         head_.version(version);
         head_.result(http::status::ok);
     }
@@ -493,6 +494,7 @@ struct RequestReader {
 struct Incoming {
     Request request;
     BodyBudget::Share body_memory;  // given back once the handler is done with the body
+    bool refused = false;           // its HeadCheck failed: the handler answers the refusal
     bool body_unread = false;       // a body is on its way that will not be read
 };
 
@@ -535,6 +537,7 @@ asio::awaitable<std::optional<Incoming>> read_request(Connection &conn, beast::f
         // Decided on the head: a refused request's body is never read.
         if (reader.check && !reader.check(parser.get(), reader.peer)) {
             conn.deadline.disarm();
+            incoming->refused = true;
             incoming->body_unread = !parser.is_done();
             incoming->request.base() = std::move(parser.get().base());
             co_return incoming;
@@ -602,7 +605,8 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::
         // the connection.
         const bool keep_alive = request.keep_alive() && !next->body_unread;
         ++*in_flight_;
-        ChunkedResponseStream body_stream(conn, buffer, peer, request.version(), limits_.read_timeout);
+        ChunkedResponseStream body_stream(conn, buffer, peer, request.version(), limits_.read_timeout,
+                                          check_ && !next->refused);
         // Awaited in this coroutine: a cancellation from the watch reaches
         // whatever the handler is waiting on (an upstream read, a timer).
         Response response;

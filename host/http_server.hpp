@@ -64,6 +64,9 @@ public:
     // The client's address (admin calls without a token are loopback-only).
     const boost::asio::ip::address &peer() const noexcept { return peer_; }
     bool started() const noexcept { return started_; }
+    // Whether the server's HeadCheck has passed this request already (the
+    // handler need not check it again); false without a HeadCheck.
+    bool head_admitted() const noexcept { return head_admitted_; }
     // What this request did so far (read by the access log and metrics).
     core::RequestContext &context() noexcept { return context_; }
     const core::RequestContext &context() const noexcept { return context_; }
@@ -77,6 +80,7 @@ public:
 protected:
     Response head_;
     bool started_ = false;
+    bool head_admitted_ = false;
     boost::asio::ip::address peer_;
     core::RequestContext context_;
     std::unique_ptr<BodySource> later_;

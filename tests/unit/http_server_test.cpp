@@ -74,6 +74,7 @@ struct ServerFixture {
             [this](Request &request, ResponseStream &stream) -> asio::awaitable<Response> {
                 ++handled;
                 body_bytes_seen = request.body().size();
+                head_admitted = stream.head_admitted();
                 if (request.target() == "/private" &&
                     request[boost::beast::http::field::authorization] != "Bearer ok") {
                     Response refused{boost::beast::http::status::unauthorized, request.version()};
@@ -120,6 +121,7 @@ struct ServerFixture {
     std::atomic<int> finished{0};
     std::atomic<int> handled{0};
     std::atomic<std::size_t> body_bytes_seen{0};
+    std::atomic<bool> head_admitted{false};
     std::thread thread;
 };
 
@@ -202,6 +204,7 @@ BOOST_AUTO_TEST_CASE(a_request_refused_by_its_head_is_answered_before_its_body_i
     BOOST_TEST(got.find("Connection: close") != std::string::npos, got);
     BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count() < 500);
     BOOST_TEST(f.body_bytes_seen.load() == 0u);
+    BOOST_TEST(!f.head_admitted.load());  // the handler must answer the refusal
     BOOST_TEST(f.server->body_memory_in_use() == 0u);
     // What the client sends anyway is dropped, then the connection closes.
     s.send(std::string(64 * 1024, 'x'));
@@ -217,6 +220,7 @@ BOOST_AUTO_TEST_CASE(an_admitted_request_still_has_its_body_read) {
     const std::string got = s.head(900ms);
     BOOST_TEST(got.rfind("HTTP/1.1 200", 0) == 0u, got);
     BOOST_TEST(f.body_bytes_seen.load() == 5u);
+    BOOST_TEST(f.head_admitted.load());  // the handler need not check again
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_request_without_a_body_keeps_the_connection) {
