@@ -64,9 +64,9 @@ BOOST_AUTO_TEST_CASE(succeeds_on_a_configured_provider, *utf::timeout(60)) {
     auto body = parse_json(sent->body);
     BOOST_TEST(text(body, "model") == "mock-model");
     BOOST_TEST(json::serialize(body).find("pong") != std::string::npos, "asks for pong: " << sent->body);
-    // The host's small limit; the openai plugin sends it as max_completion_tokens,
+    // The host's token limit; the openai plugin sends it as max_completion_tokens,
     // the only limit OpenAI's reasoning models accept.
-    BOOST_TEST(find(body, "max_completion_tokens") != nullptr, "small limit: " << sent->body);
+    BOOST_TEST(find(body, "max_completion_tokens") != nullptr, "token limit: " << sent->body);
     BOOST_TEST(find(body, "max_tokens") == nullptr, sent->body);
 }
 
