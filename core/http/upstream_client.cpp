@@ -107,7 +107,10 @@ Target split_url(const std::string &url) {
     const std::string bracketed = ipv6 ? "[" + t.host + "]" : t.host;
     const unsigned short default_port = t.tls ? 443 : 80;
     if (u.has_port()) {
-        if (u.port().empty() || u.port_number() == 0)
+        // port_number() wraps past 65535 ("99999" reads as 34463): judge the text.
+        const auto port_text = u.port();
+        if (port_text.empty() || port_text.size() > 5 || std::stoul(std::string(port_text)) > 65535 ||
+            u.port_number() == 0)
             throw UpstreamError(UpstreamFailure::invalid_url, "invalid upstream URL: bad port");
         t.port = u.port_number();
     } else {

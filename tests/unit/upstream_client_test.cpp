@@ -634,7 +634,7 @@ BOOST_AUTO_TEST_CASE(encoded_control_bytes_in_the_host_are_refused) {
     for (const std::string url :
          {"http://localhost%00%0d%0aX-Injected%3a%20yes%0d%0a.api.openai.com:" + port + "/v1",
           "http://127.0.0.1%00.api.openai.com:" + port + "/v1", "http://local%68ost:" + port + "/v1",
-          "http://a..b:" + port + "/v1", "http://[v1.x]:" + port + "/v1", "http://127.0.0.1x:" + port + "/v1"}) {
+          "http://a..b:" + port + "/v1", "http://[v1.x]:" + port + "/v1", "http://127.0.0.1x:" + port + "/v1", std::string("http://127.0.0.1:99999/v1")}) {
         const auto error = f.send_error(post(url));
         BOOST_REQUIRE_MESSAGE(error, url);
         BOOST_TEST((error->failure() == UpstreamFailure::invalid_url), url);
