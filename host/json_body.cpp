@@ -37,7 +37,7 @@ private:
     }
     void do_deallocate(void *p, std::size_t bytes, std::size_t align) override {
         used_ -= bytes;
-        ::operator delete(p, bytes, std::align_val_t(align));
+        ::operator delete(p, std::align_val_t(align));  // unsized: clang 14 has no sized delete by default
     }
     bool do_is_equal(const memory_resource &other) const noexcept override { return this == &other; }
 
