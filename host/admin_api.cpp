@@ -323,7 +323,11 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
     const std::string &model = target.config.model.value;
     const core::ModelLifecycle *announced = info.lifecycle.find(model);
     const core::ModelStatus status = info.lifecycle.status(model, today);
+    // The vendor decides (a notice may be extended); the plugin's notices
+    // explain what it answers.
     if (status == core::ModelStatus::deprecated) result["warning"] = deprecation_warning(*announced);
+    if (status == core::ModelStatus::retired)
+        result["warning"] = "the vendor retired " + model + " on " + announced->retired_on;
     // The access log's error: the vendor call this request made failed,
     // though the request itself succeeds (200 with ok:false).
     auto fail = [&](std::string_view type, std::string message, std::string hint) {
@@ -332,13 +336,6 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
         result["latency_ms"] = elapsed_ms();
         result["error"] = {{"type", type}, {"message", std::move(message)}, {"hint", std::move(hint)}};
     };
-    if (status == core::ModelStatus::retired) {
-        // Not worth a vendor call: the vendor refuses a retired model.
-        fail(core::test_error_type(ErrorCode::model_not_found),
-             "provider '" + info.id + "': the vendor retired model " + model + " on " + announced->retired_on,
-             retirement_hint(info, *announced, info.lifecycle.suggested(model, today)));
-        co_return json_response(http::status::ok, json::serialize(result), request.version());
-    }
     try {
         json::object chat;
         chat["messages"] = json::array{{{"role", "user"}, {"content", "Reply with the single word: pong"}}};
@@ -364,8 +361,12 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
             result["reply"] = text;
         }
     } catch (const GatewayError &e) {
-        fail(core::test_error_type(e.code()), e.what(),
-             core::test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base));
+        // A vendor that no longer knows a model it retired: say when, and what replaces it.
+        const bool retired = status == core::ModelStatus::retired &&
+                             (e.code() == ErrorCode::model_not_found || e.code() == ErrorCode::invalid_request);
+        fail(core::test_error_type(retired ? ErrorCode::model_not_found : e.code()), e.what(),
+             retired ? retirement_hint(info, *announced, info.lifecycle.suggested(model, today))
+                     : core::test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base));
     }
     co_return json_response(http::status::ok, json::serialize(result), request.version());
 }

@@ -1,7 +1,8 @@
 // Model lifecycle through the real daemon: what each plugin declares of its
 // vendor's retired and deprecated models (sb.model_lifecycle/1) shows in
-// GET /providers and the model lists, /test refuses a retired model with the
-// successor and the setting that switches to it, and /test passes for every
+// GET /providers and the model lists, /test explains a vendor's refusal of a
+// retired model with the successor and the setting that switches to it, and
+// /test passes for every
 // successor against vendor mocks that enforce today's request rules.
 #define BOOST_TEST_MODULE switchboard_lifecycle
 #include "integration/integration_fixture.hpp"
@@ -71,6 +72,7 @@ BOOST_AUTO_TEST_CASE(test_on_a_retired_model_names_date_successor_and_setting, *
     for (const Seed &s : seeds) {
         if (s.status != "retired") continue;
         MockVendorUpstream mock(s.dialect);
+        mock.set_retired_models({s.default_model});  // as the vendor answers today
         Harness h(vendor_plugins());
         h.start({{s.env + "_API_KEY", key_of(s)}, {s.env + "_API_BASE", mock.base_url()}});
         const auto r = h.post_json(test_path, json::object{{"provider", s.id}});
@@ -86,7 +88,7 @@ BOOST_AUTO_TEST_CASE(test_on_a_retired_model_names_date_successor_and_setting, *
             BOOST_TEST(hint.find("retired " + s.default_model + " on 20") != std::string::npos);
             BOOST_TEST(r.body.find(key_of(s)) == std::string::npos);
         }
-        BOOST_TEST(mock.chat_requests().empty(), s.id << ": a retired model was sent to the vendor");
+        BOOST_TEST(mock.chat_requests().size() == 1u, s.id << ": the vendor decides, once");
     }
 }
 
@@ -110,6 +112,17 @@ BOOST_AUTO_TEST_CASE(test_passes_for_every_successor, *utf::timeout(180)) {
             BOOST_TEST(text(d.json(), "warning").find(s.successor) != std::string::npos, d.body);
         }
     }
+}
+
+// The notices explain; the vendor decides: a retired model a vendor (or a
+// compatible server) still answers passes, with a warning.
+BOOST_AUTO_TEST_CASE(a_retired_model_the_vendor_still_serves_passes_with_a_warning, *utf::timeout(60)) {
+    MockVendorUpstream mock(VendorDialect::openai);
+    Harness h(vendor_plugins());
+    h.start({{"OPENAI_API_KEY", "sk-still-serves-0123456789"}, {"OPENAI_API_BASE", mock.base_url()}});
+    const auto r = h.post_json(test_path, json::object{{"provider", "openai"}});
+    BOOST_TEST(is_true(r.json(), "ok"), r.body);
+    BOOST_TEST(text(r.json(), "warning") == "the vendor retired gpt-3.5-turbo on 2026-10-23", r.body);
 }
 
 BOOST_AUTO_TEST_CASE(the_rules_mock_refuses_what_vendors_refuse, *utf::timeout(60)) {

@@ -1,5 +1,7 @@
 #include "support/mock_vendor_upstreams.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -192,6 +194,11 @@ void MockVendorUpstream::set_stream_fixture(const std::string &file) {
     stream_fixture_ = p;
 }
 
+void MockVendorUpstream::set_retired_models(std::vector<std::string> models) {
+    std::lock_guard lock(mutex_);
+    retired_models_ = std::move(models);
+}
+
 void MockVendorUpstream::set_close_delimited(bool on) {
     std::lock_guard lock(mutex_);
     close_delimited_ = on;
@@ -377,6 +384,11 @@ static std::optional<MockAction> current_model_rules(VendorDialect dialect, cons
 
 MockAction MockVendorUpstream::chat(const RecordedRequest &request, const std::string &model, bool stream) const {
     if (model == "missing-model") return model_not_found(model);
+    {
+        std::lock_guard lock(mutex_);
+        if (std::find(retired_models_.begin(), retired_models_.end(), model) != retired_models_.end())
+            return model_not_found(model);
+    }
     if (auto refused = current_model_rules(dialect_, model, request.body)) return *refused;
     const fs::path dir = vendor_fixture_dir(dialect_);
     if (model == "ratelimited-model") {

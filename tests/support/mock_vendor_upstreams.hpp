@@ -86,6 +86,8 @@ public:
     // true: successful chat answers (plain and streamed) are framed as an
     // HTTP/1.0 server frames them: no length, no chunks, the close ends them.
     void set_close_delimited(bool on);
+    // Models the vendor has shut down: answered as it answers an unknown model.
+    void set_retired_models(std::vector<std::string> models);
     std::filesystem::path reply_fixture() const;
     std::filesystem::path stream_fixture() const;
 
@@ -117,6 +119,7 @@ private:
     std::filesystem::path stream_fixture_;
     std::size_t fragment_size_ = 0;
     bool close_delimited_ = false;
+    std::vector<std::string> retired_models_;
     LoopbackHttpServer server_;
 };
 
