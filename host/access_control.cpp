@@ -1,8 +1,8 @@
 #include "host/access_control.hpp"
 
 #include "core/errors.hpp"
-#include "core/trusted_file.hpp"
 #include "core/hex.hpp"
+#include "core/trusted_file.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>

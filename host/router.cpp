@@ -93,14 +93,13 @@ boost::asio::awaitable<Response> ready(Response response) { co_return response; 
 void Router::authorize(const RequestHead &head, std::string_view path, const boost::asio::ip::address &peer) const {
     const std::string_view authorization = head[http::field::authorization];
     const bool is_data_plane = path.starts_with("/v1/");
-    const bool is_admin_call = path == "/api/backdoor/llm/config" || path == "/api/backdoor/llm/test" ||
-                               path == "/api/backdoor/llm/plugins/reload";
+    // Every admin endpoint alike: even the provider and model lists (the
+    // latter calls vendors with the operator's keys).
+    const bool is_admin_call = path.starts_with("/api/backdoor/");
     // No secret configured: a local browser page must not drive the gateway.
     if ((is_data_plane && !access_.has_client_keys()) || (is_admin_call && !access_.has_admin_token()))
         AccessControl::require_local_browser_context(head[http::field::host], head[http::field::origin]);
     if (is_data_plane) access_.authorize_client(authorization);
-    // Reading the provider list and model names is open; everything that
-    // reads or changes config, or spends a key, is admin-only.
     if (is_admin_call) access_.authorize_admin(authorization, peer);
     if (path == "/metrics") access_.authorize_metrics(authorization);
 }

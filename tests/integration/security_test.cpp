@@ -35,6 +35,9 @@ std::vector<std::pair<std::string, TestHttpResponse>> admin_calls(const TestHttp
     out.emplace_back("POST config", c.post(config_path, R"({"provider":"openai","model":"gpt-4o-mini"})", h));
     out.emplace_back("POST test", c.post(test_path, "{}", h));
     out.emplace_back("POST plugins/reload", c.post(reload_path, "", h));
+    // The lists too: the model list calls every vendor with the operator's keys.
+    out.emplace_back("GET providers", c.get(providers_path, h));
+    out.emplace_back("GET models", c.get(models_path, h));
     return out;
 }
 
@@ -97,8 +100,8 @@ BOOST_AUTO_TEST_CASE(admin_endpoints_need_the_token_and_open_ones_stay_open, *ut
     BOOST_TEST(c.get(config_path, {{"Authorization", "bearer " + admin_token}}).status == 200u);
     BOOST_TEST(c.get(config_path, {{"Authorization", "BEARER " + admin_token}}).status == 200u);
 
-    // Open endpoints need nothing.
-    for (std::string_view path : {providers_path, models_path, std::string_view("/healthz"), v1_models_path}) {
+    // Open endpoints need nothing (/v1/models: no client keys are configured).
+    for (std::string_view path : {std::string_view("/healthz"), v1_models_path}) {
         auto r = c.get(path);
         BOOST_TEST(r.status == 200u, path << ": " << r.status << " " << r.body);
         all_output += r.headers_text() + r.body;
@@ -109,6 +112,23 @@ BOOST_AUTO_TEST_CASE(admin_endpoints_need_the_token_and_open_ones_stay_open, *ut
 
     check_no_token("responses", all_output, admin_token);
     check_no_token("log", h.log_text(), admin_token);
+}
+
+// Without a token the lists answer only a local browser context: a page
+// that rebinds its own name to 127.0.0.1 cannot make the daemon call the
+// vendors with the operator's keys.
+BOOST_AUTO_TEST_CASE(a_rebinding_page_cannot_read_the_lists, *utf::timeout(120)) {
+    Harness h;
+    h.start({{"OPENAI_API_KEY", "sk-test-rebind-key-0000000000"}, {"OPENAI_API_BASE", h.mock.base_url()}});
+    auto c = h.client();
+    for (std::string_view path : {providers_path, models_path}) {
+        BOOST_TEST_CONTEXT(path) {
+            check_error(c.get(path, {{"Host", "rebind.example.com"}}), 403, "permission_error");
+            check_error(c.get(path, {{"Origin", "http://rebind.example.com"}}), 403, "permission_error");
+            BOOST_TEST(c.get(path).status == 200u);
+        }
+    }
+    BOOST_TEST(h.mock.model_list_requests().size() == 1u, "only the local request reached the vendor");
 }
 
 BOOST_AUTO_TEST_CASE(admin_token_file_in_the_state_dir, *utf::timeout(120)) {
@@ -122,7 +142,7 @@ BOOST_AUTO_TEST_CASE(admin_token_file_in_the_state_dir, *utf::timeout(120)) {
     BOOST_TEST(ok.status == 200u, ok.body);
     auto reload = c.post(reload_path, "", bearer(file_token));
     BOOST_TEST(reload.status == 200u, reload.body);
-    BOOST_TEST(c.get(providers_path).status == 200u);
+    BOOST_TEST(c.get(providers_path, bearer(file_token)).status == 200u);
     check_no_token("log", h.log_text(), file_token);
     check_no_token("responses", ok.body + reload.body, file_token);
 }
