@@ -27,16 +27,16 @@ struct VendorCase {
     std::string key() const { return id + "-e2e-secret-key-0123456789abcdef"; }
 };
 
-const VendorCase anthropic_case{VendorDialect::anthropic, "anthropic", "ANTHROPIC", "claude-3-haiku-20240307", "",
+const VendorCase anthropic_case{VendorDialect::anthropic, "anthropic", "ANTHROPIC", "claude-haiku-4-5-20251001", "",
                                 "anthropic-json-tool.1.chunks.txt", "anthropic-json-tool.1.json"};
-const VendorCase google_case{VendorDialect::gemini, "google", "GOOGLE", "gemini-1.5-pro", "text-embedding-004",
+const VendorCase google_case{VendorDialect::gemini, "google", "GOOGLE", "gemini-2.5-flash", "text-embedding-004",
                              "google-tool-call.chunks.txt", "google-tool-call.json"};
 const VendorCase cohere_case{VendorDialect::cohere, "cohere", "COHERE", "command-a-03-2025", "embed-english-v3.0",
                              "cohere-tool-call.chunks.txt", "cohere-tool-call.json"};
 const VendorCase mistral_case{VendorDialect::mistral, "mistral", "MISTRAL", "mistral-small-latest", "",
                               "mistral-tool-call.chunks.txt", "mistral-tool-call.json"};
 const VendorCase together_case{VendorDialect::together, "together", "TOGETHER",
-                               "meta-llama/Llama-3.3-70B-Instruct-Turbo-Free", "", "tool-call.chunks.txt", "tool_call.json"};
+                               "meta-llama/Llama-3.3-70B-Instruct-Turbo", "", "tool-call.chunks.txt", "tool_call.json"};
 
 std::vector<std::string> vendor_plugins() {
     return {"switchboard-anthropic.so", "switchboard-google.so", "switchboard-cohere.so", "switchboard-mistral.so",

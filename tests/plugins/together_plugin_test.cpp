@@ -294,7 +294,9 @@ BOOST_AUTO_TEST_CASE(models) {
     BOOST_TEST(req.request.header("Authorization") == "Bearer " + kKey);
     auto r = plugin().parse_models(c, 200, fixture("together/models.json"));
     BOOST_REQUIRE(r.status == SB_OK);
-    BOOST_TEST(r.ids == (std::vector<std::string>{kModel, "Qwen/Qwen2.5-72B-Instruct-Turbo"}), boost::test_tools::per_element());
+    BOOST_TEST(r.ids == (std::vector<std::string>{kModel, "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                                                 "Qwen/Qwen2.5-72B-Instruct-Turbo"}),
+               boost::test_tools::per_element());
     auto untyped = plugin().parse_models(c, 200, R"([{"id":"a"},{"id":"b","type":"chat"}])");
     BOOST_TEST(untyped.ids == (std::vector<std::string>{"a", "b"}), boost::test_tools::per_element());
     auto bad = plugin().parse_models(c, 401, fixture("together/error-401.json"));
