@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <new>
 
 namespace sb::host {
@@ -21,27 +22,35 @@ namespace {
 // and refuses past a cap: a body of many tiny values ("[0,0,0,...]") needs
 // sixteen bytes and more per two bytes of text. Lifted once the document is
 // built, so it can be changed freely afterwards. One thread at a time, as
-// the document it serves.
+// the document it serves. The cap is shared with the caller:
+// make_shared_resource keeps the resource as a member of its own object, out
+// of the caller's reach.
 class ParseMemory final : public boost::json::memory_resource {
 public:
     struct Exhausted {};
-    explicit ParseMemory(std::size_t cap) noexcept : cap_(cap) {}
-    void lift() noexcept { cap_ = std::numeric_limits<std::size_t>::max(); }
+    using Cap = std::shared_ptr<std::size_t>;
+    explicit ParseMemory(Cap cap) noexcept : cap_(std::move(cap)) {}
+    static void lift(std::size_t &cap) noexcept { cap = std::numeric_limits<std::size_t>::max(); }
 
 private:
     void *do_allocate(std::size_t bytes, std::size_t align) override {
-        if (bytes > cap_ - std::min(used_, cap_)) throw Exhausted{};
-        void *p = ::operator new(bytes, std::align_val_t(align));
+        if (bytes > *cap_ - std::min(used_, *cap_)) throw Exhausted{};
+        void *p = over_aligned(align) ? ::operator new(bytes, std::align_val_t(align)) : ::operator new(bytes);
         used_ += bytes;
         return p;
     }
     void do_deallocate(void *p, std::size_t bytes, std::size_t align) override {
         used_ -= bytes;
-        ::operator delete(p, std::align_val_t(align));  // unsized: clang 14 has no sized delete by default
+        // Unsized, as clang 14 has no sized delete by default; the same form as the new.
+        if (over_aligned(align))
+            ::operator delete(p, std::align_val_t(align));
+        else
+            ::operator delete(p);
     }
+    static bool over_aligned(std::size_t align) noexcept { return align > __STDCPP_DEFAULT_NEW_ALIGNMENT__; }
     bool do_is_equal(const memory_resource &other) const noexcept override { return this == &other; }
 
-    std::size_t cap_;
+    Cap cap_;
     std::size_t used_ = 0;
 };
 
@@ -76,7 +85,8 @@ boost::json::object parse_json_object(std::string_view body) {
         return as_object(std::move(value));
     }
     const std::size_t cap = json_parse_memory_cap(body.size());
-    boost::json::storage_ptr memory = boost::json::make_shared_resource<ParseMemory>(cap);
+    const auto cap_left = std::make_shared<std::size_t>(cap);
+    boost::json::storage_ptr memory = boost::json::make_shared_resource<ParseMemory>(cap_left);
     boost::json::value value;
     try {
         boost::json::parser parser(memory, body_parse_options());  // the value stack, then the document
@@ -89,7 +99,7 @@ boost::json::object parse_json_object(std::string_view body) {
                            "request body is too complex: parsing it would take more than " +
                                std::to_string(cap >> 20) + " MiB");
     }
-    static_cast<ParseMemory *>(memory.get())->lift();
+    ParseMemory::lift(*cap_left);
     return as_object(std::move(value));
 }
 
