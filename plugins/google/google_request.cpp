@@ -2,6 +2,7 @@
 #include "google.hpp"
 
 #include <switchboard/kit/reasoning.hpp>
+#include <switchboard/kit/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -14,12 +15,7 @@ namespace {
 using kit::get_array;
 using kit::get_object;
 using kit::get_string;
-
-std::string lower(std::string_view s) {
-    std::string r(s);
-    for (char &c : r) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return r;
-}
+using kit::lower;
 
 // The model lands in a URL path segment: anything outside the unreserved set
 // is escaped so a stray '?' or '#' cannot change the request's meaning.
