@@ -1,6 +1,6 @@
 #pragma once
-// The gateway's one error type. C++ code throws GatewayError; the HTTP layer
-// turns it into OpenAI-style error JSON in one place (error_body_json).
+// The gateway's one error type. C++ code throws GatewayError; the host turns
+// it into the client's error shape (host/error_presentation.hpp).
 #include <iosfwd>
 #include <stdexcept>
 #include <string>
@@ -62,18 +62,6 @@ private:
 // "invalid_api_key", "model_not_found", ...
 std::string_view error_code_name(ErrorCode code) noexcept;
 std::ostream &operator<<(std::ostream &out, ErrorCode code);
-// OpenAI's error "type": "invalid_request_error", "authentication_error", ...
-std::string_view error_type_name(ErrorCode code) noexcept;
-int error_http_status(ErrorCode code) noexcept;
-// The category reported by POST /api/backdoor/llm/test.
-std::string_view test_error_type(ErrorCode code) noexcept;
-// What the user should check, for /test hints.
-std::string test_error_hint(ErrorCode code, std::string_view provider, std::string_view env_key,
-                            std::string_view env_base);
-
-// {"error":{"message","type","code","param"[,"provider"]}}
-std::string error_body_json(const GatewayError &error);
-
 // Removes every run of 8+ characters of the secret from text (vendors echo
 // keys in their messages).
 std::string redact_secret(std::string text, std::string_view secret);

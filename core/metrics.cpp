@@ -169,9 +169,10 @@ std::string Metrics::render() const {
         out += "switchboard_tokens_total{provider=\"" + escape(std::get<0>(k)) + "\",model=\"" +
                escape(std::get<1>(k)) + "\",direction=\"" + std::get<2>(k) + "\"} " + std::to_string(v) + "\n";
     out += "# HELP switchboard_requests_in_flight Requests being handled.\n# TYPE switchboard_requests_in_flight gauge\n";
-    out += "switchboard_requests_in_flight " + std::to_string(requests_in_flight.load()) + "\n";
+    const InFlight in_flight = in_flight_ ? in_flight_() : InFlight{};
+    out += "switchboard_requests_in_flight " + std::to_string(in_flight.requests) + "\n";
     out += "# HELP switchboard_streams_in_flight Streaming responses being sent.\n# TYPE switchboard_streams_in_flight gauge\n";
-    out += "switchboard_streams_in_flight " + std::to_string(streams_in_flight.load()) + "\n";
+    out += "switchboard_streams_in_flight " + std::to_string(in_flight.streams) + "\n";
     return out;
 }
 

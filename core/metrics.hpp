@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <span>
@@ -20,21 +21,6 @@
 #include <tuple>
 
 namespace sb::core {
-
-// One unit of a gauge (a request, a stream in flight) for as long as it
-// lives. Movable: the count follows a stream its handler hands on.
-class InFlightCount {
-public:
-    explicit InFlightCount(std::atomic<std::int64_t> &gauge) noexcept : gauge_(&gauge) { ++*gauge_; }
-    InFlightCount(InFlightCount &&other) noexcept : gauge_(other.gauge_) { other.gauge_ = nullptr; }
-    InFlightCount &operator=(InFlightCount &&) = delete;
-    ~InFlightCount() {
-        if (gauge_) --*gauge_;
-    }
-
-private:
-    std::atomic<std::int64_t> *gauge_;
-};
 
 class Metrics {
 public:
@@ -59,8 +45,13 @@ public:
     void record(const Observation &o);
     std::string render() const;
 
-    std::atomic<std::int64_t> requests_in_flight{0};
-    std::atomic<std::int64_t> streams_in_flight{0};
+    // What is in flight now, as the server counts it.
+    struct InFlight {
+        std::size_t requests = 0;  // exchanges being handled or answered
+        std::size_t streams = 0;   // streamed bodies being sent
+    };
+    // Where render() reads the in-flight gauges (none: they read 0).
+    void count_in_flight_with(std::function<InFlight()> source) { in_flight_ = std::move(source); }
 
 private:
     static constexpr std::array<double, 14> kLatencyBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
@@ -76,6 +67,7 @@ private:
     using Key2 = std::tuple<std::string, std::string>;
     using Key3 = std::tuple<std::string, std::string, std::string>;
 
+    std::function<InFlight()> in_flight_;
     mutable std::mutex mutex_;
     // std::less<>: a request looks its series up by string_views and only
     // allocates the key the first time a series appears.

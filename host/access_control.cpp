@@ -1,4 +1,5 @@
 #include "host/access_control.hpp"
+#include "core/net/connection_slots.hpp"
 
 #include "core/errors.hpp"
 #include "core/hex.hpp"
@@ -71,15 +72,6 @@ std::string read_secret_file(const std::filesystem::path &file) {
 
 }  // namespace
 
-bool is_loopback(const boost::asio::ip::address &address) {
-    if (address.is_v4()) return address.to_v4().is_loopback();
-    if (address.is_v6()) {
-        auto v6 = address.to_v6();
-        return v6.is_loopback() || (v6.is_v4_mapped() && boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).is_loopback());
-    }
-    return false;
-}
-
 AccessControl::AccessControl(std::string admin_token, std::vector<std::string> client_keys,
                              std::string metrics_token) {
     if (!admin_token.empty()) {
@@ -125,13 +117,13 @@ bool is_local_host_header(std::string_view host) {
         if (end == std::string_view::npos) return false;
         boost::system::error_code ec;
         auto a = boost::asio::ip::make_address(host.substr(1, end - 1), ec);
-        return !ec && is_loopback(a);
+        return !ec && core::is_loopback(a);
     }
     host = host.substr(0, host.find(':'));
     if (host == "localhost") return true;
     boost::system::error_code ec;
     auto a = boost::asio::ip::make_address(host, ec);
-    return !ec && is_loopback(a);
+    return !ec && core::is_loopback(a);
 }
 
 }  // namespace
@@ -155,7 +147,7 @@ void AccessControl::require_local_browser_context(std::string_view host, std::st
 
 void AccessControl::authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const {
     if (!has_admin_token_) {
-        if (is_loopback(peer)) return;
+        if (core::is_loopback(peer)) return;
         throw GatewayError(ErrorCode::permission_denied,
                            "admin endpoints accept calls from loopback only when no admin token is configured");
     }

@@ -54,6 +54,4 @@ private:
     std::vector<Digest> client_key_digests_;
 };
 
-bool is_loopback(const boost::asio::ip::address &address);
-
 }  // namespace sb::host

@@ -1,4 +1,5 @@
 #include "host/admin_api.hpp"
+#include "host/error_presentation.hpp"
 
 #include "core/errors.hpp"
 #include "core/log.hpp"
@@ -203,7 +204,7 @@ boost::asio::awaitable<Response> AdminApi::models(const Request &request, core::
                 for (auto &id : co_await gateway_.live_models(target, &context)) models.push_back(json::string(id));
                 source = "live";
             } catch (const GatewayError &e) {
-                live_error = {{"type", core::test_error_type(e.code())}, {"message", e.what()}};
+                live_error = {{"type", test_error_type(e.code())}, {"message", e.what()}};
             }
         }
         if (source == "static")
@@ -351,7 +352,7 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
                 text = std::string(content->get_string());
         }
         if (text.empty()) {
-            fail(core::test_error_type(ErrorCode::upstream_error),
+            fail(test_error_type(ErrorCode::upstream_error),
                  "provider '" + info.id + "': the model answered with an empty reply",
                  "The vendor accepted the request but returned no text (a reasoning model may have spent its "
                  "tokens thinking); try the model in the vendor's console, or another model.");
@@ -364,9 +365,9 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
         // A vendor that no longer knows a model it retired: say when, and what replaces it.
         const bool retired = status == core::ModelStatus::retired &&
                              (e.code() == ErrorCode::model_not_found || e.code() == ErrorCode::invalid_request);
-        fail(core::test_error_type(retired ? ErrorCode::model_not_found : e.code()), e.what(),
+        fail(test_error_type(retired ? ErrorCode::model_not_found : e.code()), e.what(),
              retired ? retirement_hint(info, *announced, info.lifecycle.suggested(model, today))
-                     : core::test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base));
+                     : test_error_hint(e.code(), info.id, info.env_api_key, info.env_api_base));
     }
     co_return json_response(http::status::ok, json::serialize(result), request.version());
 }

@@ -1,8 +1,8 @@
 #pragma once
 // /api/backdoor/llm/{providers,models,config,test}: the provider admin API.
-#include "core/chat/chat_gateway.hpp"
+#include "core/gateway/chat_gateway.hpp"
 #include "core/plugin/plugin_reloader.hpp"
-#include "host/http_server.hpp"
+#include "host/http_responses.hpp"
 
 namespace sb::host {
 

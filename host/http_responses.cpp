@@ -1,4 +1,5 @@
 #include "host/http_responses.hpp"
+#include "host/error_presentation.hpp"
 
 #include <boost/beast/http/field.hpp>
 
@@ -15,9 +16,22 @@ Response json_response(http::status status, std::string body, unsigned version) 
 }
 
 Response error_response(const core::GatewayError &error, unsigned version) {
-    Response response = json_response(static_cast<http::status>(core::error_http_status(error.code())),
-                                      core::error_body_json(error), version);
+    Response response = json_response(static_cast<http::status>(error_http_status(error.code())),
+                                      error_body_json(error), version);
     if (error.code() == core::ErrorCode::method_not_allowed) response.set(http::field::allow, "GET, POST");
+    return response;
+}
+
+Response refusal_response(http::status status, std::string_view message) {
+    using core::ErrorCode;
+    const ErrorCode code = status == http::status::payload_too_large ||
+                                   status == http::status::request_header_fields_too_large
+                               ? ErrorCode::request_too_large
+                           : status == http::status::service_unavailable ? ErrorCode::rate_limit_exceeded
+                           : status == http::status::bad_request         ? ErrorCode::invalid_request
+                                                                         : ErrorCode::internal_error;
+    Response response = error_response(core::GatewayError(code, std::string(message)));
+    response.result(status);
     return response;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The one place a GatewayError becomes an HTTP response.
 #include "core/errors.hpp"
-#include "host/http_server.hpp"
+#include "core/net/http_server.hpp"
 
 #include <boost/beast/http/status.hpp>
 
@@ -9,7 +9,15 @@
 
 namespace sb::host {
 
+using core::BodySource;
+using core::Reply;
+using core::Request;
+using core::RequestHead;
+using core::Response;
+
 Response json_response(boost::beast::http::status status, std::string body, unsigned version = 11);
 Response error_response(const core::GatewayError &error, unsigned version = 11);
+// The server's own refusals (malformed, too large, busy) in the same shape.
+Response refusal_response(boost::beast::http::status status, std::string_view message);
 
 }  // namespace sb::host

@@ -1,16 +1,18 @@
 // switchboard: loads provider plugins and serves the admin API and the
 // OpenAI-compatible data plane.
-#include "core/chat/chat_gateway.hpp"
+#include "core/gateway/chat_gateway.hpp"
 #include "core/config/config_resolver.hpp"
 #include "core/config/config_store.hpp"
-#include "core/http/upstream_client.hpp"
+#include "core/upstream/upstream_client.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/access_control.hpp"
-#include "host/http_server.hpp"
+#include "core/net/connection_slots.hpp"
+#include "core/net/http_server.hpp"
 #include "host/plugin_check.hpp"
+#include "host/http_responses.hpp"
 #include "host/router.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -277,7 +279,7 @@ asio::ip::tcp::endpoint parse_listen(const std::string &listen) {
 }
 
 // Waits until no request is in flight, or at most `limit`.
-asio::awaitable<void> drain_requests(const sb::host::HttpServer &server, std::chrono::milliseconds limit) {
+asio::awaitable<void> drain_requests(const sb::core::HttpServer &server, std::chrono::milliseconds limit) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -288,7 +290,7 @@ asio::awaitable<void> drain_requests(const sb::host::HttpServer &server, std::ch
 
 // SIGHUP reloads the config; SIGTERM/SIGINT stop accepting, let in-flight
 // requests finish (up to a deadline), cut the rest, then stop the loop.
-asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::host::HttpServer &server,
+asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::core::HttpServer &server,
                                      sb::core::ConfigStore &store, sb::core::PluginReloader &reloader) {
     for (;;) {
         int sig = co_await signals.async_wait(asio::use_awaitable);
@@ -326,7 +328,7 @@ int main(int argc, char **argv) {
         sb::core::ConfigStore store(options.state_dir);
         sb::core::Environment env = sb::core::Environment::capture();
         sb::host::AccessControl access = sb::host::AccessControl::load(env, options.state_dir);
-        if (!access.has_admin_token() && !sb::host::is_loopback(endpoint.address())) {
+        if (!access.has_admin_token() && !sb::core::is_loopback(endpoint.address())) {
             log_event(LogLevel::error, "refusing_to_listen",
                       {{"addr", options.listen},
                        {"reason", "a non-loopback address needs an admin token (SWITCHBOARD_ADMIN_TOKEN or "
@@ -375,7 +377,7 @@ int main(int argc, char **argv) {
         reloader.watch(io.get_executor());
         sb::core::Metrics metrics;
         sb::host::Router router(gateway, reloader, access, metrics);
-        sb::host::ServerLimits limits;
+        sb::core::ServerLimits limits;
         const std::size_t capacity = connection_capacity();
         const std::size_t wanted = options.max_connections ? static_cast<std::size_t>(*options.max_connections) : 10'000;
         limits.max_connections = std::min(wanted, capacity);
@@ -388,12 +390,12 @@ int main(int argc, char **argv) {
                                                 : std::max<std::size_t>(1, limits.max_connections / 4);
         limits.limit_loopback_clients = options.max_connections_per_client.has_value();
         limits.max_body_memory = static_cast<std::size_t>(options.max_body_memory_mib) << 20;
-        sb::host::HttpServer server(
-            io, endpoint, [&router](sb::host::Request &r, sb::host::ResponseStream &s) { return router.handle(r, s); },
-            limits, workers,
-            [&router](const sb::host::RequestHead &head, const asio::ip::address &peer) {
-                return router.admits(head, peer);
-            });
+        sb::core::HttpServer server(
+            io, endpoint, [&router](const asio::ip::address &peer) { return router.open_session(peer); }, limits,
+            workers, sb::host::refusal_response);
+        metrics.count_in_flight_with([&server] {
+            return sb::core::Metrics::InFlight{server.requests_in_flight(), server.bodies_in_flight()};
+        });
         server.start();
         auto bound = server.local_endpoint();
         log_event(LogLevel::info, "listening",

@@ -1,6 +1,7 @@
 #include "host/openai_api.hpp"
 
 #include "core/errors.hpp"
+#include "host/error_presentation.hpp"
 #include "host/http_responses.hpp"
 #include "host/json_body.hpp"
 
@@ -30,24 +31,30 @@ json::object model_object(const core::ProviderSet &providers, std::string_view i
     return o;
 }
 
-// A chat stream as the body the connection pulls, counted while it lasts.
-class ChatBody final : public BodySource {
+// OpenAI's server-sent events: `data: {chunk}` per chunk, a failure as an
+// error object, `data: [DONE]` last.
+class OpenAISse final : public core::StreamEncoder {
 public:
-    ChatBody(std::unique_ptr<core::ChatStream> chat, core::InFlightCount in_flight)
-        : chat_(std::move(chat)), in_flight_(std::move(in_flight)) {}
-    // The stream's own awaitables: no frame of this layer while it waits.
-    boost::asio::awaitable<bool> next(std::string &out) override { return chat_->next(out); }
-    boost::asio::awaitable<std::size_t> wait() override { return chat_->wait(); }
+    void chunk(std::string &out, std::string_view chunk_json) const override { event(out, chunk_json); }
+    void failure(std::string &out, const GatewayError &error) const override { event(out, error_body_json(error)); }
+    void end(std::string &out) const override { out += "data: [DONE]\n\n"; }
 
 private:
-    std::unique_ptr<core::ChatStream> chat_;
-    core::InFlightCount in_flight_;
+    static void event(std::string &out, std::string_view json) {
+        out += "data: ";
+        out += json;
+        out += "\n\n";
+    }
 };
+
+const core::StreamEncoder &openai_sse() {
+    static const OpenAISse encoder;
+    return encoder;
+}
 
 }  // namespace
 
-boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, ResponseStream &stream,
-                                                             core::RequestContext &context) {
+boost::asio::awaitable<Reply> OpenAIApi::chat_completions(Request &request, core::RequestContext &context) {
     json::object body = parse_json_object(request.body());
     std::string().swap(request.body());
     validate_chat_request(body);
@@ -55,23 +62,22 @@ boost::asio::awaitable<Response> OpenAIApi::chat_completions(Request &request, R
     if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
-        core::InFlightCount in_flight(metrics_.streams_in_flight);
-        std::unique_ptr<core::ChatStream> chat = co_await gateway_.open_stream_chain(
-            std::move(chain), std::move(body), gateway_.options().stream_timeouts, context);
-        stream.head().set(http::field::content_type, "text/event-stream");
-        stream.head().set(http::field::cache_control, "no-cache");
-        stream.head().set("x-switchboard-provider", context.provider);
+        Reply reply;
+        reply.body = co_await gateway_.open_stream_chain(std::move(chain), std::move(body), openai_sse(),
+                                                         gateway_.options().stream_timeouts, context);
+        reply.head.set(http::field::content_type, "text/event-stream");
+        reply.head.set(http::field::cache_control, "no-cache");
+        reply.head.set("x-switchboard-provider", context.provider);
         context.head_ready();  // the stream's time is the vendor's and the client's
-        stream.head().set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
-        // The connection sends it: this frame (and the router's) end now.
-        stream.later() = std::make_unique<ChatBody>(std::move(chat), std::move(in_flight));
-        co_return Response{};
+        reply.head.set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
+        // The server pumps the body: this frame (and the router's) end now.
+        co_return reply;
     }
     core::ChatResult result =
         co_await gateway_.complete_chain(std::move(chain), std::move(body), gateway_.options().chat_timeouts, context);
-    Response response = json_response(http::status::ok, std::move(result.body_json), request.version());
-    response.set("x-switchboard-provider", context.provider);
-    co_return response;
+    Reply reply{json_response(http::status::ok, std::move(result.body_json), request.version()), nullptr};
+    reply.head.set("x-switchboard-provider", context.provider);
+    co_return reply;
 }
 
 boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids(core::RequestContext &context) {

@@ -86,7 +86,16 @@ Response Router::readiness(const Request &request) const {
 namespace {
 
 // A response computed without waiting, as the awaitable dispatch returns.
-boost::asio::awaitable<Response> ready(Response response) { co_return response; }
+boost::asio::awaitable<Reply> ready(Response response) { co_return Reply{std::move(response), nullptr}; }
+
+// A response computed by a coroutine of its own (not the chat path: that
+// one hands its awaitable on, a frame less for a held stream).
+boost::asio::awaitable<Reply> reply_of(boost::asio::awaitable<Response> response) {
+    // Named, not a temporary around co_await: GCC 12 destroys such a
+    // temporary twice.
+    Response head = co_await std::move(response);
+    co_return Reply{std::move(head), nullptr};
+}
 
 }  // namespace
 
@@ -116,12 +125,12 @@ bool Router::admits(const RequestHead &head, const boost::asio::ip::address &pee
 // Not a coroutine: it hands back the handler's own awaitable, so a request
 // (and every held stream) carries one coroutine frame less. What it throws
 // reaches handle()'s catch all the same.
-boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_view path, ResponseStream &stream,
-                                                  core::RequestContext &context) {
+boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_view path,
+                                               const core::Exchange &exchange, core::RequestContext &context) {
     const auto method = request.method();
     const bool get = method == http::verb::get;
     const bool post = method == http::verb::post;
-    if (!stream.head_admitted()) authorize(request, path, stream.peer());
+    if (!exchange.head_admitted()) authorize(request, path, exchange.peer());
     // Authorized: a client key given here is valid, and the log names it.
     if (path.starts_with("/v1/") && access_.has_client_keys())
         context.client_key_id = AccessControl::client_key_id(request[http::field::authorization]);
@@ -142,15 +151,15 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/v1/chat/completions") {
         if (!post) method_not_allowed(path);
-        return openai_.chat_completions(request, stream, context);
+        return openai_.chat_completions(request, context);
     }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
-        return openai_.list_models(request, context);
+        return reply_of(openai_.list_models(request, context));
     }
     if (path.starts_with("/v1/models/")) {
         if (!get) method_not_allowed(path);
-        return openai_.get_model(request, path.substr(std::string_view("/v1/models/").size()), context);
+        return reply_of(openai_.get_model(request, path.substr(std::string_view("/v1/models/").size()), context));
     }
     if (path == "/api/backdoor/llm/providers") {
         if (!get) method_not_allowed(path);
@@ -158,7 +167,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/api/backdoor/llm/models") {
         if (!get) method_not_allowed(path);
-        return admin_.models(request, context);
+        return reply_of(admin_.models(request, context));
     }
     if (path == "/api/backdoor/llm/config") {
         if (get) return ready(admin_.get_config(request));
@@ -167,7 +176,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request &request, std::string_
     }
     if (path == "/api/backdoor/llm/test") {
         if (!post) method_not_allowed(path);
-        return admin_.test(request, context);
+        return reply_of(admin_.test(request, context));
     }
     if (path == "/api/backdoor/llm/plugins/reload") {
         if (!post) method_not_allowed(path);
@@ -188,7 +197,7 @@ std::string request_id_for(const Request &request) {
 
 // The error response for what dispatch threw; names its type in error_type.
 Response failure_response(const std::exception_ptr &failure, unsigned version, const std::string &request_id,
-                          core::RequestContext &context, std::string &error_type) {
+                          const core::Exchange &exchange, core::RequestContext &context, std::string &error_type) {
     try {
         std::rethrow_exception(failure);
     } catch (const GatewayError &e) {
@@ -201,10 +210,10 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
         return response;
     } catch (const boost::system::system_error &e) {
         // Cancelled: the client went away or shutdown cut the request (the
-        // server has said which in the context). The response is never sent.
+        // exchange says which). The response is never sent.
         const bool cut = e.code() == boost::asio::error::operation_aborted;
-        if (cut && (context.client_closed || context.cut_at_shutdown)) {
-            error_type.clear();  // finish_request says which
+        if (cut && exchange.client_gone()) {
+            error_type.clear();  // record() says which
             return error_response(GatewayError(ErrorCode::internal_error, "request cut"), version);
         }
         if (!cut)
@@ -216,24 +225,27 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
     return error_response(GatewayError(ErrorCode::internal_error, "internal error"), version);
 }
 
-// Stamps the response, records the metrics and writes the access-log line.
-// error_type: what dispatch threw, if anything; the context may name a
-// failure the body reported instead (a stream's error event, /test's verdict).
-void finish_request(Response &response, const ResponseStream &stream, const Request &request,
-                    const std::string &request_id, const std::string &path, std::string_view error_type,
-                    const core::RequestContext &context, core::Metrics &metrics) {
-    response.set("x-request-id", request_id);
+// What one exchange was, once it has ended: the metrics and the access-log
+// line. error_type: what dispatch threw, if anything; the context may name
+// a failure the body reported instead (a stream's error event, /test's
+// verdict).
+void record(const Request &request, const core::Exchange &exchange, const core::ExchangeEnd &end,
+            const std::string &request_id, const std::string &path, std::string_view error_type,
+            const core::RequestContext &context, core::Metrics &metrics) {
     const auto overhead = context.overhead();
-    if (!stream.started()) response.set("x-switchboard-overhead-us", std::to_string(overhead.count()));
-    int status = stream.started() ? static_cast<int>(stream.head().result_int()) : response.result_int();
+    int status = static_cast<int>(end.status);
     std::string_view error = error_type.empty() ? context.error_type : error_type;
     bool after_head = error_type.empty() && context.error_after_head;
-    if (error.empty() && context.cut_at_shutdown) {
+    if (error.empty() && exchange.cut_at_shutdown()) {
         error = "shutdown";
-        after_head = stream.started();
+        after_head = end.head_sent;
     }
     std::string_view outcome = error.empty() ? "ok" : "error";
-    if (context.client_closed) {
+    // The client left before the response was complete: gone while the
+    // exchange was handled, or a streamed body's write failed.
+    const bool client_closed =
+        !exchange.cut_at_shutdown() && (exchange.client_gone() || (end.body_streamed && !end.complete));
+    if (client_closed) {
         status = 499;  // as nginx logs a client that closed the connection first
         outcome = "client_closed";
         // What the handler threw once cut short (a cancelled vendor read) is
@@ -256,7 +268,7 @@ void finish_request(Response &response, const ResponseStream &stream, const Requ
     if (!core::log_enabled(core::LogLevel::info)) return;
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
-                     {"client", stream.peer().to_string()},
+                     {"client", exchange.peer().to_string()},
                      {"client_key", context.client_key_id},
                      {"method", std::string(request.method_string())},
                      {"path", path.size() > 200 ? path.substr(0, 200) : path},
@@ -277,64 +289,56 @@ void finish_request(Response &response, const ResponseStream &stream, const Requ
                      {"error_after_head", after_head ? "true" : "false"}});
 }
 
-// A body sent after handle() has returned: its metrics and access-log line
-// are written once it has gone out (or the client has gone).
-class LoggedBody final : public BodySource {
+}  // namespace
+
+// One connection's requests, one at a time: what the exchange in flight
+// did, kept until the server says it has ended.
+class Router::ClientSession final : public core::Session {
 public:
-    LoggedBody(std::unique_ptr<BodySource> inner, core::InFlightCount in_flight, const Request &request,
-               const ResponseStream &stream, std::string request_id, std::string path, core::Metrics &metrics)
-        : inner_(std::move(inner)), in_flight_(std::move(in_flight)), request_(request), stream_(stream),
-          request_id_(std::move(request_id)), path_(std::move(path)), metrics_(metrics) {}
-    boost::asio::awaitable<bool> next(std::string &out) override { return inner_->next(out); }
-    boost::asio::awaitable<std::size_t> wait() override { return inner_->wait(); }
-    void finished() noexcept override {
-        inner_->finished();
+    ClientSession(Router &router, const boost::asio::ip::address &peer) : router_(router), peer_(peer) {}
+
+    bool admits(const RequestHead &head) noexcept override { return router_.admits(head, peer_); }
+
+    boost::asio::awaitable<Reply> handle(Request &request, core::Exchange &exchange) override {
+        context_ = core::RequestContext{};
+        request_id_ = request_id_for(request);
+        error_type_.clear();
+        path_.clear();
+        Reply reply;
+        std::exception_ptr failure;
         try {
-            Response unused;
-            finish_request(unused, stream_, request_, request_id_, path_, {}, stream_.context(), metrics_);
+            path_ = request_path(request.target());
+            reply = co_await router_.dispatch(request, path_, exchange, context_);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure)
+            reply = Reply{failure_response(failure, request.version(), request_id_, exchange, context_, error_type_),
+                          nullptr};
+        reply.head.set("x-request-id", request_id_);
+        if (!reply.body) reply.head.set("x-switchboard-overhead-us", std::to_string(context_.overhead().count()));
+        co_return reply;
+    }
+
+    void ended(const Request &request, const core::Exchange &exchange, const core::ExchangeEnd &end) noexcept override {
+        try {
+            record(request, exchange, end, request_id_, path_, error_type_, context_, router_.metrics_);
         } catch (const std::exception &) {
             // Bookkeeping only: the response itself is out.
         }
     }
 
 private:
-    std::unique_ptr<BodySource> inner_;
-    core::InFlightCount in_flight_;
-    const Request &request_;
-    const ResponseStream &stream_;
+    Router &router_;
+    const boost::asio::ip::address peer_;
+    core::RequestContext context_;
     std::string request_id_;
     std::string path_;
-    core::Metrics &metrics_;
+    std::string error_type_;
 };
 
-}  // namespace
-
-boost::asio::awaitable<Response> Router::handle(Request &request, ResponseStream &stream) {
-    core::RequestContext &context = stream.context();
-    core::InFlightCount in_flight(metrics_.requests_in_flight);
-    const std::string request_id = request_id_for(request);
-    stream.head().set("x-request-id", request_id);
-
-    std::string path;
-    Response response;
-    std::string error_type;
-    std::exception_ptr failure;
-    try {
-        path = request_path(request.target());
-        response = co_await dispatch(request, path, stream, context);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    if (failure) {
-        stream.later().reset();
-        response = failure_response(failure, request.version(), request_id, context, error_type);
-    } else if (auto &later = stream.later()) {
-        later = std::make_unique<LoggedBody>(std::move(later), std::move(in_flight), request, stream, request_id,
-                                             std::move(path), metrics_);
-        co_return response;
-    }
-    finish_request(response, stream, request, request_id, path, error_type, context, metrics_);
-    co_return response;
+std::unique_ptr<core::Session> Router::open_session(const boost::asio::ip::address &peer) {
+    return std::make_unique<ClientSession>(*this, peer);
 }
 
 }  // namespace sb::host

@@ -1,7 +1,8 @@
 #pragma once
 // Maps method + path to the admin and data-plane handlers, turns every
-// exception into an OpenAI-style error, stamps x-request-id and writes one
-// access-log line per request.
+// exception into an OpenAI-style error, stamps x-request-id, and records
+// each exchange once it has ended (metrics and one access-log line): the
+// server's Session for every connection.
 #include "core/metrics.hpp"
 #include "host/access_control.hpp"
 #include "host/admin_api.hpp"
@@ -13,18 +14,19 @@ class Router {
 public:
     Router(core::ChatGateway &gateway, core::PluginReloader &reloader, const AccessControl &access,
            core::Metrics &metrics)
-        : gateway_(gateway), access_(access), metrics_(metrics), admin_(gateway, reloader), openai_(gateway, metrics) {}
-    boost::asio::awaitable<Response> handle(Request &request, ResponseStream &stream);
-    // Whether the request may be read on, decided from its head alone
-    // (tokens, keys, Host and Origin) before its body is read. A refused
-    // request goes to handle() with its body unread, which answers it.
-    bool admits(const RequestHead &head, const boost::asio::ip::address &peer) const noexcept;
+        : gateway_(gateway), access_(access), metrics_(metrics), admin_(gateway, reloader), openai_(gateway) {}
+    // The Session of a new connection from peer (see core::HttpServer).
+    std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
 
 private:
+    class ClientSession;
+    // Whether the request may be read on, decided from its head alone
+    // (tokens, keys, Host and Origin) before its body is read.
+    bool admits(const RequestHead &head, const boost::asio::ip::address &peer) const noexcept;
     // Throws GatewayError (401/403) when the caller may not call path.
     void authorize(const RequestHead &head, std::string_view path, const boost::asio::ip::address &peer) const;
-    boost::asio::awaitable<Response> dispatch(Request &request, std::string_view path, ResponseStream &stream,
-                                              core::RequestContext &context);
+    boost::asio::awaitable<Reply> dispatch(Request &request, std::string_view path, const core::Exchange &exchange,
+                                           core::RequestContext &context);
     Response readiness(const Request &request) const;
 
     core::ChatGateway &gateway_;

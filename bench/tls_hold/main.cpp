@@ -1,13 +1,13 @@
 // sb-tls-hold: what one held TLS vendor connection costs in resident memory.
 // The daemon's TLS vendor connections are a socket with core::TlsChannel on
-// it (core/http/upstream_client.cpp); a held stream keeps one with a read
+// it (core/upstream/upstream_client.cpp); a held stream keeps one with a read
 // pending. This opens N of them to a local TLS server (a forked child, so its
 // memory is not counted), each with a request answered by a first SSE event
 // and a read left pending, and reports VmRSS per connection. --asio measures
 // asio::ssl::stream (Beast's ssl_stream over tcp_stream) instead, the type
 // the daemon used before.
 #include "common/tool_setup.hpp"
-#include "core/http/tls_channel.hpp"
+#include "core/net/tls_channel.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -2,7 +2,7 @@
 // The host's C++ view of one provider plugin: copies of its descriptor, and
 // every ABI call wrapped so that plugin statuses become GatewayErrors (with
 // any API key redacted) and plugin output is bounded.
-#include "core/http/http_message.hpp"
+#include "core/upstream/http_message.hpp"
 #include "core/plugin/model_lifecycle.hpp"
 #include "core/plugin/plugin_library.hpp"
 

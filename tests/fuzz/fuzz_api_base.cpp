@@ -29,7 +29,7 @@ namespace {
 using sb::core::api_base_host;
 using sb::core::ApiBasePolicy;
 
-// What the upstream client (core/http/upstream_client.cpp, split_url) takes
+// What the upstream client (core/upstream/upstream_client.cpp, split_url) takes
 // as the host of a URL.
 std::string upstream_host(std::string_view url) {
     auto parsed = boost::urls::parse_absolute_uri(url);

@@ -1,4 +1,4 @@
-// libFuzzer harness: core/http/event_deframer (SSE and NDJSON).
+// libFuzzer harness: core/upstream/event_deframer (SSE and NDJSON).
 //
 // Input: byte 0 picks the framing (bit 0) and a small or large event limit
 // (bit 1); bytes 1-2 pick a split point; the rest is the streamed body. The
@@ -7,7 +7,7 @@
 // threw, all three feeds deliver the same events; NDJSON events have an empty
 // name and a non-empty, single-line data without trailing blanks; SSE names and
 // data never hold '\r', names never hold '\n'; SSE data never exceeds the limit.
-#include "core/http/event_deframer.hpp"
+#include "core/upstream/event_deframer.hpp"
 #include "fuzz_support.hpp"
 
 #include <cstddef>

@@ -2,7 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/errors.hpp"
+#include "host/error_presentation.hpp"
 #include "host/access_control.hpp"
+#include "core/net/connection_slots.hpp"
 #include "support/daemon_process.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -12,6 +14,7 @@
 
 using namespace sb::core;
 using sb::host::AccessControl;
+using namespace sb::host;
 namespace asio = boost::asio;
 
 namespace {
@@ -51,17 +54,17 @@ const std::optional<ErrorCode> forbidden = ErrorCode::permission_denied;
 BOOST_AUTO_TEST_SUITE(loopback_rule)
 
 BOOST_AUTO_TEST_CASE(is_loopback_recognises_v4_v6_and_v4_mapped) {
-    BOOST_TEST(sb::host::is_loopback(addr("127.0.0.1")));
-    BOOST_TEST(sb::host::is_loopback(addr("127.8.9.10")));
-    BOOST_TEST(sb::host::is_loopback(addr("::1")));
-    BOOST_TEST(sb::host::is_loopback(addr("::ffff:127.0.0.1")));
-    BOOST_TEST(!sb::host::is_loopback(addr("0.0.0.0")));
-    BOOST_TEST(!sb::host::is_loopback(addr("::")));
-    BOOST_TEST(!sb::host::is_loopback(addr("10.0.0.1")));
-    BOOST_TEST(!sb::host::is_loopback(addr("192.168.1.5")));
-    BOOST_TEST(!sb::host::is_loopback(addr("::ffff:10.0.0.1")));
-    BOOST_TEST(!sb::host::is_loopback(addr("fe80::1")));
-    BOOST_TEST(!sb::host::is_loopback(addr("2001:db8::1")));
+    BOOST_TEST(sb::core::is_loopback(addr("127.0.0.1")));
+    BOOST_TEST(sb::core::is_loopback(addr("127.8.9.10")));
+    BOOST_TEST(sb::core::is_loopback(addr("::1")));
+    BOOST_TEST(sb::core::is_loopback(addr("::ffff:127.0.0.1")));
+    BOOST_TEST(!sb::core::is_loopback(addr("0.0.0.0")));
+    BOOST_TEST(!sb::core::is_loopback(addr("::")));
+    BOOST_TEST(!sb::core::is_loopback(addr("10.0.0.1")));
+    BOOST_TEST(!sb::core::is_loopback(addr("192.168.1.5")));
+    BOOST_TEST(!sb::core::is_loopback(addr("::ffff:10.0.0.1")));
+    BOOST_TEST(!sb::core::is_loopback(addr("fe80::1")));
+    BOOST_TEST(!sb::core::is_loopback(addr("2001:db8::1")));
 }
 
 BOOST_AUTO_TEST_CASE(without_token_admin_is_loopback_only) {

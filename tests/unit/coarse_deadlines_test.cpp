@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE coarse_deadlines
 #include <boost/test/unit_test.hpp>
 
-#include "core/http/coarse_deadlines.hpp"
+#include "core/net/coarse_deadlines.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE connection_slots
 #include <boost/test/unit_test.hpp>
 
-#include "host/connection_slots.hpp"
+#include "core/net/connection_slots.hpp"
 
 #include <string>
 #include <vector>
@@ -9,7 +9,7 @@
 // The connection slots without sockets: the total cap, a client's share,
 // and which idle connection makes room.
 
-using sb::host::ConnectionSlots;
+using sb::core::ConnectionSlots;
 using Verdict = ConnectionSlots::Verdict;
 namespace ip = boost::asio::ip;
 
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(an_ipv6_client_is_its_slash_64) {
     BOOST_TEST((slots.admit(addr("2001:db8:1:2:ffff::9")) == Verdict::admitted));
     BOOST_TEST((slots.admit(addr("2001:db8:1:2:abcd::5")) == Verdict::client_share_used));
     BOOST_TEST((slots.admit(addr("2001:db8:1:3::1")) == Verdict::admitted));
-    BOOST_TEST(sb::host::client_of(addr("2001:db8:1:2:abcd::5")) == addr("2001:db8:1:2::"));
+    BOOST_TEST(sb::core::client_of(addr("2001:db8:1:2:abcd::5")) == addr("2001:db8:1:2::"));
 }
 
 BOOST_AUTO_TEST_CASE(loopback_clients_are_held_to_the_share_only_when_asked) {

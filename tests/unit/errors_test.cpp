@@ -2,10 +2,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/errors.hpp"
+#include "host/error_presentation.hpp"
 
 #include <boost/json.hpp>
 
 using namespace sb::core;
+using namespace sb::host;
 
 BOOST_AUTO_TEST_CASE(error_body_has_openai_shape) {
     GatewayError e(ErrorCode::unknown_provider, "unknown provider 'x'", "provider");

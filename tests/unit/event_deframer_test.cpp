@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE event_deframer
 #include <boost/test/unit_test.hpp>
 
-#include "core/http/event_deframer.hpp"
+#include "core/upstream/event_deframer.hpp"
 
 #include <string>
 #include <utility>

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE http_server
 #include <boost/test/unit_test.hpp>
 
-#include "host/http_server.hpp"
+#include "core/net/http_server.hpp"
 #include "support/raw_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -25,20 +25,19 @@
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using sb::host::BodySource;
-using sb::host::Request;
-using sb::host::Response;
-using sb::host::ResponseStream;
+using sb::core::BodySource;
+using sb::core::Request;
+using sb::core::Response;
+using sb::core::Reply;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A body of `pieces` SSE events, `gap` apart; counts the bodies finished.
+// A body of `pieces` SSE events, `gap` apart.
 class SlowBody final : public BodySource {
 public:
-    SlowBody(int pieces, std::chrono::milliseconds gap, std::atomic<int> &finished)
-        : pieces_(pieces), gap_(gap), finished_(finished) {}
+    SlowBody(int pieces, std::chrono::milliseconds gap) : pieces_(pieces), gap_(gap) {}
     asio::awaitable<bool> next(std::string &out) override {
         if (sent_ == pieces_) co_return false;
         asio::steady_timer timer(co_await asio::this_coro::executor, gap_);
@@ -46,51 +45,52 @@ public:
         out += "data: " + std::to_string(sent_++) + "\n\n";
         co_return true;
     }
-    void finished() noexcept override { ++finished_; }
 
 private:
     int pieces_;
     int sent_ = 0;
     std::chrono::milliseconds gap_;
-    std::atomic<int> &finished_;
 };
 
-sb::host::ServerLimits one_second_limits() {
-    sb::host::ServerLimits limits;
+sb::core::ServerLimits one_second_limits() {
+    sb::core::ServerLimits limits;
     limits.idle_timeout = 1s;
     limits.read_timeout = 1s;
     return limits;
 }
 
 // "/private" needs "Authorization: Bearer ok"; everything else is open.
-bool private_needs_token(const sb::host::RequestHead &head, const asio::ip::address &) {
+bool private_needs_token(const sb::core::RequestHead &head, const asio::ip::address &) {
     return head.target() != "/private" || head[boost::beast::http::field::authorization] == "Bearer ok";
 }
 
+using HeadCheck = bool (*)(const sb::core::RequestHead &, const asio::ip::address &);
+
+struct ServerFixture;
+
+// Answers "/slow" and "/slower" with held bodies, "/private" with 401
+// unless authorized, anything else with "ok"; counts the streamed bodies
+// that ended.
+class TestSession final : public sb::core::Session {
+public:
+    TestSession(ServerFixture &fixture, const asio::ip::address &peer, HeadCheck check)
+        : fixture_(fixture), peer_(peer), check_(check) {}
+    bool admits(const sb::core::RequestHead &head) noexcept override { return !check_ || check_(head, peer_); }
+    asio::awaitable<Reply> handle(Request &request, sb::core::Exchange &exchange) override;
+    void ended(const Request &, const sb::core::Exchange &, const sb::core::ExchangeEnd &end) noexcept override;
+
+private:
+    ServerFixture &fixture_;
+    asio::ip::address peer_;
+    HeadCheck check_;
+};
+
 struct ServerFixture {
-    explicit ServerFixture(sb::host::ServerLimits limits = one_second_limits(), sb::host::HeadCheck check = {}) {
-        server = std::make_unique<sb::host::HttpServer>(
+    explicit ServerFixture(sb::core::ServerLimits limits = one_second_limits(), HeadCheck check = nullptr) {
+        server = std::make_unique<sb::core::HttpServer>(
             io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
-            [this](Request &request, ResponseStream &stream) -> asio::awaitable<Response> {
-                ++handled;
-                body_bytes_seen = request.body().size();
-                head_admitted = stream.head_admitted();
-                if (request.target() == "/private" &&
-                    request[boost::beast::http::field::authorization] != "Bearer ok") {
-                    Response refused{boost::beast::http::status::unauthorized, request.version()};
-                    refused.body() = "refused";
-                    co_return refused;
-                }
-                if (request.target() == "/slow" || request.target() == "/slower") {
-                    stream.head().set("content-type", "text/event-stream");
-                    stream.later() = request.target() == "/slow" ? std::make_unique<SlowBody>(4, 600ms, finished)
-                                                                 : std::make_unique<SlowBody>(3, 2000ms, finished);
-                }
-                Response response{boost::beast::http::status::ok, request.version()};
-                response.body() = "ok";
-                co_return response;
-            },
-            limits, std::vector<asio::io_context *>{}, std::move(check));
+            [this, check](const asio::ip::address &peer) { return std::make_unique<TestSession>(*this, peer, check); },
+            limits);
         server->start();
         thread = std::thread([this] { io.run(); });
     }
@@ -117,13 +117,37 @@ struct ServerFixture {
     asio::io_context io;  // run by one thread, as each of the daemon's are
     asio::steady_timer stop_later{io};
     asio::io_context client_io;
-    std::unique_ptr<sb::host::HttpServer> server;
+    std::unique_ptr<sb::core::HttpServer> server;
     std::atomic<int> finished{0};
     std::atomic<int> handled{0};
     std::atomic<std::size_t> body_bytes_seen{0};
     std::atomic<bool> head_admitted{false};
     std::thread thread;
 };
+
+asio::awaitable<Reply> TestSession::handle(Request &request, sb::core::Exchange &exchange) {
+    ++fixture_.handled;
+    fixture_.body_bytes_seen = request.body().size();
+    fixture_.head_admitted = exchange.head_admitted();
+    Reply reply{Response{boost::beast::http::status::ok, request.version()}, nullptr};
+    if (request.target() == "/private" && request[boost::beast::http::field::authorization] != "Bearer ok") {
+        reply.head.result(boost::beast::http::status::unauthorized);
+        reply.head.body() = "refused";
+        co_return reply;
+    }
+    if (request.target() == "/slow" || request.target() == "/slower") {
+        reply.head.set("content-type", "text/event-stream");
+        reply.body = request.target() == "/slow" ? std::make_unique<SlowBody>(4, 600ms)
+                                                 : std::make_unique<SlowBody>(3, 2000ms);
+        co_return reply;
+    }
+    reply.head.body() = "ok";
+    co_return reply;
+}
+
+void TestSession::ended(const Request &, const sb::core::Exchange &, const sb::core::ExchangeEnd &end) noexcept {
+    if (end.body_streamed) ++fixture_.finished;
+}
 
 // Reads until the server closes the connection; returns what came and when.
 std::string read_to_close(tcp::socket &s, long long &closed_after_ms, Clock::time_point since) {

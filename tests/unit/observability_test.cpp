@@ -5,7 +5,7 @@
 #define BOOST_TEST_MODULE observability
 #include <boost/test/unit_test.hpp>
 
-#include "core/chat/model_list_cache.hpp"
+#include "core/gateway/model_list_cache.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 

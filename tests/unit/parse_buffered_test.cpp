@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE parse_buffered
 #include <boost/test/unit_test.hpp>
 
-#include "core/http/parse_buffered.hpp"
+#include "core/net/parse_buffered.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>

@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE upstream_client
 #include <boost/test/unit_test.hpp>
 
-#include "core/http/coarse_deadlines.hpp"
-#include "core/http/upstream_client.hpp"
+#include "core/net/coarse_deadlines.hpp"
+#include "core/upstream/upstream_client.hpp"
 #include "support/loopback_http_server.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>

@@ -1,4 +1,4 @@
-#include "core/http/coarse_deadlines.hpp"
+#include "core/net/coarse_deadlines.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -1,4 +1,4 @@
-#include "core/http/event_deframer.hpp"
+#include "core/upstream/event_deframer.hpp"
 
 namespace sb::core {
 

@@ -1,10 +1,19 @@
-#include "host/connection_slots.hpp"
+#include "core/net/connection_slots.hpp"
 
-#include "host/access_control.hpp"
 
-namespace sb::host {
+namespace sb::core {
 
 namespace ip = boost::asio::ip;
+
+bool is_loopback(const ip::address &address) {
+    if (address.is_v4()) return address.to_v4().is_loopback();
+    if (address.is_v6()) {
+        auto v6 = address.to_v6();
+        return v6.is_loopback() || (v6.is_v4_mapped() && ip::make_address_v4(ip::v4_mapped, v6).is_loopback());
+    }
+    return false;
+}
+
 
 ip::address client_of(const ip::address &peer) {
     if (!peer.is_v6()) return peer;
@@ -89,4 +98,4 @@ std::size_t ConnectionSlots::idle() const {
     return idle_count_;
 }
 
-}  // namespace sb::host
+}  // namespace sb::core

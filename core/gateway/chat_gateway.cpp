@@ -1,16 +1,13 @@
-#include "core/chat/chat_gateway.hpp"
+#include "core/gateway/chat_gateway.hpp"
 
 #include "core/errors.hpp"
-#include "core/http/event_deframer.hpp"
+#include "core/gateway/upstream_errors.hpp"
 #include "core/log.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <charconv>
-#include <random>
-#include <strings.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -104,34 +101,8 @@ void ChatGateway::ensure_configured(const ChatTarget &target) const {
 
 namespace {
 
-// The one place a transport failure becomes a GatewayError.
-GatewayError transport_error(const Provider &provider, const std::string &api_key, const UpstreamError &e) {
-    ErrorCode code = ErrorCode::network_error;
-    switch (e.failure()) {
-        case UpstreamFailure::timeout: code = ErrorCode::timeout; break;
-        case UpstreamFailure::protocol: code = ErrorCode::api_base_incorrect; break;
-        case UpstreamFailure::truncated: code = ErrorCode::network_error; break;
-        case UpstreamFailure::too_large: code = ErrorCode::upstream_error; break;
-        case UpstreamFailure::invalid_url: code = ErrorCode::api_base_incorrect; break;
-        default: code = ErrorCode::network_error; break;
-    }
-    const std::string &id = provider.id();
-    return GatewayError(code, "provider '" + id + "': " + redact_secret(e.what(), api_key), {}, id);
-}
-
 GatewayError transport_error(const ChatTarget &target, const UpstreamError &e) {
     return transport_error(*target.provider, target.config.api_key.value, e);
-}
-
-// Retry-After in seconds (HTTP dates are rare from APIs and are ignored).
-std::optional<std::chrono::milliseconds> retry_after(const UpstreamResponse &response) {
-    for (const auto &[name, value] : response.headers) {
-        if (name.size() != 11 || strncasecmp(name.c_str(), "retry-after", 11) != 0) continue;
-        double seconds = -1;
-        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-        if (ec == std::errc() && seconds >= 0) return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
-    }
-    return std::nullopt;
 }
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -150,12 +121,6 @@ std::vector<std::string> split_list(std::string_view text) {
 
 StreamFraming framing_of(const Provider &provider) {
     return provider.info().stream_framing == SB_FRAMING_NDJSON ? StreamFraming::ndjson : StreamFraming::sse;
-}
-
-void append_sse(std::string &out, std::string_view json) {
-    out += "data: ";
-    out += json;
-    out += "\n\n";
 }
 
 // Helpers for the coroutines below: the temporaries of building a log line,
@@ -181,12 +146,6 @@ GatewayError vendor_status_error(const ChatTarget &target, int status) {
     const std::string &id = target.provider->id();
     return GatewayError(ErrorCode::upstream_error, "provider '" + id + "' answered HTTP " + std::to_string(status), {},
                         id);
-}
-
-GatewayError no_events_error(const Provider &provider) {
-    return GatewayError(ErrorCode::api_base_incorrect,
-                        "provider '" + provider.id() +
-                            "': the upstream answered the streaming request without any stream events");
 }
 
 // A stream's vendor request and translator, built from the client's request.
@@ -232,54 +191,35 @@ boost::asio::awaitable<UpstreamResponse> ChatGateway::send_upstream(const ChatTa
     }
 }
 
-std::optional<std::chrono::milliseconds> ChatGateway::retry_delay(int retry, const UpstreamResponse *response,
-                                                                  std::chrono::milliseconds waited) const {
-    const RetryPolicy &policy = options_.retry;
-    if (retry > policy.max_retries) return std::nullopt;
-    if (response && response->status != 429 && response->status < 500) return std::nullopt;
-    std::chrono::milliseconds delay;
-    std::optional<std::chrono::milliseconds> asked = response ? retry_after(*response) : std::nullopt;
-    if (asked) {
-        delay = *asked;
-    } else {
-        auto ceiling = std::min(policy.max_backoff, policy.base_backoff * (1 << std::min(retry - 1, 16)));
-        thread_local std::mt19937 rng(std::random_device{}());
-        delay = std::chrono::milliseconds(std::uniform_int_distribution<long>(ceiling.count() / 2, ceiling.count())(rng));
-    }
-    if (waited + delay > policy.budget) return std::nullopt;  // a vendor asking for longer gets its error through
-    return delay;
-}
-
 boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTarget &target,
                                                                     const UpstreamRequest &request,
                                                                     UpstreamTimeouts timeouts,
                                                                     RequestContext *context) {
-    std::chrono::milliseconds waited{0};
-    for (int retry = 1;; ++retry) {
+    RetrySchedule schedule(options_.retry);
+    for (;;) {
         std::optional<std::chrono::milliseconds> delay;
         const auto started = RequestContext::Clock::now();
         if (context) ++context->attempts;
         try {
             UpstreamBody body = co_await upstream_.open(request, timeouts);
             if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-            delay = retry_delay(retry, &body.head(), waited);
+            delay = schedule.after_answer(body.head().status, retry_after(body.head().headers));
             if (!delay) co_return body;
-            log_retry(target, "status", std::to_string(body.head().status), retry);
+            log_retry(target, "status", std::to_string(body.head().status), schedule.retries());
             const auto dropping = RequestContext::Clock::now();
             co_await body.read_all();  // dropped, so the connection can be kept
             if (context) context->upstream_wait += RequestContext::Clock::now() - dropping;
         } catch (const UpstreamError &e) {
             if (!delay) {  // opening failed (a dropped answer that fails to read changes nothing)
                 if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-                if (e.failure() == UpstreamFailure::connect) delay = retry_delay(retry, nullptr, waited);
+                if (e.failure() == UpstreamFailure::connect) delay = schedule.after_connect_failure();
                 if (!delay) throw transport_error(target, e);
-                log_retry(target, "failure", "connect", retry);
+                log_retry(target, "failure", "connect", schedule.retries());
             }
         }
         const auto sleeping = RequestContext::Clock::now();
         co_await back_off(*delay);
         if (context) context->retry_wait += RequestContext::Clock::now() - sleeping;
-        waited += *delay;
     }
 }
 
@@ -307,25 +247,10 @@ std::vector<ChatTarget> ChatGateway::with_fallbacks(ChatTarget primary) const {
     return chain;
 }
 
-namespace {
 
-// Errors another provider could avoid; the client's own mistakes are final.
-bool worth_falling_back(const GatewayError &e) {
-    switch (e.code()) {
-        case ErrorCode::invalid_json:
-        case ErrorCode::invalid_request:
-        case ErrorCode::unknown_provider:
-        case ErrorCode::context_length_exceeded:
-        case ErrorCode::content_filter: return false;
-        default: return true;
-    }
-}
-
-}  // namespace
-
-boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatTarget> chain,
-                                                               boost::json::object request,
-                                                               UpstreamTimeouts timeouts, RequestContext &context) {
+template <class Result, class Attempt>
+boost::asio::awaitable<Result> ChatGateway::along_chain(std::vector<ChatTarget> chain, boost::json::object request,
+                                                        RequestContext &context, Attempt attempt) {
     for (std::size_t i = 0;; ++i) {
         context.provider = chain[i].provider->id();
         context.model = chain[i].config.model.value;
@@ -335,148 +260,58 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatT
             // The last target takes the request itself: no copy to make.
             // (Named, not a conditional inside co_await: GCC 12 destroys
             // such a temporary twice.)
-            boost::json::object attempt = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
-            co_return co_await complete(chain[i], std::move(attempt), timeouts, &context);
+            boost::json::object body = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
+            co_return co_await attempt(chain[i], std::move(body));
         } catch (const GatewayError &e) {
             if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
             log_fallback(chain[i], chain[i + 1], e);
         }
     }
+}
+
+boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatTarget> chain,
+                                                               boost::json::object request,
+                                                               UpstreamTimeouts timeouts, RequestContext &context) {
+    return along_chain<ChatResult>(std::move(chain), std::move(request), context,
+                                   [this, timeouts, &context](const ChatTarget &target, boost::json::object body) {
+                                       return complete(target, std::move(body), timeouts, &context);
+                                   });
 }
 
 boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream_chain(std::vector<ChatTarget> chain,
                                                                                    boost::json::object request,
+                                                                                   const StreamEncoder &encoder,
                                                                                    UpstreamTimeouts timeouts,
                                                                                    RequestContext &context) {
     context.streamed = true;
-    for (std::size_t i = 0;; ++i) {
-        context.provider = chain[i].provider->id();
-        context.model = chain[i].config.model.value;
-        context.model_known = chain[i].model_known;
-        context.fallbacks = static_cast<int>(i);
-        try {
-            boost::json::object attempt = i + 1 == chain.size() ? std::move(request) : boost::json::object(request);
-            co_return co_await open_stream(chain[i], std::move(attempt), timeouts, &context);
-        } catch (const GatewayError &e) {
-            if (i + 1 >= chain.size() || !worth_falling_back(e)) throw;
-            log_fallback(chain[i], chain[i + 1], e);
-        }
-    }
+    return along_chain<std::unique_ptr<ChatStream>>(
+        std::move(chain), std::move(request), context,
+        [this, &encoder, timeouts, &context](const ChatTarget &target, boost::json::object body) {
+            return open_stream(target, std::move(body), encoder, timeouts, context);
+        });
 }
 
 boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream(const ChatTarget &target,
                                                                              boost::json::object request,
+                                                                             const StreamEncoder &encoder,
                                                                              UpstreamTimeouts timeouts,
-                                                                             RequestContext *context) {
+                                                                             RequestContext &context) {
     // A stream may be held for minutes: it keeps neither the client's
     // request nor the vendor request, only the translator and the body.
     PreparedStream prepared = prepare_stream(*this, target, std::move(request));
-    UpstreamBody body = co_await open_with_retries(target, prepared.request, timeouts, context);
+    UpstreamBody body = co_await open_with_retries(target, prepared.request, timeouts, &context);
     if (const int status = body.head().status; status < 200 || status >= 300) {
         // The vendor's error answer becomes a plain error.
-        const UpstreamResponse response = co_await read_answer(target, std::move(body), context);
+        const UpstreamResponse response = co_await read_answer(target, std::move(body), &context);
         target.provider->parse_chat_response(prepared.config, response);
         throw vendor_status_error(target, response.status);
     }
     body.drop_headers();
-    std::unique_ptr<ChatStream> stream(
-        new ChatStream(target, std::move(prepared.translator), std::move(body), context));
+    auto stream = std::make_unique<ChatStream>(target.providers, target.provider, target.config.api_key.value,
+                                               std::move(prepared.translator), std::move(body), encoder, context);
     prepared = {};
-    // Read until the client's first bytes are ready: a failure until then
-    // (thrown) is still an error response, and a chain's next target may serve.
-    std::string first;
-    co_await stream->next(first);
-    stream->pending_ = std::move(first);  // handed out by the first next()
+    co_await stream->start();
     co_return stream;
-}
-
-ChatStream::ChatStream(const ChatTarget &target, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
-                       RequestContext *context)
-    : providers_(target.providers), provider_(target.provider), api_key_(target.config.api_key.value),
-      translator_(std::move(translator)), body_(std::move(body)), deframer_(framing_of(*target.provider)),
-      context_(context) {}
-
-ChatStream::~ChatStream() = default;
-
-boost::asio::awaitable<bool> ChatStream::next(std::string &out) {
-    while (pending_.empty() && !finished_) {
-        const auto started = RequestContext::Clock::now();
-        std::string piece;
-        try {
-            while (!body_.next_piece(piece)) co_await body_.read_more();
-        } catch (const UpstreamError &e) {
-            if (context_) context_->upstream_wait += RequestContext::Clock::now() - started;
-            fail(transport_error(*provider_, api_key_, e));
-            continue;
-        }
-        if (context_) context_->upstream_wait += RequestContext::Clock::now() - started;
-        try {
-            if (piece.empty())
-                end_of_body();
-            else
-                take(piece);
-        } catch (const GatewayError &e) {
-            fail(e);
-        } catch (const std::length_error &) {
-            fail(GatewayError(ErrorCode::upstream_error, "upstream stream event exceeds the size limit"));
-        }
-    }
-    if (pending_.empty()) co_return false;
-    handed_out_ = true;
-    if (out.empty())
-        out.swap(pending_);
-    else
-        out += pending_;
-    std::string().swap(pending_);  // a waiting stream keeps no buffer
-    co_return true;
-}
-
-namespace {
-boost::asio::awaitable<std::size_t> nothing_to_wait_for() { co_return 0; }
-}  // namespace
-
-boost::asio::awaitable<std::size_t> ChatStream::wait() {
-    if (pending_.empty() && !finished_ && body_.can_wait()) return body_.wait();
-    return nothing_to_wait_for();
-}
-
-void ChatStream::take(std::string_view piece) {
-    deframer_.feed(piece, [this](std::string_view event, std::string_view data) { return on_event(event, data); });
-}
-
-void ChatStream::end_of_body() {
-    body_ = UpstreamBody();  // read to its end: the connection goes back to the pool
-    deframer_.finish([this](std::string_view event, std::string_view data) { return on_event(event, data); });
-    if (events_seen_ == 0) throw no_events_error(*provider_);
-    translator_->finish([this](std::string_view json) { on_chunk(json); });
-    pending_ += "data: [DONE]\n\n";
-    finished_ = true;
-}
-
-bool ChatStream::on_event(std::string_view event, std::string_view data) {
-    ++events_seen_;
-    if (!vendor_ended_) vendor_ended_ = translator_->feed(event, data, [this](std::string_view json) { on_chunk(json); });
-    return true;
-}
-
-void ChatStream::on_chunk(std::string_view json) {
-    if (context_) read_usage(json, *context_);
-    append_sse(pending_, json);
-}
-
-void ChatStream::fail(GatewayError e) {
-    e.with_provider(provider_->id());
-    body_ = UpstreamBody();
-    if (!handed_out_ && pending_.empty()) throw e;
-    // The head goes (or went) out as 200: the error event is the only word
-    // of this failure the client gets, and the access log says so.
-    if (context_) {
-        context_->error_type = error_code_name(e.code());
-        context_->error_after_head = true;
-    }
-    append_sse(pending_, error_body_json(e));
-    pending_ += "data: [DONE]\n\n";
-    finished_ = true;
 }
 
 boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &target,
@@ -491,12 +326,9 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     UpstreamRequest upstream_request = target.provider->build_chat_request(config, body, false);
     request = {};
     std::string().swap(body);
-    auto started = std::chrono::steady_clock::now();
     UpstreamBody answer = co_await open_with_retries(target, upstream_request, timeouts, context);
     UpstreamResponse response = co_await read_answer(target, std::move(answer), context);
     ChatResult result;
-    result.upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
     result.body_json = target.provider->parse_chat_response(config, response);
     if (context) read_usage(result.body_json, *context);
     co_return result;

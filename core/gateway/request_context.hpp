@@ -30,10 +30,6 @@ struct RequestContext {
     // /test's verdict); a static string, empty when none.
     std::string_view error_type;
     bool error_after_head = false;  // that failure came after the head was sent
-    // Set by the server: the client left before the response was complete
-    // (logged as 499), or shutdown cut the exchange.
-    bool client_closed = false;
-    bool cut_at_shutdown = false;
     std::string client_key_id;  // which client key authorized the call (never the key)
 
     // The gateway's own time: elapsed time not spent waiting on a vendor nor

@@ -6,13 +6,14 @@
 // has reached the client), translate back.
 #include "core/bounded_memo.hpp"
 #include "core/config/api_base_policy.hpp"
-#include "core/chat/model_list_cache.hpp"
-#include "core/chat/request_context.hpp"
 #include "core/config/config_resolver.hpp"
 #include "core/errors.hpp"
-#include "core/http/event_deframer.hpp"
-#include "core/http/upstream_client.hpp"
+#include "core/gateway/chat_stream.hpp"
+#include "core/gateway/model_list_cache.hpp"
+#include "core/gateway/request_context.hpp"
+#include "core/gateway/retry.hpp"
 #include "core/plugin/provider_registry.hpp"
+#include "core/upstream/upstream_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -46,58 +47,6 @@ struct ChatTarget {
 
 struct ChatResult {
     std::string body_json;  // unified chat.completion
-    std::chrono::microseconds upstream_time{0};
-};
-
-// A chat stream whose vendor head (and first events) have arrived: hands
-// out the client's OpenAI SSE bytes (`data: {chunk}` ... `data: [DONE]`) as
-// the vendor produces them. It is a plain object, so a held stream keeps no
-// chain of coroutine frames, only what the next event needs.
-class ChatStream {
-public:
-    ~ChatStream();
-    ChatStream(const ChatStream &) = delete;
-    ChatStream &operator=(const ChatStream &) = delete;
-
-    // Appends the next SSE bytes to out, waiting for the vendor as needed;
-    // false once everything, `data: [DONE]` last, has been handed out. A
-    // failure from here on becomes an error event before the end: nothing
-    // is thrown but a cancellation of the wait.
-    boost::asio::awaitable<bool> next(std::string &out);
-    // Waits until next() has something to work on, holding as little as a
-    // wait can (see UpstreamBody::wait): thousands of streams may wait at
-    // once. Completes at once when there is no such wait to make.
-    boost::asio::awaitable<std::size_t> wait();
-
-private:
-    friend class ChatGateway;
-    ChatStream(const ChatTarget &target, std::unique_ptr<ProviderStream> translator,
-               UpstreamBody body, RequestContext *context);
-    void take(std::string_view piece);
-    void end_of_body();
-    bool on_event(std::string_view event, std::string_view data);
-    void on_chunk(std::string_view json);
-    void fail(GatewayError e);
-
-    std::shared_ptr<const ProviderSet> providers_;  // keeps the plugin loaded
-    std::shared_ptr<const Provider> provider_;
-    std::string api_key_;  // redacted from error messages
-    std::unique_ptr<ProviderStream> translator_;
-    UpstreamBody body_;  // none once the body has ended
-    EventDeframer deframer_;
-    std::string pending_;
-    RequestContext *context_;
-    std::size_t events_seen_ = 0;
-    bool vendor_ended_ = false;  // the vendor signalled the end
-    bool finished_ = false;      // `data: [DONE]` is in pending_
-    bool handed_out_ = false;    // the client may have seen bytes: fail() no longer throws
-};
-
-struct RetryPolicy {
-    int max_retries = 2;                                  // after the first attempt
-    std::chrono::milliseconds base_backoff{200};          // doubled per retry, full jitter
-    std::chrono::milliseconds max_backoff{5'000};
-    std::chrono::milliseconds budget{10'000};             // total time spent waiting to retry
 };
 
 struct GatewayOptions {
@@ -154,17 +103,19 @@ public:
     // open_stream() along a chain (the next target while nothing is out).
     boost::asio::awaitable<std::unique_ptr<ChatStream>> open_stream_chain(std::vector<ChatTarget> chain,
                                                                           boost::json::object request,
+                                                                          const StreamEncoder &encoder,
                                                                           UpstreamTimeouts timeouts,
                                                                           RequestContext &context);
 
     // Starts a chat as a stream: sends it (retrying as complete() does) and
-    // reads until the first SSE bytes for the client are ready. Throws
-    // GatewayError until then; afterwards the ChatStream reports failures
-    // in the stream. context, when given, must outlive the ChatStream.
+    // reads until the client's first bytes, written by encoder, are ready.
+    // Throws GatewayError until then; afterwards the ChatStream reports
+    // failures in the stream. context must outlive the ChatStream.
     boost::asio::awaitable<std::unique_ptr<ChatStream>> open_stream(const ChatTarget &target,
                                                                     boost::json::object request,
+                                                                    const StreamEncoder &encoder,
                                                                     UpstreamTimeouts timeouts,
-                                                                    RequestContext *context = nullptr);
+                                                                    RequestContext &context);
 
     // The vendor's live model list, kept per provider for options().models_ttl
     // (one vendor call in flight per provider; see ModelListCache). Time
@@ -174,22 +125,22 @@ public:
     // Drops the model list kept for provider: its config changed.
     void forget_models(std::string_view provider) { model_lists_->forget(provider); }
 
+private:
     // Sends a request built by a plugin; maps transport failures to
     // GatewayErrors naming the provider.
     boost::asio::awaitable<UpstreamResponse> send_upstream(const ChatTarget &target,
                                                            UpstreamRequest request,
                                                            UpstreamTimeouts timeouts);
-
-private:
     // Opens a request, retrying connect errors, 429 and 5xx with backoff;
     // returns the final answer (any status) with its body unread. Throws
     // GatewayError.
     boost::asio::awaitable<UpstreamBody> open_with_retries(const ChatTarget &target, const UpstreamRequest &request,
                                                            UpstreamTimeouts timeouts, RequestContext *context);
-    // How long to wait before retry number `retry` (1-based) after response
-    // (or a transport failure when response is null); nullopt = do not retry.
-    std::optional<std::chrono::milliseconds> retry_delay(int retry, const UpstreamResponse *response,
-                                                         std::chrono::milliseconds waited) const;
+    // Runs attempt(target, body) along a chain until one succeeds, falling
+    // back on failures worth it (see worth_falling_back).
+    template <class Result, class Attempt>
+    boost::asio::awaitable<Result> along_chain(std::vector<ChatTarget> chain, boost::json::object request,
+                                               RequestContext &context, Attempt attempt);
     // Whether model is in provider's own list or the vendor's last one.
     bool listed_model(const Provider &provider, std::string_view model) const;
 

@@ -1,4 +1,4 @@
-#include "core/http/tls_channel.hpp"
+#include "core/net/tls_channel.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>

@@ -1,4 +1,4 @@
-#include "core/chat/request_context.hpp"
+#include "core/gateway/request_context.hpp"
 
 #include <charconv>
 

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstddef>
 
-namespace sb::host {
+namespace sb::core {
 
 class BodyBudget {
 public:
@@ -64,4 +64,4 @@ private:
     std::atomic<std::size_t> used_{0};
 };
 
-}  // namespace sb::host
+}  // namespace sb::core

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace sb::host {
+namespace sb::core {
 
 class ConnectionSlots {
 public:
@@ -83,5 +83,7 @@ private:
 // The address a client's connections are counted under: IPv4 as it is (an
 // IPv4-mapped IPv6 address as its IPv4 address), IPv6 cut to its /64.
 boost::asio::ip::address client_of(const boost::asio::ip::address &peer);
+// 127.0.0.0/8, ::1, and IPv4-mapped loopback.
+bool is_loopback(const boost::asio::ip::address &address);
 
-}  // namespace sb::host
+}  // namespace sb::core

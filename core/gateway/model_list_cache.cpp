@@ -1,4 +1,4 @@
-#include "core/chat/model_list_cache.hpp"
+#include "core/gateway/model_list_cache.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>

@@ -6,7 +6,7 @@
 // Content-Length, chunked (extensions and trailers), and bodies ended by the
 // server closing the connection; 1xx interim responses are skipped. It asks
 // for `Accept-Encoding: identity` and refuses an encoded body.
-#include "core/http/http_message.hpp"
+#include "core/upstream/http_message.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>

@@ -1,10 +1,10 @@
-#include "core/http/upstream_client.hpp"
+#include "core/upstream/upstream_client.hpp"
 
 #include "core/bounded_memo.hpp"
-#include "core/http/coarse_deadlines.hpp"
-#include "core/http/parse_buffered.hpp"
-#include "core/http/tls_channel.hpp"
-#include "core/http/write_now.hpp"
+#include "core/net/coarse_deadlines.hpp"
+#include "core/net/parse_buffered.hpp"
+#include "core/net/tls_channel.hpp"
+#include "core/net/write_now.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>

@@ -1,13 +1,11 @@
-#include "host/http_server.hpp"
+#include "core/net/http_server.hpp"
 
-#include "core/errors.hpp"
 #include "core/log.hpp"
-#include "core/http/coarse_deadlines.hpp"
-#include "core/http/parse_buffered.hpp"
-#include "core/http/write_now.hpp"
-#include "host/body_budget.hpp"
-#include "host/connection_slots.hpp"
-#include "host/http_responses.hpp"
+#include "core/net/body_budget.hpp"
+#include "core/net/coarse_deadlines.hpp"
+#include "core/net/connection_slots.hpp"
+#include "core/net/parse_buffered.hpp"
+#include "core/net/write_now.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -32,18 +30,27 @@
 #include <malloc.h>
 #include <sys/socket.h>
 
-namespace sb::host {
+namespace sb::core {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using core::ErrorCode;
-using core::GatewayError;
 
-HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint,
-                       RequestHandler handler, ServerLimits limits, std::vector<asio::io_context *> workers,
-                       HeadCheck check)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), check_(std::move(check)), limits_(limits),
+namespace {
+
+Response plain_refusal(http::status status, std::string_view message) {
+    Response response(status, 11);
+    response.set(http::field::content_type, "text/plain");
+    response.body() = std::string(message);
+    return response;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context &io, const asio::ip::tcp::endpoint &endpoint, SessionFactory sessions,
+                       ServerLimits limits, std::vector<asio::io_context *> workers, RefusalFormat refusal)
+    : io_(io), acceptor_(io), sessions_(std::move(sessions)),
+      refusal_(refusal ? std::move(refusal) : RefusalFormat(plain_refusal)), limits_(limits),
       workers_(std::move(workers)),
       slots_(std::make_shared<ConnectionSlots>(ConnectionSlots::Limits{
           limits.max_connections, limits.max_connections_per_client, limits.limit_loopback_clients})),
@@ -141,8 +148,7 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     asio::ip::tcp::socket *socket = nullptr;  // set while a request is in flight
     bool armed = false;
     bool client_gone = false;
-    bool cut_at_shutdown = false;  // cancelled by cancel_requests(), not by the client
-    core::RequestContext *context = nullptr;  // the request in flight's, told why it was cut
+    Exchange *exchange = nullptr;  // the request in flight, told why it was cut
     // Guarded by WatchList::mutex.
     ClientWatch *prev = nullptr;
     ClientWatch *next = nullptr;
@@ -161,10 +167,15 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
                 arm(watch);
                 return;
             }
-            watch->client_gone = true;
-            if (watch->context) watch->context->client_closed = true;
-            watch->cancel.emit(asio::cancellation_type::terminal);
+            watch->cut(false);
         });
+    }
+
+    // The client left (or shutdown came): the handler's waits are cancelled.
+    void cut(bool at_shutdown) {
+        client_gone = true;
+        if (exchange) HttpServer::mark_cut(*exchange, at_shutdown);
+        cancel.emit(asio::cancellation_type::terminal);
     }
 
     void disarm() {
@@ -204,7 +215,7 @@ struct HttpServer::WatchList {
         }
         watch.disarm();
         watch.socket = nullptr;
-        watch.context = nullptr;
+        watch.exchange = nullptr;
     }
 
     // Cancels, on each connection's own executor, every request in flight.
@@ -213,10 +224,7 @@ struct HttpServer::WatchList {
         for (ClientWatch *w = head.next; w != &head; w = w->next)
             asio::post(w->socket->get_executor(), [watch = w->shared_from_this()] {
                 if (!watch->socket) return;  // its request has ended meanwhile
-                watch->client_gone = true;
-                watch->cut_at_shutdown = true;
-                if (watch->context) watch->context->cut_at_shutdown = true;
-                watch->cancel.emit(asio::cancellation_type::terminal);
+                watch->cut(true);
             });
     }
 
@@ -239,6 +247,11 @@ struct HttpServer::WatchList {
 };
 
 boost::asio::awaitable<std::size_t> BodySource::wait() { co_return 0; }
+
+void HttpServer::mark_cut(Exchange &exchange, bool at_shutdown) noexcept {
+    exchange.client_gone_ = true;
+    exchange.cut_at_shutdown_ = exchange.cut_at_shutdown_ || at_shutdown;
+}
 
 void HttpServer::cancel_requests() { watches_->cancel_all(); }
 
@@ -354,23 +367,22 @@ asio::awaitable<void> write_all(Connection &conn, const Buffers &wire, std::chro
     conn.deadline.disarm();
 }
 
-class ChunkedResponseStream final : public ResponseStream {
+// A chunked body on the wire: the head goes out with the first piece, and
+// each piece with its chunk framing, in one write: one system call per SSE
+// event.
+class ChunkedWriter {
 public:
-    ChunkedResponseStream(Connection &conn, beast::flat_buffer &read_buffer, const asio::ip::address &peer,
-                          unsigned version, std::chrono::seconds write_timeout, bool head_admitted)
-        : conn_(conn), read_buffer_(read_buffer), write_timeout_(write_timeout) {
-        peer_ = peer;
-        head_admitted_ = head_admitted;
-        head_.version(version);
-        head_.result(http::status::ok);
-    }
+    ChunkedWriter(Connection &conn, beast::flat_buffer &read_buffer, Response &head, std::chrono::seconds timeout)
+        : conn_(conn), read_buffer_(read_buffer), head_(head), timeout_(timeout) {}
 
-    // The head goes out with the first piece, and each piece with its chunk
-    // framing, in one write: one system call per SSE event.
-    asio::awaitable<bool> write(std::string_view data) override {
+    bool head_sent() const noexcept { return head_sent_; }
+    bool complete() const noexcept { return finished_ && !failed_; }
+
+    // False when the client has gone away.
+    asio::awaitable<bool> write(std::string_view data) {
         if (failed_ || finished_) co_return false;
-        if (data.empty() && started_) co_return true;
-        std::string head = started_ ? std::string() : take_head();
+        if (data.empty() && head_sent_) co_return true;
+        std::string head = head_sent_ ? std::string() : take_head();
         char size_line[24];
         std::size_t size_len = 0;
         if (!data.empty()) {
@@ -385,19 +397,17 @@ public:
         co_return co_await send(wire);
     }
 
-    asio::awaitable<void> finish() override {
+    asio::awaitable<void> finish() {
         if (failed_ || finished_) co_return;
-        std::string head = started_ ? std::string() : take_head();
+        std::string head = head_sent_ ? std::string() : take_head();
         const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer("0\r\n\r\n", 5)};
         co_await send(wire);
         finished_ = true;
     }
 
-    bool completed() const noexcept { return finished_ && !failed_; }
-
 private:
     std::string take_head() {
-        started_ = true;
+        head_sent_ = true;
         // A stream may be held for minutes: the connection's read buffer,
         // empty until its next request, is not kept meanwhile.
         if (read_buffer_.size() == 0) read_buffer_.shrink_to_fit();
@@ -413,41 +423,35 @@ private:
     template <class Buffers>
     asio::awaitable<bool> send(const Buffers &wire) {
         beast::error_code ec;
-        co_await write_all(conn_, wire, write_timeout_, ec);
+        co_await write_all(conn_, wire, timeout_, ec);
         failed_ = static_cast<bool>(ec);
         co_return !failed_;
     }
 
     Connection &conn_;
     beast::flat_buffer &read_buffer_;
-    std::chrono::seconds write_timeout_;
+    Response &head_;
+    std::chrono::seconds timeout_;
+    bool head_sent_ = false;
     bool finished_ = false;
     bool failed_ = false;
 };
 
-
 // The refusal of a request that could not be read (too large, malformed).
-Response read_failure(beast::error_code ec, const ServerLimits &limits) {
+Response read_failure(beast::error_code ec, const ServerLimits &limits, const RefusalFormat &refusal) {
     if (ec == http::error::body_limit)
-        return error_response(GatewayError(ErrorCode::request_too_large, "request body exceeds the limit of " +
-                                                                             std::to_string(limits.max_body_bytes) +
-                                                                             " bytes"));
-    if (ec == http::error::header_limit) {
-        Response response =
-            error_response(GatewayError(ErrorCode::request_too_large, "request headers are too large"));
-        response.result(http::status::request_header_fields_too_large);
-        return response;
-    }
-    return error_response(GatewayError(ErrorCode::invalid_request, "malformed HTTP request: " + ec.message()));
+        return refusal(http::status::payload_too_large,
+                       "request body exceeds the limit of " + std::to_string(limits.max_body_bytes) + " bytes");
+    if (ec == http::error::header_limit)
+        return refusal(http::status::request_header_fields_too_large, "request headers are too large");
+    return refusal(http::status::bad_request, "malformed HTTP request: " + ec.message());
 }
 
 // The refusal of a request whose body would pass the memory budget of the
 // bodies being read: a 503 the client may retry shortly.
-Response body_memory_full() {
-    Response response = error_response(
-        GatewayError(ErrorCode::rate_limit_exceeded,
-                     "the server is reading too many request bodies at once; retry shortly"));
-    response.result(http::status::service_unavailable);
+Response body_memory_full(const RefusalFormat &refusal) {
+    Response response = refusal(http::status::service_unavailable,
+                                "the server is reading too many request bodies at once; retry shortly");
     response.set(http::field::retry_after, "1");
     return response;
 }
@@ -456,14 +460,13 @@ Response body_memory_full() {
 // server does not decode, or a list another parser on the path may frame
 // differently: request smuggling), one in an HTTP/1.0 request, and an
 // HTTP/1.1 request without exactly one Host are refused.
-std::optional<GatewayError> framing_error(const RequestHead &head) {
+std::optional<std::string_view> framing_error(const RequestHead &head) {
     const std::size_t codings = head.count(http::field::transfer_encoding);
     if (codings > 1 || (codings == 1 && !beast::iequals(head[http::field::transfer_encoding], "chunked")))
-        return GatewayError(ErrorCode::invalid_request, "unsupported Transfer-Encoding: only \"chunked\" is accepted");
-    if (codings == 1 && head.version() < 11)
-        return GatewayError(ErrorCode::invalid_request, "Transfer-Encoding in an HTTP/1.0 request");
+        return "unsupported Transfer-Encoding: only \"chunked\" is accepted";
+    if (codings == 1 && head.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
     if (head.version() >= 11 && head.count(http::field::host) != 1)
-        return GatewayError(ErrorCode::invalid_request, "an HTTP/1.1 request needs exactly one Host header");
+        return "an HTTP/1.1 request needs exactly one Host header";
     return std::nullopt;
 }
 
@@ -483,7 +486,8 @@ asio::awaitable<void> refuse(Connection &conn, Response response) {
 // request on it.
 struct RequestReader {
     const ServerLimits &limits;
-    const HeadCheck &check;
+    const RefusalFormat &refusal;
+    Session &session;
     BodyBudget &bodies;
     ConnectionSlots &slots;
     IdleWait &idle;
@@ -494,7 +498,7 @@ struct RequestReader {
 struct Incoming {
     Request request;
     BodyBudget::Share body_memory;  // given back once the handler is done with the body
-    bool refused = false;           // its HeadCheck failed: the handler answers the refusal
+    bool refused = false;           // Session::admits() said no: the handler answers the refusal
     bool body_unread = false;       // a body is on its way that will not be read
 };
 
@@ -531,11 +535,11 @@ asio::awaitable<std::optional<Incoming>> read_request(Connection &conn, beast::f
         incoming.emplace();
         if (auto error = framing_error(parser.get())) {
             conn.deadline.disarm();
-            co_await refuse(conn, error_response(*error));
+            co_await refuse(conn, reader.refusal(http::status::bad_request, *error));
             co_return std::nullopt;
         }
         // Decided on the head: a refused request's body is never read.
-        if (reader.check && !reader.check(parser.get(), reader.peer)) {
+        if (!reader.session.admits(parser.get())) {
             conn.deadline.disarm();
             incoming->refused = true;
             incoming->body_unread = !parser.is_done();
@@ -545,7 +549,7 @@ asio::awaitable<std::optional<Incoming>> read_request(Connection &conn, beast::f
         incoming->body_memory = BodyBudget::Share(reader.bodies);
         if (!reserve_declared_body(parser, incoming->body_memory, limits)) {
             conn.deadline.disarm();
-            co_await refuse(conn, body_memory_full());
+            co_await refuse(conn, body_memory_full(reader.refusal));
             co_return std::nullopt;
         }
     }
@@ -568,7 +572,7 @@ asio::awaitable<std::optional<Incoming>> read_request(Connection &conn, beast::f
         ec == asio::error::operation_aborted)
         co_return std::nullopt;
     if (ec || !within_budget()) {
-        Response refusal = ec ? read_failure(ec, limits) : body_memory_full();
+        Response refusal = ec ? read_failure(ec, limits, reader.refusal) : body_memory_full(reader.refusal);
         parser.release();  // neither the body nor its share is kept while the refusal goes out
         incoming.reset();
         co_await refuse(conn, std::move(refusal));
@@ -578,12 +582,19 @@ asio::awaitable<std::optional<Incoming>> read_request(Connection &conn, beast::f
     co_return incoming;
 }
 
+// What the server answers when the session's handler threw.
+Reply handler_failed(const RefusalFormat &refusal, std::string_view reason) {
+    core::log_event(core::LogLevel::error, "handler_failed", {{"reason", reason}});
+    return Reply{refusal(http::status::internal_server_error, "internal error"), nullptr};
+}
+
 }  // namespace
 
 asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::address peer,
-                                        core::CoarseDeadlines &deadlines, std::shared_ptr<ClientWatch> watch) {
+                                        CoarseDeadlines &deadlines, std::shared_ptr<ClientWatch> watch) {
     const std::shared_ptr<WatchList> watches = watches_;
     const std::shared_ptr<BodyBudget> bodies = bodies_;
+    const std::shared_ptr<InFlight> in_flight = in_flight_;
     struct SlotHeld {  // admitted by accept_loop; given back however the connection ends
         std::shared_ptr<ConnectionSlots> slots;
         const asio::ip::address &peer;
@@ -594,75 +605,100 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::
     } slot{slots_, peer};
     note_connections(slots_->open());
 
-    Connection conn{socket, core::CoarseDeadlines::Entry(deadlines, socket)};
+    const std::unique_ptr<Session> session = sessions_(peer);
+    Connection conn{socket, CoarseDeadlines::Entry(deadlines, socket)};
     beast::flat_buffer buffer;
-    const RequestReader reader{limits_, check_, *bodies, *slot.slots, watch->idle, peer};
+    const RequestReader reader{limits_, refusal_, *session, *bodies, *slot.slots, watch->idle, peer};
     for (;;) {
         std::optional<Incoming> next = co_await read_request(conn, buffer, reader);
         if (!next) break;
         Request &request = next->request;
-        // Before a later() body clears the fields. A body left unread ends
+        // Before the body's head clears the fields. A body left unread ends
         // the connection.
         const bool keep_alive = request.keep_alive() && !next->body_unread;
-        ++*in_flight_;
-        ChunkedResponseStream body_stream(conn, buffer, peer, request.version(), limits_.read_timeout,
-                                          check_ && !next->refused);
-        // Awaited in this coroutine: a cancellation from the watch reaches
-        // whatever the handler is waiting on (an upstream read, a timer).
-        Response response;
+        Exchange exchange(peer);
+        exchange.head_admitted_ = !next->refused;
+        ExchangeEnd end;
+        ++in_flight->requests;
+        struct Ended {  // the session hears of every exchange once, however it ends
+            Session &session;
+            const Request &request;
+            const Exchange &exchange;
+            const ExchangeEnd &end;
+            std::atomic<std::size_t> &requests;
+            ~Ended() {
+                session.ended(request, exchange, end);
+                --requests;
+            }
+        } ended{*session, request, exchange, end, in_flight->requests};
+        Reply reply;
         {
-            struct InFlight {  // leaves the list however the handler ends
+            struct Watched {  // leaves the list however the handler ends
                 WatchList &list;
                 ClientWatch &watch;
-                ~InFlight() { list.leave(watch); }
-            } in_flight{*watches, *watch};
-            watch->context = &body_stream.context();
+                ~Watched() { list.leave(watch); }
+            } watched{*watches, *watch};
+            watch->exchange = &exchange;
             watches->join(*watch, socket);
-            response = co_await handler_(request, body_stream);
+            // Awaited in this coroutine: a cancellation from the watch reaches
+            // whatever the handler is waiting on (an upstream read, a timer).
+            try {
+                reply = co_await session->handle(request, exchange);
+            } catch (const std::exception &e) {
+                if (!exchange.client_gone()) reply = handler_failed(refusal_, e.what());
+            }
             next->body_memory.release();  // the handler is done with the body
-            if (BodySource *source = body_stream.later().get()) {
-                // A stream may be held for minutes: the request's header fields
-                // (an allocation each) are not kept meanwhile; method, target
-                // and version stay.
+            end.status = reply.head.result_int();
+            if (reply.body && !exchange.client_gone()) {
+                // A stream may be held for minutes: the request's header
+                // fields (an allocation each) are not kept meanwhile; method,
+                // target and version stay.
                 request.base().clear();
+                end.body_streamed = true;
+                reply.head.version(request.version());
+                ChunkedWriter writer(conn, buffer, reply.head, limits_.write_timeout);
+                ++in_flight->bodies;
                 try {
                     for (;;) {
                         std::string bytes;  // per piece: a waiting stream keeps no buffer
-                        co_await source->wait();
-                        if (!co_await source->next(bytes) || !co_await body_stream.write(bytes)) break;
+                        co_await reply.body->wait();
+                        if (!co_await reply.body->next(bytes) || !co_await writer.write(bytes)) break;
                     }
+                    co_await writer.finish();
                 } catch (const std::exception &e) {
                     // Cancelled when the client went away; anything else ends the body early.
-                    if (!watch->client_gone)
+                    if (!exchange.client_gone())
                         core::log_event(core::LogLevel::error, "body_failed", {{"reason", e.what()}});
                 }
+                --in_flight->bodies;
+                reply.body.reset();
+                end.head_sent = writer.head_sent();
+                end.complete = writer.complete() && !exchange.client_gone();
             }
         }
-        if (watch->client_gone) {
-            --*in_flight_;
+        if (exchange.client_gone()) {
             std::string_view target = request.target();
             target = target.substr(0, std::min(target.find('?'), std::size_t{200}));  // queries stay out of logs
-            if (watch->cut_at_shutdown)
+            if (exchange.cut_at_shutdown())
                 core::log_event(core::LogLevel::warn, "request_cut", {{"path", target}, {"reason", "shutdown"}});
             else
                 core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
             break;
         }
-        if (body_stream.started() || body_stream.later()) {
-            co_await body_stream.finish();
-            if (!body_stream.completed()) body_stream.context().client_closed = true;  // a write failed
-            --*in_flight_;
-            if (!body_stream.completed() || !keep_alive || !acceptor_open_.load()) break;
+        if (end.body_streamed) {
+            if (!end.complete || !keep_alive || !acceptor_open_.load()) break;
             continue;
         }
+        Response &response = reply.head;
         response.version(request.version());
         response.keep_alive(keep_alive && response.keep_alive());
         response.prepare_payload();
         const std::string head = wire_head(response.base());
         const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};
         beast::error_code ec;
-        co_await write_all(conn, wire, limits_.read_timeout, ec);
-        --*in_flight_;
+        co_await write_all(conn, wire, limits_.write_timeout, ec);
+        end.head_sent = true;
+        end.complete = !ec;
         if (!ec && next->body_unread) co_await drain(conn);  // the refusal is read before the connection closes
         if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
     }
@@ -671,4 +707,4 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::
     socket.close(ignored);
 }
 
-}  // namespace sb::host
+}  // namespace sb::core
