@@ -276,22 +276,10 @@ Response AdminApi::post_config(const Request &request) {
     const auto &info = provider->info();
     const auto &env = gateway_.environment();
     save_config(gateway_, [&](core::StoredConfig &stored) {
-            if (fallback) stored.fallback = *fallback;
-            std::string old_base = core::resolve_provider_config(info, stored, env).api_base.value;
-            core::ProviderSettings &s = stored.providers[info.id];
-            if (change.model) s.model = *change.model;
-            if (change.api_base) s.api_base = *change.api_base;
-            std::string new_base = core::resolve_provider_config(info, stored, env).api_base.value;
-            if (change.api_key) {
-                s.api_key = *change.api_key;
-                s.api_key_base = s.api_key.empty() ? std::string() : new_base;
-            } else if (new_base != old_base) {
-                // Never let a stored key follow the base to a new host.
-                s.api_key.clear();
-                s.api_key_base.clear();
-            }
-            stored.active_provider = info.id;
-        });
+        if (fallback) stored.fallback = *fallback;
+        core::apply_config_change(info, stored, env, change);
+        stored.active_provider = info.id;
+    });
     gateway_.forget_models(info.id);  // its list may differ under the new config
     core::log_event(core::LogLevel::info, "config_updated",
                     {{"provider", info.id},

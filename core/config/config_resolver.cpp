@@ -87,4 +87,20 @@ std::string mask_api_key(std::string_view key) {
     return "****";
 }
 
+void apply_config_change(const ProviderInfo &info, StoredConfig &stored, const Environment &env,
+                         const ConfigOverrides &change) {
+    const std::string old_base = resolve_provider_config(info, stored, env).api_base.value;
+    ProviderSettings &s = stored.providers[info.id];
+    if (change.model) s.model = *change.model;
+    if (change.api_base) s.api_base = *change.api_base;
+    const std::string new_base = resolve_provider_config(info, stored, env).api_base.value;
+    if (change.api_key) {
+        s.api_key = *change.api_key;
+        s.api_key_base = s.api_key.empty() ? std::string() : new_base;
+    } else if (new_base != old_base) {
+        s.api_key.clear();
+        s.api_key_base.clear();
+    }
+}
+
 }  // namespace sb::core

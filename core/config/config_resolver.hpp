@@ -35,6 +35,21 @@ ResolvedProviderConfig resolve_provider_config(const ProviderInfo &info, const S
 
 // Runtime active > LLM_PROVIDER > first configured > first loaded. Empty when
 // no provider is loaded.
+// New values for a provider's settings: a POST /config body (stored), or a
+// /test body (applied to a copy for one call). Absent fields stay as they are.
+struct ConfigOverrides {
+    std::optional<std::string> api_key;
+    std::optional<std::string> api_base;
+    std::optional<std::string> model;
+};
+
+// Applies change to the provider's runtime settings in stored, with the one
+// rule of keys and bases: a key given is bound to the base in effect after
+// the change, and a base that changes without a new key drops the stored
+// key, so a key never follows a changed base to another host.
+void apply_config_change(const ProviderInfo &info, StoredConfig &stored, const Environment &env,
+                         const ConfigOverrides &change);
+
 std::string resolve_active_provider(const ProviderSet &providers, const StoredConfig &stored,
                                     const Environment &env);
 

@@ -33,21 +33,9 @@ ChatTarget ChatGateway::target(std::string_view provider_id, const ConfigOverrid
     t.provider = t.providers->find(id);
     if (!t.provider)
         throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + id + "'", "provider");
-    if (overrides) {
-        // Overrides are applied as if they were runtime values, so the key
-        // binding rules hold for them too.
-        ProviderSettings &s = stored.providers[id];
-        if (overrides->api_base) s.api_base = *overrides->api_base;
-        if (overrides->model) s.model = *overrides->model;
-        if (overrides->api_key) {
-            s.api_key = *overrides->api_key;
-            s.api_key_base = s.api_base.empty()
-                                 ? resolve_provider_config(t.provider->info(), StoredConfig{}, env_).api_base.value
-                                 : s.api_base;
-        }
-        // A new base without a key leaves the stored key bound to its old
-        // base, so resolution drops it: it never travels to the new host.
-    }
+    // Applied to this call's copy as a stored change would be: the key
+    // binding rule holds for them too.
+    if (overrides) apply_config_change(t.provider->info(), stored, env_, *overrides);
     t.config = resolve_provider_config(t.provider->info(), stored, env_);
     return t;
 }
@@ -117,10 +105,6 @@ std::vector<std::string> split_list(std::string_view text) {
         }
     }
     return out;
-}
-
-StreamFraming framing_of(const Provider &provider) {
-    return provider.info().stream_framing == SB_FRAMING_NDJSON ? StreamFraming::ndjson : StreamFraming::sse;
 }
 
 // Helpers for the coroutines below: the temporaries of building a log line,

@@ -28,13 +28,6 @@
 
 namespace sb::core {
 
-// Values given for one call (the /test body) that override the stored ones.
-struct ConfigOverrides {
-    std::optional<std::string> api_key;
-    std::optional<std::string> api_base;
-    std::optional<std::string> model;
-};
-
 // Everything one call needs, held for its whole duration.
 struct ChatTarget {
     std::shared_ptr<const ProviderSet> providers;  // keeps the libraries loaded

@@ -26,7 +26,7 @@ std::optional<std::chrono::milliseconds> retry_after(const HeaderList &headers) 
     return std::nullopt;
 }
 
-RetrySchedule::RetrySchedule(const RetryPolicy &policy, Jitter jitter) noexcept
+RetrySchedule::RetrySchedule(RetryPolicy policy, Jitter jitter) noexcept
     : policy_(policy), jitter_(jitter ? jitter : uniform_jitter) {}
 
 std::optional<std::chrono::milliseconds> RetrySchedule::after_answer(int status,

@@ -29,7 +29,7 @@ class RetrySchedule {
 public:
     // Picks a delay in [low, high] milliseconds; uniform random by default.
     using Jitter = long (*)(long low, long high);
-    explicit RetrySchedule(const RetryPolicy &policy, Jitter jitter = nullptr) noexcept;
+    explicit RetrySchedule(RetryPolicy policy, Jitter jitter = nullptr) noexcept;
 
     // After an answer with this status (and Retry-After, if it gave one):
     // the wait before the next attempt, or nullopt to keep the answer.
@@ -41,7 +41,7 @@ public:
 private:
     std::optional<std::chrono::milliseconds> next(std::optional<std::chrono::milliseconds> asked);
 
-    const RetryPolicy &policy_;
+    RetryPolicy policy_;
     Jitter jitter_;
     int retry_ = 0;
     std::chrono::milliseconds waited_{0};

@@ -234,3 +234,36 @@ BOOST_AUTO_TEST_CASE(the_state_dir_is_created_or_narrowed_to_0700) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// One rule for /config, /test and the chat path: a key binds to the base in
+// effect after the change, and a changed base without a key drops the key.
+BOOST_AUTO_TEST_CASE(a_key_given_binds_to_the_base_in_effect_after_the_change) {
+    // The operator's environment moved the base: a key given alone goes there.
+    Environment env{{"OPENAI_API_BASE", "https://gateway.example/v1"}};
+    StoredConfig stored;
+    apply_config_change(openai_like(), stored, env, ConfigOverrides{"sk-runtime-123456", std::nullopt, std::nullopt});
+    auto c = resolve_provider_config(openai_like(), stored, env);
+    BOOST_TEST(c.api_base.value == "https://gateway.example/v1");
+    BOOST_TEST(c.api_key.value == "sk-runtime-123456");
+    // Key and base together: the key goes to the new base.
+    apply_config_change(openai_like(), stored, env,
+                        ConfigOverrides{"sk-other-1234567", "https://other.example/v1", std::nullopt});
+    c = resolve_provider_config(openai_like(), stored, env);
+    BOOST_TEST(c.api_base.value == "https://other.example/v1");
+    BOOST_TEST(c.api_key.value == "sk-other-1234567");
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_base_without_a_key_drops_the_stored_key) {
+    StoredConfig stored;
+    apply_config_change(openai_like(), stored, Environment(), ConfigOverrides{"sk-runtime-123456", {}, {}});
+    apply_config_change(openai_like(), stored, Environment(),
+                        ConfigOverrides{std::nullopt, "https://elsewhere.example/v1", std::nullopt});
+    BOOST_TEST(stored.providers["openai"].api_key.empty());
+    auto c = resolve_provider_config(openai_like(), stored, Environment());
+    BOOST_TEST(c.api_key.value.empty());
+    // The same base again, or a model change, keeps a key.
+    apply_config_change(openai_like(), stored, Environment(), ConfigOverrides{"sk-runtime-123456", {}, {}});
+    apply_config_change(openai_like(), stored, Environment(),
+                        ConfigOverrides{std::nullopt, "https://elsewhere.example/v1", "gpt-5-mini"});
+    BOOST_TEST(resolve_provider_config(openai_like(), stored, Environment()).api_key.value == "sk-runtime-123456");
+}
