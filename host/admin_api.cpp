@@ -78,9 +78,9 @@ std::optional<std::vector<std::string>> read_fallback(const json::object &body, 
     return entries;
 }
 
-void save_config(core::ChatGateway &gateway, const std::function<void(core::StoredConfig &)> &change) {
+void save_config(core::ConfigStore &store, const std::function<void(core::StoredConfig &)> &change) {
     try {
-        gateway.store().update(change);
+        store.update(change);
     } catch (const std::runtime_error &e) {
         core::log_event(core::LogLevel::error, "config_save_failed", {{"reason", e.what()}});
         throw GatewayError(ErrorCode::internal_error, std::string("could not save the config: ") + e.what());
@@ -134,14 +134,14 @@ json::value lifecycle_json(const core::ModelLifecycles &lifecycle, std::string_v
 }  // namespace
 
 Response AdminApi::providers(const Request &request) {
-    auto set = gateway_.registry().current();
-    core::StoredConfig stored = gateway_.store().snapshot();
-    std::string active = core::resolve_active_provider(*set, stored, gateway_.environment());
+    auto set = registry_.current();
+    core::StoredConfig stored = store_.snapshot();
+    std::string active = core::resolve_active_provider(*set, stored, env_);
     json::array list;
     const std::string today = core::utc_today();
     for (const auto &p : set->providers) {
         const auto &info = p->info();
-        auto resolved = core::resolve_provider_config(info, stored, gateway_.environment());
+        auto resolved = core::resolve_provider_config(info, stored, env_);
         json::object o;
         o["id"] = info.id;
         o["name"] = info.display_name;
@@ -184,7 +184,7 @@ Response AdminApi::providers(const Request &request) {
 
 boost::asio::awaitable<Response> AdminApi::models(const Request &request, core::RequestContext &context) {
     std::string filter = query_param(request, "provider");
-    auto set = gateway_.registry().current();
+    auto set = registry_.current();
     if (!filter.empty() && !set->find(filter))
         throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + filter + "'", "provider");
     json::array out;
@@ -226,13 +226,13 @@ boost::asio::awaitable<Response> AdminApi::models(const Request &request, core::
 }
 
 std::string AdminApi::config_document() const {
-    auto set = gateway_.registry().current();
-    core::StoredConfig stored = gateway_.store().snapshot();
-    std::string active = core::resolve_active_provider(*set, stored, gateway_.environment());
+    auto set = registry_.current();
+    core::StoredConfig stored = store_.snapshot();
+    std::string active = core::resolve_active_provider(*set, stored, env_);
     json::object doc;
     json::object all;
     for (const auto &p : set->providers) {
-        auto resolved = core::resolve_provider_config(p->info(), stored, gateway_.environment());
+        auto resolved = core::resolve_provider_config(p->info(), stored, env_);
         json::value masked = masked_config(resolved);
         if (p->id() == active)
             for (const auto &kv : masked.as_object()) doc[kv.key()] = kv.value();
@@ -262,20 +262,20 @@ Response AdminApi::post_config(const Request &request) {
     std::optional<std::vector<std::string>> fallback = read_fallback(body, gateway_);
     auto provider_id = optional_string(body, "provider");
     if (fallback && !provider_id) {
-        save_config(gateway_, [&](core::StoredConfig &stored) { stored.fallback = *fallback; });
+        save_config(store_, [&](core::StoredConfig &stored) { stored.fallback = *fallback; });
         core::log_event(core::LogLevel::info, "config_updated", {{"fallback", std::to_string(fallback->size())}});
         return json_response(http::status::ok, config_document(), request.version());
     }
     if (!provider_id || provider_id->empty())
         throw GatewayError(ErrorCode::invalid_request, "field 'provider' is required", "provider");
     core::ConfigOverrides change = read_overrides(body, gateway_.options().api_base_policy);
-    auto set = gateway_.registry().current();
+    auto set = registry_.current();
     auto provider = set->find(*provider_id);
     if (!provider)
         throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + *provider_id + "'", "provider");
     const auto &info = provider->info();
-    const auto &env = gateway_.environment();
-    save_config(gateway_, [&](core::StoredConfig &stored) {
+    const auto &env = env_;
+    save_config(store_, [&](core::StoredConfig &stored) {
         if (fallback) stored.fallback = *fallback;
         core::apply_config_change(info, stored, env, change);
         stored.active_provider = info.id;
@@ -367,7 +367,7 @@ Response AdminApi::reload_plugins(const Request &request) {
         for (const auto &id : ids) a.push_back(json::string(id));
         return a;
     };
-    auto set = gateway_.registry().current();
+    auto set = registry_.current();
     json::array refused;
     for (const auto &r : set->refused) refused.push_back({{"file", r.file.string()}, {"reason", r.reason}});
     json::object doc{{"added", to_array(summary.added)},

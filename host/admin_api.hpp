@@ -8,8 +8,9 @@ namespace sb::host {
 
 class AdminApi {
 public:
-    AdminApi(core::ChatGateway &gateway, core::PluginReloader &reloader)
-        : gateway_(gateway), reloader_(reloader) {}
+    AdminApi(core::ChatGateway &gateway, core::ProviderRegistry &registry, core::ConfigStore &store,
+             const core::Environment &env, core::PluginReloader &reloader)
+        : gateway_(gateway), registry_(registry), store_(store), env_(env), reloader_(reloader) {}
 
     Response providers(const Request &request);
     // The vendor calls made for it count as context's upstream wait.
@@ -24,6 +25,9 @@ private:
     std::string config_document() const;
 
     core::ChatGateway &gateway_;
+    core::ProviderRegistry &registry_;
+    core::ConfigStore &store_;
+    const core::Environment &env_;
     core::PluginReloader &reloader_;
 };
 

@@ -372,11 +372,11 @@ int main(int argc, char **argv) {
             gateway_options.test_timeouts.read = t;
             gateway_options.test_timeouts.connect = std::min(gateway_options.test_timeouts.connect, t);
         }
-        sb::core::ChatGateway gateway(registry, store, std::move(env), upstream, gateway_options);
+        sb::core::ChatGateway gateway(registry, store, env, upstream, gateway_options);
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.watch(io.get_executor());
         sb::core::Metrics metrics;
-        sb::host::Router router(gateway, reloader, access, metrics);
+        sb::host::Router router(gateway, registry, store, env, reloader, access, metrics);
         sb::core::ServerLimits limits;
         const std::size_t capacity = connection_capacity();
         const std::size_t wanted = options.max_connections ? static_cast<std::size_t>(*options.max_connections) : 10'000;

@@ -82,7 +82,7 @@ boost::asio::awaitable<Reply> OpenAIApi::chat_completions(Request &request, core
 
 boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids(core::RequestContext &context) {
     std::vector<std::string> ids;
-    auto set = gateway_.registry().current();
+    auto set = registry_.current();
     for (const auto &p : set->providers) {
         core::ChatTarget target = gateway_.target(p->id());
         if (core::missing_configuration(p->info(), target.config)) continue;
@@ -103,7 +103,7 @@ boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids(core::
 
 boost::asio::awaitable<Response> OpenAIApi::list_models(const Request &request, core::RequestContext &context) {
     json::array data;
-    const auto providers = gateway_.registry().current();
+    const auto providers = registry_.current();
     const std::string today = core::utc_today();
     for (const auto &id : co_await all_model_ids(context)) data.push_back(model_object(*providers, id, today));
     json::object doc{{"object", "list"}, {"data", std::move(data)}};
@@ -116,7 +116,7 @@ boost::asio::awaitable<Response> OpenAIApi::get_model(const Request &request, st
         if (id == model_id)
             co_return json_response(
                 http::status::ok,
-                json::serialize(model_object(*gateway_.registry().current(), id, core::utc_today())),
+                json::serialize(model_object(*registry_.current(), id, core::utc_today())),
                 request.version());
     }
     throw GatewayError(ErrorCode::model_not_found, "model '" + std::string(model_id) + "' not found", "model");

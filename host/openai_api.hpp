@@ -7,7 +7,7 @@ namespace sb::host {
 
 class OpenAIApi {
 public:
-    explicit OpenAIApi(core::ChatGateway &gateway) : gateway_(gateway) {}
+    OpenAIApi(core::ChatGateway &gateway, core::ProviderRegistry &registry) : gateway_(gateway), registry_(registry) {}
 
     // Releases the request's body once parsed: a stream can be held for
     // minutes and a prompt can be large.
@@ -20,6 +20,7 @@ private:
     boost::asio::awaitable<std::vector<std::string>> all_model_ids(core::RequestContext &context);
 
     core::ChatGateway &gateway_;
+    core::ProviderRegistry &registry_;
 };
 
 }  // namespace sb::host

@@ -70,9 +70,9 @@ std::string request_path(std::string_view target) {
 }  // namespace
 
 Response Router::readiness(const Request &request) const {
-    auto set = gateway_.registry().current();
+    auto set = registry_.current();
     std::error_code ec;
-    const auto &file = gateway_.store().file();
+    const auto &file = store_.file();
     bool config_readable = !std::filesystem::exists(file, ec) || ::access(file.c_str(), R_OK) == 0;
     bool ready = !set->providers.empty() && config_readable;
     boost::json::object doc{{"status", ready ? "ready" : "not_ready"},

@@ -12,9 +12,11 @@ namespace sb::host {
 
 class Router {
 public:
-    Router(core::ChatGateway &gateway, core::PluginReloader &reloader, const AccessControl &access,
+    Router(core::ChatGateway &gateway, core::ProviderRegistry &registry, core::ConfigStore &store,
+           const core::Environment &env, core::PluginReloader &reloader, const AccessControl &access,
            core::Metrics &metrics)
-        : gateway_(gateway), access_(access), metrics_(metrics), admin_(gateway, reloader), openai_(gateway) {}
+        : registry_(registry), store_(store), access_(access), metrics_(metrics),
+          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry) {}
     // The Session of a new connection from peer (see core::HttpServer).
     std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
 
@@ -29,7 +31,8 @@ private:
                                            core::RequestContext &context);
     Response readiness(const Request &request) const;
 
-    core::ChatGateway &gateway_;
+    core::ProviderRegistry &registry_;
+    core::ConfigStore &store_;
     const AccessControl &access_;
     core::Metrics &metrics_;
     AdminApi admin_;

@@ -63,9 +63,6 @@ public:
     ChatGateway(ProviderRegistry &registry, ConfigStore &store, Environment env,
                 UpstreamClient &upstream, GatewayOptions options);
 
-    ProviderRegistry &registry() noexcept { return registry_; }
-    ConfigStore &store() noexcept { return store_; }
-    const Environment &environment() const noexcept { return env_; }
     const GatewayOptions &options() const noexcept { return options_; }
 
     std::string active_provider() const;

@@ -3,7 +3,7 @@
 // itself, through a small BIO of ours. asio::ssl::stream copies every byte
 // through buffers it allocates per connection (two 17 KiB record buffers and
 // a 2 x 17 KiB BIO pair): about 80 KiB per held TLS connection, where a whole
-// plain-HTTP stream costs about 5 KB. Here a connection keeps OpenSSL's state
+// plain (unencrypted) stream costs about 5 KB. Here a connection keeps OpenSSL's state
 // alone, and its record buffers are released while idle: about 21 KiB
 // (bench/sb-tls-hold).
 //

@@ -639,7 +639,7 @@ struct UpstreamClient::Impl {
     }
 
     // Parses what the connection's buffer holds; true when that is enough.
-    bool parse_buffered(UpstreamBody::State &s, bool whole) const {
+    bool parse_arrived(UpstreamBody::State &s, bool whole) const {
         check_read(s);
         if (s.waited) take_waited(s);
         parse(s, s.conn->buffer);
@@ -647,7 +647,7 @@ struct UpstreamClient::Impl {
     }
 
     asio::awaitable<UpstreamResponse> read_all(UpstreamBody::State &s) {
-        while (!parse_buffered(s, true)) co_await read_more(s);
+        while (!parse_arrived(s, true)) co_await read_more(s);
         s.head.body = std::exchange(s.parser.body, std::string());
         co_return std::move(s.head);
     }
@@ -694,7 +694,7 @@ UpstreamBody &UpstreamBody::operator=(UpstreamBody &&) noexcept = default;
 const UpstreamResponse &UpstreamBody::head() const noexcept { return state_->head; }
 void UpstreamBody::drop_headers() noexcept { HeaderList().swap(state_->head.headers); }
 bool UpstreamBody::next_piece(std::string &piece) {
-    if (!state_->impl.parse_buffered(*state_, false)) return false;
+    if (!state_->impl.parse_arrived(*state_, false)) return false;
     piece = std::exchange(state_->parser.body, std::string());
     return true;
 }
