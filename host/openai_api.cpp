@@ -35,9 +35,9 @@ json::object model_object(const core::ProviderSet &providers, std::string_view i
 // error object, `data: [DONE]` last.
 class OpenAISse final : public core::StreamEncoder {
 public:
-    void chunk(std::string &out, std::string_view chunk_json) const override { event(out, chunk_json); }
-    void failure(std::string &out, const GatewayError &error) const override { event(out, error_body_json(error)); }
-    void end(std::string &out) const override { out += "data: [DONE]\n\n"; }
+    void chunk(std::string &out, std::string_view chunk_json) override { event(out, chunk_json); }
+    void failure(std::string &out, const GatewayError &error) override { event(out, error_body_json(error)); }
+    void end(std::string &out) override { out += "data: [DONE]\n\n"; }
 
 private:
     static void event(std::string &out, std::string_view json) {
@@ -47,9 +47,10 @@ private:
     }
 };
 
-const core::StreamEncoder &openai_sse() {
-    static const OpenAISse encoder;
-    return encoder;
+// Stateless: every stream shares one.
+core::EncoderRef openai_sse() {
+    static OpenAISse encoder;
+    return core::EncoderRef::shared(encoder);
 }
 
 }  // namespace
@@ -62,8 +63,9 @@ boost::asio::awaitable<Reply> OpenAIApi::chat_completions(Request &request, core
     if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
+        static const core::EncoderFactory make_encoder(openai_sse);
         Reply reply;
-        reply.body = co_await gateway_.open_stream_chain(std::move(chain), std::move(body), openai_sse(),
+        reply.body = co_await gateway_.open_stream_chain(std::move(chain), std::move(body), make_encoder,
                                                          gateway_.options().stream_timeouts, context);
         reply.head.set(http::field::content_type, "text/event-stream");
         reply.head.set(http::field::cache_control, "no-cache");

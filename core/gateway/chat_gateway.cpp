@@ -264,20 +264,20 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete_chain(std::vector<ChatT
 
 boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream_chain(std::vector<ChatTarget> chain,
                                                                                    boost::json::object request,
-                                                                                   const StreamEncoder &encoder,
+                                                                                   const EncoderFactory &make_encoder,
                                                                                    UpstreamTimeouts timeouts,
                                                                                    RequestContext &context) {
     context.streamed = true;
     return along_chain<std::unique_ptr<ChatStream>>(
         std::move(chain), std::move(request), context,
-        [this, &encoder, timeouts, &context](const ChatTarget &target, boost::json::object body) {
-            return open_stream(target, std::move(body), encoder, timeouts, context);
+        [this, &make_encoder, timeouts, &context](const ChatTarget &target, boost::json::object body) {
+            return open_stream(target, std::move(body), make_encoder(), timeouts, context);
         });
 }
 
 boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream(const ChatTarget &target,
                                                                              boost::json::object request,
-                                                                             const StreamEncoder &encoder,
+                                                                             EncoderRef encoder,
                                                                              UpstreamTimeouts timeouts,
                                                                              RequestContext &context) {
     // A stream may be held for minutes: it keeps neither the client's
@@ -292,7 +292,7 @@ boost::asio::awaitable<std::unique_ptr<ChatStream>> ChatGateway::open_stream(con
     }
     body.drop_headers();
     auto stream = std::make_unique<ChatStream>(target.providers, target.provider, target.config.api_key.value,
-                                               std::move(prepared.translator), std::move(body), encoder, context);
+                                               std::move(prepared.translator), std::move(body), std::move(encoder), context);
     prepared = {};
     co_await stream->start();
     co_return stream;

@@ -93,17 +93,17 @@ public:
     // open_stream() along a chain (the next target while nothing is out).
     boost::asio::awaitable<std::unique_ptr<ChatStream>> open_stream_chain(std::vector<ChatTarget> chain,
                                                                           boost::json::object request,
-                                                                          const StreamEncoder &encoder,
+                                                                          const EncoderFactory &make_encoder,
                                                                           UpstreamTimeouts timeouts,
                                                                           RequestContext &context);
 
     // Starts a chat as a stream: sends it (retrying as complete() does) and
-    // reads until the client's first bytes, written by encoder, are ready.
+    // reads until the client's first bytes, written by its encoder, are ready.
     // Throws GatewayError until then; afterwards the ChatStream reports
     // failures in the stream. context must outlive the ChatStream.
     boost::asio::awaitable<std::unique_ptr<ChatStream>> open_stream(const ChatTarget &target,
                                                                     boost::json::object request,
-                                                                    const StreamEncoder &encoder,
+                                                                    EncoderRef encoder,
                                                                     UpstreamTimeouts timeouts,
                                                                     RequestContext &context);
 

@@ -16,10 +16,10 @@ boost::asio::awaitable<std::size_t> nothing_to_wait_for() { co_return 0; }
 
 ChatStream::ChatStream(std::shared_ptr<const ProviderSet> providers, std::shared_ptr<const Provider> provider,
                        std::string api_key, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
-                       const StreamEncoder &encoder, RequestContext &context)
+                       EncoderRef encoder, RequestContext &context)
     : providers_(std::move(providers)), provider_(std::move(provider)), api_key_(std::move(api_key)),
       translator_(std::move(translator)), body_(std::move(body)), deframer_(framing_of(*provider_)),
-      encoder_(encoder), context_(context) {}
+      encoder_(std::move(encoder)), context_(context) {}
 
 ChatStream::~ChatStream() = default;
 
@@ -76,7 +76,7 @@ void ChatStream::end_of_body() {
     deframer_.finish([this](std::string_view event, std::string_view data) { return on_event(event, data); });
     if (events_seen_ == 0) throw no_events_error(*provider_);
     translator_->finish([this](std::string_view json) { on_chunk(json); });
-    encoder_.end(pending_);
+    encoder_->end(pending_);
     finished_ = true;
 }
 
@@ -88,7 +88,7 @@ bool ChatStream::on_event(std::string_view event, std::string_view data) {
 
 void ChatStream::on_chunk(std::string_view json) {
     read_usage(json, context_);
-    encoder_.chunk(pending_, json);
+    encoder_->chunk(pending_, json);
 }
 
 void ChatStream::fail(GatewayError e) {
@@ -99,8 +99,8 @@ void ChatStream::fail(GatewayError e) {
     // of this failure the client gets, and the access log says so.
     context_.error_type = error_code_name(e.code());
     context_.error_after_head = true;
-    encoder_.failure(pending_, e);
-    encoder_.end(pending_);
+    encoder_->failure(pending_, e);
+    encoder_->end(pending_);
     finished_ = true;
 }
 

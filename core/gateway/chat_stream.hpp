@@ -10,6 +10,7 @@
 #include "core/upstream/event_deframer.hpp"
 #include "core/upstream/upstream_client.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -17,20 +18,42 @@
 namespace sb::core {
 
 // How a unified chat stream is written for the client: the wire format of
-// the client's dialect (OpenAI SSE), chosen by the host. Stateless and
-// shared: it outlives every stream it writes.
+// the client's dialect (OpenAI SSE, Anthropic's events...), chosen by the
+// host.
 class StreamEncoder {
 public:
+    virtual ~StreamEncoder() = default;
     // One unified chat.completion.chunk.
-    virtual void chunk(std::string &out, std::string_view chunk_json) const = 0;
+    virtual void chunk(std::string &out, std::string_view chunk_json) = 0;
     // A failure after the head went out: the only word of it the client gets.
-    virtual void failure(std::string &out, const GatewayError &error) const = 0;
+    virtual void failure(std::string &out, const GatewayError &error) = 0;
     // The end of the stream.
-    virtual void end(std::string &out) const = 0;
-
-protected:
-    ~StreamEncoder() = default;
+    virtual void end(std::string &out) = 0;
 };
+
+// A stream's encoder: a dialect's shared stateless one (no allocation per
+// stream), or a stateful one the stream owns.
+class EncoderRef {
+public:
+    static EncoderRef shared(StreamEncoder &encoder) noexcept { return EncoderRef(&encoder, nullptr); }
+    static EncoderRef owned(std::unique_ptr<StreamEncoder> encoder) noexcept {
+        StreamEncoder *raw = encoder.get();
+        return EncoderRef(raw, std::move(encoder));
+    }
+    StreamEncoder &operator*() const noexcept { return *encoder_; }
+    StreamEncoder *operator->() const noexcept { return encoder_; }
+
+private:
+    EncoderRef(StreamEncoder *encoder, std::unique_ptr<StreamEncoder> owned) noexcept
+        : encoder_(encoder), owned_(std::move(owned)) {}
+    StreamEncoder *encoder_;
+    std::unique_ptr<StreamEncoder> owned_;
+};
+
+// Makes the encoder of one attempt's stream: each attempt of a fallback
+// chain gets a fresh one, so an attempt that fails before its first bytes
+// leaves no state behind.
+using EncoderFactory = std::function<EncoderRef()>;
 
 class ChatStream final : public BodySource {
 public:
@@ -38,7 +61,7 @@ public:
     // vendor's answer (2xx, headers dropped). context must outlive the stream.
     ChatStream(std::shared_ptr<const ProviderSet> providers, std::shared_ptr<const Provider> provider,
                std::string api_key, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
-               const StreamEncoder &encoder, RequestContext &context);
+               EncoderRef encoder, RequestContext &context);
     ~ChatStream() override;
     ChatStream(const ChatStream &) = delete;
     ChatStream &operator=(const ChatStream &) = delete;
@@ -70,7 +93,7 @@ private:
     std::unique_ptr<ProviderStream> translator_;
     UpstreamBody body_;  // none once the body has ended
     EventDeframer deframer_;
-    const StreamEncoder &encoder_;
+    EncoderRef encoder_;
     std::string pending_;
     RequestContext &context_;
     std::size_t events_seen_ = 0;
