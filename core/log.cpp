@@ -12,6 +12,7 @@ namespace sb::core {
 namespace {
 
 std::atomic<LogLevel> g_min_level{LogLevel::info};
+std::atomic<LogFormat> g_format{LogFormat::text};
 std::mutex g_write_mutex;
 
 std::string_view level_name(LogLevel level) {
@@ -79,6 +80,58 @@ void append_value(std::string &line, std::string_view v) {
     line += '"';
 }
 
+// The length of the valid UTF-8 sequence at the start of v, 0 when none.
+std::size_t utf8_sequence(std::string_view v) {
+    const auto lead = static_cast<unsigned char>(v[0]);
+    const std::size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || n > v.size() || (n == 2 && lead < 0xc2)) return 0;
+    for (std::size_t i = 1; i < n; ++i)
+        if ((static_cast<unsigned char>(v[i]) & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+// A JSON string: `"` and `\` escaped, control bytes as \u00XX, bytes that
+// are not UTF-8 as U+FFFD, cut like a text value.
+void append_json_string(std::string &line, std::string_view v) {
+    std::size_t cut = v.size();
+    if (cut > kMaxLogValueBytes) {
+        cut = kMaxLogValueBytes;
+        while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xc0) == 0x80) --cut;
+    }
+    line += '"';
+    for (std::size_t i = 0; i < cut;) {
+        const char c = v[i];
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {
+            const std::size_t n = utf8_sequence(v.substr(i, cut - i));
+            if (n == 0) {
+                line += "\\ufffd";
+                ++i;
+            } else {
+                line.append(v.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            line += '\\';
+            line += c;
+        } else if (u < 0x20 || u == 0x7f) {
+            line += "\\u00";
+            append_hex(line, u);
+        } else {
+            line += c;
+        }
+        ++i;
+    }
+    if (cut < v.size()) {
+        line += "...[";
+        line += std::to_string(v.size());
+        line += " bytes]";
+    }
+    line += '"';
+}
+
 std::string timestamp() {
     auto now = std::chrono::system_clock::now();
     std::time_t t = std::chrono::system_clock::to_time_t(now);
@@ -95,12 +148,30 @@ std::string timestamp() {
 
 void set_log_level(LogLevel level) { g_min_level.store(level); }
 
+void set_log_format(LogFormat format) { g_format.store(format); }
+
 bool log_enabled(LogLevel level) noexcept { return level >= g_min_level.load(std::memory_order_relaxed); }
 
 void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
     if (level < g_min_level.load(std::memory_order_relaxed)) return;
-    std::string line = timestamp();
-    line += " level=";
+    std::string line;
+    if (g_format.load(std::memory_order_relaxed) == LogFormat::json) {
+        line += "{\"time\":\"";
+        line += timestamp();
+        line += "\",\"level\":\"";
+        line += level_name(level);
+        line += "\",\"event\":";
+        append_json_string(line, event);
+        for (const auto &[key, value] : fields) {
+            line += ',';
+            append_json_string(line, key);
+            line += ':';
+            append_json_string(line, value);
+        }
+        line += "}\n";
+    } else {
+        line = timestamp();
+        line += " level=";
     line += level_name(level);
     line += " event=";
     line += event;
@@ -111,6 +182,7 @@ void log_event(LogLevel level, std::string_view event, std::initializer_list<Log
         append_value(line, value);
     }
     line += '\n';
+    }
     std::lock_guard lock(g_write_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);

@@ -88,6 +88,11 @@ Options:
                             anything reached the client (default 2; 0 disables)
   --retry-budget-ms MS      most time spent waiting between retries (default 10000)
   --log-level LEVEL       debug, info, warn or error (default info)
+  --log-format FORMAT     text (key=value, the default) or json (one JSON object
+                          per line)
+  --allow-no-plugins      start even when the plugins directory is missing or holds
+                          no plugin (a loud warning instead of an error), e.g. to
+                          drop plugins in later
   --help                  show this help and exit
   --version               show the version and exit
 
@@ -140,6 +145,8 @@ struct Options {
     long max_retries = 2;
     long retry_budget_ms = 10'000;
     LogLevel log_level = LogLevel::info;
+    sb::core::LogFormat log_format = sb::core::LogFormat::text;
+    bool allow_no_plugins = false;
 };
 
 [[noreturn]] void usage_error(const std::string &message) {
@@ -233,6 +240,13 @@ Options parse_options(int argc, char **argv) {
             else if (l == "warn") o.log_level = LogLevel::warn;
             else if (l == "error") o.log_level = LogLevel::error;
             else usage_error("unknown log level '" + l + "'");
+        } else if (a == "--log-format") {
+            std::string f = value();
+            if (f == "text") o.log_format = sb::core::LogFormat::text;
+            else if (f == "json") o.log_format = sb::core::LogFormat::json;
+            else usage_error("unknown log format '" + f + "' (text or json)");
+        } else if (a == "--allow-no-plugins") {
+            o.allow_no_plugins = true;
         } else {
             usage_error("unknown option '" + a + "'");
         }
@@ -318,6 +332,7 @@ asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::core::HttpSe
 int main(int argc, char **argv) {
     Options options = parse_options(argc, argv);
     sb::core::set_log_level(options.log_level);
+    sb::core::set_log_format(options.log_format);
     asio::ip::tcp::endpoint endpoint = parse_listen(options.listen);
 
     try {
@@ -325,6 +340,20 @@ int main(int argc, char **argv) {
                   {{"version", SWITCHBOARD_VERSION}, {"plugins_dir", options.plugins_dir.string()},
                    {"state_dir", options.state_dir.string()}});
         sb::core::ProviderRegistry registry(sb::core::load_plugins_dir(options.plugins_dir));
+        if (const auto loaded = registry.current(); loaded->providers.empty() && loaded->refused.empty()) {
+            // Missing, unreadable or empty: the daemon would answer every call
+            // with "no provider plugin is loaded".
+            const std::string dir = options.plugins_dir.string();
+            if (!options.allow_no_plugins) {
+                log_event(LogLevel::error, "no_plugins",
+                          {{"dir", dir},
+                           {"fix", "put provider plugins (*.so) there, point --plugins-dir at the directory "
+                                   "that holds them, or start with --allow-no-plugins to add them later"}});
+                return 2;
+            }
+            log_event(LogLevel::warn, "no_plugins",
+                      {{"dir", dir}, {"note", "--allow-no-plugins: serving no provider until plugins are added"}});
+        }
         sb::core::ConfigStore store(options.state_dir);
         sb::core::Environment env = sb::core::Environment::capture();
         sb::host::AccessControl access = sb::host::AccessControl::load(env, options.state_dir);
@@ -390,9 +419,21 @@ int main(int argc, char **argv) {
                                                 : std::max<std::size_t>(1, limits.max_connections / 4);
         limits.limit_loopback_clients = options.max_connections_per_client.has_value();
         limits.max_body_memory = static_cast<std::size_t>(options.max_body_memory_mib) << 20;
-        sb::core::HttpServer server(
-            io, endpoint, [&router](const asio::ip::address &peer) { return router.open_session(peer); }, limits,
-            workers, sb::host::refusal_response);
+        std::unique_ptr<sb::core::HttpServer> listening;
+        try {
+            listening = std::make_unique<sb::core::HttpServer>(
+                io, endpoint, [&router](const asio::ip::address &peer) { return router.open_session(peer); },
+                limits, workers, sb::host::refusal_response);
+        } catch (const boost::system::system_error &e) {
+            const bool in_use = e.code() == asio::error::address_in_use;
+            log_event(LogLevel::error, "listen_failed",
+                      {{"addr", options.listen},
+                       {"reason", e.code().message()},
+                       {"fix", in_use ? "another process listens there: stop it or pick another address with --listen"
+                                      : "check the address given to --listen"}});
+            return 2;
+        }
+        sb::core::HttpServer &server = *listening;
         metrics.count_in_flight_with([&server] {
             return sb::core::Metrics::InFlight{server.requests_in_flight(), server.bodies_in_flight()};
         });

@@ -45,10 +45,14 @@ ResolvedProviderConfig resolve_provider_config(const ProviderInfo &info, const S
     if (!runtime.api_key.empty()) {
         if (trim_trailing_slashes(runtime.api_key_base) == out.api_base.value)
             out.api_key = {runtime.api_key, ValueSource::runtime};
+        else
+            out.key_bound_to = trim_trailing_slashes(runtime.api_key_base);
     } else {
         std::string env_key = env.get(info.env_api_key);
         if (!env_key.empty() && trim_trailing_slashes(operator_base.value) == out.api_base.value)
             out.api_key = {std::move(env_key), ValueSource::env};
+        else if (!env_key.empty())
+            out.key_bound_to = trim_trailing_slashes(operator_base.value);
     }
     return out;
 }
@@ -65,6 +69,11 @@ std::optional<std::string> missing_configuration(const ProviderInfo &info,
         return "provider '" + info.id + "' has no API base" + how(info.env_api_base, "api_base");
     if (config.model.value.empty())
         return "provider '" + info.id + "' has no model" + how(info.env_model, "model");
+    if (info.has(SB_CAP_REQUIRES_API_KEY) && config.api_key.value.empty() && !config.key_bound_to.empty())
+        return "provider '" + info.id + "' has an API key, but it belongs to " + config.key_bound_to +
+               " and the API base is now " + config.api_base.value +
+               ": a key is never sent to another base than its own; give the key again for this base" +
+               how({}, "api_key (and api_base)");
     if (info.has(SB_CAP_REQUIRES_API_KEY) && config.api_key.value.empty())
         return "provider '" + info.id + "' has no API key" + how(info.env_api_key, "api_key");
     return std::nullopt;

@@ -26,6 +26,9 @@ struct ResolvedProviderConfig {
     ResolvedValue api_key;
     ResolvedValue api_base;
     ResolvedValue model;
+    // A key is set (runtime or environment) but bound to another base than
+    // api_base, so it is not sent: that base, to say why there is no key.
+    std::string key_bound_to;
 
     EffectiveConfig effective() const { return {api_key.value, api_base.value, model.value}; }
 };

@@ -40,6 +40,17 @@ ChatTarget ChatGateway::target(std::string_view provider_id, const ConfigOverrid
     return t;
 }
 
+namespace {
+
+// "anthropic, openai, ..." or "none".
+std::string loaded_ids(const ProviderSet &providers) {
+    std::string ids;
+    for (const auto &p : providers.providers) ids += (ids.empty() ? "" : ", ") + p->id();
+    return ids.empty() ? "none" : ids;
+}
+
+}  // namespace
+
 ChatTarget ChatGateway::route(std::string_view model_field) const {
     // The client's name stays out of metric labels unless the daemon knows it.
     auto choose = [this](ChatTarget &t, std::string_view model) {
@@ -58,10 +69,9 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
     auto providers = registry_.current();
     if (!providers->find(provider_id))
         throw GatewayError(ErrorCode::unknown_provider,
-                           "unknown provider '" + std::string(provider_id) +
-                               "' in model '" + std::string(model_field) +
-                               "'; use provider/model with a loaded provider (a model name "
-                               "containing '/' needs the provider prefix, e.g. together/" +
+                           "unknown provider '" + std::string(provider_id) + "' in model '" +
+                               std::string(model_field) + "'; loaded providers: " + loaded_ids(*providers) +
+                               " (a model name containing '/' needs the provider prefix, e.g. together/" +
                                std::string(model_field) + ")",
                            "model");
     ChatTarget t = target(provider_id);

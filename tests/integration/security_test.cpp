@@ -535,3 +535,38 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_an_in_flight_request_finish, *utf::timeout(120
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Start-up mistakes say what is wrong and where: an empty plugins directory,
+// and an address another process already listens on.
+BOOST_AUTO_TEST_CASE(start_up_mistakes_name_the_directory_and_the_address, *utf::timeout(120)) {
+    Harness h;
+    const fs::path empty = h.tmp.subdir("no-plugins-here");
+    DaemonOptions options;
+    options.plugins_dir = empty;
+    options.state_dir = h.state_dir;
+    options.home_dir = h.tmp.path() / "home";
+    try {
+        DaemonProcess d(options);
+        BOOST_TEST(false, "the daemon started on an empty plugins directory");
+    } catch (const std::runtime_error &e) {
+        const std::string what = e.what();
+        BOOST_TEST(what.find("level=error event=no_plugins dir=" + empty.string()) != std::string::npos, what);
+        BOOST_TEST(what.find("--allow-no-plugins") != std::string::npos, what);
+        BOOST_TEST(what.find("event=listening") == std::string::npos, what);
+    }
+
+    // The daemon holding the port makes the second one fail, naming it.
+    options.plugins_dir = h.plugins_dir;
+    DaemonProcess first(options);
+    DaemonOptions second = options;
+    second.state_dir = h.tmp.subdir("state-2");
+    second.listen = "127.0.0.1:" + std::to_string(first.port());
+    try {
+        DaemonProcess d(second);
+        BOOST_TEST(false, "a second daemon listened on a taken port");
+    } catch (const std::runtime_error &e) {
+        const std::string what = e.what();
+        BOOST_TEST(what.find("event=listen_failed addr=" + second.listen) != std::string::npos, what);
+        BOOST_TEST(what.find("Address already in use") != std::string::npos, what);
+    }
+}

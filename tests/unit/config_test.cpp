@@ -267,3 +267,25 @@ BOOST_AUTO_TEST_CASE(a_changed_base_without_a_key_drops_the_stored_key) {
                         ConfigOverrides{std::nullopt, "https://elsewhere.example/v1", "gpt-5-mini"});
     BOOST_TEST(resolve_provider_config(openai_like(), stored, Environment()).api_key.value == "sk-runtime-123456");
 }
+
+BOOST_AUTO_TEST_CASE(a_key_bound_to_another_base_is_named_not_called_missing) {
+    StoredConfig stored;
+    apply_config_change(openai_like(), stored, Environment(), ConfigOverrides{"sk-runtime-123456", {}, {}});
+    // The base moves by hand-edited state (not through apply_config_change,
+    // which would drop the key): the key stays bound to the old base.
+    stored.providers["openai"].api_base = "https://elsewhere.example/v1";
+    const auto c = resolve_provider_config(openai_like(), stored, Environment());
+    BOOST_TEST(c.api_key.value.empty());
+    BOOST_TEST(c.key_bound_to == "https://api.openai.com/v1");
+    const auto why = missing_configuration(openai_like(), c);
+    BOOST_TEST_REQUIRE(why.has_value());
+    BOOST_TEST(why->find("belongs to https://api.openai.com/v1") != std::string::npos, *why);
+    BOOST_TEST(why->find("has no API key") == std::string::npos, *why);
+    BOOST_TEST(why->find("sk-runtime") == std::string::npos, *why);
+    // An environment key with a runtime base of another host: named too.
+    Environment env{{"OPENAI_API_KEY", "sk-env-key-123456"}};
+    StoredConfig moved;
+    moved.providers["openai"].api_base = "https://elsewhere.example/v1";
+    const auto e = resolve_provider_config(openai_like(), moved, env);
+    BOOST_TEST(e.key_bound_to == "https://api.openai.com/v1");
+}

@@ -10,6 +10,7 @@
 #include "core/metrics.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/json.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -23,6 +24,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <boost/json.hpp>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -101,6 +104,27 @@ BOOST_AUTO_TEST_CASE(a_cut_never_splits_a_utf8_character) {
     const std::string line = captured_log([&] { sb::core::log_event(sb::core::LogLevel::info, "probe", {{"v", value}}); });
     BOOST_TEST(line.find(std::string(sb::core::kMaxLogValueBytes - 1, 'a') + "...[") != std::string::npos, line);
     BOOST_TEST(line.find('\xc3') == std::string::npos);
+}
+
+// --log-format json: one JSON object per line that a JSON parser reads back
+// value for value, whatever the bytes of a value.
+BOOST_AUTO_TEST_CASE(json_lines_parse_back_to_the_fields_given) {
+    const std::string hostile = std::string("a\r\nb\"c\\d\x1b") + '\0' + "\x7f\xff\xc3\xa9";
+    const std::string line = captured_log([&] {
+        sb::core::set_log_format(sb::core::LogFormat::json);
+        sb::core::log_event(sb::core::LogLevel::warn, "probe", {{"model", hostile}, {"n", "42"}});
+        sb::core::set_log_format(sb::core::LogFormat::text);
+    });
+    BOOST_TEST(count(line, "\n") == 1u, line);
+    BOOST_TEST(!has_control_byte_but_newline(line), line);
+    const boost::json::object o = boost::json::parse(line).as_object();
+    BOOST_TEST(o.at("level").as_string() == "warn");
+    BOOST_TEST(o.at("event").as_string() == "probe");
+    BOOST_TEST(o.at("n").as_string() == "42");
+    BOOST_TEST(o.contains("time"));
+    // Every byte comes back but the one that is not UTF-8 (U+FFFD instead).
+    const std::string expected = std::string("a\r\nb\"c\\d\x1b") + '\0' + "\x7f\xef\xbf\xbd\xc3\xa9";
+    BOOST_TEST(std::string(o.at("model").as_string()) == expected);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
