@@ -26,7 +26,6 @@ enum class ErrorCode {
     not_found,
     method_not_allowed,
     request_too_large,
-    unsupported_media_type,
     internal_error,
 };
 

@@ -26,7 +26,6 @@ std::string_view error_type_name(ErrorCode code) noexcept {
         case ErrorCode::timeout: return "timeout_error";
         case ErrorCode::method_not_allowed: return "method_not_allowed";
         case ErrorCode::request_too_large: return "request_too_large";
-        case ErrorCode::unsupported_media_type: return "unsupported_media_type";
         case ErrorCode::internal_error: return "internal_error";
     }
     return "internal_error";
@@ -46,7 +45,6 @@ int error_http_status(ErrorCode code) noexcept {
         case ErrorCode::not_found: return 404;
         case ErrorCode::method_not_allowed: return 405;
         case ErrorCode::request_too_large: return 413;
-        case ErrorCode::unsupported_media_type: return 415;
         case ErrorCode::rate_limit_exceeded: return 429;
         case ErrorCode::api_base_incorrect:
         case ErrorCode::network_error:
