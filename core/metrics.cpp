@@ -121,6 +121,8 @@ void Metrics::record(const Observation &observation) {
     if (o.prompt_tokens > 0) series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "in"}) += o.prompt_tokens;
     if (o.completion_tokens > 0)
         series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "out"}) += o.completion_tokens;
+    if (!o.dialect.empty())
+        ++series(dialects_, std::tuple<sv, sv>{o.dialect, o.native ? "native" : "translated"});
 }
 
 std::string Metrics::render() const {
@@ -164,6 +166,11 @@ std::string Metrics::render() const {
            "retried).\n# TYPE switchboard_retry_wait_seconds histogram\n";
     for (const auto &[provider, h] : retry_wait_)
         histogram("switchboard_retry_wait_seconds", "provider=\"" + escape(provider) + "\"", h, kRetryBuckets);
+    out += "# HELP switchboard_ingress_requests_total Data-plane chat requests by client dialect, and whether "
+           "they went to the vendor natively or translated.\n# TYPE switchboard_ingress_requests_total counter\n";
+    for (const auto &[k, v] : dialects_)
+        out += "switchboard_ingress_requests_total{dialect=\"" + escape(std::get<0>(k)) + "\",path=\"" +
+               escape(std::get<1>(k)) + "\"} " + std::to_string(v) + "\n";
     out += "# HELP switchboard_tokens_total Tokens reported by vendors.\n# TYPE switchboard_tokens_total counter\n";
     for (const auto &[k, v] : tokens_)
         out += "switchboard_tokens_total{provider=\"" + escape(std::get<0>(k)) + "\",model=\"" +

@@ -40,6 +40,11 @@ public:
         std::int64_t prompt_tokens = -1;
         std::int64_t completion_tokens = -1;
         bool called_upstream = false;
+        // The client dialect of a data-plane chat ("openai.chat",
+        // "anthropic.messages", "openai.responses"; a static string), and
+        // whether it went to the vendor natively (not translated).
+        std::string_view dialect;
+        bool native = false;
     };
 
     void record(const Observation &o);
@@ -79,6 +84,7 @@ private:
     std::map<std::string, Histogram, std::less<>> overhead_;     // route
     std::map<std::string, Histogram, std::less<>> retry_wait_;   // provider
     std::map<Key3, std::uint64_t, std::less<>> tokens_;          // provider, model, direction
+    std::map<Key2, std::uint64_t, std::less<>> dialects_;        // dialect, path (native or translated)
 };
 
 }  // namespace sb::core

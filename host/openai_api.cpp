@@ -56,6 +56,7 @@ core::EncoderRef openai_sse() {
 }  // namespace
 
 boost::asio::awaitable<Reply> OpenAIApi::chat_completions(Request &request, core::RequestContext &context) {
+    context.dialect = "openai.chat";
     json::object body = parse_json_object(request.body());
     std::string().swap(request.body());
     validate_chat_request(body);

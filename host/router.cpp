@@ -264,7 +264,8 @@ void record(const Request &request, const core::Exchange &exchange, const core::
     // Nor arbitrary model names: only those the daemon knows.
     std::string_view model_label = context.model_known ? std::string_view(context.model) : "other";
     metrics.record({route, status, outcome, context.provider, model_label, error, context.upstream_wait, overhead,
-                    context.retry_wait, context.prompt_tokens, context.completion_tokens, context.attempts > 0});
+                    context.retry_wait, context.prompt_tokens, context.completion_tokens, context.attempts > 0,
+                    context.dialect, context.native});
     if (!core::log_enabled(core::LogLevel::info)) return;
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
@@ -275,6 +276,8 @@ void record(const Request &request, const core::Exchange &exchange, const core::
                      {"status", std::to_string(status)},
                      {"outcome", outcome},
                      {"streamed", context.streamed ? "true" : "false"},
+                     {"dialect", context.dialect},
+                     {"native", context.native ? "true" : "false"},
                      {"provider", context.provider},
                      {"model", context.model},
                      {"duration_us", std::to_string(total.count())},

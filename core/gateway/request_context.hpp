@@ -22,6 +22,11 @@ struct RequestContext {
     int attempts = 0;                           // upstream requests sent
     int fallbacks = 0;                          // providers tried after the first
     bool streamed = false;
+    // The client's dialect ("openai.chat", "anthropic.messages",
+    // "openai.responses"; static), and whether the request went to the
+    // vendor as the client wrote it instead of translated.
+    std::string_view dialect;
+    bool native = false;
     // The model is one the daemon knows for the provider (configured, in the
     // plugin's or the vendor's list, or in the fallback chain), not a name
     // only the client gave: only such a name becomes a metric label.

@@ -197,9 +197,12 @@ BOOST_AUTO_TEST_CASE(a_stream_that_ends_in_an_error_event_is_logged_and_counted_
     BOOST_TEST(field(line, "error").size() > 2u, "the error type is named: " << line);
     BOOST_TEST(field(line, "error_after_head") == "true", line);
     BOOST_TEST(field(line, "streamed") == "true", line);
+    BOOST_TEST(field(line, "dialect") == "openai.chat", line);
+    BOOST_TEST(field(line, "native") == "false", line);
 
     const std::string m = h.get("/metrics").body;
     BOOST_TEST(metric(m, R"(switchboard_requests_total{route="/v1/chat/completions",status="200",provider="openai",model="gpt-4o-mini",outcome="error"})") == 1, m);
+    BOOST_TEST(metric(m, R"(switchboard_ingress_requests_total{dialect="openai.chat",path="translated"})") == 1, m);
     BOOST_TEST(metric(m, "switchboard_errors_total{type=\"" + field(line, "error") + "\",provider=\"openai\"}") == 1, m);
 
     // A stream that ends well is ok.
