@@ -449,6 +449,7 @@ void ChatStream::end_of_body() {
     deframer_.finish([this](std::string_view event, std::string_view data) { return on_event(event, data); });
     if (events_seen_ == 0) throw no_events_error(*provider_);
     translator_->finish([this](std::string_view json) { on_chunk(json); });
+    if (context_) count_usage(translator_->usage(), *context_);
     pending_ += "data: [DONE]\n\n";
     finished_ = true;
 }
@@ -456,11 +457,11 @@ void ChatStream::end_of_body() {
 bool ChatStream::on_event(std::string_view event, std::string_view data) {
     ++events_seen_;
     if (!vendor_ended_) vendor_ended_ = translator_->feed(event, data, [this](std::string_view json) { on_chunk(json); });
+    if (context_) count_usage(translator_->usage(), *context_);
     return true;
 }
 
 void ChatStream::on_chunk(std::string_view json) {
-    if (context_) read_usage(json, *context_);
     append_sse(pending_, json);
 }
 
@@ -497,8 +498,9 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     ChatResult result;
     result.upstream_time = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
-    result.body_json = target.provider->parse_chat_response(config, response);
-    if (context) read_usage(result.body_json, *context);
+    TokenUsage usage;
+    result.body_json = target.provider->parse_chat_response(config, response, &usage);
+    if (context) count_usage(usage, *context);
     co_return result;
 }
 
