@@ -6,6 +6,9 @@
 #define BOOST_TEST_MODULE switchboard_integration_abi_compat
 #include "integration/integration_fixture.hpp"
 
+#include <chrono>
+#include <thread>
+
 using namespace sb::test;
 using namespace sb::test::it;
 namespace utf = boost::unit_test;
@@ -46,7 +49,14 @@ BOOST_AUTO_TEST_CASE(plugins_of_every_minor_chat_and_count_tokens_in_one_daemon,
         BOOST_TEST(streamed.body.find("\"po\"") != std::string::npos, streamed.body);
         BOOST_TEST(streamed.body.find("data: [DONE]") != std::string::npos, streamed.body);
 
+        // A streamed exchange is counted once its body has gone out, which
+        // may be just after the client has read it: wait for it, boundedly.
         auto metrics = h.get("/metrics");
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (tokens(metrics.body, e.id, "out") != e.out && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            metrics = h.get("/metrics");
+        }
         BOOST_TEST_REQUIRE(metrics.status == 200u);
         BOOST_TEST(tokens(metrics.body, e.id, "in") == e.in, e.id << ":\n" << metrics.body);
         BOOST_TEST(tokens(metrics.body, e.id, "out") == e.out, e.id << ":\n" << metrics.body);

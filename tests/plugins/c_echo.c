@@ -285,10 +285,4 @@ static const sb_plugin table = {
 #define CECHO_TABLE (&table)
 #endif
 
-SB_PLUGIN_EXPORT sb_status switchboard_plugin_entry(const sb_host_info *host, uint32_t abi_major_min,
-                                                    uint32_t abi_major_max, const sb_plugin **plugin) {
-    (void)host;
-    if (abi_major_min > SB_ABI_VERSION_MAJOR || abi_major_max < SB_ABI_VERSION_MAJOR) return SB_ERR_VERSION;
-    *plugin = CECHO_TABLE;
-    return SB_OK;
-}
+SB_TEST_C_PLUGIN_ENTRY(CECHO_TABLE)
