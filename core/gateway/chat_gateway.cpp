@@ -323,8 +323,9 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     UpstreamBody answer = co_await open_with_retries(target, upstream_request, timeouts, context);
     UpstreamResponse response = co_await read_answer(target, std::move(answer), context);
     ChatResult result;
-    result.body_json = target.provider->parse_chat_response(config, response);
-    if (context) read_usage(result.body_json, *context);
+    TokenUsage usage;
+    result.body_json = target.provider->parse_chat_response(config, response, &usage);
+    if (context) count_usage(usage, *context);
     co_return result;
 }
 

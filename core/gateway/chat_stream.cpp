@@ -76,6 +76,7 @@ void ChatStream::end_of_body() {
     deframer_.finish([this](std::string_view event, std::string_view data) { return on_event(event, data); });
     if (events_seen_ == 0) throw no_events_error(*provider_);
     translator_->finish([this](std::string_view json) { on_chunk(json); });
+    count_usage(translator_->usage(), context_);
     encoder_->end(pending_);
     finished_ = true;
 }
@@ -83,11 +84,11 @@ void ChatStream::end_of_body() {
 bool ChatStream::on_event(std::string_view event, std::string_view data) {
     ++events_seen_;
     if (!vendor_ended_) vendor_ended_ = translator_->feed(event, data, [this](std::string_view json) { on_chunk(json); });
+    count_usage(translator_->usage(), context_);
     return true;
 }
 
 void ChatStream::on_chunk(std::string_view json) {
-    read_usage(json, context_);
     encoder_->chunk(pending_, json);
 }
 

@@ -9,6 +9,8 @@
 
 namespace sb::core {
 
+struct TokenUsage;
+
 struct RequestContext {
     using Clock = std::chrono::steady_clock;
 
@@ -19,6 +21,8 @@ struct RequestContext {
     std::string model;
     std::int64_t prompt_tokens = -1;
     std::int64_t completion_tokens = -1;
+    std::int64_t cached_tokens = -1;     // of prompt_tokens, served from the vendor's cache
+    std::int64_t reasoning_tokens = -1;  // of completion_tokens, spent on reasoning
     int attempts = 0;                           // upstream requests sent
     int fallbacks = 0;                          // providers tried after the first
     bool streamed = false;
@@ -57,8 +61,7 @@ private:
     std::chrono::microseconds head_overhead_{-1};
 };
 
-// Reads usage token counts out of a chat.completion or chunk JSON text
-// without parsing it whole; leaves the fields alone when absent.
-void read_usage(std::string_view json, RequestContext &context);
+// Takes the token counts usage knows; leaves the others alone.
+void count_usage(const TokenUsage &usage, RequestContext &context);
 
 }  // namespace sb::core

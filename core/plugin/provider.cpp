@@ -2,6 +2,8 @@
 
 #include "core/errors.hpp"
 
+#include <switchboard/usage_json.hpp>
+
 namespace sb::core {
 namespace {
 
@@ -121,28 +123,54 @@ struct RequestBuilder {
     }
 };
 
-// Keeps the sb_header views alive for the duration of a call.
+// Before ABI v1.2 usage travelled only inside the JSON a plugin produced.
+bool reports_typed_usage(const PluginLibrary &library) { return library.table().abi_minor >= 2; }
+
+void take_usage(void *ctx, const sb_usage *usage) {
+    if (usage) static_cast<TokenUsage *>(ctx)->update(*usage);
+}
+
+// What a plugin of minor 0 or 1 says of usage: the counts in its JSON.
+void scan_usage(std::string_view json, TokenUsage &usage) {
+    usage.update(switchboard::sdk::usage_from_json(json));
+}
+
+// Keeps the sb_header views alive for the duration of a call. usage, when
+// given, receives what parse_chat_response reports (ABI v1.2).
 struct AbiResponse {
     std::vector<sb_header> headers;
+    sb_usage_sink usage_sink;
     sb_http_response response;
 
-    explicit AbiResponse(const UpstreamResponse &r) {
+    explicit AbiResponse(const UpstreamResponse &r, TokenUsage *usage = nullptr)
+        : usage_sink{sizeof(sb_usage_sink), usage, &take_usage} {
         headers.reserve(r.headers.size());
         for (const auto &h : r.headers) headers.push_back(sb_header{to_sb(h.first), to_sb(h.second)});
         response = sb_http_response{sizeof(sb_http_response), r.status, headers.data(),
-                                    headers.size(), to_sb(r.body)};
+                                    headers.size(), to_sb(r.body), usage ? &usage_sink : nullptr};
     }
 };
 
 struct ChunkForwarder {
     const ChunkHandler *handler;
+    TokenUsage *usage;
+    bool scan_usage;  // a plugin of minor 0 or 1: usage is in the chunks
     std::size_t total = 0;
     bool overflow = false;
     static void emit(void *ctx, const char *json, size_t len) {
         auto *f = static_cast<ChunkForwarder *>(ctx);
         f->total += len;
         if (f->total > kMaxPluginOutput) f->overflow = true;
-        if (!f->overflow) (*f->handler)(std::string_view(json, len));
+        if (f->overflow) return;
+        std::string_view chunk(json, len);
+        if (f->scan_usage) ::sb::core::scan_usage(chunk, *f->usage);
+        (*f->handler)(chunk);
+    }
+    static void report_usage(void *ctx, const sb_usage *usage) {
+        take_usage(static_cast<ChunkForwarder *>(ctx)->usage, usage);
+    }
+    sb_chunk_sink abi() {
+        return sb_chunk_sink{sizeof(sb_chunk_sink), this, &emit, &report_usage};
     }
 };
 
@@ -156,6 +184,16 @@ UpstreamRequest finish_request(RequestBuilder &builder, const std::string &provi
 }
 
 }  // namespace
+
+void TokenUsage::update(const sb_usage &report) noexcept {
+    auto take = [](std::int64_t count, std::int64_t &into) {
+        if (count >= 0) into = count;
+    };
+    if (SB_TABLE_HAS(&report, sb_usage, prompt_tokens)) take(report.prompt_tokens, prompt_tokens);
+    if (SB_TABLE_HAS(&report, sb_usage, completion_tokens)) take(report.completion_tokens, completion_tokens);
+    if (SB_TABLE_HAS(&report, sb_usage, cached_tokens)) take(report.cached_tokens, cached_tokens);
+    if (SB_TABLE_HAS(&report, sb_usage, reasoning_tokens)) take(report.reasoning_tokens, reasoning_tokens);
+}
 
 Provider::Provider(std::shared_ptr<PluginLibrary> library) : library_(std::move(library)) {
     const sb_provider_descriptor &d = library_->descriptor();
@@ -187,10 +225,12 @@ UpstreamRequest Provider::build_chat_request(const EffectiveConfig &config,
     return finish_request(builder, info_.id);
 }
 
-std::string Provider::parse_chat_response(const EffectiveConfig &config,
-                                          const UpstreamResponse &response) const {
+std::string Provider::parse_chat_response(const EffectiveConfig &config, const UpstreamResponse &response,
+                                          TokenUsage *usage) const {
     sb_provider_config cfg = to_abi(config);
-    AbiResponse abi(response);
+    const bool typed = reports_typed_usage(*library_);
+    TokenUsage reported;
+    AbiResponse abi(response, typed ? &reported : nullptr);
     BoundedOutput output;
     sb_sink out{&output, &on_write};
     ErrorReport report;
@@ -198,6 +238,8 @@ std::string Provider::parse_chat_response(const EffectiveConfig &config,
     sb_status st = library_->table().parse_chat_response(&cfg, &abi.response, &out, &err);
     if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
     if (output.overflow) throw_oversized(info_.id);
+    if (!typed) scan_usage(output.text, reported);
+    if (usage) *usage = reported;
     return std::move(output.text);
 }
 
@@ -278,8 +320,8 @@ ProviderStream::~ProviderStream() {
 
 bool ProviderStream::feed(std::string_view event, std::string_view data, const ChunkHandler &on_chunk) {
     sb_stream_event ev{sizeof(sb_stream_event), to_sb(event), to_sb(data)};
-    ChunkForwarder forwarder{&on_chunk};
-    sb_chunk_sink out{sizeof(sb_chunk_sink), &forwarder, &ChunkForwarder::emit};
+    ChunkForwarder forwarder{&on_chunk, &usage_, !reports_typed_usage(*library_)};
+    sb_chunk_sink out = forwarder.abi();
     ErrorReport report;
     sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
     sb_status st = library_->table().stream_event(state_, &ev, &out, &err);
@@ -290,8 +332,8 @@ bool ProviderStream::feed(std::string_view event, std::string_view data, const C
 }
 
 void ProviderStream::finish(const ChunkHandler &on_chunk) {
-    ChunkForwarder forwarder{&on_chunk};
-    sb_chunk_sink out{sizeof(sb_chunk_sink), &forwarder, &ChunkForwarder::emit};
+    ChunkForwarder forwarder{&on_chunk, &usage_, !reports_typed_usage(*library_)};
+    sb_chunk_sink out = forwarder.abi();
     ErrorReport report;
     sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
     sb_stream *state = state_;

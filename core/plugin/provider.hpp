@@ -40,6 +40,21 @@ struct EffectiveConfig {
     std::string model;
 };
 
+// The token counts of one chat call: totals, -1 where unknown. A plugin of
+// ABI minor 2 or later reports them typed (sb_usage); for plugins of minor 0
+// and 1 the host finds them in the JSON they produce. Either way the gateway
+// reads this, never the JSON.
+struct TokenUsage {
+    std::int64_t prompt_tokens = -1;
+    std::int64_t completion_tokens = -1;
+    std::int64_t cached_tokens = -1;      // of prompt_tokens, served from the vendor's cache
+    std::int64_t reasoning_tokens = -1;   // of completion_tokens, spent on reasoning
+
+    // Takes every count report knows (read by its struct_size); keeps the rest.
+    void update(const sb_usage &report) noexcept;
+    bool operator==(const TokenUsage &) const = default;
+};
+
 struct ModelListing {
     std::vector<std::string> ids;
 };
@@ -61,12 +76,15 @@ public:
     bool feed(std::string_view event, std::string_view data, const ChunkHandler &on_chunk);
     // Emits the final chunks (usage); the stream is spent afterwards.
     void finish(const ChunkHandler &on_chunk);
+    // The latest token counts the stream carried, after any feed or finish.
+    const TokenUsage &usage() const noexcept { return usage_; }
 
 private:
     std::shared_ptr<PluginLibrary> library_;
     sb_stream *state_;
     std::string provider_id_;
     std::string api_key_;
+    TokenUsage usage_;
 };
 
 class Provider {
@@ -80,8 +98,9 @@ public:
     UpstreamRequest build_chat_request(const EffectiveConfig &config, std::string_view body_json,
                                        bool stream) const;
     // Any status in, chat.completion JSON out; throws a classified GatewayError.
-    std::string parse_chat_response(const EffectiveConfig &config,
-                                    const UpstreamResponse &response) const;
+    // usage, when given, receives the response's token counts.
+    std::string parse_chat_response(const EffectiveConfig &config, const UpstreamResponse &response,
+                                    TokenUsage *usage = nullptr) const;
     std::unique_ptr<ProviderStream> open_stream(const EffectiveConfig &config,
                                                 std::string_view body_json) const;
     // std::nullopt when the plugin cannot list models.

@@ -8,6 +8,8 @@
  */
 #include <switchboard/provider_abi.h>
 
+#include "c_plugin_helpers.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,18 +30,6 @@
 #define CECHO_MINOR SB_ABI_VERSION_MINOR
 #endif
 
-#define LIT(s) { s, sizeof(s) - 1 }
-
-static sb_str lit(const char *s) {
-    sb_str r;
-    r.ptr = s;
-    r.len = strlen(s);
-    return r;
-}
-
-static void report(const sb_error_sink *err, sb_error_kind kind, int32_t status, const char *msg) {
-    if (err && err->report) err->report(err->ctx, kind, status, lit(msg));
-}
 
 static int has_base(const sb_provider_config *config, const sb_error_sink *err) {
     if (config->api_base.len == 0) {
@@ -295,10 +285,4 @@ static const sb_plugin table = {
 #define CECHO_TABLE (&table)
 #endif
 
-SB_PLUGIN_EXPORT sb_status switchboard_plugin_entry(const sb_host_info *host, uint32_t abi_major_min,
-                                                    uint32_t abi_major_max, const sb_plugin **plugin) {
-    (void)host;
-    if (abi_major_min > SB_ABI_VERSION_MAJOR || abi_major_max < SB_ABI_VERSION_MAJOR) return SB_ERR_VERSION;
-    *plugin = CECHO_TABLE;
-    return SB_OK;
-}
+SB_TEST_C_PLUGIN_ENTRY(CECHO_TABLE)

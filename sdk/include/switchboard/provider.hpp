@@ -7,6 +7,7 @@
 #define SWITCHBOARD_PROVIDER_HPP
 
 #include <switchboard/provider_abi.h>
+#include <switchboard/usage_json.hpp>
 
 #include <cstring>
 #include <exception>
@@ -46,6 +47,42 @@ inline ProviderError upstream_error(sb_error_kind kind, int32_t http_status, std
     return ProviderError(SB_ERR_UPSTREAM, kind, std::move(message), http_status);
 }
 
+// Token counts of one call (ABI v1.2): totals, not deltas; -1
+// (SB_USAGE_UNKNOWN) for a count the vendor did not give. cached_tokens is
+// the part of prompt_tokens served from the vendor's prompt cache,
+// reasoning_tokens the part of completion_tokens spent on reasoning.
+struct Usage {
+    int64_t prompt_tokens = SB_USAGE_UNKNOWN;
+    int64_t completion_tokens = SB_USAGE_UNKNOWN;
+    int64_t cached_tokens = SB_USAGE_UNKNOWN;
+    int64_t reasoning_tokens = SB_USAGE_UNKNOWN;
+
+    sb_usage abi() const noexcept {
+        return sb_usage{sizeof(sb_usage), prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens};
+    }
+};
+
+namespace detail {
+
+// Until a call (one parse_chat_response, or one stream) reports Usage itself,
+// the helper reports what usage_from_json finds in the JSON the Provider
+// produced, so a Provider written before v1.2 keeps its counts: at the end of
+// each call into the plugin, and only while the call (the stream) has made
+// no typed report. A Stream that reports Usage does so no later than in the
+// event whose chunk carries it.
+struct UsageReport {
+    bool typed = false;
+    bool found = false;  // scanned counts wait in `scanned`
+    sb_usage scanned{};
+};
+
+// Sends u to the host's chunk sink; a no-op when the sink predates v1.2.
+inline void send_usage(const sb_chunk_sink *sink, const sb_usage &u) {
+    if (SB_TABLE_HAS(sink, sb_chunk_sink, usage) && sink->usage) sink->usage(sink->ctx, &u);
+}
+
+}  // namespace detail
+
 struct Config {
     std::string_view api_key;
     std::string_view api_base;
@@ -64,6 +101,19 @@ struct HttpResponse {
     const sb_header *headers = nullptr;
     size_t header_count = 0;
     std::string_view body;
+    // Where usage() goes: the host's sink, NULL for a host older than v1.2
+    // and in parse_models_response.
+    const sb_usage_sink *usage_sink = nullptr;
+    detail::UsageReport *report = nullptr;
+
+    // From parse_chat_response: the token counts of this response (ABI v1.2;
+    // a no-op when the host predates it).
+    void usage(const Usage &u) const {
+        if (report) report->typed = true;
+        if (!usage_sink || !usage_sink->report) return;
+        sb_usage abi = u.abi();
+        usage_sink->report(usage_sink->ctx, &abi);
+    }
 
     // Case-insensitive lookup; empty when absent.
     std::string_view header(std::string_view name) const {
@@ -85,11 +135,29 @@ struct HttpResponse {
 
 class ChunkWriter {
 public:
-    explicit ChunkWriter(const sb_chunk_sink *sink) : sink_(sink) {}
-    void emit(std::string_view json) const { sink_->emit(sink_->ctx, json.data(), json.size()); }
+    explicit ChunkWriter(const sb_chunk_sink *sink, detail::UsageReport *report = nullptr)
+        : sink_(sink), report_(report) {}
+    void emit(std::string_view json) const {
+        sink_->emit(sink_->ctx, json.data(), json.size());
+        if (report_ && !report_->typed) {
+            sb_usage found = usage_from_json(json);
+            if (any_known(found)) {
+                report_->scanned = found;
+                report_->found = true;
+            }
+        }
+    }
+    // The stream's token counts so far (ABI v1.2): call it whenever they
+    // change; a count left at -1 keeps what an earlier call reported. A no-op
+    // when the host's sink predates v1.2.
+    void usage(const Usage &u) const {
+        if (report_) report_->typed = true;
+        detail::send_usage(sink_, u.abi());
+    }
 
 private:
     const sb_chunk_sink *sink_;
+    detail::UsageReport *report_;
 };
 
 struct ModelEntry {
@@ -114,7 +182,8 @@ public:
     virtual void init(const sb_host_info & /*host*/) {}
     virtual HttpRequest build_chat_request(const Config &config, std::string_view body_json,
                                            bool stream) = 0;
-    // Any status: return the unified chat.completion JSON or throw.
+    // Any status: return the unified chat.completion JSON or throw. Report
+    // the token counts with response.usage(Usage) (ABI v1.2).
     virtual std::string parse_chat_response(const Config &config, const HttpResponse &response) = 0;
     virtual std::unique_ptr<Stream> open_stream(const Config & /*config*/,
                                                 std::string_view /*body_json*/) {
@@ -166,8 +235,9 @@ inline Config to_config(const sb_provider_config *c) {
     return Config{to_sv(c->api_key), to_sv(c->api_base), to_sv(c->model)};
 }
 
-inline HttpResponse to_response(const sb_http_response *r) {
-    return HttpResponse{r->status, r->headers, r->header_count, to_sv(r->body)};
+inline HttpResponse to_response(const sb_http_response *r, UsageReport *report = nullptr) {
+    const sb_usage_sink *sink = SB_TABLE_HAS(r, sb_http_response, usage) ? r->usage : nullptr;
+    return HttpResponse{r->status, r->headers, r->header_count, to_sv(r->body), sink, report};
 }
 
 inline void write_request(const HttpRequest &req, const sb_http_request_builder *out) {
@@ -177,8 +247,15 @@ inline void write_request(const HttpRequest &req, const sb_http_request_builder 
     if (!req.body.empty()) out->append_body(out->ctx, req.body.data(), req.body.size());
 }
 
+// The counts found in this call's chunks, unless the stream reports its own.
+inline void send_scanned_usage(UsageReport &report, const sb_chunk_sink *out) {
+    if (!report.typed && report.found) send_usage(out, report.scanned);
+    report.found = false;
+}
+
 struct StreamBox {
     std::unique_ptr<Stream> impl;
+    UsageReport report;
 };
 
 template <class P>
@@ -211,8 +288,15 @@ struct Adapter {
                                          const sb_http_response *response, const sb_sink *out,
                                          const sb_error_sink *err) {
         return guarded(err, [&] {
-            std::string json = instance().parse_chat_response(to_config(config), to_response(response));
+            UsageReport report;
+            HttpResponse r = to_response(response, &report);
+            std::string json = instance().parse_chat_response(to_config(config), r);
             out->write(out->ctx, json.data(), json.size());
+            if (!report.typed) {
+                sb_usage found = usage_from_json(json);
+                if (any_known(found)) r.usage(Usage{found.prompt_tokens, found.completion_tokens,
+                                                    found.cached_tokens, found.reasoning_tokens});
+            }
             return SB_OK;
         });
     }
@@ -232,7 +316,9 @@ struct Adapter {
                                   const sb_chunk_sink *out, const sb_error_sink *err) {
         return guarded(err, [&] {
             auto *box = reinterpret_cast<StreamBox *>(stream);
-            bool ended = box->impl->on_event(to_sv(event->event), to_sv(event->data), ChunkWriter(out));
+            bool ended =
+                box->impl->on_event(to_sv(event->event), to_sv(event->data), ChunkWriter(out, &box->report));
+            send_scanned_usage(box->report, out);
             return ended ? SB_STREAM_END : SB_OK;
         });
     }
@@ -242,7 +328,8 @@ struct Adapter {
         std::unique_ptr<StreamBox> box(reinterpret_cast<StreamBox *>(stream));
         if (!box || !out) return SB_OK;
         return guarded(err, [&] {
-            box->impl->finish(ChunkWriter(out));
+            box->impl->finish(ChunkWriter(out, &box->report));
+            send_scanned_usage(box->report, out);
             return SB_OK;
         });
     }
