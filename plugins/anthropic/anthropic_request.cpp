@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
 namespace {
 
@@ -69,9 +69,8 @@ bool split_data_url(std::string_view url, std::string &media_type, std::string &
     if (comma == std::string_view::npos) return false;
     std::string_view meta = url.substr(5, comma - 5);
     size_t semi = meta.find(';');
-    media_type = std::string(meta.substr(0, semi));
+    media_type = kit::lower(meta.substr(0, semi));
     if (semi == std::string_view::npos || meta.find(";base64") == std::string_view::npos) return false;
-    for (char &c : media_type) c = char(std::tolower(static_cast<unsigned char>(c)));
     data = std::string(url.substr(comma + 1));
     return true;
 }
@@ -282,8 +281,7 @@ json::array build_messages(const json::array &in, std::vector<json::array> &syst
         }
     };
     for (const json::value &mv : in) {
-        const json::object *m = mv.if_object();
-        if (!m) throw sdk::invalid_request("messages must be objects");
+        const json::object *m = &mv.as_object();  // the host checked each is an object
         std::string_view role = get_string(*m, "role");
         const json::value *content = m->if_contains("content");
         if (role == "system" || role == "developer") {
@@ -497,4 +495,35 @@ json::object translate_request(const json::object &unified, std::string_view mod
     return out;
 }
 
-}  // namespace sb_anthropic
+namespace {
+
+// Anthropic authenticates with x-api-key, not a bearer token.
+void add_auth(sdk::HttpRequest &req, std::string_view api_key) {
+    req.headers.emplace_back("x-api-key", std::string(api_key));
+    req.headers.emplace_back("anthropic-version", std::string(kApiVersion));
+}
+
+}  // namespace
+
+sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::string_view body_json, bool stream) {
+    json::object unified = kit::unified_request(body_json);
+    sdk::HttpRequest req;
+    req.method = "POST";
+    req.url = kit::join_url(config.api_base, "messages");
+    kit::add_json_headers(req, stream);
+    add_auth(req, config.api_key);
+    req.body = kit::to_json(translate_request(unified, config.model, stream));
+    return req;
+}
+
+std::optional<sdk::HttpRequest> Provider::build_models_request(const sdk::Config &config) {
+    sdk::HttpRequest req;
+    req.method = "GET";
+    // One page of up to 1000 covers every model Anthropic offers.
+    req.url = kit::join_url(config.api_base, "models") + "?limit=1000";
+    req.headers.emplace_back("Accept", "application/json");
+    add_auth(req, config.api_key);
+    return req;
+}
+
+}  // namespace switchboard::anthropic

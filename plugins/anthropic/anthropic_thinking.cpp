@@ -10,7 +10,7 @@
 #include <cctype>
 #include <vector>
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
 namespace {
 
@@ -104,4 +104,4 @@ bool apply_thinking(const json::object &unified, const ModelTraits &traits, bool
     return true;
 }
 
-}  // namespace sb_anthropic
+}  // namespace switchboard::anthropic

@@ -47,6 +47,30 @@ void normalize_usage(json::object &usage) {
     }
 }
 
+bool is_one_of(std::string_view key, std::span<const std::string_view> names) {
+    for (std::string_view n : names)
+        if (n == key) return true;
+    return false;
+}
+
+json::object function_tool(const json::object &tool, std::string_view provider_name, bool keep_strict) {
+    const json::object *fn = get_object(tool, "function");
+    if (get_string(tool, "type") != "function" || !fn)
+        throw sdk::invalid_request(std::string(provider_name) + " supports only function tools");
+    json::object f{{"name", get_string(*fn, "name")}};
+    if (const json::value *d = fn->if_contains("description"); d && d->is_string()) f["description"] = *d;
+    const json::object *p = get_object(*fn, "parameters");
+    f["parameters"] = p ? json::value(*p) : json::value(json::object{{"type", "object"}, {"properties", json::object()}});
+    if (const json::value *s = fn->if_contains("strict"); keep_strict && s && s->is_bool()) f["strict"] = *s;
+    return {{"type", "function"}, {"function", std::move(f)}};
+}
+
+void completion_limit_as_max_tokens(const json::object &unified, json::object &vendor) {
+    if (vendor.contains("max_tokens")) return;
+    if (const json::value *mct = unified.if_contains("max_completion_tokens"); mct && mct->is_number())
+        vendor["max_tokens"] = *mct;
+}
+
 bool is_error_finish(std::string_view r) { return r == "error"; }
 
 std::string_view openai_finish_reason(std::string_view r) {
@@ -130,17 +154,6 @@ const json::value *NormalizingStream::stream_error(const json::object &payload) 
     return err && !err->is_null() ? err : nullptr;
 }
 
-json::object NormalizingStream::usage_chunk(json::value usage) const {
-    json::object chunk;
-    chunk["id"] = id_;
-    chunk["object"] = "chat.completion.chunk";
-    chunk["created"] = created_;
-    chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
-    chunk["choices"] = json::array();
-    chunk["usage"] = std::move(usage);
-    return chunk;
-}
-
 bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view data,
                                  const sdk::ChunkWriter &out) {
     std::string_view payload = trim(data);
@@ -151,11 +164,8 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
     json::object *o = ok ? v.if_object() : nullptr;
     if (!o) throw api_base_incorrect(0, "stream event is not a JSON object");
     if (const json::value *err = stream_error(*o))
-        throw to_provider_error(classify_error_value(*err, provider_name_, model_, api_key_));
-
-    if (id_.empty()) id_ = std::string(get_string(*o, "id"));
-    if (chunk_model_.empty()) chunk_model_ = std::string(get_string(*o, "model"));
-    if (created_ == 0) created_ = as_int(o->if_contains("created"), 0);
+        throw to_provider_error(classify_error_value(*err, provider_name_, header_.model, api_key_));
+    header_.learn(*o);
 
     json::value usage = nullptr;
     if (json::value *u = o->if_contains("usage"); u && u->is_object()) {
@@ -250,18 +260,14 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
     }
 
     if (!choices.empty()) {
-        json::object chunk;
-        chunk["id"] = id_;
-        chunk["object"] = "chat.completion.chunk";
-        chunk["created"] = created_;
-        chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
+        json::object chunk = header_.chunk();
         if (const json::value *fp = o->if_contains("system_fingerprint"); fp && fp->is_string())
             chunk["system_fingerprint"] = *fp;
         chunk["choices"] = std::move(choices);
-        out.emit(json::serialize(chunk));
+        emit_chunk(out, chunk);
     }
     if (usage.is_object()) {
-        out.emit(json::serialize(usage_chunk(std::move(usage))));
+        emit_chunk(out, header_.usage_chunk(std::move(usage)));
         saw_usage_ = true;
     }
     return false;
@@ -269,11 +275,7 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
 
 void NormalizingStream::finish(const sdk::ChunkWriter &out) {
     if (saw_usage_) return;
-    json::object usage;
-    usage["prompt_tokens"] = 0;
-    usage["completion_tokens"] = 0;
-    usage["total_tokens"] = 0;
-    out.emit(json::serialize(usage_chunk(std::move(usage))));
+    emit_chunk(out, header_.usage_chunk());
     saw_usage_ = true;
 }
 
