@@ -103,27 +103,39 @@ std::vector<sdk::ModelEntry> OpenAICompatibleProvider::parse_models_response(con
     return out;
 }
 
-bool OpenAICompatStream::on_event(std::string_view /*event*/, std::string_view data, const sdk::ChunkWriter &out) {
+const json::value *OpenAIChunkStream::stream_error(const json::object &payload) const {
+    const json::value *err = payload.if_contains("error");
+    return err && !err->is_null() ? err : nullptr;
+}
+
+bool OpenAIChunkStream::on_event(std::string_view /*event*/, std::string_view data, const sdk::ChunkWriter &out) {
     std::string_view payload = trim(data);
     if (payload.empty()) return false;
     if (payload == "[DONE]") return true;
     bool ok = false;
-    CallArena arena;  // read, then dropped: the event goes out as is
+    CallArena arena;  // the vendor chunk lives for this event only
     json::value v = try_parse(payload, ok, arena.storage());
-    const json::object *o = ok ? v.if_object() : nullptr;
+    json::object *o = ok ? v.if_object() : nullptr;
     if (!o) throw api_base_incorrect(0, "stream event is not a JSON object");
-    if (const json::value *err = o->if_contains("error"); err && !err->is_null())
+    if (const json::value *err = stream_error(*o))
         throw to_provider_error(classify_error_value(*err, provider_name_, header_.model, api_key_));
-    if (get_object(*o, "usage")) saw_usage_ = true;
     header_.learn(*o);
-    emit_chunk(out, *o, payload);
+    on_chunk(*o, payload, out);
     return false;
 }
 
-void OpenAICompatStream::finish(const sdk::ChunkWriter &out) {
-    if (saw_usage_) return;
-    emit_chunk(out, header_.usage_chunk());
+void OpenAIChunkStream::emit_usage(const sdk::ChunkWriter &out, json::value usage) {
+    emit_chunk(out, header_.usage_chunk(std::move(usage)));
     saw_usage_ = true;
+}
+
+void OpenAIChunkStream::finish(const sdk::ChunkWriter &out) {
+    if (!saw_usage_) emit_usage(out, nullptr);
+}
+
+void OpenAICompatStream::on_chunk(json::object &chunk, std::string_view as_received, const sdk::ChunkWriter &out) {
+    if (get_object(chunk, "usage")) saw_usage();
+    emit_chunk(out, chunk, as_received);
 }
 
 }  // namespace switchboard::kit

@@ -65,6 +65,14 @@ json::object function_tool(const json::object &tool, std::string_view provider_n
     return {{"type", "function"}, {"function", std::move(f)}};
 }
 
+json::array function_tools(const json::value &tools, std::string_view provider_name, bool keep_strict) {
+    json::array out;
+    if (const json::array *a = tools.if_array())
+        for (const json::value &t : *a)
+            if (const json::object *to = t.if_object()) out.push_back(function_tool(*to, provider_name, keep_strict));
+    return out;
+}
+
 void completion_limit_as_max_tokens(const json::object &unified, json::object &vendor) {
     if (vendor.contains("max_tokens")) return;
     if (const json::value *mct = unified.if_contains("max_completion_tokens"); mct && mct->is_number())
@@ -149,24 +157,9 @@ void normalize_chat_completion(json::object &completion, int http_status, std::s
     if (json::value *u = completion.if_contains("usage"); u && u->is_object()) normalize_usage(u->get_object());
 }
 
-const json::value *NormalizingStream::stream_error(const json::object &payload) const {
-    const json::value *err = payload.if_contains("error");
-    return err && !err->is_null() ? err : nullptr;
-}
-
-bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view data,
+void NormalizingStream::on_chunk(json::object &vendor_chunk, std::string_view /*as_received*/,
                                  const sdk::ChunkWriter &out) {
-    std::string_view payload = trim(data);
-    if (payload.empty()) return false;
-    if (payload == "[DONE]") return true;
-    bool ok = false;
-    json::value v = try_parse(payload, ok);
-    json::object *o = ok ? v.if_object() : nullptr;
-    if (!o) throw api_base_incorrect(0, "stream event is not a JSON object");
-    if (const json::value *err = stream_error(*o))
-        throw to_provider_error(classify_error_value(*err, provider_name_, header_.model, api_key_));
-    header_.learn(*o);
-
+    json::object *o = &vendor_chunk;
     json::value usage = nullptr;
     if (json::value *u = o->if_contains("usage"); u && u->is_object()) {
         normalize_usage(u->get_object());
@@ -252,7 +245,7 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
             else choice["logprobs"] = nullptr;
             json::value *fr = co->if_contains("finish_reason");
             if (fr && fr->is_string() && is_error_finish(fr->get_string()))
-                throw failed_generation(provider_name_, fr->get_string(), 0);
+                throw failed_generation(provider_name(), fr->get_string(), 0);
             choice["finish_reason"] = fr && fr->is_string() ? json::value(json::string(openai_finish_reason(fr->get_string())))
                                                             : json::value(nullptr);
             choices.push_back(std::move(choice));
@@ -260,23 +253,13 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
     }
 
     if (!choices.empty()) {
-        json::object chunk = header_.chunk();
+        json::object chunk = header().chunk();
         if (const json::value *fp = o->if_contains("system_fingerprint"); fp && fp->is_string())
             chunk["system_fingerprint"] = *fp;
         chunk["choices"] = std::move(choices);
         emit_chunk(out, chunk);
     }
-    if (usage.is_object()) {
-        emit_chunk(out, header_.usage_chunk(std::move(usage)));
-        saw_usage_ = true;
-    }
-    return false;
-}
-
-void NormalizingStream::finish(const sdk::ChunkWriter &out) {
-    if (saw_usage_) return;
-    emit_chunk(out, header_.usage_chunk());
-    saw_usage_ = true;
+    if (usage.is_object()) emit_usage(out, std::move(usage));
 }
 
 }  // namespace switchboard::kit

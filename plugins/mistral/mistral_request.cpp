@@ -147,14 +147,8 @@ json::object translate_response_format(const json::object &rf) {
 }  // namespace
 
 json::object translate_request(const json::object &in) {
-    json::object out;
-    for (const auto &kv : in) {
-        std::string_view k = kv.key();
-        const json::value &v = kv.value();
-        if (v.is_null()) continue;
-        if (kit::is_one_of(k, kPassThrough)) {
-            out[k] = v;
-        } else if (k == "messages") {
+    return kit::rebuild_request(in, kPassThrough, [](std::string_view k, const json::value &v, json::object &out) {
+        if (k == "messages") {
             json::array msgs;
             translate_messages(v.get_array(), msgs);
             out["messages"] = std::move(msgs);
@@ -167,11 +161,7 @@ json::object translate_request(const json::object &in) {
         } else if (k == "seed" || k == "random_seed") {
             out["random_seed"] = v;
         } else if (k == "tools" && v.is_array()) {
-            json::array tools;
-            for (const json::value &t : v.get_array())
-                if (const json::object *to = t.if_object())
-                    tools.push_back(kit::function_tool(*to, kDisplayName, true));
-            out["tools"] = std::move(tools);
+            out["tools"] = kit::function_tools(v, kDisplayName, true);
         } else if (k == "tool_choice") {
             if (v.is_string()) {
                 out["tool_choice"] = v.get_string() == "required" ? json::string("any") : v.get_string();
@@ -187,9 +177,7 @@ json::object translate_request(const json::object &in) {
         } else if (k == "reasoning_effort" && v.is_string()) {
             out["reasoning_effort"] = v;
         }
-    }
-    kit::completion_limit_as_max_tokens(in, out);
-    return out;
+    });
 }
 
 }  // namespace switchboard::mistral

@@ -94,25 +94,15 @@ json::object translate_message(const json::object &m) {
 }  // namespace
 
 json::object translate_request(const json::object &in) {
-    json::object out;
-    for (const auto &kv : in) {
-        std::string_view k = kv.key();
-        const json::value &v = kv.value();
-        if (v.is_null()) continue;
-        if (kit::is_one_of(k, kPassThrough)) {
-            out[k] = v;
-        } else if (k == "messages") {
+    return kit::rebuild_request(in, kPassThrough, [&in](std::string_view k, const json::value &v, json::object &out) {
+        if (k == "messages") {
             json::array msgs;
             for (const json::value &m : v.get_array()) msgs.push_back(translate_message(m.as_object()));
             out["messages"] = std::move(msgs);
         } else if (k == "stop") {
             out["stop"] = v.is_string() ? json::value(json::array{v}) : v;
         } else if (k == "tools" && v.is_array()) {
-            json::array tools;
-            for (const json::value &t : v.get_array())
-                if (const json::object *to = t.if_object())
-                    tools.push_back(kit::function_tool(*to, kDisplayName, false));
-            out["tools"] = std::move(tools);
+            out["tools"] = kit::function_tools(v, kDisplayName, false);
         } else if (k == "tool_choice") {
             if (v.is_object()) {
                 // Together's docs and SDK name a function as OpenAI does,
@@ -128,16 +118,13 @@ json::object translate_request(const json::object &in) {
         } else if (k == "logprobs") {
             // OpenAI: boolean + top_logprobs; Together: the top-k count itself.
             if (v.is_bool() && v.get_bool()) {
-                const json::value *top = in.if_contains("top_logprobs");
-                out["logprobs"] = top && top->is_int64() && top->get_int64() > 0 ? top->get_int64() : 1;
+                std::int64_t top = kit::get_int(in, "top_logprobs");
+                out["logprobs"] = top > 0 ? top : 1;
             } else if (v.is_int64()) {
                 out["logprobs"] = v;
             }
         }
-    }
-    kit::completion_limit_as_max_tokens(in, out);
-    return out;
+    });
 }
-
 
 }  // namespace switchboard::together

@@ -28,24 +28,45 @@ struct OpenAICompatOptions {
     bool normalize = false;
 };
 
-// Pass-through stream of OpenAI chunks: each SSE data payload is emitted as
-// is; "[DONE]" ends the stream; a payload with an "error" member is a
-// mid-stream upstream error; finish() emits a usage chunk only when no chunk
-// carried a "usage" object.
-class OpenAICompatStream final : public sdk::Stream {
+// What every stream of OpenAI-shaped chunks shares: one JSON payload per
+// event, "[DONE]" ends it, a payload with an error is a classified mid-stream
+// upstream error, and finish() closes a stream whose vendor sent no usage
+// with a zero usage chunk. What a chunk becomes is on_chunk's.
+class OpenAIChunkStream : public sdk::Stream {
 public:
-    OpenAICompatStream(std::string_view provider_name, const sdk::Config &config)
+    // provider_name: the static descriptor's display name.
+    OpenAIChunkStream(std::string_view provider_name, const sdk::Config &config)
         : provider_name_(provider_name), api_key_(config.api_key) {
         header_.model = std::string(config.model);
     }
-    bool on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) override;
-    void finish(const sdk::ChunkWriter &out) override;
+    bool on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) final;
+    void finish(const sdk::ChunkWriter &out) final;
+
+protected:
+    // One vendor chunk (header already learnt from it); as_received is its text.
+    virtual void on_chunk(json::object &chunk, std::string_view as_received, const sdk::ChunkWriter &out) = 0;
+    // The error a payload carries, if any (default: a non-null "error" member).
+    virtual const json::value *stream_error(const json::object &payload) const;
+
+    std::string_view provider_name() const { return provider_name_; }
+    const ChunkHeader &header() const { return header_; }
+    void emit_usage(const sdk::ChunkWriter &out, json::value usage);
+    void saw_usage() { saw_usage_ = true; }
 
 private:
-    std::string_view provider_name_;  // the static descriptor's
+    std::string_view provider_name_;
     std::string api_key_;
     ChunkHeader header_;
     bool saw_usage_ = false;
+};
+
+// Pass-through stream of OpenAI chunks: each payload is emitted as it came.
+class OpenAICompatStream final : public OpenAIChunkStream {
+public:
+    using OpenAIChunkStream::OpenAIChunkStream;
+
+protected:
+    void on_chunk(json::object &chunk, std::string_view as_received, const sdk::ChunkWriter &out) override;
 };
 
 // A complete Provider for an OpenAI-compatible vendor, built from its
