@@ -70,7 +70,7 @@ json::object Usage::to_openai() const {
 
 sdk::ProviderError not_messages_api(int status, std::string_view detail) {
     return sdk::upstream_error(SB_ERROR_API_BASE_INCORRECT, status,
-                               "the API base answered, but not with an Anthropic Messages API "
+                               "the API base answered, but not with an " + std::string(kDisplayName) + " Messages API "
                                "response (" + std::string(detail) + ")" + kBaseHint);
 }
 
@@ -92,7 +92,7 @@ kit::ClassifiedError classify_error_object(int status, const json::object &error
             c.kind = SB_ERROR_MODEL_NOT_FOUND;
         } else {
             c.kind = SB_ERROR_API_BASE_INCORRECT;
-            c.message = "the Anthropic API base does not serve this API (" +
+            c.message = "the " + std::string(kDisplayName) + " API base does not serve this API (" +
                         (message.empty() ? std::string("not found") : std::string(message)) + ")" +
                         kBaseHint;
         }
@@ -122,7 +122,7 @@ kit::ClassifiedError classify_error_object(int status, const json::object &error
         c.kind = SB_ERROR_UPSTREAM;
     }
     if (c.message.empty()) {
-        c.message = "Anthropic reported " + (type.empty() ? std::string("an error") : std::string(type));
+        c.message = std::string(kDisplayName) + " reported " + (type.empty() ? std::string("an error") : std::string(type));
         if (status) c.message += " (HTTP " + std::to_string(status) + ")";
     }
     c.message = kit::redact(std::move(c.message), api_key);

@@ -163,7 +163,7 @@ bool Stream::on_event(std::string_view event, std::string_view data, const sdk::
         const json::object *error = get_object(*o, "error");
         kit::ClassifiedError c =
             error ? classify_error_object(0, *error, api_key_)
-                  : kit::ClassifiedError{SB_ERROR_UPSTREAM, 0, "Anthropic reported a stream error"};
+                  : kit::ClassifiedError{SB_ERROR_UPSTREAM, 0, std::string(kDisplayName) + " reported a stream error"};
         throw kit::to_provider_error(c);
     } else if (const json::value *error = o->if_contains("error"); error && !error->is_null()) {
         // An error in another vendor's shape: the base is some other server.

@@ -71,7 +71,7 @@ json::object content_block(const json::value &part, std::string_view role, bool 
         }
         return json::object{{"type", "image_url"}, {"image_url", std::move(image)}};
     }
-    throw sdk::invalid_request("Cohere does not accept \"" + std::string(type) +
+    throw sdk::invalid_request(std::string(kDisplayName) + " does not accept \"" + std::string(type) +
                                "\" content parts in " + std::string(role) + " messages");
 }
 
@@ -159,7 +159,7 @@ void add_message(json::array &out, const json::value &mv) {
                                    {"tool_call_id", id},
                                    {"content", content_of(content, "tool", false)}});
     } else {
-        throw sdk::invalid_request("Cohere does not accept messages with role \"" +
+        throw sdk::invalid_request(std::string(kDisplayName) + " does not accept messages with role \"" +
                                    std::string(role) + "\"");
     }
 }
@@ -171,7 +171,7 @@ json::object cohere_tool(const json::value &tv, bool &strict) {
     if (!t) throw sdk::invalid_request("every entry of \"tools\" must be an object");
     std::string_view type = kit::get_string(*t, "type");
     if (!type.empty() && type != "function")
-        throw sdk::invalid_request("Cohere supports only function tools, not \"" + std::string(type) + "\"");
+        throw sdk::invalid_request(std::string(kDisplayName) + " supports only function tools, not \"" + std::string(type) + "\"");
     const json::object *fn = kit::get_object(*t, "function");
     if (!fn || kit::get_string(*fn, "name").empty())
         throw sdk::invalid_request("a function tool needs function.name");
@@ -197,11 +197,11 @@ json::object translate_request(const json::object &in, std::string_view model, b
     body["model"] = model;
 
     json::array messages;
-    for (const json::value &m : in.at("messages").get_array()) add_message(messages, m);
+    for (const json::value &m : kit::messages(in)) add_message(messages, m);
     body["messages"] = std::move(messages);
 
     if (auto n = kit::get_number(in, "n"); n && *n > 1)
-        throw sdk::invalid_request("Cohere returns one choice per request: \"n\" must be 1");
+        throw sdk::invalid_request(std::string(kDisplayName) + " returns one choice per request: \"n\" must be 1");
 
     // Tools and tool_choice. Cohere cannot force one named function, so that
     // choice becomes REQUIRED with only that function offered.
@@ -279,7 +279,7 @@ json::object translate_request(const json::object &in, std::string_view model, b
                 if (const json::object *schema = kit::get_object(*js, "schema")) f["json_schema"] = *schema;
             body["response_format"] = std::move(f);
         } else if (type != "text" && !type.empty()) {
-            throw sdk::invalid_request("Cohere does not support response_format \"" + std::string(type) + "\"");
+            throw sdk::invalid_request(std::string(kDisplayName) + " does not support response_format \"" + std::string(type) + "\"");
         }
     }
 

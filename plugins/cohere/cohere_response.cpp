@@ -46,7 +46,7 @@ json::object unified_tool_call(const json::object &tc, size_t index) {
 
 sdk::ProviderError api_base_incorrect(int status, std::string_view detail) {
     return sdk::upstream_error(SB_ERROR_API_BASE_INCORRECT, status,
-                               "the API base answered, but not with a Cohere API v2 response (" +
+                               "the API base answered, but not with a " + std::string(kDisplayName) + " API v2 response (" +
                                    std::string(detail) +
                                    "): check api_base (e.g. https://api.cohere.com)");
 }
@@ -64,12 +64,12 @@ kit::ClassifiedError classify_http(int status, std::string_view body, std::strin
         if (v.has_error && says_denylisted(v.message))
             return make_error(SB_ERROR_CONTENT_FILTER, status, v.message, api_key);
         return make_error(SB_ERROR_INVALID_API_KEY, status,
-                          v.message.empty() ? "Cohere rejected the API token" + http : v.message,
+                          v.message.empty() ? std::string(kDisplayName) + " rejected the API token" + http : v.message,
                           api_key);
     }
     if (status == 499)
         return make_error(SB_ERROR_UPSTREAM, status,
-                          v.message.empty() ? "Cohere cancelled the request" + http : v.message,
+                          v.message.empty() ? std::string(kDisplayName) + " cancelled the request" + http : v.message,
                           api_key);
     if (v.has_error && status >= 400 && status < 500 && status != 401 && status != 403 &&
         status != 429) {
@@ -82,7 +82,7 @@ kit::ClassifiedError classify_http(int status, std::string_view body, std::strin
 }
 
 kit::ClassifiedError classify_message(std::string_view message, std::string_view api_key) {
-    std::string m = message.empty() ? std::string("Cohere reported an error") : std::string(message);
+    std::string m = message.empty() ? std::string(kDisplayName) + " reported an error" : std::string(message);
     sb_error_kind kind = SB_ERROR_UPSTREAM;
     if (says_too_many_tokens(m)) kind = SB_ERROR_CONTEXT_LENGTH;
     else if (says_model_not_found(m)) kind = SB_ERROR_MODEL_NOT_FOUND;

@@ -461,7 +461,7 @@ json::object translate_request(const json::object &u, std::string_view model) {
     json::array contents;
     std::map<std::string, std::string, std::less<>> call_names;  // tool_call id -> function name
 
-    for (const json::value &mv : u.at("messages").as_array()) {
+    for (const json::value &mv : kit::messages(u)) {
         const json::object *m = &mv.as_object();  // the host checked each is an object
         const std::string_view role = get_string(*m, "role");
         const json::value *content = m->if_contains("content");

@@ -86,7 +86,7 @@ kit::ClassifiedError classify_gemini(int http_status, const GeminiError &e, std:
 
     if (st >= 300 && st < 400) {
         c.kind = SB_ERROR_API_BASE_INCORRECT;
-        c.message = "the Google Gemini API base answered with a redirect (HTTP " + std::to_string(st) +
+        c.message = "the " + std::string(kDisplayName) + " API base answered with a redirect (HTTP " + std::to_string(st) +
                     "): check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)";
     } else if (key_reason || st == 401 || s == "UNAUTHENTICATED") {
         c.kind = SB_ERROR_INVALID_API_KEY;
@@ -108,7 +108,7 @@ kit::ClassifiedError classify_gemini(int http_status, const GeminiError &e, std:
             fallback("model not found");
         } else {
             c.kind = SB_ERROR_API_BASE_INCORRECT;
-            c.message = "the Google Gemini API base does not serve this API (HTTP 404" +
+            c.message = "the " + std::string(kDisplayName) + " API base does not serve this API (HTTP 404" +
                         (e.message.empty() ? std::string(")") : "): " + e.message) +
                         "; check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)";
         }
@@ -284,7 +284,7 @@ kit::ClassifiedError classify_error(int status, std::string_view body, std::stri
     if (status >= 400 && status < 500 && status != 401 && status != 403 && status != 429 &&
         status != 408) {
         c.kind = SB_ERROR_API_BASE_INCORRECT;
-        c.message = "the Google Gemini API base answered HTTP " + std::to_string(status) +
+        c.message = "the " + std::string(kDisplayName) + " API base answered HTTP " + std::to_string(status) +
                     (ok ? " without a Gemini error" : " with a non-JSON body") +
                     ": check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)";
     }

@@ -150,7 +150,7 @@ json::object translate_request(const json::object &in) {
     return kit::rebuild_request(in, kPassThrough, [](std::string_view k, const json::value &v, json::object &out) {
         if (k == "messages") {
             json::array msgs;
-            translate_messages(v.get_array(), msgs);
+            translate_messages(v.as_array(), msgs);
             out["messages"] = std::move(msgs);
         } else if (k == "temperature" && v.is_number()) {
             // OpenAI allows up to 2; Mistral refuses anything above 1.5.

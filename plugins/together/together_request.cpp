@@ -97,7 +97,7 @@ json::object translate_request(const json::object &in) {
     return kit::rebuild_request(in, kPassThrough, [&in](std::string_view k, const json::value &v, json::object &out) {
         if (k == "messages") {
             json::array msgs;
-            for (const json::value &m : v.get_array()) msgs.push_back(translate_message(m.as_object()));
+            for (const json::value &m : v.as_array()) msgs.push_back(translate_message(m.as_object()));
             out["messages"] = std::move(msgs);
         } else if (k == "stop") {
             out["stop"] = v.is_string() ? json::value(json::array{v}) : v;

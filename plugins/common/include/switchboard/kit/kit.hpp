@@ -48,6 +48,9 @@ private:
 // number out of range (1e999, which Boost.JSON reads as an infinity and no
 // vendor could be sent) is refused with sdk::invalid_request.
 json::object unified_request(std::string_view body_json, json::storage_ptr storage = {});
+// Its "messages" array (a host that broke its promise gets an exception, for
+// the sdk's firewall, never undefined behaviour).
+inline const json::array &messages(const json::object &unified) { return unified.at("messages").as_array(); }
 
 // Parses any JSON text; returns a null value (and sets ok=false) on failure,
 // never throws on bad input.
