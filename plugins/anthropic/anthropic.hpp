@@ -3,17 +3,21 @@
 #ifndef SWITCHBOARD_PLUGIN_ANTHROPIC_HPP
 #define SWITCHBOARD_PLUGIN_ANTHROPIC_HPP
 
+#include "anthropic_lifecycle.hpp"
+
 #include <switchboard/kit/kit.hpp>
+#include <switchboard/kit/vendor_provider.hpp>
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
-namespace sdk = ::switchboard::sdk;
-namespace kit = ::switchboard::kit;
 namespace json = ::boost::json;
 
 inline constexpr std::string_view kDisplayName = "Anthropic";
@@ -75,8 +79,6 @@ inline constexpr std::string_view kBlockSeparator = "\n\n";
 // server_tool_use, web_search_tool_result, mcp_tool_use, ... (anything but
 // text, thinking, redacted_thinking and tool_use).
 bool is_hidden_block(std::string_view type);
-// Characters (code points) in UTF-8 text: OpenAI annotation offsets count them.
-int64_t char_count(std::string_view utf8);
 // An Anthropic citation of the content at [start, end) -> an OpenAI
 // annotation: url_citation when it names a URL, else "citation" carrying the
 // vendor's object with the offsets added.
@@ -84,9 +86,9 @@ json::object annotation(const json::object &citation, int64_t start, int64_t end
 // The thinking_blocks entry a client sends back to continue with thinking.
 json::object thinking_block(std::string_view thinking, std::string_view signature);
 
-// 2xx Messages API body -> unified chat.completion JSON (throws on non-messages).
-std::string translate_response(int status, std::string_view body, std::string_view model,
-                               std::string_view api_key, int64_t created);
+// 2xx Messages API body -> unified chat.completion (throws on non-messages).
+json::object translate_response(int status, std::string_view body, std::string_view model,
+                                std::string_view api_key, int64_t created);
 
 // Any non-2xx answer -> classification (Anthropic's {"type":"error","error":
 // {"type","message"}} first, the kit's generic rules for foreign bodies).
@@ -100,8 +102,10 @@ sdk::ProviderError not_messages_api(int status, std::string_view detail);
 
 class Stream final : public sdk::Stream {
 public:
-    Stream(std::string model, std::string api_key, int64_t created)
-        : model_(std::move(model)), api_key_(std::move(api_key)), created_(created) {}
+    Stream(std::string model, std::string api_key, int64_t created) : api_key_(std::move(api_key)) {
+        header_.model = std::move(model);
+        header_.created = created;
+    }
     bool on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) override;
     void finish(const sdk::ChunkWriter &out) override;
 
@@ -124,10 +128,8 @@ private:
     void on_block_delta(const json::object &event, const sdk::ChunkWriter &out);
     void on_block_stop(const json::object &event, const sdk::ChunkWriter &out);
 
-    std::string model_;
     std::string api_key_;
-    int64_t created_;
-    std::string id_;
+    kit::ChunkHeader header_;
     Usage usage_;
     std::string stop_reason_;
     bool have_stop_reason_ = false;
@@ -144,6 +146,25 @@ private:
     std::map<int64_t, int64_t> tool_index_;
 };
 
-}  // namespace sb_anthropic
+// The Messages API (POST {base}/messages) and the models list (GET
+// {base}/models), translated to and from the unified format.
+class Provider final : public kit::VendorProvider {
+public:
+    Provider() : VendorProvider(kModelNotices) {}
+    static const sb_provider_descriptor &descriptor();  // anthropic_descriptor.cpp
+
+    // anthropic_request.cpp
+    sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
+                                        bool stream) override;
+    std::optional<sdk::HttpRequest> build_models_request(const sdk::Config &config) override;
+    // anthropic_response.cpp
+    std::string parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) override;
+    std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
+                                                       const sdk::HttpResponse &response) override;
+    // anthropic_stream.cpp
+    std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config, std::string_view body_json) override;
+};
+
+}  // namespace switchboard::anthropic
 
 #endif  // SWITCHBOARD_PLUGIN_ANTHROPIC_HPP

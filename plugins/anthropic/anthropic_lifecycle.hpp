@@ -3,11 +3,9 @@
 #pragma once
 #include <switchboard/kit/model_lifecycle.hpp>
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
-namespace kit = ::switchboard::kit;
-
-inline constexpr const char *kDeprecations = "https://platform.claude.com/docs/en/about-claude/model-deprecations";
+inline constexpr std::string_view kDeprecations = "https://platform.claude.com/docs/en/about-claude/model-deprecations";
 
 inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("claude-3-haiku-20240307", "2026-02-19", "2026-04-20", "claude-haiku-4-5-20251001",
@@ -23,6 +21,5 @@ inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("claude-2.0", "2025-01-21", "2025-07-21", "claude-opus-4-8", kDeprecations),
     kit::model_notice("claude-instant-1.2", "2024-09-04", "2024-11-06", "claude-haiku-4-5-20251001", kDeprecations),
 };
-inline constexpr sb_model_lifecycle kModelLifecycle = kit::lifecycle_table(kModelNotices);
 
-}  // namespace sb_anthropic
+}  // namespace switchboard::anthropic

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
 namespace {
 
@@ -69,9 +69,8 @@ bool split_data_url(std::string_view url, std::string &media_type, std::string &
     if (comma == std::string_view::npos) return false;
     std::string_view meta = url.substr(5, comma - 5);
     size_t semi = meta.find(';');
-    media_type = std::string(meta.substr(0, semi));
+    media_type = kit::lower(meta.substr(0, semi));
     if (semi == std::string_view::npos || meta.find(";base64") == std::string_view::npos) return false;
-    for (char &c : media_type) c = char(std::tolower(static_cast<unsigned char>(c)));
     data = std::string(url.substr(comma + 1));
     return true;
 }
@@ -90,7 +89,7 @@ json::object image_block(const json::object &part) {
         if (media_type == "image/jpg") media_type = "image/jpeg";
         if (media_type != "image/jpeg" && media_type != "image/png" && media_type != "image/gif" &&
             media_type != "image/webp")
-            throw sdk::invalid_request("Anthropic accepts image/jpeg, image/png, image/gif and "
+            throw sdk::invalid_request(std::string(kDisplayName) + " accepts image/jpeg, image/png, image/gif and "
                                        "image/webp images, not " + media_type);
         source["type"] = "base64";
         source["media_type"] = media_type;
@@ -114,7 +113,7 @@ json::object document_block(const json::object &part) {
     std::string_view data_url = file ? get_string(*file, "file_data") : std::string_view();
     std::string media_type, data;
     if (!split_data_url(data_url, media_type, data) || media_type != "application/pdf")
-        throw sdk::invalid_request("Anthropic accepts file parts only as base64 PDF data "
+        throw sdk::invalid_request(std::string(kDisplayName) + " accepts file parts only as base64 PDF data "
                                    "(file.file_data = data:application/pdf;base64,...)");
     json::object b;
     b["type"] = "document";
@@ -146,7 +145,7 @@ json::array content_blocks(const json::value *content, bool allow_files, std::st
             blocks.push_back(document_block(*part));
         } else {
             throw sdk::invalid_request("content part type \"" + std::string(type) +
-                                       "\" is not supported by Anthropic in " + std::string(role) +
+                                       "\" is not supported by " + std::string(kDisplayName) + " in " + std::string(role) +
                                        " messages");
         }
     }
@@ -166,8 +165,8 @@ json::object tool_use_block(const json::object &call) {
         json::value parsed = kit::try_parse(args, ok);
         if (!ok || !parsed.is_object())
             throw sdk::invalid_request("tool call " + std::string(id) +
-                                       ": function.arguments must be a JSON object text, which "
-                                       "Anthropic needs as the tool_use input");
+                                       ": function.arguments must be a JSON object text, which " +
+                                       std::string(kDisplayName) + " needs as the tool_use input");
         input = std::move(parsed.get_object());
     }
     json::object b;
@@ -282,8 +281,7 @@ json::array build_messages(const json::array &in, std::vector<json::array> &syst
         }
     };
     for (const json::value &mv : in) {
-        const json::object *m = mv.if_object();
-        if (!m) throw sdk::invalid_request("messages must be objects");
+        const json::object *m = &mv.as_object();  // the host checked each is an object
         std::string_view role = get_string(*m, "role");
         const json::value *content = m->if_contains("content");
         if (role == "system" || role == "developer") {
@@ -319,7 +317,7 @@ json::array build_messages(const json::array &in, std::vector<json::array> &syst
             add("user", std::move(blocks));
         } else {
             throw sdk::invalid_request("message role \"" + std::string(role) +
-                                       "\" is not supported by Anthropic (use system, user, "
+                                       "\" is not supported by " + std::string(kDisplayName) + " (use system, user, "
                                        "assistant or tool)");
         }
     }
@@ -350,7 +348,7 @@ json::array build_tools(const json::array &in, bool strict_ok) {
         std::string_view type = get_string(*t, "type");
         const json::object *fn = get_object(*t, "function");
         if ((!type.empty() && type != "function") || !fn)
-            throw sdk::invalid_request("Anthropic supports only function tools");
+            throw sdk::invalid_request(std::string(kDisplayName) + " supports only function tools");
         std::string_view name = get_string(*fn, "name");
         if (name.empty()) throw sdk::invalid_request("every tool needs a function name");
         json::object tool;
@@ -401,7 +399,7 @@ json::object translate_request(const json::object &unified, std::string_view mod
     out["model"] = model;
 
     std::vector<json::array> system;
-    json::array messages = build_messages(*get_array(unified, "messages"), system);
+    json::array messages = build_messages(kit::messages(unified), system);
     ResponseFormat rf = response_format(unified, traits);
     if (!rf.instruction.empty()) system.push_back(json::array{text_block(rf.instruction)});
 
@@ -442,7 +440,7 @@ json::object translate_request(const json::object &unified, std::string_view mod
     if (const json::object *cc = get_object(unified, "cache_control")) out["cache_control"] = *cc;
 
     if (auto n = integer(unified, "n"); n && *n != 1)
-        throw sdk::invalid_request("Anthropic returns a single choice: n must be 1");
+        throw sdk::invalid_request(std::string(kDisplayName) + " returns a single choice: n must be 1");
 
     // OpenAI's range is 0..2, Anthropic's 0..1 (it 400s above): clamp rather
     // than fail a request most clients send with OpenAI habits. Current
@@ -485,7 +483,7 @@ json::object translate_request(const json::object &unified, std::string_view mod
             if (thinking && (forced == "any" || forced == "tool"))
                 throw sdk::invalid_request(
                     "tool_choice \"required\" or a named function cannot be combined with thinking "
-                    "(reasoning_effort or thinking) on Anthropic: use tool_choice \"auto\" or turn "
+                    "(reasoning_effort or thinking) on " + std::string(kDisplayName) + ": use tool_choice \"auto\" or turn "
                     "thinking off");
             if (no_parallel && get_string(tc, "type") != "none") tc["disable_parallel_tool_use"] = true;
             out["tool_choice"] = std::move(tc);
@@ -497,4 +495,35 @@ json::object translate_request(const json::object &unified, std::string_view mod
     return out;
 }
 
-}  // namespace sb_anthropic
+namespace {
+
+// Anthropic authenticates with x-api-key, not a bearer token.
+void add_auth(sdk::HttpRequest &req, std::string_view api_key) {
+    req.headers.emplace_back("x-api-key", std::string(api_key));
+    req.headers.emplace_back("anthropic-version", std::string(kApiVersion));
+}
+
+}  // namespace
+
+sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::string_view body_json, bool stream) {
+    json::object unified = kit::unified_request(body_json);
+    sdk::HttpRequest req;
+    req.method = "POST";
+    req.url = kit::join_url(config.api_base, "messages");
+    kit::add_json_headers(req, stream);
+    add_auth(req, config.api_key);
+    req.body = kit::to_json(translate_request(unified, config.model, stream));
+    return req;
+}
+
+std::optional<sdk::HttpRequest> Provider::build_models_request(const sdk::Config &config) {
+    sdk::HttpRequest req;
+    req.method = "GET";
+    // One page of up to 1000 covers every model Anthropic offers.
+    req.url = kit::join_url(config.api_base, "models") + "?limit=1000";
+    req.headers.emplace_back("Accept", "application/json");
+    add_auth(req, config.api_key);
+    return req;
+}
+
+}  // namespace switchboard::anthropic

@@ -2,28 +2,14 @@
 // unified chat.completion / chat.completion.chunk JSON.
 #include "anthropic.hpp"
 
-#include <cctype>
-
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
 namespace {
 
 using kit::get_array;
 using kit::get_object;
+using kit::contains_ci;
 using kit::get_string;
-
-bool contains_ci(std::string_view hay, std::string_view needle) {
-    if (needle.size() > hay.size()) return false;
-    for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-        size_t k = 0;
-        while (k < needle.size() &&
-               std::tolower(static_cast<unsigned char>(hay[i + k])) ==
-                   std::tolower(static_cast<unsigned char>(needle[k])))
-            ++k;
-        if (k == needle.size()) return true;
-    }
-    return false;
-}
 
 int64_t count(const json::object &o, std::string_view key, int64_t fallback) {
     return kit::json_count(o.if_contains(key), fallback);  // null: not reported in this event
@@ -35,13 +21,6 @@ const std::string kBaseHint = "; check api_base (e.g. https://api.anthropic.com/
 
 bool is_hidden_block(std::string_view type) {
     return type != "text" && type != "thinking" && type != "redacted_thinking" && type != "tool_use";
-}
-
-int64_t char_count(std::string_view utf8) {
-    int64_t n = 0;
-    for (char c : utf8)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
 }
 
 json::object annotation(const json::object &citation, int64_t start, int64_t end) {
@@ -91,7 +70,7 @@ json::object Usage::to_openai() const {
 
 sdk::ProviderError not_messages_api(int status, std::string_view detail) {
     return sdk::upstream_error(SB_ERROR_API_BASE_INCORRECT, status,
-                               "the API base answered, but not with an Anthropic Messages API "
+                               "the API base answered, but not with an " + std::string(kDisplayName) + " Messages API "
                                "response (" + std::string(detail) + ")" + kBaseHint);
 }
 
@@ -113,7 +92,7 @@ kit::ClassifiedError classify_error_object(int status, const json::object &error
             c.kind = SB_ERROR_MODEL_NOT_FOUND;
         } else {
             c.kind = SB_ERROR_API_BASE_INCORRECT;
-            c.message = "the Anthropic API base does not serve this API (" +
+            c.message = "the " + std::string(kDisplayName) + " API base does not serve this API (" +
                         (message.empty() ? std::string("not found") : std::string(message)) + ")" +
                         kBaseHint;
         }
@@ -143,7 +122,7 @@ kit::ClassifiedError classify_error_object(int status, const json::object &error
         c.kind = SB_ERROR_UPSTREAM;
     }
     if (c.message.empty()) {
-        c.message = "Anthropic reported " + (type.empty() ? std::string("an error") : std::string(type));
+        c.message = std::string(kDisplayName) + " reported " + (type.empty() ? std::string("an error") : std::string(type));
         if (status) c.message += " (HTTP " + std::to_string(status) + ")";
     }
     c.message = kit::redact(std::move(c.message), api_key);
@@ -164,8 +143,8 @@ kit::ClassifiedError classify_http(int status, std::string_view body, std::strin
     return kit::classify_http_error(status, body, kDisplayName, model, api_key);
 }
 
-std::string translate_response(int status, std::string_view body, std::string_view model,
-                               std::string_view api_key, int64_t created) {
+json::object translate_response(int status, std::string_view body, std::string_view model,
+                                std::string_view api_key, int64_t created) {
     if (!kit::is_2xx(status)) throw kit::to_provider_error(classify_http(status, body, model, api_key));
     bool ok = false;
     json::value v = kit::try_parse(body, ok);
@@ -190,11 +169,11 @@ std::string translate_response(int status, std::string_view body, std::string_vi
         if (type == "text") {
             if (separator_due) text += kBlockSeparator;
             separator_due = false;
-            const int64_t start = char_count(text);
+            const int64_t start = kit::char_count(text);
             text += get_string(*b, "text");
             has_text = true;
             if (const json::array *cites = get_array(*b, "citations")) {
-                const int64_t end = char_count(text);
+                const int64_t end = kit::char_count(text);
                 for (const json::value &c : *cites)
                     if (const json::object *co = c.if_object()) annotations.push_back(annotation(*co, start, end));
             }
@@ -243,7 +222,32 @@ std::string translate_response(int status, std::string_view body, std::string_vi
     out["model"] = answered_model.empty() ? model : answered_model;
     out["choices"] = json::array{std::move(choice)};
     out["usage"] = usage.to_openai();
-    return kit::to_json(out);
+    return out;
 }
 
-}  // namespace sb_anthropic
+std::string Provider::parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) {
+    return kit::completion_json(
+        translate_response(response.status, response.body, config.model, config.api_key, kit::created_now()));
+}
+
+std::vector<sdk::ModelEntry> Provider::parse_models_response(const sdk::Config &config,
+                                                             const sdk::HttpResponse &response) {
+    if (!kit::is_2xx(response.status))
+        throw kit::to_provider_error(classify_http(response.status, response.body, config.model, config.api_key));
+    bool ok = false;
+    json::value v = kit::try_parse(response.body, ok);
+    const json::object *o = ok ? v.if_object() : nullptr;
+    const json::array *data = o ? get_array(*o, "data") : nullptr;
+    if (!data) throw not_messages_api(response.status, "no \"data\" array of models");
+    std::vector<sdk::ModelEntry> models;
+    for (const json::value &mv : *data) {
+        const json::object *m = mv.if_object();
+        if (!m) continue;
+        auto id = get_string(*m, "id");
+        if (id.empty()) continue;
+        models.push_back({std::string(id), std::string(get_string(*m, "display_name"))});
+    }
+    return models;
+}
+
+}  // namespace switchboard::anthropic

@@ -4,7 +4,7 @@
 // Anthropic index.
 #include "anthropic.hpp"
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
 namespace {
 
@@ -16,22 +16,12 @@ int64_t index_of(const json::object &event) { return kit::json_count(event.if_co
 }  // namespace
 
 void Stream::emit_delta(const sdk::ChunkWriter &out, json::object delta, json::value finish) {
-    json::object choice;
-    choice["index"] = 0;
-    choice["delta"] = std::move(delta);
-    choice["finish_reason"] = std::move(finish);
-    json::object chunk;
-    chunk["id"] = id_;
-    chunk["object"] = "chat.completion.chunk";
-    chunk["created"] = created_;
-    chunk["model"] = model_;
-    chunk["choices"] = json::array{std::move(choice)};
-    out.emit(kit::to_json(chunk));
+    kit::emit_chunk(out, header_.delta_chunk(std::move(delta), std::move(finish)));
 }
 
 void Stream::emit_content(const sdk::ChunkWriter &out, std::string_view text) {
     if (text.empty()) return;
-    content_chars_ += char_count(text);
+    content_chars_ += kit::char_count(text);
     emit_delta(out, json::object{{"content", text}});
 }
 
@@ -50,14 +40,7 @@ void Stream::emit_finish(const sdk::ChunkWriter &out) {
 void Stream::emit_usage(const sdk::ChunkWriter &out) {
     if (usage_emitted_) return;
     usage_emitted_ = true;
-    json::object chunk;
-    chunk["id"] = id_;
-    chunk["object"] = "chat.completion.chunk";
-    chunk["created"] = created_;
-    chunk["model"] = model_;
-    chunk["choices"] = json::array();
-    chunk["usage"] = usage_.to_openai();
-    out.emit(kit::to_json(chunk));
+    kit::emit_chunk(out, header_.usage_chunk(usage_.to_openai()));
 }
 
 void Stream::on_block_start(const json::object &o, const sdk::ChunkWriter &out) {
@@ -154,8 +137,7 @@ bool Stream::on_event(std::string_view event, std::string_view data, const sdk::
 
     if (type == "message_start") {
         if (const json::object *msg = get_object(*o, "message")) {
-            id_ = std::string(get_string(*msg, "id"));
-            if (auto m = get_string(*msg, "model"); !m.empty()) model_ = std::string(m);
+            header_.learn(*msg);
             if (const json::object *u = get_object(*msg, "usage")) usage_.update(*u);
         }
         emit_delta(out, json::object{{"role", "assistant"}, {"content", ""}});
@@ -181,11 +163,11 @@ bool Stream::on_event(std::string_view event, std::string_view data, const sdk::
         const json::object *error = get_object(*o, "error");
         kit::ClassifiedError c =
             error ? classify_error_object(0, *error, api_key_)
-                  : kit::ClassifiedError{SB_ERROR_UPSTREAM, 0, "Anthropic reported a stream error"};
+                  : kit::ClassifiedError{SB_ERROR_UPSTREAM, 0, std::string(kDisplayName) + " reported a stream error"};
         throw kit::to_provider_error(c);
     } else if (const json::value *error = o->if_contains("error"); error && !error->is_null()) {
         // An error in another vendor's shape: the base is some other server.
-        throw kit::to_provider_error(kit::classify_error_value(*error, kDisplayName, model_, api_key_));
+        throw kit::to_provider_error(kit::classify_error_value(*error, kDisplayName, header_.model, api_key_));
     }
     // ping and unknown future events need no output.
     return false;
@@ -197,4 +179,10 @@ void Stream::finish(const sdk::ChunkWriter &out) {
     emit_usage(out);
 }
 
-}  // namespace sb_anthropic
+std::unique_ptr<sdk::Stream> Provider::open_stream(const sdk::Config &config, std::string_view /*body_json*/) {
+    // The model is known before message_start names it (a stream cut before
+    // it still yields chunks that say which model was asked).
+    return std::make_unique<Stream>(std::string(config.model), std::string(config.api_key), kit::created_now());
+}
+
+}  // namespace switchboard::anthropic

@@ -10,7 +10,7 @@
 #include <cctype>
 #include <vector>
 
-namespace sb_anthropic {
+namespace switchboard::anthropic {
 
 namespace {
 
@@ -65,7 +65,7 @@ bool apply_thinking(const json::object &unified, const ModelTraits &traits, bool
     if (const json::value *t = unified.if_contains("thinking"); t && !t->is_null()) {
         const json::object *o = t->if_object();
         if (!o || get_string(*o, "type").empty())
-            throw sdk::invalid_request("\"thinking\" must be an Anthropic thinking object, e.g. "
+            throw sdk::invalid_request("\"thinking\" must be an " + std::string(kDisplayName) + " thinking object, e.g. "
                                        "{\"type\":\"enabled\",\"budget_tokens\":2048} or "
                                        "{\"type\":\"adaptive\"}");
         out["thinking"] = *o;
@@ -97,11 +97,11 @@ bool apply_thinking(const json::object &unified, const ModelTraits &traits, bool
         if (budget < 1024)
             throw sdk::invalid_request(
                 "max_tokens " + std::to_string(max_tokens) +
-                " is too small for reasoning_effort on Anthropic: thinking needs a budget of at "
+                " is too small for reasoning_effort on " + std::string(kDisplayName) + ": thinking needs a budget of at "
                 "least 1024 tokens below max_tokens (use max_tokens >= 2048 or leave it out)");
     }
     out["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", budget}};
     return true;
 }
 
-}  // namespace sb_anthropic
+}  // namespace switchboard::anthropic

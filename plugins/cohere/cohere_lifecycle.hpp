@@ -3,11 +3,9 @@
 #pragma once
 #include <switchboard/kit/model_lifecycle.hpp>
 
-namespace sb_cohere {
+namespace switchboard::cohere {
 
-namespace kit = ::switchboard::kit;
-
-inline constexpr const char *kNotice = "https://docs.cohere.com/changelog/2025-09-15-major-command-deprecations";
+inline constexpr std::string_view kNotice = "https://docs.cohere.com/changelog/2025-09-15-major-command-deprecations";
 
 inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("command", "2025-09-15", "", "command-a-03-2025", kNotice),
@@ -17,6 +15,5 @@ inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("command-r-plus", "2025-09-15", "", "command-r-plus-08-2024", kNotice),
     kit::model_notice("command-r-plus-04-2024", "2025-09-15", "", "command-r-plus-08-2024", kNotice),
 };
-inline constexpr sb_model_lifecycle kModelLifecycle = kit::lifecycle_table(kModelNotices);
 
-}  // namespace sb_cohere
+}  // namespace switchboard::cohere

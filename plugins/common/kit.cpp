@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include <cctype>
 
@@ -57,29 +58,91 @@ json::value try_parse(std::string_view text, bool &ok, json::storage_ptr storage
     return v;
 }
 
-json::object parse_chat_request(std::string_view body_json, json::storage_ptr storage) {
-    boost::system::error_code ec;
-    json::value v = json::parse(body_json, ec, std::move(storage));
-    if (ec) throw sdk::invalid_request("request body is not valid JSON: " + ec.message());
+json::object unified_request(std::string_view body_json, json::storage_ptr storage) {
+    // The host validated the body: a failure here is a broken host, left to
+    // the sdk's exception firewall.
+    json::value v = json::parse(body_json, std::move(storage));
     if (null_non_finite(v)) throw sdk::invalid_request("request body has a number out of range");
-    if (!v.is_object()) throw sdk::invalid_request("request body must be a JSON object");
-    json::object &o = v.get_object();
-    const json::value *messages = o.if_contains("messages");
-    if (!messages) throw sdk::invalid_request("request body has no \"messages\" array");
-    if (!messages->is_array()) throw sdk::invalid_request("\"messages\" must be an array");
-    if (const json::value *m = o.if_contains("model"); m && !m->is_string() && !m->is_null())
-        throw sdk::invalid_request("\"model\" must be a string");
-    if (const json::value *s = o.if_contains("stream"); s && !s->is_bool() && !s->is_null())
-        throw sdk::invalid_request("\"stream\" must be a boolean");
-    return std::move(o);
+    return std::move(v.as_object());
 }
 
 std::string to_json(const json::value &v) { return json::serialize(v); }
 
-std::string_view get_string(const json::object &o, std::string_view key) {
+void emit_chunk(const sdk::ChunkWriter &out, const json::object &chunk, std::string_view as_received) {
+    if (!as_received.empty()) {
+        out.emit(as_received);
+        return;
+    }
+    out.emit(json::serialize(chunk));
+}
+
+std::string completion_json(const json::object &completion, std::string_view as_received) {
+    if (!as_received.empty()) return std::string(as_received);
+    return json::serialize(completion);
+}
+
+void ChunkHeader::learn(const json::object &vendor_chunk) {
+    if (id.empty()) id = std::string(get_string(vendor_chunk, "id"));
+    if (vendor_model.empty()) vendor_model = std::string(get_string(vendor_chunk, "model"));
+    if (created == 0) created = json_count(vendor_chunk.if_contains("created"), 0);
+}
+
+json::object ChunkHeader::chunk() const {
+    json::object c;
+    c["id"] = id;
+    c["object"] = "chat.completion.chunk";
+    c["created"] = created;
+    c["model"] = vendor_model.empty() ? model : vendor_model;
+    return c;
+}
+
+json::object ChunkHeader::delta_chunk(json::object delta, json::value finish_reason, std::int64_t index) const {
+    json::object choice;
+    choice["index"] = index;
+    choice["delta"] = std::move(delta);
+    choice["finish_reason"] = std::move(finish_reason);
+    json::object c = chunk();
+    c["choices"] = json::array{std::move(choice)};
+    return c;
+}
+
+json::object ChunkHeader::usage_chunk(json::value usage) const {
+    json::object c = chunk();
+    c["choices"] = json::array();
+    if (usage.is_null()) usage = json::object{{"prompt_tokens", 0}, {"completion_tokens", 0}, {"total_tokens", 0}};
+    c["usage"] = std::move(usage);
+    return c;
+}
+
+std::string_view get_string(const json::object &o, std::string_view key, std::string_view fallback) {
     const json::value *v = o.if_contains(key);
-    if (!v || !v->is_string()) return {};
+    if (!v || !v->is_string()) return fallback;
     return v->get_string();
+}
+
+std::int64_t get_int(const json::object &o, std::string_view key, std::int64_t fallback) {
+    const json::value *v = o.if_contains(key);
+    if (!v) return fallback;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= std::uint64_t(INT64_MAX)) return std::int64_t(v->get_uint64());
+    return fallback;
+}
+
+std::optional<double> get_number(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+}
+
+std::optional<std::int64_t> get_count(const json::object &o, std::string_view key) {
+    const json::value *v = o.if_contains(key);
+    if (!v || !v->is_number()) return std::nullopt;
+    return json_count(v, 0);
+}
+
+bool get_bool(const json::object &o, std::string_view key, bool fallback) {
+    const json::value *v = o.if_contains(key);
+    return v && v->is_bool() ? v->get_bool() : fallback;
 }
 
 const json::object *get_object(const json::object &o, std::string_view key) {

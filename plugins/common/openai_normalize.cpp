@@ -47,6 +47,38 @@ void normalize_usage(json::object &usage) {
     }
 }
 
+bool is_one_of(std::string_view key, std::span<const std::string_view> names) {
+    for (std::string_view n : names)
+        if (n == key) return true;
+    return false;
+}
+
+json::object function_tool(const json::object &tool, std::string_view provider_name, bool keep_strict) {
+    const json::object *fn = get_object(tool, "function");
+    if (get_string(tool, "type") != "function" || !fn)
+        throw sdk::invalid_request(std::string(provider_name) + " supports only function tools");
+    json::object f{{"name", get_string(*fn, "name")}};
+    if (const json::value *d = fn->if_contains("description"); d && d->is_string()) f["description"] = *d;
+    const json::object *p = get_object(*fn, "parameters");
+    f["parameters"] = p ? json::value(*p) : json::value(json::object{{"type", "object"}, {"properties", json::object()}});
+    if (const json::value *s = fn->if_contains("strict"); keep_strict && s && s->is_bool()) f["strict"] = *s;
+    return {{"type", "function"}, {"function", std::move(f)}};
+}
+
+json::array function_tools(const json::value &tools, std::string_view provider_name, bool keep_strict) {
+    json::array out;
+    if (const json::array *a = tools.if_array())
+        for (const json::value &t : *a)
+            if (const json::object *to = t.if_object()) out.push_back(function_tool(*to, provider_name, keep_strict));
+    return out;
+}
+
+void completion_limit_as_max_tokens(const json::object &unified, json::object &vendor) {
+    if (vendor.contains("max_tokens")) return;
+    if (const json::value *mct = unified.if_contains("max_completion_tokens"); mct && mct->is_number())
+        vendor["max_tokens"] = *mct;
+}
+
 bool is_error_finish(std::string_view r) { return r == "error"; }
 
 std::string_view openai_finish_reason(std::string_view r) {
@@ -125,38 +157,9 @@ void normalize_chat_completion(json::object &completion, int http_status, std::s
     if (json::value *u = completion.if_contains("usage"); u && u->is_object()) normalize_usage(u->get_object());
 }
 
-const json::value *NormalizingStream::stream_error(const json::object &payload) const {
-    const json::value *err = payload.if_contains("error");
-    return err && !err->is_null() ? err : nullptr;
-}
-
-json::object NormalizingStream::usage_chunk(json::value usage) const {
-    json::object chunk;
-    chunk["id"] = id_;
-    chunk["object"] = "chat.completion.chunk";
-    chunk["created"] = created_;
-    chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
-    chunk["choices"] = json::array();
-    chunk["usage"] = std::move(usage);
-    return chunk;
-}
-
-bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view data,
+void NormalizingStream::on_chunk(json::object &vendor_chunk, std::string_view /*as_received*/,
                                  const sdk::ChunkWriter &out) {
-    std::string_view payload = trim(data);
-    if (payload.empty()) return false;
-    if (payload == "[DONE]") return true;
-    bool ok = false;
-    json::value v = try_parse(payload, ok);
-    json::object *o = ok ? v.if_object() : nullptr;
-    if (!o) throw api_base_incorrect(0, "stream event is not a JSON object");
-    if (const json::value *err = stream_error(*o))
-        throw to_provider_error(classify_error_value(*err, provider_name_, model_, api_key_));
-
-    if (id_.empty()) id_ = std::string(get_string(*o, "id"));
-    if (chunk_model_.empty()) chunk_model_ = std::string(get_string(*o, "model"));
-    if (created_ == 0) created_ = as_int(o->if_contains("created"), 0);
-
+    json::object *o = &vendor_chunk;
     json::value usage = nullptr;
     if (json::value *u = o->if_contains("usage"); u && u->is_object()) {
         normalize_usage(u->get_object());
@@ -242,7 +245,7 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
             else choice["logprobs"] = nullptr;
             json::value *fr = co->if_contains("finish_reason");
             if (fr && fr->is_string() && is_error_finish(fr->get_string()))
-                throw failed_generation(provider_name_, fr->get_string(), 0);
+                throw failed_generation(provider_name(), fr->get_string(), 0);
             choice["finish_reason"] = fr && fr->is_string() ? json::value(json::string(openai_finish_reason(fr->get_string())))
                                                             : json::value(nullptr);
             choices.push_back(std::move(choice));
@@ -250,31 +253,13 @@ bool NormalizingStream::on_event(std::string_view /*event*/, std::string_view da
     }
 
     if (!choices.empty()) {
-        json::object chunk;
-        chunk["id"] = id_;
-        chunk["object"] = "chat.completion.chunk";
-        chunk["created"] = created_;
-        chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
+        json::object chunk = header().chunk();
         if (const json::value *fp = o->if_contains("system_fingerprint"); fp && fp->is_string())
             chunk["system_fingerprint"] = *fp;
         chunk["choices"] = std::move(choices);
-        out.emit(json::serialize(chunk));
+        emit_chunk(out, chunk);
     }
-    if (usage.is_object()) {
-        out.emit(json::serialize(usage_chunk(std::move(usage))));
-        saw_usage_ = true;
-    }
-    return false;
-}
-
-void NormalizingStream::finish(const sdk::ChunkWriter &out) {
-    if (saw_usage_) return;
-    json::object usage;
-    usage["prompt_tokens"] = 0;
-    usage["completion_tokens"] = 0;
-    usage["total_tokens"] = 0;
-    out.emit(json::serialize(usage_chunk(std::move(usage))));
-    saw_usage_ = true;
+    if (usage.is_object()) emit_usage(out, std::move(usage));
 }
 
 }  // namespace switchboard::kit

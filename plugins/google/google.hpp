@@ -3,7 +3,10 @@
 #ifndef SWITCHBOARD_PLUGINS_GOOGLE_GOOGLE_HPP
 #define SWITCHBOARD_PLUGINS_GOOGLE_GOOGLE_HPP
 
+#include "google_lifecycle.hpp"
+
 #include <switchboard/kit/kit.hpp>
+#include <switchboard/kit/vendor_provider.hpp>
 
 #include <cstdint>
 #include <map>
@@ -15,15 +18,9 @@
 
 namespace switchboard::google {
 
-namespace sdk = ::switchboard::sdk;
-namespace kit = ::switchboard::kit;
 namespace json = ::boost::json;
 
 inline constexpr std::string_view kDisplayName = "Google Gemini";
-
-inline bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
-}
 
 // "models/gemini-1.5-pro" and "gemini-1.5-pro" both name the same model; the
 // unified side always sees the bare id.
@@ -52,19 +49,9 @@ std::optional<json::object> parameters_schema(const json::value &params);
 // (Gemini 2 and later take it whole); only "$schema" is left out.
 json::value full_json_schema(const json::value &schema);
 
-// unified chat request -> generateContent / streamGenerateContent request.
-sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
-                                    bool stream);
 // The GenerateContentRequest body alone; model decides model-specific
 // details (Gemini 3 thought signatures).
 json::object translate_request(const json::object &unified, std::string_view model);
-
-std::string parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response);
-std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config);
-
-sdk::HttpRequest build_models_request(const sdk::Config &config);
-std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
-                                                   const sdk::HttpResponse &response);
 
 // Gemini error body (object, or array of objects) + HTTP status -> kind and
 // the vendor's message, with the key redacted.
@@ -75,8 +62,59 @@ kit::ClassifiedError classify_error(int status, std::string_view body, std::stri
 kit::ClassifiedError classify_error_object(const json::value &error, std::string_view model,
                                            std::string_view api_key);
 
-void require_key(const sdk::Config &config);
-void require_base(const sdk::Config &config);
+// ------------------------------------------- answers (google_response.cpp)
+
+sdk::ProviderError not_gemini(int status, std::string_view detail);
+// An id for a completion Gemini gave none ("chatcmpl-gemini-<time>-<n>").
+std::string fallback_id();
+// Gemini finishReason -> OpenAI finish_reason; a failed generation throws.
+std::string map_finish(std::string_view reason, bool has_calls, std::string_view finish_message = {});
+// usageMetadata -> OpenAI usage (zero counts when null).
+json::object usage_of(const json::object *usage_metadata);
+
+struct ToolCall {
+    std::string id;
+    std::string name;
+    std::string arguments;
+    std::string signature;
+};
+
+struct CandidateParts {
+    std::string text;
+    std::string reasoning;
+    std::vector<ToolCall> calls;
+    // The signature Gemini put on a text part (Gemini 3 signs the end of an
+    // answer without calls); the last one when there are several.
+    std::string text_signature;
+};
+
+// {"google":{"thought_signature":sig}}: where signatures travel on the OpenAI
+// side, on tool calls and (for a text part's) on the message.
+json::object google_extra(std::string_view signature);
+// first_call_index numbers the calls across a whole stream so that ids and
+// indexes stay stable from chunk to chunk.
+CandidateParts read_parts(const json::object &candidate, size_t first_call_index);
+json::array tool_calls_json(const std::vector<ToolCall> &calls, bool with_index, size_t first_index);
+int64_t candidate_index(const json::object &candidate, size_t position);
+
+// The Generative Language API v1beta, translated to and from the unified
+// format.
+class Provider final : public kit::VendorProvider {
+public:
+    Provider() : VendorProvider(kModelNotices) {}
+    static const sb_provider_descriptor &descriptor();  // google_descriptor.cpp
+
+    // google_request.cpp
+    sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
+                                        bool stream) override;
+    std::optional<sdk::HttpRequest> build_models_request(const sdk::Config &config) override;
+    // google_response.cpp
+    std::string parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) override;
+    std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
+                                                       const sdk::HttpResponse &response) override;
+    // google_stream.cpp
+    std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config, std::string_view body_json) override;
+};
 
 }  // namespace switchboard::google
 

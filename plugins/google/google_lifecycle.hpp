@@ -5,10 +5,8 @@
 
 namespace switchboard::google {
 
-namespace kit = ::switchboard::kit;
-
-inline constexpr const char *kDeprecations = "https://ai.google.dev/gemini-api/docs/deprecations";
-inline constexpr const char *kChangelog = "https://ai.google.dev/gemini-api/docs/changelog";
+inline constexpr std::string_view kDeprecations = "https://ai.google.dev/gemini-api/docs/deprecations";
+inline constexpr std::string_view kChangelog = "https://ai.google.dev/gemini-api/docs/changelog";
 
 // The 2025-09-29 changelog says Gemini 1.5 is shut down; Gemini 1.0
 // (gemini-pro) went before it, on a date the API docs no longer give: it is
@@ -21,6 +19,5 @@ inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("gemini-2.0-flash", "2026-02-18", "2026-06-01", "gemini-3.5-flash", kDeprecations),
     kit::model_notice("gemini-2.0-flash-lite", "2026-02-18", "2026-06-01", "gemini-3.1-flash-lite", kDeprecations),
 };
-inline constexpr sb_model_lifecycle kModelLifecycle = kit::lifecycle_table(kModelNotices);
 
 }  // namespace switchboard::google

@@ -16,6 +16,7 @@ using kit::get_array;
 using kit::get_object;
 using kit::get_string;
 using kit::lower;
+using kit::starts_with;
 
 // The model lands in a URL path segment: anything outside the unreserved set
 // is escaped so a stray '?' or '#' cannot change the request's meaning.
@@ -460,9 +461,8 @@ json::object translate_request(const json::object &u, std::string_view model) {
     json::array contents;
     std::map<std::string, std::string, std::less<>> call_names;  // tool_call id -> function name
 
-    for (const json::value &mv : u.at("messages").as_array()) {
-        const json::object *m = mv.if_object();
-        if (!m) throw sdk::invalid_request("messages entries must be objects");
+    for (const json::value &mv : kit::messages(u)) {
+        const json::object *m = &mv.as_object();  // the host checked each is an object
         const std::string_view role = get_string(*m, "role");
         const json::value *content = m->if_contains("content");
         if (role == "system" || role == "developer") {
@@ -544,30 +544,9 @@ json::object translate_request(const json::object &u, std::string_view model) {
     return g;
 }
 
-void require_base(const sdk::Config &config) {
-    if (config.api_base.empty())
-        throw sdk::not_configured(
-            "google provider has no API base: set GOOGLE_API_BASE or POST /api/backdoor/llm/config "
-            "with api_base (e.g. https://generativelanguage.googleapis.com/v1beta)");
-}
-
-void require_key(const sdk::Config &config) {
-    if (config.api_key.empty())
-        throw sdk::not_configured(
-            "google provider has no API key: set GOOGLE_API_KEY or POST /api/backdoor/llm/config with api_key");
-}
-
-sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
-                                    bool stream) {
-    require_base(config);
-    json::object unified = kit::parse_chat_request(body_json);
-    std::string model(config.model);
-    if (model.empty()) model = std::string(get_string(unified, "model"));
-    if (bare_model_id(model).empty())
-        throw sdk::not_configured(
-            "google provider has no model: set GOOGLE_MODEL or POST /api/backdoor/llm/config with model");
-    require_key(config);
-
+sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::string_view body_json, bool stream) {
+    json::object unified = kit::unified_request(body_json);
+    const std::string_view model = config.model;
     sdk::HttpRequest req;
     req.method = "POST";
     req.url = kit::join_url(config.api_base, model_resource(model) +
@@ -579,9 +558,7 @@ sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view 
     return req;
 }
 
-sdk::HttpRequest build_models_request(const sdk::Config &config) {
-    require_base(config);
-    require_key(config);
+std::optional<sdk::HttpRequest> Provider::build_models_request(const sdk::Config &config) {
     sdk::HttpRequest req;
     req.method = "GET";
     // 1000 is the API's page maximum; a sans-I/O plugin cannot follow pages.

@@ -14,34 +14,10 @@ using kit::get_array;
 using kit::get_object;
 using kit::get_string;
 
-bool contains_ci(std::string_view hay, std::string_view needle) {
-    auto lower = [](std::string_view s) {
-        std::string r(s);
-        for (char &c : r) c = char(std::tolower(static_cast<unsigned char>(c)));
-        return r;
-    };
-    return !needle.empty() && lower(hay).find(lower(needle)) != std::string::npos;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
+using kit::contains_ci;
+using kit::trim;
 
 int64_t int_of(const json::object &o, std::string_view key) { return kit::json_count(o.if_contains(key), 0); }
-
-sdk::ProviderError not_gemini(int status, std::string_view detail) {
-    return sdk::upstream_error(
-        SB_ERROR_API_BASE_INCORRECT, status,
-        "the API base answered, but not with a Gemini API response (" + std::string(detail) +
-            "): check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)");
-}
-
-std::string fallback_id() {
-    static std::atomic<uint64_t> counter{0};
-    return "chatcmpl-gemini-" + std::to_string(std::time(nullptr)) + "-" + std::to_string(++counter);
-}
 
 // ------------------------------------------------------------- errors
 
@@ -110,7 +86,7 @@ kit::ClassifiedError classify_gemini(int http_status, const GeminiError &e, std:
 
     if (st >= 300 && st < 400) {
         c.kind = SB_ERROR_API_BASE_INCORRECT;
-        c.message = "the Google Gemini API base answered with a redirect (HTTP " + std::to_string(st) +
+        c.message = "the " + std::string(kDisplayName) + " API base answered with a redirect (HTTP " + std::to_string(st) +
                     "): check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)";
     } else if (key_reason || st == 401 || s == "UNAUTHENTICATED") {
         c.kind = SB_ERROR_INVALID_API_KEY;
@@ -132,7 +108,7 @@ kit::ClassifiedError classify_gemini(int http_status, const GeminiError &e, std:
             fallback("model not found");
         } else {
             c.kind = SB_ERROR_API_BASE_INCORRECT;
-            c.message = "the Google Gemini API base does not serve this API (HTTP 404" +
+            c.message = "the " + std::string(kDisplayName) + " API base does not serve this API (HTTP 404" +
                         (e.message.empty() ? std::string(")") : "): " + e.message) +
                         "; check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)";
         }
@@ -156,10 +132,24 @@ kit::ClassifiedError classify_gemini(int http_status, const GeminiError &e, std:
 
 // ------------------------------------------------------ translation
 
+}  // namespace
+
+sdk::ProviderError not_gemini(int status, std::string_view detail) {
+    return sdk::upstream_error(
+        SB_ERROR_API_BASE_INCORRECT, status,
+        "the API base answered, but not with a Gemini API response (" + std::string(detail) +
+            "): check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)");
+}
+
+std::string fallback_id() {
+    static std::atomic<uint64_t> counter{0};
+    return "chatcmpl-gemini-" + std::to_string(std::time(nullptr)) + "-" + std::to_string(++counter);
+}
+
 // Every finishReason Gemini documents, mapped onto OpenAI's; the ones that
 // mean the call failed are errors, never a quiet "stop". finish_message is
 // Gemini's own explanation (finishMessage), quoted in the error.
-std::string map_finish(std::string_view reason, bool has_calls, std::string_view finish_message = {}) {
+std::string map_finish(std::string_view reason, bool has_calls, std::string_view finish_message) {
     if (reason == "STOP") return has_calls ? "tool_calls" : "stop";
     if (reason == "MAX_TOKENS") return "length";
     static constexpr std::string_view filtered[] = {
@@ -207,24 +197,6 @@ json::object usage_of(const json::object *um) {
     return u;
 }
 
-struct ToolCall {
-    std::string id;
-    std::string name;
-    std::string arguments;
-    std::string signature;
-};
-
-struct CandidateParts {
-    std::string text;
-    std::string reasoning;
-    std::vector<ToolCall> calls;
-    // The signature Gemini put on a text part (Gemini 3 signs the end of an
-    // answer without calls); the last one when there are several.
-    std::string text_signature;
-};
-
-// {"google":{"thought_signature":sig}}: where signatures travel on the OpenAI
-// side, on tool calls and (for a text part's) on the message.
 json::object google_extra(std::string_view signature) {
     json::object g;
     g["thought_signature"] = signature;
@@ -233,8 +205,6 @@ json::object google_extra(std::string_view signature) {
     return extra;
 }
 
-// first_call_index numbers the calls across a whole stream so that ids and
-// indexes stay stable from chunk to chunk.
 CandidateParts read_parts(const json::object &candidate, size_t first_call_index) {
     CandidateParts r;
     const json::object *content = get_object(candidate, "content");
@@ -290,139 +260,6 @@ int64_t candidate_index(const json::object &candidate, size_t position) {
     return v && v->is_int64() ? v->get_int64() : int64_t(position);
 }
 
-// ----------------------------------------------------------- stream
-
-class GeminiStream final : public sdk::Stream {
-public:
-    GeminiStream(std::string model, std::string api_key)
-        : model_(std::move(model)), api_key_(std::move(api_key)), created_(std::time(nullptr)) {}
-
-    bool on_event(std::string_view /*event*/, std::string_view data, const sdk::ChunkWriter &out) override {
-        std::string_view payload = trim(data);
-        if (payload.empty()) return false;
-        if (payload == "[DONE]") return true;  // not Gemini's, but proxies add it
-        bool ok = false;
-        json::value v = kit::try_parse(payload, ok);
-        if (!ok) throw not_gemini(0, "stream event is not JSON");
-        if (json::array *a = v.if_array()) {
-            for (json::value &item : *a) handle(item, out);
-        } else {
-            handle(v, out);
-        }
-        return false;
-    }
-
-    // Gemini has no end-of-stream event: the body just ends, so whatever is
-    // still open is closed here.
-    void finish(const sdk::ChunkWriter &out) override {
-        for (auto &[index, c] : candidates_)
-            if (!c.finished) emit(out, index, json::object(), map_finish("STOP", c.calls > 0));
-        json::object chunk = envelope();
-        chunk["choices"] = json::array();
-        chunk["usage"] = usage_of(have_usage_ ? &usage_ : nullptr);
-        out.emit(kit::to_json(chunk));
-    }
-
-private:
-    struct Candidate {
-        bool started = false;
-        bool finished = false;
-        size_t calls = 0;
-    };
-
-    void handle(const json::value &v, const sdk::ChunkWriter &out) {
-        const json::object *o = v.if_object();
-        if (!o) throw not_gemini(0, "stream event is not a JSON object");
-        if (const json::value *err = o->if_contains("error"); err && !err->is_null())
-            throw kit::to_provider_error(classify_error_object(*err, model_, api_key_));
-        if (id_.empty())
-            if (auto rid = get_string(*o, "responseId"); !rid.empty()) id_ = "chatcmpl-" + std::string(rid);
-        if (chunk_model_.empty()) chunk_model_ = std::string(get_string(*o, "modelVersion"));
-        if (const json::object *um = get_object(*o, "usageMetadata")) {
-            usage_ = *um;
-            have_usage_ = true;
-        }
-        const json::array *cands = get_array(*o, "candidates");
-        if (!cands || cands->empty()) {
-            const json::object *fb = get_object(*o, "promptFeedback");
-            if (fb && !get_string(*fb, "blockReason").empty()) {
-                Candidate &c = candidates_[0];
-                if (!c.finished) {
-                    json::object delta;
-                    delta["role"] = "assistant";
-                    delta["content"] = "";
-                    c.started = c.finished = true;
-                    emit(out, 0, std::move(delta), "content_filter");
-                }
-            } else if (!cands && !o->contains("usageMetadata") && !fb) {
-                throw not_gemini(0, "stream event has no candidates");
-            }
-            return;
-        }
-        for (size_t pos = 0; pos < cands->size(); ++pos) {
-            const json::object *cand = (*cands)[pos].if_object();
-            if (!cand) continue;
-            const int64_t index = candidate_index(*cand, pos);
-            Candidate &c = candidates_[index];
-            CandidateParts parts = read_parts(*cand, c.calls);
-            json::object delta;
-            if (!c.started) delta["role"] = "assistant";
-            if (!parts.text.empty()) delta["content"] = parts.text;
-            if (!parts.reasoning.empty()) delta["reasoning_content"] = parts.reasoning;
-            if (!parts.text_signature.empty()) delta["extra_content"] = google_extra(parts.text_signature);
-            if (!parts.calls.empty()) delta["tool_calls"] = tool_calls_json(parts.calls, true, c.calls);
-            c.calls += parts.calls.size();
-            std::string_view reason = get_string(*cand, "finishReason");
-            const bool has_payload = delta.size() > (c.started ? 0u : 1u);
-            if (!has_payload && reason.empty()) continue;
-            if (c.finished) continue;  // nothing may follow a finish_reason
-            c.started = true;
-            std::string finish;
-            if (!reason.empty()) {
-                c.finished = true;
-                try {
-                    finish = map_finish(reason, c.calls > 0, get_string(*cand, "finishMessage"));
-                } catch (const sdk::ProviderError &) {
-                    // What the candidate said before failing still reaches the client.
-                    if (has_payload) emit(out, index, std::move(delta), {});
-                    throw;
-                }
-            }
-            emit(out, index, std::move(delta), finish);
-        }
-    }
-
-    json::object envelope() {
-        if (id_.empty()) id_ = fallback_id();
-        json::object chunk;
-        chunk["id"] = id_;
-        chunk["object"] = "chat.completion.chunk";
-        chunk["created"] = created_;
-        chunk["model"] = chunk_model_.empty() ? model_ : chunk_model_;
-        return chunk;
-    }
-
-    void emit(const sdk::ChunkWriter &out, int64_t index, json::object delta, const std::string &finish) {
-        json::object choice;
-        choice["index"] = index;
-        choice["delta"] = std::move(delta);
-        choice["finish_reason"] = finish.empty() ? json::value(nullptr) : json::value(finish);
-        json::object chunk = envelope();
-        chunk["choices"] = json::array{std::move(choice)};
-        out.emit(kit::to_json(chunk));
-    }
-
-    std::string model_;
-    std::string api_key_;
-    std::string id_;
-    std::string chunk_model_;
-    int64_t created_;
-    std::map<int64_t, Candidate> candidates_;
-    json::object usage_;
-    bool have_usage_ = false;
-};
-
-}  // namespace
 
 kit::ClassifiedError classify_error_object(const json::value &error, std::string_view model,
                                            std::string_view api_key) {
@@ -447,14 +284,14 @@ kit::ClassifiedError classify_error(int status, std::string_view body, std::stri
     if (status >= 400 && status < 500 && status != 401 && status != 403 && status != 429 &&
         status != 408) {
         c.kind = SB_ERROR_API_BASE_INCORRECT;
-        c.message = "the Google Gemini API base answered HTTP " + std::to_string(status) +
+        c.message = "the " + std::string(kDisplayName) + " API base answered HTTP " + std::to_string(status) +
                     (ok ? " without a Gemini error" : " with a non-JSON body") +
                     ": check api_base (e.g. https://generativelanguage.googleapis.com/v1beta)";
     }
     return c;
 }
 
-std::string parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) {
+std::string Provider::parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) {
     if (!kit::is_2xx(response.status))
         throw kit::to_provider_error(classify_error(response.status, response.body, config.model, config.api_key));
     bool ok = false;
@@ -512,20 +349,16 @@ std::string parse_chat_response(const sdk::Config &config, const sdk::HttpRespon
     std::string_view rid = get_string(*o, "responseId");
     out["id"] = rid.empty() ? fallback_id() : "chatcmpl-" + std::string(rid);
     out["object"] = "chat.completion";
-    out["created"] = int64_t(std::time(nullptr));
+    out["created"] = kit::created_now();
     std::string_view mv = get_string(*o, "modelVersion");
     out["model"] = mv.empty() ? bare_model_id(config.model) : std::string(mv);
     out["choices"] = std::move(choices);
     out["usage"] = usage_of(get_object(*o, "usageMetadata"));
-    return kit::to_json(out);
+    return kit::completion_json(out);
 }
 
-std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config) {
-    return std::make_unique<GeminiStream>(bare_model_id(config.model), std::string(config.api_key));
-}
-
-std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
-                                                   const sdk::HttpResponse &response) {
+std::vector<sdk::ModelEntry> Provider::parse_models_response(const sdk::Config &config,
+                                                             const sdk::HttpResponse &response) {
     if (!kit::is_2xx(response.status))
         throw kit::to_provider_error(classify_error(response.status, response.body, {}, config.api_key));
     bool ok = false;

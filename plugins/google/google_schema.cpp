@@ -3,7 +3,6 @@
 #include "google.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace switchboard::google {
 
@@ -12,12 +11,8 @@ namespace {
 using kit::get_array;
 using kit::get_object;
 using kit::get_string;
-
-std::string upper(std::string_view s) {
-    std::string r(s);
-    for (char &c : r) c = char(std::toupper(static_cast<unsigned char>(c)));
-    return r;
-}
+using kit::starts_with;
+using kit::upper;
 
 // Keys of Gemini's Schema object that carry over from JSON Schema as they are.
 constexpr std::string_view kSchemaPassThrough[] = {

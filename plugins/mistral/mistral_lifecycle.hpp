@@ -3,11 +3,9 @@
 #pragma once
 #include <switchboard/kit/model_lifecycle.hpp>
 
-namespace sb_mistral {
+namespace switchboard::mistral {
 
-namespace kit = ::switchboard::kit;
-
-inline constexpr const char *kRename =
+inline constexpr std::string_view kRename =
     "https://docs.mistral.ai/resources/release-note/2024-02-26-mistral-large-and-mistral-small-api-endpoints";
 
 // The 2024-02-26 note renamed the old endpoints, to be deprecated three
@@ -20,6 +18,5 @@ inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("mistral-medium-2312", "2024-11-30", "2025-06-16", "mistral-medium-latest",
                       "https://docs.mistral.ai/models/mistral-medium-1-0-23-12"),
 };
-inline constexpr sb_model_lifecycle kModelLifecycle = kit::lifecycle_table(kModelNotices);
 
-}  // namespace sb_mistral
+}  // namespace switchboard::mistral

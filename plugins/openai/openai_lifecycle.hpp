@@ -3,11 +3,9 @@
 #pragma once
 #include <switchboard/kit/model_lifecycle.hpp>
 
-namespace sb_openai {
+namespace switchboard::openai {
 
-namespace kit = ::switchboard::kit;
-
-inline constexpr const char *kDeprecations = "https://developers.openai.com/api/docs/deprecations";
+inline constexpr std::string_view kDeprecations = "https://developers.openai.com/api/docs/deprecations";
 
 // 2026-04-22 notice: shut down 2026-10-23. 2026-06-11: shut down 2026-12-11.
 // 2026-10-14: shut down 2027-01-14.
@@ -32,6 +30,5 @@ inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("gpt-4.1", "2026-10-14", "2027-01-14", "gpt-6-luna", kDeprecations),
     kit::model_notice("gpt-4.1-mini", "2026-10-14", "2027-01-14", "gpt-6-luna", kDeprecations),
 };
-inline constexpr sb_model_lifecycle kModelLifecycle = kit::lifecycle_table(kModelNotices);
 
-}  // namespace sb_openai
+}  // namespace switchboard::openai

@@ -1,12 +1,9 @@
-#include "openai_request.hpp"
+#include "openai.hpp"
 
 #include <array>
 #include <string>
 
-namespace sb_openai {
-
-namespace kit = ::switchboard::kit;
-namespace sdk = ::switchboard::sdk;
+namespace switchboard::openai {
 
 namespace {
 
@@ -131,4 +128,4 @@ void apply_model_rules(json::object &body, std::string_view model) {
     if (is_reasoning_model(model)) apply_reasoning_rules(body, model, model_name(model));
 }
 
-}  // namespace sb_openai
+}  // namespace switchboard::openai

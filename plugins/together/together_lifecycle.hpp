@@ -4,14 +4,11 @@
 #pragma once
 #include <switchboard/kit/model_lifecycle.hpp>
 
-namespace sb_together {
-
-namespace kit = ::switchboard::kit;
+namespace switchboard::together {
 
 inline constexpr sb_model_lifecycle_entry kModelNotices[] = {
     kit::model_notice("meta-llama/Llama-3.3-70B-Instruct-Turbo-Free", "", "2025-11-21",
                       "meta-llama/Llama-3.3-70B-Instruct-Turbo", "https://docs.together.ai/docs/billing-credits"),
 };
-inline constexpr sb_model_lifecycle kModelLifecycle = kit::lifecycle_table(kModelNotices);
 
-}  // namespace sb_together
+}  // namespace switchboard::together

@@ -113,13 +113,11 @@ BOOST_AUTO_TEST_CASE(response_format) {
     check_json(o.at("response_format"), R"({"type":"json_object"})");
 }
 
-BOOST_AUTO_TEST_CASE(missing_key_and_bad_input) {
-    Config c = cfg("");
-    auto r = plugin().build_chat(c, R"({"messages":[{"role":"user","content":"x"}]})", false);
-    BOOST_TEST(r.status == SB_ERR_NOT_CONFIGURED);
-    BOOST_TEST(contains(r.error.message, "MISTRAL_API_KEY"));
+// What the host cannot know: roles and part types Mistral does not take.
+BOOST_AUTO_TEST_CASE(refuses_what_mistral_does_not_take) {
     Config k = cfg();
-    for (std::string bad : {"{not json", R"({"messages":[{"role":"wizard","content":"x"}]})"}) {
+    for (std::string bad : {R"({"messages":[{"role":"wizard","content":"x"}]})",
+                            R"({"messages":[{"role":"user","content":[{"type":"file","file":{}}]}]})"}) {
         auto e = plugin().build_chat(k, bad, false);
         BOOST_TEST(e.status == SB_ERR_INVALID_ARGUMENT, bad);
     }

@@ -84,6 +84,27 @@ BOOST_AUTO_TEST_CASE(each_refuses_a_request_number_out_of_range) {
     }
 }
 
+// The host validates the body before a plugin sees it, so plugins no longer
+// check its shape. A body that breaks that promise never crashes a plugin:
+// one that is not a JSON object ends in one error report through the sdk's
+// firewall; an object without messages is refused the same way, or passed
+// through untouched by a plugin that never reads them.
+BOOST_AUTO_TEST_CASE(each_survives_a_body_the_host_would_have_refused) {
+    for (const auto &p : in_tree_plugins()) {
+        Plugin plugin(p.string());
+        Config cfg("sk-test", "https://vendor.example.test", "m");
+        for (std::string bad : {"{not json", "[1]"}) {
+            auto r = plugin.build_chat(cfg, bad, false);
+            BOOST_TEST(r.status != SB_OK, p << ": " << bad);
+            BOOST_TEST(r.error.reports == 1, p << ": " << bad);
+        }
+        for (std::string bad : {R"({"model":"m"})", R"({"messages":"hi"})"}) {
+            auto r = plugin.build_chat(cfg, bad, false);
+            BOOST_TEST((r.status == SB_OK) == (r.error.reports == 0), p << ": " << bad);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(openai_dialect_plugins_never_emit_infinity) {
     const std::string reply =
         R"({"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,)"

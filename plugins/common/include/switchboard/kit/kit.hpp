@@ -13,6 +13,8 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,10 +42,15 @@ private:
     json::monotonic_resource resource_;
 };
 
-// Parses a unified chat request (OpenAI chat-completions JSON). Throws
-// sdk::invalid_request with a precise message when the body is not valid JSON,
-// not an object, or has no "messages" array.
-json::object parse_chat_request(std::string_view body_json, json::storage_ptr storage = {});
+// The unified chat request the host hands a plugin, parsed once. The host
+// has validated it (a JSON object with a non-empty "messages" array of
+// objects with a string "role"), so nothing of that is checked again; only a
+// number out of range (1e999, which Boost.JSON reads as an infinity and no
+// vendor could be sent) is refused with sdk::invalid_request.
+json::object unified_request(std::string_view body_json, json::storage_ptr storage = {});
+// Its "messages" array (a host that broke its promise gets an exception, for
+// the sdk's firewall, never undefined behaviour).
+inline const json::array &messages(const json::object &unified) { return unified.at("messages").as_array(); }
 
 // Parses any JSON text; returns a null value (and sets ok=false) on failure,
 // never throws on bad input.
@@ -52,15 +59,55 @@ json::value try_parse(std::string_view text, bool &ok, json::storage_ptr storage
 // Serializes compactly.
 std::string to_json(const json::value &v);
 
-// Member lookups that tolerate wrong types: empty / nullptr when absent.
-std::string_view get_string(const json::object &o, std::string_view key);
+// Typed member lookups that tolerate wrong types: the fallback (or nullptr)
+// when the member is absent or of another type.
+std::string_view get_string(const json::object &o, std::string_view key, std::string_view fallback = {});
+// An integer member (int64, or uint64 that fits); doubles are not integers.
+std::int64_t get_int(const json::object &o, std::string_view key, std::int64_t fallback = 0);
+// Any number, as a double.
+std::optional<double> get_number(const json::object &o, std::string_view key);
+// A count (tokens, offsets) when the member is a number, as json_count reads it.
+std::optional<std::int64_t> get_count(const json::object &o, std::string_view key);
+bool get_bool(const json::object &o, std::string_view key, bool fallback = false);
 const json::object *get_object(const json::object &o, std::string_view key);
 const json::array *get_array(const json::object &o, std::string_view key);
+
+// -------------------------------------------------------------- output
+
+// Every stream chunk a plugin produces goes out through here, and every
+// non-streamed chat.completion is serialised here: the one place that sees
+// each chunk's and completion's "usage". as_received, when given, is the
+// vendor's own text of the same chunk or completion (a pass-through), sent
+// as it came instead of being serialised again.
+void emit_chunk(const sdk::ChunkWriter &out, const json::object &chunk, std::string_view as_received = {});
+std::string completion_json(const json::object &completion, std::string_view as_received = {});
 
 // A count or timestamp from vendor JSON (tokens, created, index): integers
 // and doubles alike, clamped to [0, 10^15] so casts and sums of a few of
 // them can never overflow. fallback when absent or not a number.
 std::int64_t json_count(const json::value *v, std::int64_t fallback);
+
+// The id, model and creation time every chunk of a stream carries: the
+// vendor's, taken from the first chunk that has each, the asked model until
+// then.
+struct ChunkHeader {
+    std::string id;
+    std::string model;         // the asked one
+    std::string vendor_model;  // the one the vendor named
+    std::int64_t created = 0;
+
+    void learn(const json::object &vendor_chunk);
+    // {"id","object":"chat.completion.chunk","created","model"}.
+    json::object chunk() const;
+    // A chunk of one choice: {"index","delta","finish_reason"} (null when
+    // the choice goes on).
+    json::object delta_chunk(json::object delta, json::value finish_reason = nullptr, std::int64_t index = 0) const;
+    // The usage chunk: "choices":[] and usage (zero counts when null).
+    json::object usage_chunk(json::value usage = nullptr) const;
+};
+
+// The "created" of a completion or chunk made now (Unix seconds).
+inline std::int64_t created_now() { return std::int64_t(std::time(nullptr)); }
 
 // ------------------------------------------------------------------- HTTP
 

@@ -1,12 +1,14 @@
 // Reusable translation for vendors that speak the OpenAI chat-completions
 // wire format (OpenAI itself, custom OpenAI-compatible servers, Together,
-// Mistral, xAI, ...). A plugin derives from OpenAICompatibleProvider, passes
-// its options and its static descriptor, and exports it with
+// Mistral, xAI, ...). A plugin derives from OpenAICompatibleProvider, hands
+// it its descriptor (the facts, written once) and its lifecycle notices,
+// overrides the hooks where its vendor differs, and exports it with
 // SWITCHBOARD_EXPORT_PROVIDER.
 #ifndef SWITCHBOARD_KIT_OPENAI_COMPAT_HPP
 #define SWITCHBOARD_KIT_OPENAI_COMPAT_HPP
 
 #include <switchboard/kit/kit.hpp>
+#include <switchboard/kit/vendor_provider.hpp>
 
 #include <memory>
 #include <optional>
@@ -16,100 +18,100 @@
 
 namespace switchboard::kit {
 
+// How the vendor's wire format differs in ways that need no code.
 struct OpenAICompatOptions {
-    std::string id;            // "openai": used in messages
-    std::string display_name;  // "OpenAI": used in messages
-    std::string env_api_key;   // for not-configured messages
-    std::string env_model;
-    std::string env_api_base;
-    bool requires_api_key = true;  // false: Authorization only when a key is set
-    std::string chat_path = "/chat/completions";
-    std::string models_path = "/models";
+    std::string_view chat_path = "/chat/completions";
+    std::string_view models_path = "/models";
     bool stream_include_usage = true;  // add stream_options.include_usage
+    // Answers are "almost OpenAI" and are rewritten to the unified shape
+    // (openai_normalize.hpp) instead of passed through.
+    bool normalize = false;
 };
 
-// The translation itself, usable without the Provider base class.
-class OpenAICompat {
+// What every stream of OpenAI-shaped chunks shares: one JSON payload per
+// event, "[DONE]" ends it, a payload with an error is a classified mid-stream
+// upstream error, and finish() closes a stream whose vendor sent no usage
+// with a zero usage chunk. What a chunk becomes is on_chunk's.
+class OpenAIChunkStream : public sdk::Stream {
 public:
-    explicit OpenAICompat(OpenAICompatOptions options) : opt_(std::move(options)) {}
-    const OpenAICompatOptions &options() const { return opt_; }
+    // provider_name: the static descriptor's display name.
+    OpenAIChunkStream(std::string_view provider_name, const sdk::Config &config)
+        : provider_name_(provider_name), api_key_(config.api_key) {
+        header_.model = std::string(config.model);
+    }
+    bool on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) final;
+    void finish(const sdk::ChunkWriter &out) final;
 
-    // POST {base}{chat_path}; body = unified request with "model" set from
-    // config (or kept from the body when config.model is empty); for streams
-    // "stream":true and stream_options.include_usage=true, otherwise "stream"
-    // and "stream_options" are removed. Throws not_configured / invalid_request.
-    sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
-                                        bool stream) const;
-    // 2xx: validated (object with a "choices" array) and passed through as is.
-    // Otherwise a classified upstream error is thrown.
-    std::string parse_chat_response(const sdk::Config &config,
-                                     const sdk::HttpResponse &response) const;
-    std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config) const;
-    // GET {base}{models_path}.
-    sdk::HttpRequest build_models_request(const sdk::Config &config) const;
-    // {"data":[{"id":...}, ...]} -> ids.
-    std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
-                                                       const sdk::HttpResponse &response) const;
+protected:
+    // One vendor chunk (header already learnt from it); as_received is its text.
+    virtual void on_chunk(json::object &chunk, std::string_view as_received, const sdk::ChunkWriter &out) = 0;
+    // The error a payload carries, if any (default: a non-null "error" member).
+    virtual const json::value *stream_error(const json::object &payload) const;
 
-    // Throws not_configured when the base (and, when needed, key) is missing.
-    void require_base(const sdk::Config &config) const;
-    void require_key(const sdk::Config &config) const;
+    std::string_view provider_name() const { return provider_name_; }
+    const ChunkHeader &header() const { return header_; }
+    void emit_usage(const sdk::ChunkWriter &out, json::value usage);
+    void saw_usage() { saw_usage_ = true; }
 
 private:
-    OpenAICompatOptions opt_;
-};
-
-// Pass-through stream of OpenAI chunks: each SSE data payload is emitted as
-// is; "[DONE]" ends the stream; a payload with an "error" member is a
-// mid-stream upstream error; finish() emits a usage chunk only when no chunk
-// carried a "usage" object.
-class OpenAICompatStream final : public sdk::Stream {
-public:
-    OpenAICompatStream(std::string provider_name, std::string model, std::string api_key)
-        : provider_name_(std::move(provider_name)), model_(std::move(model)),
-          api_key_(std::move(api_key)) {}
-    bool on_event(std::string_view event, std::string_view data,
-                  const sdk::ChunkWriter &out) override;
-    void finish(const sdk::ChunkWriter &out) override;
-    bool saw_usage() const { return saw_usage_; }
-
-private:
-    std::string provider_name_;
-    std::string model_;
+    std::string_view provider_name_;
     std::string api_key_;
-    std::string id_;
-    std::string chunk_model_;
-    int64_t created_ = 0;
+    ChunkHeader header_;
     bool saw_usage_ = false;
 };
 
-// A complete Provider for an OpenAI-compatible vendor.
-class OpenAICompatibleProvider : public sdk::Provider {
+// Pass-through stream of OpenAI chunks: each payload is emitted as it came.
+class OpenAICompatStream final : public OpenAIChunkStream {
 public:
-    explicit OpenAICompatibleProvider(OpenAICompatOptions options) : compat_(std::move(options)) {}
-
-    sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
-                                        bool stream) override {
-        return compat_.build_chat_request(config, body_json, stream);
-    }
-    std::string parse_chat_response(const sdk::Config &config,
-                                    const sdk::HttpResponse &response) override {
-        return compat_.parse_chat_response(config, response);
-    }
-    std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config,
-                                             std::string_view /*body_json*/) override {
-        return compat_.open_stream(config);
-    }
-    std::optional<sdk::HttpRequest> build_models_request(const sdk::Config &config) override {
-        return compat_.build_models_request(config);
-    }
-    std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
-                                                       const sdk::HttpResponse &response) override {
-        return compat_.parse_models_response(config, response);
-    }
+    using OpenAIChunkStream::OpenAIChunkStream;
 
 protected:
-    OpenAICompat compat_;
+    void on_chunk(json::object &chunk, std::string_view as_received, const sdk::ChunkWriter &out) override;
+};
+
+// A complete Provider for an OpenAI-compatible vendor, built from its
+// descriptor. The vendor's differences are the virtual hooks below.
+class OpenAICompatibleProvider : public VendorProvider {
+public:
+    explicit OpenAICompatibleProvider(const sb_provider_descriptor &descriptor, OpenAICompatOptions options = {})
+        : descriptor_(descriptor), options_(options) {}
+    template <std::size_t N>
+    OpenAICompatibleProvider(const sb_provider_descriptor &descriptor, OpenAICompatOptions options,
+                             const sb_model_lifecycle_entry (&notices)[N])
+        : VendorProvider(notices), descriptor_(descriptor), options_(options) {}
+
+    // POST {base}{chat_path}: the unified request parsed once, rewritten by
+    // rewrite_request, "model" set from config; for streams "stream":true
+    // (and stream_options.include_usage), otherwise both removed.
+    sdk::HttpRequest build_chat_request(const sdk::Config &config, std::string_view body_json,
+                                        bool stream) override;
+    // 2xx: checked (object with a "choices" array) and passed through as is,
+    // or normalized. Otherwise a classified upstream error is thrown.
+    std::string parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) override;
+    std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config, std::string_view body_json) override;
+    // GET {base}{models_path}.
+    std::optional<sdk::HttpRequest> build_models_request(const sdk::Config &config) override;
+    // {"data":[...]}, {"models":[...]} or a bare array -> model_entry of each.
+    std::vector<sdk::ModelEntry> parse_models_response(const sdk::Config &config,
+                                                       const sdk::HttpResponse &response) override;
+
+protected:
+    std::string_view display_name() const { return sdk::to_sv(descriptor_.display_name); }
+
+    // Hooks. The unified request rewritten into the vendor's (default: as is).
+    virtual void rewrite_request(json::object & /*body*/, const sdk::Config & /*config*/) const {}
+    // A non-2xx answer classified (default: the kit's rules).
+    virtual ClassifiedError classify_http(int status, std::string_view body, std::string_view model,
+                                          std::string_view api_key) const;
+    // A vendor error a 2xx answer may carry besides an "error" member.
+    virtual void check_completion(const json::object & /*completion*/, const sdk::HttpResponse & /*response*/,
+                                  const sdk::Config & /*config*/) const {}
+    // One entry of the model list; nullopt leaves it out (default: its "id").
+    virtual std::optional<sdk::ModelEntry> model_entry(const json::object &model) const;
+
+private:
+    const sb_provider_descriptor &descriptor_;
+    OpenAICompatOptions options_;
 };
 
 }  // namespace switchboard::kit

@@ -8,7 +8,9 @@
 #define SWITCHBOARD_KIT_OPENAI_NORMALIZE_HPP
 
 #include <switchboard/kit/kit.hpp>
+#include <switchboard/kit/openai_compat.hpp>
 
+#include <span>
 #include <map>
 #include <string>
 #include <string_view>
@@ -43,6 +45,43 @@ void normalize_usage(json::object &usage);
 // serialized to a JSON string.
 void normalize_tool_call(json::object &call);
 
+// ------------------------------------------------- requests to such vendors
+
+// Whether key is one of names (a vendor's pass-through allow-list).
+bool is_one_of(std::string_view key, std::span<const std::string_view> names);
+
+// An OpenAI function tool in the shape such vendors take: name,
+// description, and "parameters" always present (an empty object schema when
+// the client left it out, as OpenAI allows and these vendors do not); "strict"
+// kept when keep_strict. Anything but a function tool is refused with
+// sdk::invalid_request naming provider_name.
+json::object function_tool(const json::object &tool, std::string_view provider_name, bool keep_strict);
+// Every object of a "tools" array as function_tool makes it ([] when not an array).
+json::array function_tools(const json::value &tools, std::string_view provider_name, bool keep_strict);
+
+// OpenAI's max_completion_tokens as the vendor's max_tokens, unless the
+// vendor body has one already.
+void completion_limit_as_max_tokens(const json::object &unified, json::object &vendor);
+
+// A vendor request rebuilt from the unified one, field by field: null
+// members are dropped, members named in pass_through copied as they are, and
+// every other member handed to map(key, value, vendor_body), which writes
+// what the vendor takes of it (or nothing); then
+// completion_limit_as_max_tokens.
+template <class Map>
+json::object rebuild_request(const json::object &unified, std::span<const std::string_view> pass_through, Map &&map) {
+    json::object out;
+    for (const auto &kv : unified) {
+        if (kv.value().is_null()) continue;
+        if (is_one_of(kv.key(), pass_through))
+            out[kv.key()] = kv.value();
+        else
+            map(std::string_view(kv.key()), kv.value(), out);
+    }
+    completion_limit_as_max_tokens(unified, out);
+    return out;
+}
+
 // Rewrites a vendor chat.completion in place: finish reasons, content arrays
 // flattened to text (their thinking parts, and a "reasoning" string, become
 // "reasoning_content"), tool calls normalized, usage completed. Throws
@@ -57,29 +96,14 @@ void normalize_chat_completion(json::object &completion, int http_status,
 // its own "choices":[] chunk, and produces a zero usage chunk at finish() when
 // the vendor sent none. A payload with an "error" member is a classified
 // mid-stream error.
-class NormalizingStream : public sdk::Stream {
+class NormalizingStream : public OpenAIChunkStream {
 public:
-    NormalizingStream(std::string provider_name, std::string model, std::string api_key)
-        : provider_name_(std::move(provider_name)), model_(std::move(model)),
-          api_key_(std::move(api_key)) {}
-    bool on_event(std::string_view event, std::string_view data, const sdk::ChunkWriter &out) override;
-    void finish(const sdk::ChunkWriter &out) override;
+    using OpenAIChunkStream::OpenAIChunkStream;
 
 protected:
-    // Hook for vendor-specific error payloads (e.g. Mistral's
-    // {"object":"error",...}); default: an "error" member.
-    virtual const json::value *stream_error(const json::object &payload) const;
+    void on_chunk(json::object &chunk, std::string_view as_received, const sdk::ChunkWriter &out) override;
 
 private:
-    json::object usage_chunk(json::value usage) const;
-
-    std::string provider_name_;
-    std::string model_;
-    std::string api_key_;
-    std::string id_;
-    std::string chunk_model_;
-    int64_t created_ = 0;
-    bool saw_usage_ = false;
     // Per choice: tool-call id -> OpenAI index, in order of appearance.
     std::map<int64_t, std::map<std::string, int64_t>> tool_index_;
     std::map<int64_t, int64_t> last_tool_index_;

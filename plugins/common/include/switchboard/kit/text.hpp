@@ -3,6 +3,7 @@
 #ifndef SWITCHBOARD_KIT_TEXT_HPP
 #define SWITCHBOARD_KIT_TEXT_HPP
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,14 @@ inline std::string lower(std::string_view s) {
     std::string r(s);
     for (char &c : r)
         if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    return r;
+}
+
+// ASCII upper case.
+inline std::string upper(std::string_view s) {
+    std::string r(s);
+    for (char &c : r)
+        if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
     return r;
 }
 
@@ -27,6 +36,14 @@ inline bool starts_with(std::string_view s, std::string_view prefix) {
 
 inline bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Characters (code points) in UTF-8 text: the unit of OpenAI annotation
+// offsets and of vendors' citation offsets.
+inline std::int64_t char_count(std::string_view utf8) {
+    std::int64_t n = 0;
+    for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
 }
 
 // s without leading and trailing spaces, tabs and line breaks.

@@ -1,13 +1,16 @@
-// What OpenAI's Chat Completions API accepts from today's models, applied to
-// the unified request before it is sent.
-#ifndef SWITCHBOARD_OPENAI_REQUEST_HPP
-#define SWITCHBOARD_OPENAI_REQUEST_HPP
+// OpenAI provider plugin: the kit's OpenAI-compatible provider, with the
+// request rewritten to what OpenAI's Chat Completions API accepts from
+// today's models (openai_request.cpp).
+#ifndef SWITCHBOARD_PLUGINS_OPENAI_OPENAI_HPP
+#define SWITCHBOARD_PLUGINS_OPENAI_OPENAI_HPP
 
-#include <switchboard/kit/kit.hpp>
+#include "openai_lifecycle.hpp"
+
+#include <switchboard/kit/openai_compat.hpp>
 
 #include <string_view>
 
-namespace sb_openai {
+namespace switchboard::openai {
 
 namespace json = ::boost::json;
 
@@ -27,6 +30,17 @@ bool is_reasoning_model(std::string_view model);
 //  - reasoning_effort and everything else pass through.
 void apply_model_rules(json::object &body, std::string_view model);
 
-}  // namespace sb_openai
+class Provider final : public kit::OpenAICompatibleProvider {
+public:
+    Provider() : OpenAICompatibleProvider(descriptor(), {}, kModelNotices) {}
+    static const sb_provider_descriptor &descriptor();  // openai_descriptor.cpp
 
-#endif  // SWITCHBOARD_OPENAI_REQUEST_HPP
+protected:
+    void rewrite_request(json::object &body, const sdk::Config &config) const override {
+        apply_model_rules(body, config.model);
+    }
+};
+
+}  // namespace switchboard::openai
+
+#endif  // SWITCHBOARD_PLUGINS_OPENAI_OPENAI_HPP

@@ -1,0 +1,19 @@
+// Custom provider: any OpenAI-compatible server, served by the kit's
+// OpenAI-compatible provider as it is. No default model or base; the API key
+// is optional (Authorization is sent only when one is set).
+#ifndef SWITCHBOARD_PLUGINS_CUSTOM_CUSTOM_HPP
+#define SWITCHBOARD_PLUGINS_CUSTOM_CUSTOM_HPP
+
+#include <switchboard/kit/openai_compat.hpp>
+
+namespace switchboard::custom {
+
+class Provider final : public kit::OpenAICompatibleProvider {
+public:
+    Provider() : OpenAICompatibleProvider(descriptor()) {}
+    static const sb_provider_descriptor &descriptor();  // custom_descriptor.cpp
+};
+
+}  // namespace switchboard::custom
+
+#endif  // SWITCHBOARD_PLUGINS_CUSTOM_CUSTOM_HPP
