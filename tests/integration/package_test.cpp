@@ -7,9 +7,6 @@
 // variables, /test run against a loopback mock vendor, and
 // find_package(SwitchboardSDK) from the packaged CMake package.
 #define BOOST_TEST_MODULE switchboard_package
-#include "integration/integration_fixture.hpp"
-#include "support/child_command.hpp"
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,6 +14,9 @@
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include "integration/integration_fixture.hpp"
+#include "support/child_command.hpp"
 
 using namespace sb::test;
 using namespace sb::test::it;
@@ -30,7 +30,9 @@ const std::string env_path = "etc/switchboard/switchboard.env";
 const std::string plugins_path = "usr/lib/switchboard/plugins";
 const std::string state_path = "var/lib/switchboard";
 
-bool found(const std::string &program) { return !program.empty() && program.find("NOTFOUND") == std::string::npos; }
+bool found(const std::string &program) {
+    return !program.empty() && program.find("NOTFOUND") == std::string::npos;
+}
 
 std::vector<std::string> split_words(const std::string &text) {
     std::istringstream in(text);
@@ -56,8 +58,8 @@ struct Entry {
 struct Package {
     std::unique_ptr<TempDir> tmp;
     fs::path deb;
-    fs::path root;     // the payload (dpkg-deb -x)
-    fs::path control;  // control files (dpkg-deb -e)
+    fs::path root;                         // the payload (dpkg-deb -x)
+    fs::path control;                      // control files (dpkg-deb -e)
     std::map<std::string, Entry> entries;  // "usr/bin/switchboard" -> mode, owner
     std::string failure;                   // empty on success
 
@@ -72,9 +74,10 @@ Package build_package() {
     p.tmp = std::make_unique<TempDir>("sb-package");
     const fs::path out = p.tmp->subdir("out"), logs = p.tmp->subdir("logs");
     // -B keeps the package and cpack's staging tree out of the build dir.
-    CommandResult cpack = run_command({SB_CPACK_COMMAND, "-G", "DEB", "--config",
-                                       (build_dir / "CPackConfig.cmake").string(), "-B", out.string()},
-                                      {}, logs / "cpack.log", std::chrono::seconds(400));
+    CommandResult cpack =
+        run_command({SB_CPACK_COMMAND, "-G", "DEB", "--config",
+                     (build_dir / "CPackConfig.cmake").string(), "-B", out.string()},
+                    {}, logs / "cpack.log", std::chrono::seconds(400));
     if (cpack.exit_code != 0) {
         p.failure = "cpack -G DEB failed (exit " + std::to_string(cpack.exit_code) +
                     (cpack.timed_out ? ", timed out" : "") + "):\n" + tail_of(cpack.output);
@@ -143,7 +146,8 @@ Env parse_env_file(const std::string &text) {
         auto eq = line.find('=', start);
         if (eq == std::string::npos) continue;
         std::string value = line.substr(eq + 1);
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front())
             value = value.substr(1, value.size() - 2);
         env[line.substr(start, eq - start)] = value;
     }
@@ -180,7 +184,8 @@ std::vector<std::string> built_plugins() {
 std::string plugin_env_prefix(const std::string &file) {
     std::string id = file.substr(std::string("switchboard-").size());
     id = id.substr(0, id.size() - 3);
-    for (char &c : id) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char &c : id)
+        c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return id;
 }
 
@@ -199,28 +204,33 @@ struct ScriptRun {
     std::string output;
 };
 
-ScriptRun run_script(const Package &p, const std::string &script, const std::vector<std::string> &args,
-                     const std::vector<std::string> &stubs) {
+ScriptRun run_script(const Package &p, const std::string &script,
+                     const std::vector<std::string> &args, const std::vector<std::string> &stubs) {
     static int runs = 0;
     const fs::path dir = p.tmp->subdir("script-" + std::to_string(++runs));
     const fs::path bin = dir / "bin", calls = dir / "calls.log";
     for (const std::string &name : stubs)
         write_file(bin / name, "#!/bin/sh\necho \"${0##*/} $*\" >> '" + calls.string() + "'\n" +
-                                   (name == "getent" ? "exit 2\n" : name == "dpkg-statoverride" ? "exit 1\n" : "exit 0\n"));
+                                   (name == "getent"              ? "exit 2\n"
+                                    : name == "dpkg-statoverride" ? "exit 1\n"
+                                                                  : "exit 0\n"));
     std::vector<std::string> argv{"/bin/sh", (p.control / script).string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    CommandResult r = run_command(argv, {{"PATH", bin.string()}}, dir / "output.log", std::chrono::seconds(30));
+    CommandResult r =
+        run_command(argv, {{"PATH", bin.string()}}, dir / "output.log", std::chrono::seconds(30));
     return {r.exit_code, read_text_file(calls), r.output};
 }
 
-const std::vector<std::string> all_stubs{"adduser", "useradd", "getent", "install", "chown", "chmod",
-                                         "dpkg-statoverride", "systemctl", "rm", "rmdir"};
+const std::vector<std::string> all_stubs{
+    "adduser", "useradd",           "getent",    "install", "chown",
+    "chmod",   "dpkg-statoverride", "systemctl", "rm",      "rmdir"};
 
 bool has_line_with(const std::string &text, const std::vector<std::string> &words) {
     for (const std::string &line : lines_of(text)) {
         auto got = split_words(line);
-        if (std::all_of(words.begin(), words.end(),
-                        [&](const std::string &w) { return std::find(got.begin(), got.end(), w) != got.end(); }))
+        if (std::all_of(words.begin(), words.end(), [&](const std::string &w) {
+                return std::find(got.begin(), got.end(), w) != got.end();
+            }))
             return true;
     }
     return false;
@@ -250,16 +260,21 @@ BOOST_AUTO_TEST_CASE(holds_the_daemon_plugins_sdk_unit_and_env_file, *utf::timeo
 
     std::set<std::string> sdk_config, in_bin, elsewhere;
     for (const auto &[path, entry] : p.entries) {
-        if (path.find("cmake/SwitchboardSDK/SwitchboardSDKConfig.cmake") != std::string::npos) sdk_config.insert(path);
+        if (path.find("cmake/SwitchboardSDK/SwitchboardSDKConfig.cmake") != std::string::npos)
+            sdk_config.insert(path);
         if (path.rfind("usr/bin/", 0) == 0) in_bin.insert(path);
-        if (path.rfind("usr/local", 0) == 0 || path.rfind("tmp", 0) == 0 || path.rfind("home", 0) == 0)
+        if (path.rfind("usr/local", 0) == 0 || path.rfind("tmp", 0) == 0 ||
+            path.rfind("home", 0) == 0)
             elsewhere.insert(path);
         if (path.rfind(plugins_path + "/", 0) == 0)
-            BOOST_TEST((std::find(plugins.begin(), plugins.end(), path.substr(plugins_path.size() + 1)) != plugins.end()),
+            BOOST_TEST((std::find(plugins.begin(), plugins.end(),
+                                  path.substr(plugins_path.size() + 1)) != plugins.end()),
                        "not an in-tree plugin: " << path);
     }
-    BOOST_TEST(sdk_config.size() == 1u, "SwitchboardSDKConfig.cmake in the package: " << sdk_config.size());
-    BOOST_TEST((in_bin == std::set<std::string>{"usr/bin/switchboard"}), "only the daemon goes to /usr/bin");
+    BOOST_TEST(sdk_config.size() == 1u,
+               "SwitchboardSDKConfig.cmake in the package: " << sdk_config.size());
+    BOOST_TEST((in_bin == std::set<std::string>{"usr/bin/switchboard"}),
+               "only the daemon goes to /usr/bin");
     BOOST_TEST(elsewhere.empty(), "files outside /usr, /lib and /etc: " << elsewhere.size());
     // The state dir is systemd's (StateDirectory=) and postinst's, never the payload's:
     // a remove must leave it behind and dpkg would delete a packaged one.
@@ -269,20 +284,26 @@ BOOST_AUTO_TEST_CASE(holds_the_daemon_plugins_sdk_unit_and_env_file, *utf::timeo
 BOOST_AUTO_TEST_CASE(control_data_declares_dependencies_and_the_conffile, *utf::timeout(600)) {
     const Package &p = package();
     const std::string control = read_text_file(p.control / "control");
-    for (const char *field : {"Package: switchboard\n", "Version: 0.1.0\n", "Maintainer: ", "Description: "})
-        BOOST_TEST(control.find(field) != std::string::npos, "control lacks '" << field << "':\n" << control);
+    for (const char *field :
+         {"Package: switchboard\n", "Version: 0.1.0\n", "Maintainer: ", "Description: "})
+        BOOST_TEST(control.find(field) != std::string::npos, "control lacks '" << field << "':\n"
+                                                                               << control);
     std::smatch depends;
-    BOOST_TEST_REQUIRE(std::regex_search(control, depends, std::regex("\nDepends: ([^\n]*)")), control);
-    for (const char *lib : {"libc6", "libstdc++6", "libssl3", "libboost-json1.81.0", "libboost-url1.81.0"})
-        BOOST_TEST(depends[1].str().find(lib) != std::string::npos, "Depends lacks " << lib << ": " << depends[1]);
+    BOOST_TEST_REQUIRE(std::regex_search(control, depends, std::regex("\nDepends: ([^\n]*)")),
+                       control);
+    for (const char *lib :
+         {"libc6", "libstdc++6", "libssl3", "libboost-json1.81.0", "libboost-url1.81.0"})
+        BOOST_TEST(depends[1].str().find(lib) != std::string::npos,
+                   "Depends lacks " << lib << ": " << depends[1]);
     BOOST_TEST(read_text_file(p.control / "conffiles") == "/" + env_path + "\n");
     for (const char *script : {"postinst", "prerm", "postrm"}) {
         const fs::path file = p.control / script;
         BOOST_TEST_REQUIRE(fs::exists(file), script);
-        const bool executable = (fs::status(file).permissions() & fs::perms::owner_exec) != fs::perms::none;
+        const bool executable =
+            (fs::status(file).permissions() & fs::perms::owner_exec) != fs::perms::none;
         BOOST_TEST(executable, script << " is not executable");
-        CommandResult syntax = run_command({"/bin/sh", "-n", file.string()}, {}, p.tmp->path() / "syntax.log",
-                                           std::chrono::seconds(10));
+        CommandResult syntax = run_command({"/bin/sh", "-n", file.string()}, {},
+                                           p.tmp->path() / "syntax.log", std::chrono::seconds(10));
         BOOST_TEST(syntax.exit_code == 0, script << ": " << syntax.output);
     }
 }
@@ -291,11 +312,14 @@ BOOST_AUTO_TEST_CASE(postinst_creates_the_system_user_and_locks_the_env_file, *u
     const Package &p = package();
     ScriptRun first = run_script(p, "postinst", {"configure", ""}, all_stubs);
     BOOST_TEST_REQUIRE(first.exit_code == 0, first.output);
-    BOOST_TEST(has_line_with(first.calls, {"adduser", "--system", "--group", "switchboard"}), first.calls);
-    BOOST_TEST(has_line_with(first.calls, {"chown", "root:switchboard", "/" + env_path}), first.calls);
+    BOOST_TEST(has_line_with(first.calls, {"adduser", "--system", "--group", "switchboard"}),
+               first.calls);
+    BOOST_TEST(has_line_with(first.calls, {"chown", "root:switchboard", "/" + env_path}),
+               first.calls);
     BOOST_TEST(has_line_with(first.calls, {"chmod", "0640", "/" + env_path}), first.calls);
     if (!fs::exists("/" + state_path))
-        BOOST_TEST(has_line_with(first.calls, {"install", "-o", "switchboard", "-m", "0700", "/" + state_path}),
+        BOOST_TEST(has_line_with(first.calls,
+                                 {"install", "-o", "switchboard", "-m", "0700", "/" + state_path}),
                    first.calls);
     // Never enabled or started by the package: it needs a provider key first.
     BOOST_TEST(!has_line_with(first.calls, {"systemctl", "enable"}), first.calls);
@@ -305,7 +329,8 @@ BOOST_AUTO_TEST_CASE(postinst_creates_the_system_user_and_locks_the_env_file, *u
     no_adduser.erase(std::find(no_adduser.begin(), no_adduser.end(), "adduser"));
     ScriptRun fallback = run_script(p, "postinst", {"configure", ""}, no_adduser);
     BOOST_TEST_REQUIRE(fallback.exit_code == 0, fallback.output);
-    BOOST_TEST(has_line_with(fallback.calls, {"useradd", "--system", "switchboard"}), fallback.calls);
+    BOOST_TEST(has_line_with(fallback.calls, {"useradd", "--system", "switchboard"}),
+               fallback.calls);
 }
 
 BOOST_AUTO_TEST_CASE(remove_keeps_the_state_dir_and_purge_deletes_it, *utf::timeout(600)) {
@@ -318,7 +343,8 @@ BOOST_AUTO_TEST_CASE(remove_keeps_the_state_dir_and_purge_deletes_it, *utf::time
     BOOST_TEST(has_line_with(purge.calls, {"rm", "-rf", "/" + state_path}), purge.calls);
     ScriptRun prerm = run_script(p, "prerm", {"remove"}, all_stubs);
     BOOST_TEST_REQUIRE(prerm.exit_code == 0, prerm.output);
-    BOOST_TEST(has_line_with(prerm.calls, {"systemctl", "disable", "switchboard.service"}), prerm.calls);
+    BOOST_TEST(has_line_with(prerm.calls, {"systemctl", "disable", "switchboard.service"}),
+               prerm.calls);
 }
 
 BOOST_AUTO_TEST_CASE(unit_runs_as_its_own_user_with_the_hardening_options, *utf::timeout(600)) {
@@ -347,7 +373,8 @@ BOOST_AUTO_TEST_CASE(unit_runs_as_its_own_user_with_the_hardening_options, *utf:
         {"CapabilityBoundingSet", ""},
     };
     for (const auto &[key, value] : wanted)
-        BOOST_TEST((d[key] == std::vector<std::string>{value}), key << "= should be '" << value << "'");
+        BOOST_TEST((d[key] == std::vector<std::string>{value}),
+                   key << "= should be '" << value << "'");
     BOOST_TEST_REQUIRE(d["ExecStart"].size() == 1u);
     auto argv = exec_start_argv(d["ExecStart"][0], {});
     BOOST_TEST_REQUIRE(!argv.empty());
@@ -361,7 +388,8 @@ BOOST_AUTO_TEST_CASE(unit_runs_as_its_own_user_with_the_hardening_options, *utf:
 
     const std::string analyze = SB_SYSTEMD_ANALYZE;
     if (!found(analyze)) {
-        BOOST_TEST_MESSAGE("systemd-analyze not found: the unit was checked by its directives only");
+        BOOST_TEST_MESSAGE(
+            "systemd-analyze not found: the unit was checked by its directives only");
         return;
     }
     // verify checks every directive and that the commands exist: a copy of the
@@ -370,7 +398,8 @@ BOOST_AUTO_TEST_CASE(unit_runs_as_its_own_user_with_the_hardening_options, *utf:
     std::string rewritten = text;
     const std::string exec = "ExecStart=/usr/bin/switchboard";
     BOOST_TEST_REQUIRE(rewritten.find(exec) != std::string::npos);
-    rewritten.replace(rewritten.find(exec), exec.size(), "ExecStart=" + (p.root / "usr/bin/switchboard").string());
+    rewritten.replace(rewritten.find(exec), exec.size(),
+                      "ExecStart=" + (p.root / "usr/bin/switchboard").string());
     write_file(copy, rewritten, fs::perms(0644));
     const Env no_color{{"SYSTEMD_LOG_COLOR", "0"}};
     CommandResult verify = run_command({analyze, "verify", "--man=no", copy.string()}, no_color,
@@ -378,12 +407,14 @@ BOOST_AUTO_TEST_CASE(unit_runs_as_its_own_user_with_the_hardening_options, *utf:
     BOOST_TEST(verify.exit_code == 0, verify.output);
     // An unknown key or a bad value is only a warning naming the file.
     BOOST_TEST(verify.output.find("switchboard.service:") == std::string::npos, verify.output);
-    CommandResult security = run_command({analyze, "security", "--offline=yes", copy.string()}, no_color,
-                                         p.tmp->path() / "security.log", std::chrono::seconds(60));
+    CommandResult security =
+        run_command({analyze, "security", "--offline=yes", copy.string()}, no_color,
+                    p.tmp->path() / "security.log", std::chrono::seconds(60));
     std::smatch exposure;
-    BOOST_TEST_REQUIRE(std::regex_search(security.output, exposure,
-                                         std::regex("Overall exposure level for switchboard.service: ([0-9.]+)")),
-                       security.output);
+    BOOST_TEST_REQUIRE(
+        std::regex_search(security.output, exposure,
+                          std::regex("Overall exposure level for switchboard.service: ([0-9.]+)")),
+        security.output);
     // systemd rates 0-10; under 4 is "OK" (a unit without any sandboxing scores 9.6).
     BOOST_TEST(std::stod(exposure[1].str()) < 4.0, security.output);
 }
@@ -397,37 +428,46 @@ BOOST_AUTO_TEST_CASE(binaries_need_no_writable_executable_memory, *utf::timeout(
     std::vector<fs::path> files{p.root / "usr/bin/switchboard"};
     for (const std::string &name : built_plugins()) files.push_back(p.root / plugins_path / name);
     for (const fs::path &file : files) {
-        const std::string headers = capture_output(std::string(SB_READELF) + " -lW " + file.string() + " 2>&1");
+        const std::string headers =
+            capture_output(std::string(SB_READELF) + " -lW " + file.string() + " 2>&1");
         std::smatch stack;
         BOOST_TEST_REQUIRE(std::regex_search(headers, stack, std::regex("GNU_STACK[^\n]* (RWE?) ")),
-                           file << ":\n" << headers);
+                           file << ":\n"
+                                << headers);
         BOOST_TEST(stack[1].str() == "RW", file << " has an executable stack");
-        const std::string dynamic = capture_output(std::string(SB_READELF) + " -dW " + file.string() + " 2>&1");
+        const std::string dynamic =
+            capture_output(std::string(SB_READELF) + " -dW " + file.string() + " 2>&1");
         BOOST_TEST(dynamic.find("TEXTREL") == std::string::npos, file << " has text relocations");
     }
 }
 
-BOOST_AUTO_TEST_CASE(env_file_names_every_variable_the_daemon_reads_and_sets_none, *utf::timeout(600)) {
+BOOST_AUTO_TEST_CASE(env_file_names_every_variable_the_daemon_reads_and_sets_none,
+                     *utf::timeout(600)) {
     const Package &p = package();
     const std::string env_text = read_text_file(p.root / env_path);
-    BOOST_TEST(parse_env_file(env_text).empty(), "a fresh install sets nothing (and holds no secret)");
+    BOOST_TEST(parse_env_file(env_text).empty(),
+               "a fresh install sets nothing (and holds no secret)");
     auto commented = [&](const std::string &name) {
         return std::regex_search(env_text, std::regex("(^|\n)#" + name + "="));
     };
     const std::string help = capture_output((p.root / "usr/bin/switchboard").string() + " --help");
     std::set<std::string> names;
     const std::regex name_re("\\b(SWITCHBOARD_[A-Z_]+[A-Z]|LLM_PROVIDER)\\b");
-    for (auto it = std::sregex_iterator(help.begin(), help.end(), name_re); it != std::sregex_iterator(); ++it)
+    for (auto it = std::sregex_iterator(help.begin(), help.end(), name_re);
+         it != std::sregex_iterator(); ++it)
         names.insert((*it)[1].str());
-    BOOST_TEST_REQUIRE(names.count("SWITCHBOARD_ADMIN_TOKEN") == 1u, "variables in --help:\n" << help);
-    for (const std::string &name : names) BOOST_TEST(commented(name), name << " has no commented example");
+    BOOST_TEST_REQUIRE(names.count("SWITCHBOARD_ADMIN_TOKEN") == 1u, "variables in --help:\n"
+                                                                         << help);
+    for (const std::string &name : names)
+        BOOST_TEST(commented(name), name << " has no commented example");
     for (const std::string &plugin : built_plugins())
         for (const char *suffix : {"_API_KEY", "_MODEL", "_API_BASE"})
-            BOOST_TEST(commented(plugin_env_prefix(plugin) + suffix), plugin << ": no #" << plugin_env_prefix(plugin)
-                                                                            << suffix << "=");
+            BOOST_TEST(commented(plugin_env_prefix(plugin) + suffix),
+                       plugin << ": no #" << plugin_env_prefix(plugin) << suffix << "=");
 }
 
-BOOST_AUTO_TEST_CASE(daemon_started_as_the_unit_does_passes_test_against_the_mock, *utf::timeout(600)) {
+BOOST_AUTO_TEST_CASE(daemon_started_as_the_unit_does_passes_test_against_the_mock,
+                     *utf::timeout(600)) {
     const Package &p = package();
     MockOpenAiUpstream mock;
     const std::string key = "sk-package-test-key-0123456789";
@@ -460,7 +500,8 @@ BOOST_AUTO_TEST_CASE(daemon_started_as_the_unit_does_passes_test_against_the_moc
     options.extra_args.assign(argv.begin() + 1, argv.end());
     options.env = env;
     DaemonProcess daemon(options);
-    BOOST_TEST(daemon.log_text().find((p.root / plugins_path).string()) != std::string::npos, daemon.log_text());
+    BOOST_TEST(daemon.log_text().find((p.root / plugins_path).string()) != std::string::npos,
+               daemon.log_text());
 
     TestHttpClient client("127.0.0.1", daemon.port());
     TestHttpResponse r = client.post(test_path, "{}");
@@ -509,16 +550,19 @@ BOOST_AUTO_TEST_CASE(sdk_cmake_package_is_found_in_the_packaged_files, *utf::tim
                "extern \"C\" int consumer_probe() { return SB_ABI_VERSION_MAJOR; }\n",
                fs::perms(0644));
     const std::string cmake = SB_CMAKE_COMMAND;
-    CommandResult conf = run_command({cmake, "-S", source.string(), "-B", build.string(), "-G", SB_CMAKE_GENERATOR,
-                                      "-DCMAKE_MAKE_PROGRAM=" SB_CMAKE_MAKE_PROGRAM,
-                                      "-DCMAKE_PREFIX_PATH=" + (p.root / "usr").string(),
-                                      "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF"},
-                                     {}, p.tmp->path() / "consumer-configure.log", std::chrono::seconds(120));
+    CommandResult conf =
+        run_command({cmake, "-S", source.string(), "-B", build.string(), "-G", SB_CMAKE_GENERATOR,
+                     "-DCMAKE_MAKE_PROGRAM=" SB_CMAKE_MAKE_PROGRAM,
+                     "-DCMAKE_PREFIX_PATH=" + (p.root / "usr").string(),
+                     "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF"},
+                    {}, p.tmp->path() / "consumer-configure.log", std::chrono::seconds(120));
     BOOST_TEST_REQUIRE(conf.exit_code == 0, tail_of(conf.output));
     const std::string sdk_dir = read_text_file(build / "sdk_dir.txt");
-    BOOST_TEST(sdk_dir.rfind(p.root.string(), 0) == 0, "SwitchboardSDK found outside the scratch root: " << sdk_dir);
-    CommandResult compiled = run_command({cmake, "--build", build.string()}, {},
-                                         p.tmp->path() / "consumer-build.log", std::chrono::seconds(180));
+    BOOST_TEST(sdk_dir.rfind(p.root.string(), 0) == 0,
+               "SwitchboardSDK found outside the scratch root: " << sdk_dir);
+    CommandResult compiled =
+        run_command({cmake, "--build", build.string()}, {}, p.tmp->path() / "consumer-build.log",
+                    std::chrono::seconds(180));
     BOOST_TEST(compiled.exit_code == 0, tail_of(compiled.output));
 }
 

@@ -24,7 +24,8 @@ std::string tail_of(const std::string &text, std::size_t n) {
     return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-CommandResult run_command(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
+CommandResult run_command(const std::vector<std::string> &argv,
+                          const std::map<std::string, std::string> &env,
                           const std::filesystem::path &log, std::chrono::seconds timeout) {
     CommandResult r;
     pid_t pid = ::fork();

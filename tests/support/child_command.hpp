@@ -19,7 +19,8 @@ struct CommandResult {
 // Runs argv (argv[0] looked up in PATH) with extra environment variables,
 // stdout and stderr written to `log`, in its own process group, killed with
 // the group after `timeout`.
-CommandResult run_command(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
+CommandResult run_command(const std::vector<std::string> &argv,
+                          const std::map<std::string, std::string> &env,
                           const std::filesystem::path &log, std::chrono::seconds timeout);
 
 // Output (stdout only) of a short shell command, "" when it cannot start.
