@@ -5,6 +5,7 @@
 // driven over HTTP against a mock Ollama server on loopback speaking NDJSON.
 #define BOOST_TEST_MODULE switchboard_sdk_example
 #include "integration/integration_fixture.hpp"
+#include "support/child_command.hpp"
 #include "support/loopback_http_server.hpp"
 #include <switchboard/provider_abi.h>
 
@@ -33,83 +34,6 @@ const fs::path build_dir = SB_BUILD_DIR;
 const fs::path example_source = SB_EXAMPLE_SOURCE_DIR;
 const std::string plugin_file = "switchboard-ollama.so";
 
-std::string read_file(const fs::path &p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string tail(const std::string &text, size_t n = 6000) {
-    return text.size() <= n ? text : "..." + text.substr(text.size() - n);
-}
-
-struct RunResult {
-    int exit_code = -1;  // 128 + signal when killed; -1 when it could not start
-    bool timed_out = false;
-    std::string output;  // stdout and stderr
-};
-
-// Runs argv (no shell) with extra environment variables, output captured to
-// `log`, in its own process group, killed with the group after `timeout`.
-RunResult run(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
-              const fs::path &log, std::chrono::seconds timeout) {
-    RunResult r;
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        r.output = "fork failed";
-        return r;
-    }
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::close(fd);
-        }
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        for (const auto &[k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-        std::vector<char *> args;
-        for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        std::fprintf(stderr, "exec %s failed\n", args[0]);
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    for (;;) {
-        pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-            r.timed_out = true;
-            ::kill(-pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.output = read_file(log);
-    return r;
-}
-
-// Output of a short command (nm, readelf) via popen; argv items are plain
-// paths without quotes.
-std::string capture(const std::string &command) {
-    std::string out;
-    FILE *p = ::popen(command.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
-
 // The installed SDK and the example plugin built with clang, made once for
 // every case of this module.
 struct BuiltExample {
@@ -134,11 +58,11 @@ BuiltExample build_example() {
         return b;
     }
 
-    RunResult install = run({cmake, "--install", build_dir.string(), "--prefix", b.prefix.string()}, {},
+    CommandResult install = run_command({cmake, "--install", build_dir.string(), "--prefix", b.prefix.string()}, {},
                             logs / "install.log", std::chrono::seconds(60));
     if (install.exit_code != 0 || install.timed_out) {
         b.failure = "cmake --install failed (exit " + std::to_string(install.exit_code) +
-                    (install.timed_out ? ", timed out" : "") + "):\n" + tail(install.output);
+                    (install.timed_out ? ", timed out" : "") + "):\n" + tail_of(install.output);
         return b;
     }
 
@@ -152,25 +76,25 @@ BuiltExample build_example() {
         configure.push_back("-DCMAKE_MAKE_PROGRAM=" + make);
     // The host is built with the default compiler (gcc); the plugin with clang.
     std::map<std::string, std::string> env = {{"CC", cc}, {"CXX", cxx}};
-    RunResult conf = run(configure, env, logs / "configure.log", std::chrono::seconds(60));
+    CommandResult conf = run_command(configure, env, logs / "configure.log", std::chrono::seconds(60));
     if (conf.exit_code != 0 || conf.timed_out) {
         b.failure = "configuring sdk/examples/ollama failed (exit " + std::to_string(conf.exit_code) +
-                    (conf.timed_out ? ", timed out" : "") + "):\n" + tail(conf.output);
+                    (conf.timed_out ? ", timed out" : "") + "):\n" + tail_of(conf.output);
         return b;
     }
-    RunResult build = run({cmake, "--build", b.build.string(), "-j", "2"}, env, logs / "build.log",
+    CommandResult build = run_command({cmake, "--build", b.build.string(), "-j", "2"}, env, logs / "build.log",
                           std::chrono::seconds(240));
     if (build.exit_code != 0 || build.timed_out) {
         b.failure = "building sdk/examples/ollama failed (exit " + std::to_string(build.exit_code) +
-                    (build.timed_out ? ", timed out" : "") + "):\n" + tail(build.output);
+                    (build.timed_out ? ", timed out" : "") + "):\n" + tail_of(build.output);
         return b;
     }
     b.plugin = b.build / plugin_file;
     if (!fs::exists(b.plugin)) {
-        b.failure = "the build did not produce " + b.plugin.string() + ":\n" + tail(build.output);
+        b.failure = "the build did not produce " + b.plugin.string() + ":\n" + tail_of(build.output);
         return b;
     }
-    std::string cache = read_file(b.build / "CMakeCache.txt");
+    std::string cache = read_text_file(b.build / "CMakeCache.txt");
     auto pos = cache.find("CMAKE_CXX_COMPILER:");
     b.compiler_id = pos == std::string::npos ? std::string() : cache.substr(pos, cache.find('\n', pos) - pos);
     return b;
@@ -296,18 +220,18 @@ BOOST_AUTO_TEST_CASE(builds_out_of_tree_with_clang_against_the_installed_sdk, *u
     const bool has_config = fs::exists(b.prefix / "lib/cmake/SwitchboardSDK/SwitchboardSDKConfig.cmake") ||
                             fs::exists(b.prefix / "lib/x86_64-linux-gnu/cmake/SwitchboardSDK/SwitchboardSDKConfig.cmake");
     BOOST_TEST(has_config, "SwitchboardSDKConfig.cmake installed under " << b.prefix);
-    std::string cache = read_file(b.build / "CMakeCache.txt");
+    std::string cache = read_text_file(b.build / "CMakeCache.txt");
     BOOST_TEST(cache.find("SwitchboardSDK_DIR:PATH=" + b.prefix.string()) != std::string::npos,
-               "SwitchboardSDK found outside the prefix:\n" << tail(cache, 2000));
+               "SwitchboardSDK found outside the prefix:\n" << tail_of(cache, 2000));
     BOOST_TEST(b.compiler_id.find("clang++") != std::string::npos, "compiler: " << b.compiler_id);
     // The object code itself says who compiled it.
-    std::string comment = capture(std::string(SB_READELF) + " -p .comment " + b.plugin.string() + " 2>&1");
+    std::string comment = capture_output(std::string(SB_READELF) + " -p .comment " + b.plugin.string() + " 2>&1");
     BOOST_TEST(comment.find("clang version") != std::string::npos, ".comment:\n" << comment);
 }
 
 BOOST_AUTO_TEST_CASE(exports_only_the_entry_symbol, *utf::timeout(360)) {
     const fs::path &so = require_plugin();
-    std::string symbols = capture(std::string(SB_NM) + " -D --defined-only " + so.string() + " 2>&1");
+    std::string symbols = capture_output(std::string(SB_NM) + " -D --defined-only " + so.string() + " 2>&1");
     std::set<std::string> names;
     std::istringstream lines(symbols);
     for (std::string line; std::getline(lines, line);) {
@@ -317,7 +241,7 @@ BOOST_AUTO_TEST_CASE(exports_only_the_entry_symbol, *utf::timeout(360)) {
     }
     BOOST_TEST(names == std::set<std::string>{"switchboard_plugin_entry"}, "nm -D --defined-only:\n" << symbols);
     // static libstdc++: no dependency on the host's C++ runtime.
-    std::string dynamic = capture(std::string(SB_READELF) + " -d " + so.string() + " 2>&1");
+    std::string dynamic = capture_output(std::string(SB_READELF) + " -d " + so.string() + " 2>&1");
     BOOST_TEST(dynamic.find("libstdc++") == std::string::npos, dynamic);
     BOOST_TEST(dynamic.find("libc++") == std::string::npos, dynamic);
 }
