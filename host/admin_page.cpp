@@ -1,9 +1,9 @@
 #include "host/admin_page.hpp"
 
-#include "host/ui/admin_page_assets.hpp"
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
+
+#include "host/ui/admin_page_assets.hpp"
 
 namespace sb::host {
 

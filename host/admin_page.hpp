@@ -2,10 +2,10 @@
 // The admin console: a static single-page app (host/ui/) embedded in the
 // daemon at build time. Its files carry no data; everything it shows comes
 // from the admin API and /metrics, behind their usual guards.
-#include "host/http_responses.hpp"
-
 #include <optional>
 #include <string_view>
+
+#include "host/http_responses.hpp"
 
 namespace sb::host {
 

@@ -205,10 +205,12 @@ async function evaluate(expression) {
   return result.result.value;
 }
 
+// Polls `expression` until it is truthy; an expression that throws (an
+// element not there yet) counts as not yet.
 async function waitFor(expression, what, ms = 15000) {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = await evaluate(expression);
+    const value = await evaluate(`(() => { try { return (${expression}); } catch (e) { return false; } })()`);
     if (value) return value;
     if (Date.now() > deadline) {
       await screenshot('failure');
@@ -269,6 +271,7 @@ async function walk() {
 
   // The token prompt: the API answered 401.
   await page('Page.navigate', { url: args.url });
+  await waitFor(`location.href === ${JSON.stringify(args.url)} && document.readyState === 'complete'`, 'the page');
   await waitFor(`!document.getElementById('token-panel').hidden`, 'the token prompt');
   await screenshot('01-token-prompt');
   await type('#token-input', args.token);

@@ -1,18 +1,13 @@
 // The admin page (issue 21): what the daemon serves at / and /ui, and the
 // page itself driven in headless Chromium through configure -> test ->
 // switch provider against the loopback mock vendor, with an admin token set.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <regex>
-#include <sstream>
-#include <thread>
 
 #include "integration/integration_fixture.hpp"
+#include "support/bounded_command.hpp"
 
 using namespace sb::test;
 using namespace sb::test::it;
@@ -26,7 +21,8 @@ const std::string api_key = "sk-admin-page-secret-0123456789abcd";
 Env token_env() { return {{"SWITCHBOARD_ADMIN_TOKEN", admin_token}}; }
 
 std::string chromium_path() {
-    for (const std::string &candidate : {std::string(SB_CHROMIUM_EXECUTABLE), std::string("/usr/bin/chromium")})
+    for (const std::string &candidate :
+         {std::string(SB_CHROMIUM_EXECUTABLE), std::string("/usr/bin/chromium")})
         if (!candidate.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     return {};
 }
@@ -36,69 +32,21 @@ struct ChromiumInstalled {
     boost::test_tools::assertion_result operator()(utf::test_unit_id) const {
         if (!chromium_path().empty()) return true;
         boost::test_tools::assertion_result r(false);
-        r.message() << "SKIPPED: no chromium binary (scripts/install-deps.sh installs Debian's chromium)";
+        r.message()
+            << "SKIPPED: no chromium binary (scripts/install-deps.sh installs Debian's chromium)";
         return r;
     }
 };
 
-std::string read_text(const fs::path &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-struct DriverRun {
-    int exit_code = -1;
-    bool timed_out = false;
-    std::string output;
-};
-
-// Runs the driver (which starts Chromium as its child) in a process group of
-// its own, and kills that whole group at the end, so no browser outlives the
-// test even when the driver hangs or dies.
-DriverRun run_driver(const std::vector<std::string> &argv, const fs::path &log, std::chrono::seconds timeout) {
-    DriverRun r;
-    pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::close(fd);
-        }
-        std::vector<char *> args;
-        for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) != pid) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            r.timed_out = true;
-            ::kill(-pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(-pid, SIGKILL);  // whatever of the browser is left
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.output = read_text(log);
-    return r;
-}
-
-void check_locked_down(const TestHttpResponse &r, std::string_view target, std::string_view content_type) {
+void check_locked_down(const TestHttpResponse &r, std::string_view target,
+                       std::string_view content_type) {
     BOOST_TEST(r.status == 200u, "GET " << target << ": " << r.status);
-    BOOST_TEST(r.header("Content-Type") == content_type, "GET " << target << ": " << r.header("Content-Type"));
+    BOOST_TEST(r.header("Content-Type") == content_type,
+               "GET " << target << ": " << r.header("Content-Type"));
     BOOST_TEST(r.header("Cache-Control") == "no-store");
     BOOST_TEST(r.header("Content-Security-Policy") ==
-               "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+               "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+               "img-src 'self'; "
                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     BOOST_TEST(r.header("X-Content-Type-Options") == "nosniff");
     BOOST_TEST(r.header("Referrer-Policy") == "no-referrer");
@@ -108,7 +56,8 @@ void check_locked_down(const TestHttpResponse &r, std::string_view target, std::
 
 BOOST_AUTO_TEST_SUITE(admin_page)
 
-BOOST_AUTO_TEST_CASE(serves_the_page_and_its_files_locked_down_and_keeps_the_api_guarded, *utf::timeout(60)) {
+BOOST_AUTO_TEST_CASE(serves_the_page_and_its_files_locked_down_and_keeps_the_api_guarded,
+                     *utf::timeout(60)) {
     Harness h;
     h.start(token_env());
     auto page = h.get("/");
@@ -126,14 +75,16 @@ BOOST_AUTO_TEST_CASE(serves_the_page_and_its_files_locked_down_and_keeps_the_api
     BOOST_TEST(page.body.find("<script>") == std::string::npos);
     BOOST_TEST(page.body.find("<style") == std::string::npos);
     BOOST_TEST(page.body.find(" style=") == std::string::npos);
-    BOOST_TEST(!std::regex_search(page.body, std::regex(R"(\son[a-z]+\s*=)")), "an inline event handler in the page");
+    BOOST_TEST(!std::regex_search(page.body, std::regex(R"(\son[a-z]+\s*=)")),
+               "an inline event handler in the page");
 
     check_error(h.post("/", "{}"), 405, "method_not_allowed");
     check_error(h.get("/ui/other.js"), 404, "not_found_error");
     // The page is public; the data it shows is not.
     BOOST_TEST(h.get(std::string(providers_path)).status == 401u);
-    BOOST_TEST(h.client().get(std::string(providers_path), {{"Authorization", "Bearer " + admin_token}}).status ==
-               200u);
+    BOOST_TEST(h.client()
+                   .get(std::string(providers_path), {{"Authorization", "Bearer " + admin_token}})
+                   .status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(configure_test_and_switch_provider_in_chromium,
@@ -145,17 +96,22 @@ BOOST_AUTO_TEST_CASE(configure_test_and_switch_provider_in_chromium,
     fs::create_directories(artifacts);
     const std::string url = "http://127.0.0.1:" + std::to_string(h.daemon().port()) + "/";
 
-    DriverRun run = run_driver({SB_NODE_EXECUTABLE, std::string(SB_BROWSER_DIR) + "/admin_page_driver.mjs",
-                                "--chromium", chromium_path(), "--url", url, "--token", admin_token, "--key",
-                                api_key, "--base", h.mock.base_url(), "--artifacts", artifacts.string(),
-                                "--profile", h.tmp.subdir("chromium-profile").string()},
-                               h.tmp.path() / "driver.log", std::chrono::seconds{180});
+    // The driver starts Chromium as its child, in the driver's process group,
+    // which run_bounded kills whole: no browser outlives the test.
+    CommandResult run =
+        run_bounded({SB_NODE_EXECUTABLE, std::string(SB_BROWSER_DIR) + "/admin_page_driver.mjs",
+                     "--chromium", chromium_path(), "--url", url, "--token", admin_token, "--key",
+                     api_key, "--base", h.mock.base_url(), "--artifacts", artifacts.string(),
+                     "--profile", h.tmp.subdir("chromium-profile").string()},
+                    {}, h.tmp.path() / "driver.log", std::chrono::seconds{180});
     BOOST_TEST(!run.timed_out, "the browser walk took longer than 180 s:\n" << run.output);
     BOOST_TEST(run.exit_code == 0, "the browser walk failed:\n" << run.output);
 
     // What the page did, as the daemon and the vendor saw it.
     const json::value config =
-        h.client().get(std::string(config_path), {{"Authorization", "Bearer " + admin_token}}).json();
+        h.client()
+            .get(std::string(config_path), {{"Authorization", "Bearer " + admin_token}})
+            .json();
     BOOST_TEST(text(config, "provider") == "custom");
     BOOST_TEST(text(config, "providers.openai.model") == "gpt-4o-mini");
     BOOST_TEST(text(config, "providers.openai.api_base") == h.mock.base_url());
@@ -165,9 +121,11 @@ BOOST_AUTO_TEST_CASE(configure_test_and_switch_provider_in_chromium,
         vendor_saw_key = vendor_saw_key || request.header("Authorization") == "Bearer " + api_key;
     BOOST_TEST(vendor_saw_key, "the key saved through the page never reached the vendor");
     const std::string log = h.log_text();
-    BOOST_TEST(log.find(admin_token) == std::string::npos, "the admin token is in the daemon's log");
+    BOOST_TEST(log.find(admin_token) == std::string::npos,
+               "the admin token is in the daemon's log");
     BOOST_TEST(log.find(api_key) == std::string::npos, "the API key is in the daemon's log");
-    for (const char *shot : {"01-token-prompt", "03-configured", "04-test-ok", "05-test-failed", "06-switched"})
+    for (const char *shot :
+         {"01-token-prompt", "03-configured", "04-test-ok", "05-test-failed", "06-switched"})
         BOOST_TEST(fs::file_size(artifacts / (std::string(shot) + ".png")) > 1000u, shot);
 }
 

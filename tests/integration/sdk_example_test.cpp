@@ -5,6 +5,7 @@
 // driven over HTTP against a mock Ollama server on loopback speaking NDJSON.
 #define BOOST_TEST_MODULE switchboard_sdk_example
 #include "integration/integration_fixture.hpp"
+#include "support/bounded_command.hpp"
 #include "support/loopback_http_server.hpp"
 #include <switchboard/provider_abi.h>
 
@@ -44,57 +45,13 @@ std::string tail(const std::string &text, size_t n = 6000) {
     return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
-struct RunResult {
-    int exit_code = -1;  // 128 + signal when killed; -1 when it could not start
-    bool timed_out = false;
-    std::string output;  // stdout and stderr
-};
+using RunResult = CommandResult;
 
 // Runs argv (no shell) with extra environment variables, output captured to
 // `log`, in its own process group, killed with the group after `timeout`.
 RunResult run(const std::vector<std::string> &argv, const std::map<std::string, std::string> &env,
               const fs::path &log, std::chrono::seconds timeout) {
-    RunResult r;
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        r.output = "fork failed";
-        return r;
-    }
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            ::close(fd);
-        }
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        for (const auto &[k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-        std::vector<char *> args;
-        for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        std::fprintf(stderr, "exec %s failed\n", args[0]);
-        ::_exit(127);
-    }
-    ::setpgid(pid, pid);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    for (;;) {
-        pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
-        if (std::chrono::steady_clock::now() > deadline) {
-            r.timed_out = true;
-            ::kill(-pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.output = read_file(log);
-    return r;
+    return run_bounded(argv, env, log, timeout);
 }
 
 // Output of a short command (nm, readelf) via popen; argv items are plain
