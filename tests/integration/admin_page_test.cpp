@@ -87,6 +87,22 @@ BOOST_AUTO_TEST_CASE(serves_the_page_and_its_files_locked_down_and_keeps_the_api
                    .status == 200u);
 }
 
+// Without an admin token the page is served as ever, and the data behind it
+// still answers only the page's own (local) origin.
+BOOST_AUTO_TEST_CASE(without_a_token_the_origin_check_still_guards_the_data, *utf::timeout(60)) {
+    Harness h;
+    h.start();
+    const std::string local = "http://127.0.0.1:" + std::to_string(h.daemon().port());
+    check_locked_down(h.get("/ui"), "/ui", "text/html; charset=utf-8");
+    BOOST_TEST(h.client().get(std::string(providers_path), {{"Origin", local}}).status == 200u);
+    check_error(h.client().get(std::string(providers_path), {{"Origin", "http://evil.example"}}),
+                403, "permission_error");
+    check_error(
+        h.client().post(std::string(config_path), R"({"provider":"cecho"})",
+                        {{"Origin", "http://evil.example"}, {"Content-Type", "application/json"}}),
+        403, "permission_error");
+}
+
 BOOST_AUTO_TEST_CASE(configure_test_and_switch_provider_in_chromium,
                      *utf::timeout(240) * utf::precondition(ChromiumInstalled{})) {
     Harness h;
