@@ -3,6 +3,7 @@
 #include "core/errors.hpp"
 #include "core/hex.hpp"
 #include "core/log.hpp"
+#include "host/admin_page.hpp"
 #include "host/http_responses.hpp"
 
 #include <boost/url/parse.hpp>
@@ -181,6 +182,11 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
     if (path == "/api/backdoor/llm/plugins/reload") {
         if (!post) method_not_allowed(path);
         return ready(admin_.reload_plugins(request));
+    }
+    // The admin console's static files: public, they carry no data.
+    if (auto page = admin_page_response(path, request.version())) {
+        if (!get) method_not_allowed(path);
+        return ready(std::move(*page));
     }
     throw GatewayError(ErrorCode::not_found, "no route for " + std::string(path));
 }

@@ -12,6 +12,11 @@ if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 # The interop test (tests/interop) puts nginx in front of the mock vendors;
 # any nginx on PATH or in /usr/sbin will do, else Debian's.
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx); fi
+# The admin page test (tests/browser) drives Debian's chromium headless; any
+# chromium on PATH will do.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  packages+=(chromium)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -65,6 +65,7 @@ CommandResult run_command(const std::vector<std::string> &argv,
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    ::kill(-pid, SIGKILL);  // what it started and left running in its group (a browser)
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.output = read_text_file(log);
     return r;

@@ -18,7 +18,8 @@ struct CommandResult {
 
 // Runs argv (argv[0] looked up in PATH) with extra environment variables,
 // stdout and stderr written to `log`, in its own process group, killed with
-// the group after `timeout`.
+// the group after `timeout`; once it has exited, whatever it left running in
+// its group (a browser) is killed too.
 CommandResult run_command(const std::vector<std::string> &argv,
                           const std::map<std::string, std::string> &env,
                           const std::filesystem::path &log, std::chrono::seconds timeout);
