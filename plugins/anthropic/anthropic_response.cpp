@@ -227,7 +227,7 @@ json::object translate_response(int status, std::string_view body, std::string_v
 
 std::string Provider::parse_chat_response(const sdk::Config &config, const sdk::HttpResponse &response) {
     return kit::completion_json(
-        translate_response(response.status, response.body, config.model, config.api_key, kit::created_now()));
+        response, translate_response(response.status, response.body, config.model, config.api_key, kit::created_now()));
 }
 
 std::vector<sdk::ModelEntry> Provider::parse_models_response(const sdk::Config &config,

@@ -204,7 +204,7 @@ std::string Provider::parse_chat_response(const sdk::Config &config, const sdk::
                      {"model", config.model},
                      {"choices", json::array{std::move(choice)}},
                      {"usage", usage_of(kit::get_object(*o, "usage"))}};
-    return kit::completion_json(out);
+    return kit::completion_json(response, out);
 }
 
 std::vector<sdk::ModelEntry> Provider::parse_models_response(const sdk::Config &config,

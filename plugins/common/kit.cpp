@@ -68,7 +68,22 @@ json::object unified_request(std::string_view body_json, json::storage_ptr stora
 
 std::string to_json(const json::value &v) { return json::serialize(v); }
 
+std::optional<sdk::Usage> usage_of_unified(const json::object &o) {
+    const json::object *usage = get_object(o, "usage");
+    if (!usage) return std::nullopt;
+    sdk::Usage u;
+    u.prompt_tokens = json_count(usage->if_contains("prompt_tokens"), SB_USAGE_UNKNOWN);
+    u.completion_tokens = json_count(usage->if_contains("completion_tokens"), SB_USAGE_UNKNOWN);
+    if (const json::object *details = get_object(*usage, "prompt_tokens_details"))
+        u.cached_tokens = json_count(details->if_contains("cached_tokens"), SB_USAGE_UNKNOWN);
+    if (const json::object *details = get_object(*usage, "completion_tokens_details"))
+        u.reasoning_tokens = json_count(details->if_contains("reasoning_tokens"), SB_USAGE_UNKNOWN);
+    return u;
+}
+
 void emit_chunk(const sdk::ChunkWriter &out, const json::object &chunk, std::string_view as_received) {
+    // Before the chunk that carries it, as the SDK asks.
+    if (auto usage = usage_of_unified(chunk)) out.usage(*usage);
     if (!as_received.empty()) {
         out.emit(as_received);
         return;
@@ -76,7 +91,9 @@ void emit_chunk(const sdk::ChunkWriter &out, const json::object &chunk, std::str
     out.emit(json::serialize(chunk));
 }
 
-std::string completion_json(const json::object &completion, std::string_view as_received) {
+std::string completion_json(const sdk::HttpResponse &response, const json::object &completion,
+                            std::string_view as_received) {
+    if (auto usage = usage_of_unified(completion)) response.usage(*usage);
     if (!as_received.empty()) return std::string(as_received);
     return json::serialize(completion);
 }

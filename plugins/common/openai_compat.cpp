@@ -53,10 +53,10 @@ std::string OpenAICompatibleProvider::parse_chat_response(const sdk::Config &con
     }
     if (!options_.normalize) {
         if (!get_array(*o, "choices")) throw api_base_incorrect(response.status, "no \"choices\" array");
-        return completion_json(*o, response.body);
+        return completion_json(response, *o, response.body);
     }
     normalize_chat_completion(*o, response.status, display_name());
-    return completion_json(*o);
+    return completion_json(response, *o);
 }
 
 std::unique_ptr<sdk::Stream> OpenAICompatibleProvider::open_stream(const sdk::Config &config,

@@ -354,7 +354,7 @@ std::string Provider::parse_chat_response(const sdk::Config &config, const sdk::
     out["model"] = mv.empty() ? bare_model_id(config.model) : std::string(mv);
     out["choices"] = std::move(choices);
     out["usage"] = usage_of(get_object(*o, "usageMetadata"));
-    return kit::completion_json(out);
+    return kit::completion_json(response, out);
 }
 
 std::vector<sdk::ModelEntry> Provider::parse_models_response(const sdk::Config &config,

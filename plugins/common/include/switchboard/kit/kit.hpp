@@ -80,7 +80,13 @@ const json::array *get_array(const json::object &o, std::string_view key);
 // vendor's own text of the same chunk or completion (a pass-through), sent
 // as it came instead of being serialised again.
 void emit_chunk(const sdk::ChunkWriter &out, const json::object &chunk, std::string_view as_received = {});
-std::string completion_json(const json::object &completion, std::string_view as_received = {});
+// The one way a chat.completion leaves a plugin; its "usage" is reported
+// typed to the host (ABI 1.2) as well.
+std::string completion_json(const sdk::HttpResponse &response, const json::object &completion,
+                            std::string_view as_received = {});
+// The unified "usage" object of a chunk or completion as the ABI's typed
+// report; nullopt when it has none.
+std::optional<sdk::Usage> usage_of_unified(const json::object &chunk_or_completion);
 
 // A count or timestamp from vendor JSON (tokens, created, index): integers
 // and doubles alike, clamped to [0, 10^15] so casts and sums of a few of
