@@ -504,9 +504,12 @@ public:
 
     void failure(std::string &out, const GatewayError &error) override {
         event(out, "error", anthropic_error_object(error));
+        failed_ = true;
     }
 
+    // After an error event Anthropic sends nothing more.
     void end(std::string &out) override {
+        if (failed_) return;
         start(out, json::object());
         close(out);
         event(out, "message_delta",
@@ -607,6 +610,7 @@ private:
     }
 
     bool started_ = false;
+    bool failed_ = false;
     Block block_ = Block::none;
     std::int64_t index_ = 0;       // of the open (or next) content block
     std::int64_t tool_index_ = -1;  // the unified index of the open tool call

@@ -7,7 +7,7 @@
 // step failed and why), 0 otherwise.
 //
 //   node run.mjs --base http://127.0.0.1:PORT --key CLIENT_KEY --provider ID
-//                --model MODEL --mode text|tools|vercel [--timeout-ms N]
+//                --model MODEL --mode text|tools|stream-error|vercel [--timeout-ms N]
 //
 //   text    messages.create and messages.stream (text), and the errors for a
 //           wrong x-api-key (401), <id>/missing-model (404) and a request
@@ -15,6 +15,8 @@
 //           Authorization: Bearer instead of x-api-key
 //   tools   messages.create with a tool, and messages.stream with a tool and
 //           thinking (the final message the stream helper accumulates)
+//   stream-error  messages.stream of a stream the vendor breaks off with an
+//           error: the text before it and the error the client raises
 //   vercel  streamText with @ai-sdk/anthropic and one tool (no execute): the
 //           tool call, finish reason and usage the SDK reports
 import { readFileSync } from 'node:fs';
@@ -43,7 +45,7 @@ try {
 }
 for (const k of ['base', 'key', 'provider', 'model'])
   if (!args[k]) fail(2, `--${k} is required`);
-if (!['text', 'tools', 'vercel'].includes(args.mode)) fail(2, `unknown --mode ${args.mode}`);
+if (!['text', 'tools', 'stream-error', 'vercel'].includes(args.mode)) fail(2, `unknown --mode ${args.mode}`);
 
 let Anthropic;
 try {
@@ -164,6 +166,22 @@ if (args.mode === 'text') {
     const final = await stream.finalMessage();
     return { ...describe(final), input_json_deltas: jsonDeltas.length };
   });
+} else if (args.mode === 'stream-error') {
+  const stream = client.messages.stream({ model, max_tokens: 64, messages });
+  let text = '';
+  stream.on('text', (t) => { text += t; });
+  try {
+    await stream.finalMessage();
+    out.stream_error = { raised: false, text };
+  } catch (e) {
+    out.stream_error = {
+      raised: true,
+      text,
+      class: e?.constructor?.name ?? null,
+      error_type: e?.error?.error?.type ?? null,
+      message: e?.error?.error?.message ?? String(e?.message ?? e),
+    };
+  }
 } else {
   let streamText, jsonSchema, tool, createAnthropic;
   try {

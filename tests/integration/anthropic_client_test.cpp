@@ -6,6 +6,7 @@
 // AI SDK (@ai-sdk/anthropic, a streamed tool call). Every provider is reached
 // through the translation for now. The checks compare what the clients report
 // with the vendor fixtures read in the vendor's own dialect (vendor_expect).
+#include "integration/client_output.hpp"
 #include "integration/integration_fixture.hpp"
 #include "support/mock_vendor_upstreams.hpp"
 #include "support/node_runner.hpp"
@@ -81,26 +82,6 @@ json::value run_client(Harness &h, const ClientCase &c, std::string_view mode) {
     }
     BOOST_REQUIRE(doc.is_object());
     return doc;
-}
-
-std::string show(const json::value &doc, std::string_view dotted) {
-    const json::value *v = find(doc, dotted);
-    return v ? json::serialize(*v) : "<missing " + std::string(dotted) + ">";
-}
-
-long number_at(const json::value &doc, std::string_view dotted) {
-    const json::value *n = find(doc, dotted);
-    return n && n->is_number() ? n->to_number<long>() : -1;
-}
-
-bool same_json(std::string a, std::string b) {
-    if (a.empty()) a = "{}";
-    if (b.empty()) b = "{}";
-    try {
-        return parse_json(a) == parse_json(b);
-    } catch (...) {
-        return false;
-    }
 }
 
 void check_error(const json::value &doc, std::string_view where, std::string_view cls, long status,
@@ -239,6 +220,17 @@ void run_provider(const ClientCase &c) {
             check_tool_calls(v, "vercel", vendor_expect::stream_tool_calls(c.dialect, lines));
             BOOST_TEST(number_at(v, "vercel.usage.inputTokens") > 0);
             BOOST_TEST(number_at(v, "vercel.usage.outputTokens") > 0);
+        }
+    }
+    // --- a stream the vendor breaks off: the text so far, then an error event ---
+    {
+        mock.set_stream_fixture("stream-error.chunks.txt");
+        json::value doc = run_client(h, c, "stream-error");
+        BOOST_TEST_CONTEXT("stream_error: " << show(doc, "stream_error")) {
+            BOOST_TEST(is_true(doc, "stream_error.raised"), "the client did not see the error event");
+            BOOST_TEST(text(doc, "stream_error.error_type") == "api_error");
+            BOOST_TEST(text(doc, "stream_error.text") ==
+                       vendor_expect::stream_text(c.dialect, read_fixture_lines(mock.stream_fixture())));
         }
     }
     BOOST_TEST(h.log_text().find(c.key()) == std::string::npos, "the vendor key is in the daemon log");

@@ -241,10 +241,12 @@ BOOST_AUTO_TEST_CASE(a_failure_is_an_error_event) {
     std::string out;
     encoder->chunk(out, R"({"id":"x","model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]})");
     encoder->failure(out, GatewayError(ErrorCode::rate_limit_exceeded, "slow down"));
+    encoder->end(out);
     const auto es = events(out);
     BOOST_TEST_REQUIRE(!es.empty());
     BOOST_TEST(json::serialize(es.back().data) ==
-               R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"}})");
+               R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"}})",
+               "the error event is the last one");
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_stream_still_starts_and_stops) {
