@@ -1,13 +1,12 @@
 #include "host/anthropic_messages.hpp"
 
+#include <algorithm>
+#include <boost/json.hpp>
+#include <optional>
+
 #include "core/errors.hpp"
 #include "host/error_presentation.hpp"
 #include "host/json_body.hpp"
-
-#include <boost/json.hpp>
-
-#include <algorithm>
-#include <optional>
 
 namespace sb::host {
 
@@ -28,19 +27,27 @@ std::string_view anthropic_error_type(ErrorCode code) noexcept {
         case ErrorCode::context_length_exceeded:
         case ErrorCode::content_filter:
         case ErrorCode::method_not_allowed:
-        case ErrorCode::unsupported_media_type: return "invalid_request_error";
+        case ErrorCode::unsupported_media_type:
+            return "invalid_request_error";
         case ErrorCode::provider_not_configured:
-        case ErrorCode::invalid_api_key: return "authentication_error";
-        case ErrorCode::permission_denied: return "permission_error";
+        case ErrorCode::invalid_api_key:
+            return "authentication_error";
+        case ErrorCode::permission_denied:
+            return "permission_error";
         case ErrorCode::model_not_found:
-        case ErrorCode::not_found: return "not_found_error";
-        case ErrorCode::request_too_large: return "request_too_large";
-        case ErrorCode::rate_limit_exceeded: return "rate_limit_error";
-        case ErrorCode::timeout: return "timeout_error";
+        case ErrorCode::not_found:
+            return "not_found_error";
+        case ErrorCode::request_too_large:
+            return "request_too_large";
+        case ErrorCode::rate_limit_exceeded:
+            return "rate_limit_error";
+        case ErrorCode::timeout:
+            return "timeout_error";
         case ErrorCode::api_base_incorrect:
         case ErrorCode::network_error:
         case ErrorCode::upstream_error:
-        case ErrorCode::internal_error: return "api_error";
+        case ErrorCode::internal_error:
+            return "api_error";
     }
     return "api_error";
 }
@@ -49,7 +56,8 @@ namespace {
 
 json::object anthropic_error_object(const GatewayError &error) {
     return json::object{{"type", "error"},
-                        {"error", json::object{{"type", anthropic_error_type(error.code())}, {"message", error.what()}}}};
+                        {"error", json::object{{"type", anthropic_error_type(error.code())},
+                                               {"message", error.what()}}}};
 }
 
 [[noreturn]] void refuse(std::string message, std::string param) {
@@ -81,7 +89,8 @@ std::optional<std::int64_t> integer_at(const json::object &o, std::string_view k
 }
 
 // Copies a number field under a (possibly) new name; a wrong type is refused.
-void copy_number(const json::object &in, std::string_view key, json::object &out, std::string_view as) {
+void copy_number(const json::object &in, std::string_view key, json::object &out,
+                 std::string_view as) {
     const json::value *v = in.if_contains(key);
     if (!v || v->is_null()) return;
     if (!v->is_number()) refuse("'" + std::string(key) + "' must be a number", std::string(key));
@@ -109,21 +118,26 @@ json::object image_part(const json::object &block, std::string_view where) {
     } else if (type == "url") {
         url = std::string(string_at(*source, "url"));
     } else {
-        refuse(std::string(where) + ": image source must be {\"type\":\"base64\",\"media_type\",\"data\"} or "
-                                    "{\"type\":\"url\",\"url\"}",
+        refuse(std::string(where) +
+                   ": image source must be {\"type\":\"base64\",\"media_type\",\"data\"} or "
+                   "{\"type\":\"url\",\"url\"}",
                std::string(where));
     }
-    return json::object{{"type", "image_url"}, {"image_url", json::object{{"url", std::move(url)}}}};
+    return json::object{{"type", "image_url"},
+                        {"image_url", json::object{{"url", std::move(url)}}}};
 }
 
 // A base64 PDF document -> an OpenAI file part.
 json::object document_part(const json::object &block, std::string_view where) {
     const json::object *source = object_at(block, "source");
-    if (!source || string_at(*source, "type") != "base64" || string_at(*source, "media_type") != "application/pdf")
-        refuse(std::string(where) + ": documents are accepted as base64 PDF data only", std::string(where));
+    if (!source || string_at(*source, "type") != "base64" ||
+        string_at(*source, "media_type") != "application/pdf")
+        refuse(std::string(where) + ": documents are accepted as base64 PDF data only",
+               std::string(where));
     return json::object{
         {"type", "file"},
-        {"file", json::object{{"file_data", "data:application/pdf;base64," + std::string(string_at(*source, "data"))}}}};
+        {"file", json::object{{"file_data", "data:application/pdf;base64," +
+                                                std::string(string_at(*source, "data"))}}}};
 }
 
 // Text, image and document blocks of a user turn (or a tool result) -> parts.
@@ -133,19 +147,22 @@ json::value user_part(const json::object &block, std::string_view where) {
     if (type == "image") return image_part(block, where);
     if (type == "document") return document_part(block, where);
     refuse(std::string(where) + ": content block type '" + std::string(type) +
-               "' is not supported on the translated path (text, image, document, tool_use, tool_result, thinking)",
+               "' is not supported on the translated path (text, image, document, tool_use, "
+               "tool_result, thinking)",
            std::string(where));
 }
 
 // A tool_result block -> a tool message.
 json::object tool_message(const json::object &block, std::string_view where) {
     const std::string_view id = string_at(block, "tool_use_id");
-    if (id.empty()) refuse(std::string(where) + ": tool_result needs a tool_use_id", std::string(where));
+    if (id.empty())
+        refuse(std::string(where) + ": tool_result needs a tool_use_id", std::string(where));
     json::object message{{"role", "tool"}, {"tool_call_id", id}};
     const json::value *content = block.if_contains("content");
     const json::value *is_error = block.if_contains("is_error");
     // The unified form has no error flag: the result says so in words.
-    const std::string prefix = is_error && is_error->is_bool() && is_error->get_bool() ? "Error: " : "";
+    const std::string prefix =
+        is_error && is_error->is_bool() && is_error->get_bool() ? "Error: " : "";
     if (!content || content->is_null()) {
         message["content"] = prefix;
     } else if (content->is_string()) {
@@ -154,22 +171,26 @@ json::object tool_message(const json::object &block, std::string_view where) {
         json::array parts;
         if (!prefix.empty()) parts.push_back(json::object{{"type", "text"}, {"text", prefix}});
         for (const json::value &b : *blocks) {
-            if (!b.is_object()) refuse(std::string(where) + ": content blocks must be objects", std::string(where));
+            if (!b.is_object())
+                refuse(std::string(where) + ": content blocks must be objects", std::string(where));
             parts.push_back(user_part(b.get_object(), where));
         }
         message["content"] = std::move(parts);
     } else {
-        refuse(std::string(where) + ".content must be a string or an array of blocks", std::string(where));
+        refuse(std::string(where) + ".content must be a string or an array of blocks",
+               std::string(where));
     }
     return message;
 }
 
 // One Anthropic message -> one or more unified messages (tool results become
 // tool messages ahead of the user's other blocks).
-void add_message(const json::object &message, std::size_t i, const MessagesTranslation &how, json::array &out) {
+void add_message(const json::object &message, std::size_t i, const MessagesTranslation &how,
+                 json::array &out) {
     const std::string where = "messages." + std::to_string(i);
     const std::string_view role = string_at(message, "role");
-    if (role != "user" && role != "assistant") refuse(where + ".role must be \"user\" or \"assistant\"", where + ".role");
+    if (role != "user" && role != "assistant")
+        refuse(where + ".role must be \"user\" or \"assistant\"", where + ".role");
     const json::value *content = message.if_contains("content");
     if (!content || !(content->is_string() || content->is_array()))
         refuse(where + ".content must be a string or an array of blocks", where + ".content");
@@ -180,14 +201,16 @@ void add_message(const json::object &message, std::size_t i, const MessagesTrans
     if (role == "user") {
         json::array parts;
         for (const json::value &b : content->get_array()) {
-            if (!b.is_object()) refuse(where + ": content blocks must be objects", where + ".content");
+            if (!b.is_object())
+                refuse(where + ": content blocks must be objects", where + ".content");
             const json::object &block = b.get_object();
             if (string_at(block, "type") == "tool_result")
                 out.push_back(tool_message(block, where));
             else
                 parts.push_back(user_part(block, where));
         }
-        if (!parts.empty()) out.push_back(json::object{{"role", "user"}, {"content", std::move(parts)}});
+        if (!parts.empty())
+            out.push_back(json::object{{"role", "user"}, {"content", std::move(parts)}});
         return;
     }
     std::string text;
@@ -203,9 +226,10 @@ void add_message(const json::object &message, std::size_t i, const MessagesTrans
             tool_calls.push_back(json::object{
                 {"id", string_at(block, "id")},
                 {"type", "function"},
-                {"function", json::object{{"name", string_at(block, "name")},
-                                          {"arguments", input && !input->is_null() ? json::serialize(*input)
-                                                                                    : std::string("{}")}}}});
+                {"function",
+                 json::object{{"name", string_at(block, "name")},
+                              {"arguments", input && !input->is_null() ? json::serialize(*input)
+                                                                       : std::string("{}")}}}});
         } else if (type == "thinking" || type == "redacted_thinking") {
             // Signed thinking only means something to Anthropic; other
             // vendors do not need the previous turn's thoughts.
@@ -227,7 +251,8 @@ void add_message(const json::object &message, std::size_t i, const MessagesTrans
 }
 
 json::value system_message(const json::value &system) {
-    if (system.is_string()) return json::object{{"role", "system"}, {"content", system.get_string()}};
+    if (system.is_string())
+        return json::object{{"role", "system"}, {"content", system.get_string()}};
     const json::array *blocks = system.if_array();
     if (!blocks) refuse("'system' must be a string or an array of text blocks", "system");
     json::array parts;
@@ -248,10 +273,11 @@ json::array unified_tools(const json::array &tools) {
         if (!tool) refuse(where + " must be an object", where);
         const std::string_view type = string_at(*tool, "type");
         if (!type.empty() && type != "custom")
-            refuse(where + ": server tool '" + std::string(type) +
-                       "' needs the native pass-through to the anthropic provider; only client tools "
-                       "({name, description, input_schema}) are translated",
-                   where + ".type");
+            refuse(
+                where + ": server tool '" + std::string(type) +
+                    "' needs the native pass-through to the anthropic provider; only client tools "
+                    "({name, description, input_schema}) are translated",
+                where + ".type");
         const std::string_view name = string_at(*tool, "name");
         if (name.empty()) refuse(where + ".name is required", where + ".name");
         json::object function{{"name", name}};
@@ -275,12 +301,15 @@ void add_tool_choice(const json::object &choice, json::object &out) {
     else if (type == "none")
         out["tool_choice"] = "none";
     else if (type == "tool" && !string_at(choice, "name").empty())
-        out["tool_choice"] =
-            json::object{{"type", "function"}, {"function", json::object{{"name", string_at(choice, "name")}}}};
+        out["tool_choice"] = json::object{
+            {"type", "function"}, {"function", json::object{{"name", string_at(choice, "name")}}}};
     else
-        refuse("tool_choice must be {\"type\":\"auto\"|\"any\"|\"none\"} or {\"type\":\"tool\",\"name\"}",
-               "tool_choice");
-    if (const json::value *p = choice.if_contains("disable_parallel_tool_use"); p && p->is_bool() && p->get_bool())
+        refuse(
+            "tool_choice must be {\"type\":\"auto\"|\"any\"|\"none\"} or "
+            "{\"type\":\"tool\",\"name\"}",
+            "tool_choice");
+    if (const json::value *p = choice.if_contains("disable_parallel_tool_use");
+        p && p->is_bool() && p->get_bool())
         out["parallel_tool_calls"] = false;
 }
 
@@ -291,14 +320,16 @@ void add_thinking(const json::value &thinking, const MessagesTranslation &how, j
     if (type == "disabled") return;
     if (type == "enabled") {
         const auto budget = integer_at(*o, "budget_tokens");
-        if (!budget || *budget < 1024) refuse("thinking.budget_tokens must be an integer >= 1024", "thinking.budget_tokens");
+        if (!budget || *budget < 1024)
+            refuse("thinking.budget_tokens must be an integer >= 1024", "thinking.budget_tokens");
         out["reasoning_effort"] = effort_for_budget(*budget);
     } else if (type == "adaptive") {
         out["reasoning_effort"] = "medium";
     } else {
-        refuse("thinking must be {\"type\":\"enabled\",\"budget_tokens\"}, {\"type\":\"adaptive\"} or "
-               "{\"type\":\"disabled\"}",
-               "thinking");
+        refuse(
+            "thinking must be {\"type\":\"enabled\",\"budget_tokens\"}, {\"type\":\"adaptive\"} or "
+            "{\"type\":\"disabled\"}",
+            "thinking");
     }
     // The anthropic plugin takes its own object as written (the exact budget).
     if (how.anthropic_targets) {
@@ -321,9 +352,9 @@ Response anthropic_error_response(const GatewayError &error, unsigned version) {
 }
 
 json::object messages_to_unified(const json::object &request, const MessagesTranslation &how) {
-    reject_unknown_fields(request, {"model", "messages", "max_tokens", "system", "stream", "stop_sequences",
-                                    "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "metadata",
-                                    "service_tier"});
+    reject_unknown_fields(request, {"model", "messages", "max_tokens", "system", "stream",
+                                    "stop_sequences", "temperature", "top_p", "top_k", "tools",
+                                    "tool_choice", "thinking", "metadata", "service_tier"});
     json::object out;
     const auto model = optional_string(request, "model");
     if (!model || model->empty()) refuse("model: field required", "model");
@@ -340,7 +371,9 @@ json::object messages_to_unified(const json::object &request, const MessagesTran
         unified_messages.push_back(system_message(*system));
     for (std::size_t i = 0; i < messages->size(); ++i) {
         const json::object *m = (*messages)[i].if_object();
-        if (!m) refuse("messages." + std::to_string(i) + " must be an object", "messages." + std::to_string(i));
+        if (!m)
+            refuse("messages." + std::to_string(i) + " must be an object",
+                   "messages." + std::to_string(i));
         add_message(*m, i, how, unified_messages);
     }
     out["messages"] = std::move(unified_messages);
@@ -354,7 +387,8 @@ json::object messages_to_unified(const json::object &request, const MessagesTran
     }
     if (const json::value *stop = request.if_contains("stop_sequences"); stop && !stop->is_null()) {
         const json::array *seqs = stop->if_array();
-        if (!seqs || !std::all_of(seqs->begin(), seqs->end(), [](const json::value &s) { return s.is_string(); }))
+        if (!seqs || !std::all_of(seqs->begin(), seqs->end(),
+                                  [](const json::value &s) { return s.is_string(); }))
             refuse("stop_sequences must be an array of strings", "stop_sequences");
         if (!seqs->empty()) out["stop"] = *seqs;
     }
@@ -365,15 +399,19 @@ json::object messages_to_unified(const json::object &request, const MessagesTran
         if (!tools->is_array()) refuse("'tools' must be an array", "tools");
         if (!tools->get_array().empty()) out["tools"] = unified_tools(tools->get_array());
     }
-    if (const json::value *choice = request.if_contains("tool_choice"); choice && !choice->is_null()) {
+    if (const json::value *choice = request.if_contains("tool_choice");
+        choice && !choice->is_null()) {
         if (!choice->is_object()) refuse("'tool_choice' must be an object", "tool_choice");
         // Without tools a choice means nothing (and vendors refuse it).
         if (out.contains("tools")) add_tool_choice(choice->get_object(), out);
     }
-    if (const json::value *thinking = request.if_contains("thinking")) add_thinking(*thinking, how, out);
-    if (const json::value *metadata = request.if_contains("metadata"); metadata && !metadata->is_null()) {
+    if (const json::value *thinking = request.if_contains("thinking"))
+        add_thinking(*thinking, how, out);
+    if (const json::value *metadata = request.if_contains("metadata");
+        metadata && !metadata->is_null()) {
         if (!metadata->is_object()) refuse("'metadata' must be an object", "metadata");
-        if (auto user = string_at(metadata->get_object(), "user_id"); !user.empty()) out["user"] = user;
+        if (auto user = string_at(metadata->get_object(), "user_id"); !user.empty())
+            out["user"] = user;
     }
     return out;
 }
@@ -416,7 +454,8 @@ json::object anthropic_usage(const json::object *usage) {
         if (const json::object *details = object_at(*usage, "prompt_tokens_details"))
             cached = count(*details, "cached_tokens");
     }
-    json::object out{{"input_tokens", std::max<std::int64_t>(prompt - cached, 0)}, {"output_tokens", completion}};
+    json::object out{{"input_tokens", std::max<std::int64_t>(prompt - cached, 0)},
+                     {"output_tokens", completion}};
     if (cached > 0) out["cache_read_input_tokens"] = cached;
     return out;
 }
@@ -431,7 +470,8 @@ std::string unified_to_message(std::string_view completion_json) {
     const json::value doc = json::parse(completion_json);
     const json::object &completion = doc.as_object();
     const json::array *choices = array_at(completion, "choices");
-    const json::object *choice = choices && !choices->empty() ? choices->front().if_object() : nullptr;
+    const json::object *choice =
+        choices && !choices->empty() ? choices->front().if_object() : nullptr;
     const json::object *message = choice ? object_at(*choice, "message") : nullptr;
     json::array content;
     if (message) {
@@ -455,14 +495,15 @@ std::string unified_to_message(std::string_view completion_json) {
             }
         }
     }
-    json::object out{{"id", message_id(string_at(completion, "id"))},
-                     {"type", "message"},
-                     {"role", "assistant"},
-                     {"model", string_at(completion, "model")},
-                     {"content", std::move(content)},
-                     {"stop_reason", stop_reason(choice ? string_at(*choice, "finish_reason") : "")},
-                     {"stop_sequence", nullptr},
-                     {"usage", anthropic_usage(object_at(completion, "usage"))}};
+    json::object out{
+        {"id", message_id(string_at(completion, "id"))},
+        {"type", "message"},
+        {"role", "assistant"},
+        {"model", string_at(completion, "model")},
+        {"content", std::move(content)},
+        {"stop_reason", stop_reason(choice ? string_at(*choice, "finish_reason") : "")},
+        {"stop_sequence", nullptr},
+        {"usage", anthropic_usage(object_at(completion, "usage"))}};
     return json::serialize(out);
 }
 
@@ -481,9 +522,11 @@ public:
         start(out, chunk);
         if (const json::object *u = object_at(chunk, "usage")) usage_ = *u;
         const json::array *choices = array_at(chunk, "choices");
-        const json::object *choice = choices && !choices->empty() ? choices->front().if_object() : nullptr;
+        const json::object *choice =
+            choices && !choices->empty() ? choices->front().if_object() : nullptr;
         if (!choice) return;
-        if (auto finish = string_at(*choice, "finish_reason"); !finish.empty()) stop_reason_ = stop_reason(finish);
+        if (auto finish = string_at(*choice, "finish_reason"); !finish.empty())
+            stop_reason_ = stop_reason(finish);
         const json::object *delta = object_at(*choice, "delta");
         if (!delta) return;
         if (auto reasoning = string_at(*delta, "reasoning_content"); !reasoning.empty()) {
@@ -514,7 +557,8 @@ public:
         close(out);
         event(out, "message_delta",
               json::object{{"type", "message_delta"},
-                           {"delta", json::object{{"stop_reason", stop_reason_}, {"stop_sequence", nullptr}}},
+                           {"delta", json::object{{"stop_reason", stop_reason_},
+                                                  {"stop_sequence", nullptr}}},
                            {"usage", anthropic_usage(usage_ ? &*usage_ : nullptr)}});
         event(out, "message_stop", json::object{{"type", "message_stop"}});
     }
@@ -541,7 +585,8 @@ private:
                              {"stop_reason", nullptr},
                              {"stop_sequence", nullptr},
                              {"usage", json::object{{"input_tokens", 0}, {"output_tokens", 0}}}};
-        event(out, "message_start", json::object{{"type", "message_start"}, {"message", std::move(message)}});
+        event(out, "message_start",
+              json::object{{"type", "message_start"}, {"message", std::move(message)}});
         event(out, "ping", json::object{{"type", "ping"}});
     }
 
@@ -551,19 +596,23 @@ private:
         close(out);
         block_ = kind;
         event(out, "content_block_start",
-              json::object{{"type", "content_block_start"}, {"index", index_}, {"content_block", std::move(content_block)}});
+              json::object{{"type", "content_block_start"},
+                           {"index", index_},
+                           {"content_block", std::move(content_block)}});
     }
 
     void close(std::string &out) {
         if (block_ == Block::none) return;
-        event(out, "content_block_stop", json::object{{"type", "content_block_stop"}, {"index", index_}});
+        event(out, "content_block_stop",
+              json::object{{"type", "content_block_stop"}, {"index", index_}});
         block_ = Block::none;
         ++index_;
     }
 
     void delta_event(std::string &out, json::object delta) {
         event(out, "content_block_delta",
-              json::object{{"type", "content_block_delta"}, {"index", index_}, {"delta", std::move(delta)}});
+              json::object{
+                  {"type", "content_block_delta"}, {"index", index_}, {"delta", std::move(delta)}});
     }
 
     // A whole signed block (the anthropic plugin sends it as its block ends,
@@ -588,10 +637,12 @@ private:
     }
 
     void tool_call(std::string &out, const json::object &call) {
-        const std::int64_t index = call.contains("index") && call.at("index").is_int64() ? call.at("index").get_int64() : 0;
+        const std::int64_t index = call.contains("index") && call.at("index").is_int64()
+                                       ? call.at("index").get_int64()
+                                       : 0;
         const json::object *fn = object_at(call, "function");
         const std::string_view name = fn ? string_at(*fn, "name") : std::string_view();
-        if (block_ != Block::tool_use || index != tool_index_ || !name.empty()) {
+        if (block_ != Block::tool_use || index != tool_index_) {
             close(out);
             std::string id(string_at(call, "id"));
             if (id.empty()) id = "toolu_" + std::to_string(index_);
@@ -612,7 +663,7 @@ private:
     bool started_ = false;
     bool failed_ = false;
     Block block_ = Block::none;
-    std::int64_t index_ = 0;       // of the open (or next) content block
+    std::int64_t index_ = 0;        // of the open (or next) content block
     std::int64_t tool_index_ = -1;  // the unified index of the open tool call
     std::string_view stop_reason_ = "end_turn";
     std::optional<json::object> usage_;
@@ -631,9 +682,12 @@ MessagesTranslation translation_for(const std::vector<core::ChatTarget> &chain) 
 
 }  // namespace
 
-std::unique_ptr<core::StreamEncoder> make_messages_encoder() { return std::make_unique<MessagesSse>(); }
+std::unique_ptr<core::StreamEncoder> make_messages_encoder() {
+    return std::make_unique<MessagesSse>();
+}
 
-boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request, core::RequestContext &context) {
+boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request,
+                                                          core::RequestContext &context) {
     json::object body = parse_json_object(request.body());
     std::string().swap(request.body());
     const auto model = optional_string(body, "model");
@@ -645,10 +699,12 @@ boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request, core
     body.clear();
     validate_chat_request(unified);
     if (unified.contains("stream")) {
-        static const core::EncoderFactory make_encoder([] { return core::EncoderRef::owned(make_messages_encoder()); });
+        static const core::EncoderFactory make_encoder(
+            [] { return core::EncoderRef::owned(make_messages_encoder()); });
         Reply reply;
-        reply.body = co_await gateway_.open_stream_chain(std::move(chain), std::move(unified), make_encoder,
-                                                         gateway_.options().stream_timeouts, context);
+        reply.body =
+            co_await gateway_.open_stream_chain(std::move(chain), std::move(unified), make_encoder,
+                                                gateway_.options().stream_timeouts, context);
         reply.head.set(http::field::content_type, "text/event-stream");
         reply.head.set(http::field::cache_control, "no-cache");
         reply.head.set("x-switchboard-provider", context.provider);
@@ -656,21 +712,28 @@ boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request, core
         reply.head.set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
         co_return reply;
     }
-    core::ChatResult result =
-        co_await gateway_.complete_chain(std::move(chain), std::move(unified), gateway_.options().chat_timeouts, context);
-    Reply reply{json_response(http::status::ok, unified_to_message(result.body_json), request.version()), nullptr};
+    core::ChatResult result = co_await gateway_.complete_chain(
+        std::move(chain), std::move(unified), gateway_.options().chat_timeouts, context);
+    Reply reply{
+        json_response(http::status::ok, unified_to_message(result.body_json), request.version()),
+        nullptr};
     reply.head.set("x-switchboard-provider", context.provider);
     co_return reply;
 }
 
-boost::asio::awaitable<Reply> AnthropicMessages::count_tokens(Request &request, core::RequestContext &context) {
+boost::asio::awaitable<Reply> AnthropicMessages::count_tokens(Request &request,
+                                                              core::RequestContext &context) {
     context.error_type = "not_implemented";
     const json::object body{
         {"type", "error"},
-        {"error", json::object{{"type", "api_error"},
-                               {"message", "token counting needs the native pass-through to the anthropic provider, "
-                                           "which comes next: /v1/messages/count_tokens is not implemented yet"}}}};
-    co_return Reply{json_response(http::status::not_implemented, json::serialize(body), request.version()), nullptr};
+        {"error",
+         json::object{{"type", "api_error"},
+                      {"message",
+                       "token counting needs the native pass-through to the anthropic provider, "
+                       "which comes next: /v1/messages/count_tokens is not implemented yet"}}}};
+    co_return Reply{
+        json_response(http::status::not_implemented, json::serialize(body), request.version()),
+        nullptr};
 }
 
 }  // namespace sb::host

@@ -5,14 +5,13 @@
 // and stream are translated back into Anthropic's message and events.
 // Native pass-through to the anthropic provider is the next step: it slots in
 // where AnthropicMessages::messages picks the translation.
-#include "core/gateway/chat_gateway.hpp"
-#include "host/http_responses.hpp"
-
 #include <boost/json/object.hpp>
-
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "core/gateway/chat_gateway.hpp"
+#include "host/http_responses.hpp"
 
 namespace sb::host {
 
@@ -38,7 +37,8 @@ struct MessagesTranslation {
 
 // An Anthropic Messages request -> the unified request. Throws GatewayError
 // (invalid_request, naming the field) for what it cannot carry.
-boost::json::object messages_to_unified(const boost::json::object &request, const MessagesTranslation &how);
+boost::json::object messages_to_unified(const boost::json::object &request,
+                                        const MessagesTranslation &how);
 // A unified chat.completion -> an Anthropic message (JSON text).
 std::string unified_to_message(std::string_view completion_json);
 // Anthropic's server-sent events for one unified stream (stateful).

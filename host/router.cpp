@@ -212,7 +212,8 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
                           const core::Exchange &exchange, core::RequestContext &context, std::string &error_type,
                           std::string_view path) {
     const auto present = [&](const GatewayError &e) {
-        return is_anthropic_messages_path(path) ? anthropic_error_response(e, version) : error_response(e, version);
+        return is_anthropic_messages_path(path) ? anthropic_error_response(e, version)
+                                                : error_response(e, version);
     };
     try {
         std::rethrow_exception(failure);
@@ -329,7 +330,8 @@ public:
             failure = std::current_exception();
         }
         if (failure)
-            reply = Reply{failure_response(failure, request.version(), request_id_, exchange, context_, error_type_, path_),
+            reply = Reply{failure_response(failure, request.version(), request_id_, exchange, context_,
+                                           error_type_, path_),
                           nullptr};
         reply.head.set("x-request-id", request_id_);
         if (!reply.body) reply.head.set("x-switchboard-overhead-us", std::to_string(context_.overhead().count()));

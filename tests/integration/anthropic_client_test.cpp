@@ -21,7 +21,9 @@ const fs::path client_dir{SB_ANTHROPIC_CLIENT_DIR};
 const std::string client_key = "sb-client-key-anthropic-npm-0123456789";
 
 fs::path own_fixture(const char *name) { return fs::path(SB_ANTHROPIC_CLIENT_FIXTURES) / name; }
-std::string fixture_in(VendorDialect dialect, const char *name) { return (vendor_fixture_dir(dialect) / name).string(); }
+std::string fixture_in(VendorDialect dialect, const char *name) {
+    return (vendor_fixture_dir(dialect) / name).string();
+}
 
 struct ClientCase {
     VendorDialect dialect;
@@ -63,22 +65,26 @@ std::vector<std::string> plugins() {
 // Runs run.mjs against the daemon and returns its JSON line; the test fails
 // (not skips) on a timeout, a non-zero exit or output that is not JSON.
 json::value run_client(Harness &h, const ClientCase &c, std::string_view mode) {
-    const std::vector<std::string> args{"run.mjs",    "--base",  "http://127.0.0.1:" + std::to_string(h.daemon().port()),
-                                        "--key",      client_key, "--provider",
-                                        c.id,         "--model", c.model,
-                                        "--mode",     std::string(mode)};
+    const std::vector<std::string> args{
+        "run.mjs", "--base",         "http://127.0.0.1:" + std::to_string(h.daemon().port()),
+        "--key",   client_key,       "--provider",
+        c.id,      "--model",        c.model,
+        "--mode",  std::string(mode)};
     NodeResult r = run_node(SB_NODE_EXECUTABLE, client_dir, args, std::chrono::seconds{60});
     BOOST_TEST_MESSAGE(c.id << " " << mode << ": exit " << r.exit_code << "\n" << r.out << r.err);
-    BOOST_REQUIRE_MESSAGE(!r.timed_out, c.id << " " << mode << ": run.mjs timed out\nstderr: " << r.err
-                                             << "\ndaemon log:\n" << h.log_text());
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, c.id << " " << mode << ": run.mjs exited " << r.exit_code
-                                                 << "\nstderr: " << r.err << "\nstdout: " << r.out
-                                                 << "\ndaemon log:\n" << h.log_text());
+    BOOST_REQUIRE_MESSAGE(!r.timed_out, c.id << " " << mode << ": run.mjs timed out\nstderr: "
+                                             << r.err << "\ndaemon log:\n"
+                                             << h.log_text());
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, c.id << " " << mode << ": run.mjs exited "
+                                                 << r.exit_code << "\nstderr: " << r.err
+                                                 << "\nstdout: " << r.out << "\ndaemon log:\n"
+                                                 << h.log_text());
     json::value doc;
     try {
         doc = parse_json(r.out);
     } catch (const std::exception &e) {
-        BOOST_FAIL(c.id << " " << mode << ": run.mjs printed no JSON (" << e.what() << "): " << r.out);
+        BOOST_FAIL(c.id << " " << mode << ": run.mjs printed no JSON (" << e.what()
+                        << "): " << r.out);
     }
     BOOST_REQUIRE(doc.is_object());
     return doc;
@@ -91,7 +97,8 @@ void check_error(const json::value &doc, std::string_view where, std::string_vie
         BOOST_TEST(is_true(doc, std::string(where) + ".api_error"));
         BOOST_TEST(text(doc, std::string(where) + ".class") == cls);
         BOOST_TEST(number_at(doc, std::string(where) + ".status") == status);
-        BOOST_TEST(text(doc, std::string(where) + ".type") == "error", "Anthropic's error envelope");
+        BOOST_TEST(text(doc, std::string(where) + ".type") == "error",
+                   "Anthropic's error envelope");
         BOOST_TEST(text(doc, std::string(where) + ".error_type") == type);
     }
 }
@@ -109,7 +116,8 @@ void check_tool_calls(const json::value &doc, std::string_view where,
                 BOOST_TEST(!text(got[i], "id").empty(), "tool call " << i << " has no id");
             BOOST_TEST(text(got[i], "name") == expected[i].name);
             BOOST_TEST(same_json(text(got[i], "arguments"), expected[i].arguments),
-                       "arguments " << text(got[i], "arguments") << " != fixture's " << expected[i].arguments);
+                       "arguments " << text(got[i], "arguments") << " != fixture's "
+                                    << expected[i].arguments);
         }
     }
 }
@@ -121,15 +129,17 @@ std::string openai_reasoning(const std::vector<std::string> &payloads) {
         if (line == "[DONE]") continue;
         const json::value chunk = parse_json(line);
         for (const auto &choice : items(chunk, "choices"))
-            if (const json::value *r = find(choice, "delta.reasoning_content"); r && r->is_string()) text += r->get_string();
+            if (const json::value *r = find(choice, "delta.reasoning_content"); r && r->is_string())
+                text += r->get_string();
     }
     return text;
 }
 
 void run_provider(const ClientCase &c) {
-    BOOST_REQUIRE_MESSAGE(fs::exists(client_dir / "node_modules" / "@anthropic-ai" / "sdk" / "package.json"),
-                          "the Anthropic npm clients are not installed; run: npm ci --prefix tests/anthropic-client "
-                          "--no-audit --no-fund");
+    BOOST_REQUIRE_MESSAGE(
+        fs::exists(client_dir / "node_modules" / "@anthropic-ai" / "sdk" / "package.json"),
+        "the Anthropic npm clients are not installed; run: npm ci --prefix tests/anthropic-client "
+        "--no-audit --no-fund");
     Harness h(plugins());
     MockVendorUpstream mock(c.dialect);
     h.start(Env{{c.env + "_API_KEY", c.key()},
@@ -152,28 +162,32 @@ void run_provider(const ClientCase &c) {
             BOOST_TEST(number_at(doc, "plain.usage.input_tokens") > 0);
             BOOST_TEST(number_at(doc, "plain.usage.output_tokens") > 0);
         }
-        BOOST_TEST(text(doc, "bearer.text") == vendor_expect::reply_text(c.dialect, reply), show(doc, "bearer"));
+        BOOST_TEST(text(doc, "bearer.text") == vendor_expect::reply_text(c.dialect, reply),
+                   show(doc, "bearer"));
         const auto lines = read_fixture_lines(mock.stream_fixture());
         BOOST_TEST_CONTEXT("stream: " << show(doc, "stream")) {
             BOOST_TEST(text(doc, "stream.text") == vendor_expect::stream_text(c.dialect, lines));
             BOOST_TEST(text(doc, "stream.deltas") == text(doc, "stream.text"));
             BOOST_TEST(text(doc, "stream.stop_reason") == "end_turn");
             BOOST_TEST(text(doc, "stream.events.0") == "message_start");
-            BOOST_TEST(text(doc, "stream.events." + std::to_string(array_size(doc, "stream.events") - 1)) ==
+            BOOST_TEST(text(doc, "stream.events." +
+                                     std::to_string(array_size(doc, "stream.events") - 1)) ==
                        "message_stop");
             BOOST_TEST(number_at(doc, "stream.usage.input_tokens") > 0);
             BOOST_TEST(number_at(doc, "stream.usage.output_tokens") > 0);
         }
         // The streamed request's system prompt arrived translated.
         const auto requests = mock.chat_requests();
-        BOOST_TEST(std::any_of(requests.begin(), requests.end(),
-                               [](const auto &r) { return r.body.find("Be brief.") != std::string::npos; }),
+        BOOST_TEST(std::any_of(
+                       requests.begin(), requests.end(),
+                       [](const auto &r) { return r.body.find("Be brief.") != std::string::npos; }),
                    "the system prompt did not reach the vendor");
         check_error(doc, "errors.bad_key", "AuthenticationError", 401, "authentication_error");
         check_error(doc, "errors.missing_model", "NotFoundError", 404, "not_found_error");
         check_error(doc, "errors.no_max_tokens", "BadRequestError", 400, "invalid_request_error");
         check_error(doc, "errors.count_tokens", "InternalServerError", 501, "api_error");
-        BOOST_TEST(json::serialize(doc).find(c.key()) == std::string::npos, "the vendor key reached the client");
+        BOOST_TEST(json::serialize(doc).find(c.key()) == std::string::npos,
+                   "the vendor key reached the client");
     }
 
     // --- a tool call, plain, and streamed with thinking ---
@@ -210,7 +224,8 @@ void run_provider(const ClientCase &c) {
         if (c.dialect == VendorDialect::anthropic)
             BOOST_TEST(last->body.find(R"("budget_tokens":2048)") != std::string::npos, last->body);
         if (c.dialect == VendorDialect::openai)
-            BOOST_TEST(last->body.find(R"("reasoning_effort":"low")") != std::string::npos, last->body);
+            BOOST_TEST(last->body.find(R"("reasoning_effort":"low")") != std::string::npos,
+                       last->body);
 
         // --- the Vercel AI SDK: one streamed tool call ---
         json::value v = run_client(h, c, "vercel");
@@ -227,14 +242,18 @@ void run_provider(const ClientCase &c) {
         mock.set_stream_fixture("stream-error.chunks.txt");
         json::value doc = run_client(h, c, "stream-error");
         BOOST_TEST_CONTEXT("stream_error: " << show(doc, "stream_error")) {
-            BOOST_TEST(is_true(doc, "stream_error.raised"), "the client did not see the error event");
+            BOOST_TEST(is_true(doc, "stream_error.raised"),
+                       "the client did not see the error event");
             BOOST_TEST(text(doc, "stream_error.error_type") == "api_error");
-            BOOST_TEST(text(doc, "stream_error.text") ==
-                       vendor_expect::stream_text(c.dialect, read_fixture_lines(mock.stream_fixture())));
+            BOOST_TEST(
+                text(doc, "stream_error.text") ==
+                vendor_expect::stream_text(c.dialect, read_fixture_lines(mock.stream_fixture())));
         }
     }
-    BOOST_TEST(h.log_text().find(c.key()) == std::string::npos, "the vendor key is in the daemon log");
-    BOOST_TEST(h.log_text().find(client_key) == std::string::npos, "the client key is in the daemon log");
+    BOOST_TEST(h.log_text().find(c.key()) == std::string::npos,
+               "the vendor key is in the daemon log");
+    BOOST_TEST(h.log_text().find(client_key) == std::string::npos,
+               "the client key is in the daemon log");
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #pragma once
 // Reading the JSON line a real-client script (tests/<client>/run.mjs) prints,
 // for the tests that drive the daemon with official npm clients.
-#include "integration/integration_fixture.hpp"
-
 #include <string>
 #include <string_view>
+
+#include "integration/integration_fixture.hpp"
 
 namespace sb::test::it {
 

@@ -14,8 +14,8 @@
 
 namespace sb::test {
 
-NodeResult run_node(const std::string &node, const std::filesystem::path &dir, const std::vector<std::string> &args,
-                    std::chrono::milliseconds timeout) {
+NodeResult run_node(const std::string &node, const std::filesystem::path &dir,
+                    const std::vector<std::string> &args, std::chrono::milliseconds timeout) {
     int out_pipe[2], err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
         throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -24,7 +24,8 @@ NodeResult run_node(const std::string &node, const std::filesystem::path &dir, c
     std::vector<char *> argv;
     for (auto &a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
-    std::string path_env = "PATH=" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
+    std::string path_env =
+        "PATH=" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     std::string home_env = "HOME=" + std::filesystem::temp_directory_path().string();
     std::string no_proxy = "NO_PROXY=127.0.0.1,localhost";
     std::vector<char *> envp{path_env.data(), home_env.data(), no_proxy.data(), nullptr};
@@ -47,7 +48,8 @@ NodeResult run_node(const std::string &node, const std::filesystem::path &dir, c
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     int open_fds = 2;
     while (open_fds > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             r.timed_out = true;
             kill(pid, SIGKILL);

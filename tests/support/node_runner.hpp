@@ -17,7 +17,7 @@ struct NodeResult {
 
 // node `args` in `dir` (PATH, HOME and NO_PROXY=127.0.0.1,localhost only);
 // SIGKILLed after `timeout`.
-NodeResult run_node(const std::string &node, const std::filesystem::path &dir, const std::vector<std::string> &args,
-                    std::chrono::milliseconds timeout);
+NodeResult run_node(const std::string &node, const std::filesystem::path &dir,
+                    const std::vector<std::string> &args, std::chrono::milliseconds timeout);
 
 }  // namespace sb::test
