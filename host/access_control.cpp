@@ -157,8 +157,18 @@ void AccessControl::authorize_admin(std::string_view authorization, const boost:
     if (!same_secret(admin_digest_, given)) throw GatewayError(ErrorCode::invalid_api_key, "invalid admin token");
 }
 
-std::string AccessControl::client_key_id(std::string_view authorization) {
+namespace {
+
+// The bearer credential, or else the x-api-key one.
+std::string_view client_credential(std::string_view authorization, std::string_view api_key) {
     std::string_view given = bearer(authorization);
+    return given.empty() ? trim(api_key) : given;
+}
+
+}  // namespace
+
+std::string AccessControl::client_key_id(std::string_view authorization, std::string_view api_key) {
+    std::string_view given = client_credential(authorization, api_key);
     if (given.empty()) return {};
     const Digest d = digest(given);
     std::string id;
@@ -166,11 +176,12 @@ std::string AccessControl::client_key_id(std::string_view authorization) {
     return id;
 }
 
-void AccessControl::authorize_client(std::string_view authorization) const {
+void AccessControl::authorize_client(std::string_view authorization, std::string_view api_key) const {
     if (client_key_digests_.empty()) return;
-    std::string_view given = bearer(authorization);
+    std::string_view given = client_credential(authorization, api_key);
     if (given.empty())
-        throw GatewayError(ErrorCode::invalid_api_key, "this gateway requires Authorization: Bearer <client key>");
+        throw GatewayError(ErrorCode::invalid_api_key,
+                           "this gateway requires Authorization: Bearer <client key> (or x-api-key on /v1/messages)");
     bool ok = false;
     for (const auto &d : client_key_digests_) ok |= same_secret(d, given);  // no early exit
     if (!ok) throw GatewayError(ErrorCode::invalid_api_key, "invalid client key");

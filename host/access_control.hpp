@@ -38,11 +38,13 @@ public:
 
     // Throws GatewayError (401/403) when the call is not allowed.
     void authorize_admin(std::string_view authorization, const boost::asio::ip::address &peer) const;
-    void authorize_client(std::string_view authorization) const;
-    // The id of the client key in authorization, for logs: the first 8 hex
-    // digits of its SHA-256 (`printf %s "$KEY" | sha256sum | cut -c1-8`);
-    // empty when there is no bearer credential. Reveals nothing of the key.
-    static std::string client_key_id(std::string_view authorization);
+    // api_key: an x-api-key header where the dialect takes one (Anthropic's
+    // clients), used when authorization carries no bearer credential.
+    void authorize_client(std::string_view authorization, std::string_view api_key = {}) const;
+    // The id of the client key in authorization (or else api_key), for logs:
+    // the first 8 hex digits of its SHA-256 (`printf %s "$KEY" | sha256sum |
+    // cut -c1-8`); empty when there is no credential. Reveals nothing of the key.
+    static std::string client_key_id(std::string_view authorization, std::string_view api_key = {});
     // Throws GatewayError (401) when a metrics token is set and not given.
     void authorize_metrics(std::string_view authorization) const;
 

@@ -109,7 +109,9 @@ void Router::authorize(const RequestHead &head, std::string_view path, const boo
     // No secret configured: a local browser page must not drive the gateway.
     if ((is_data_plane && !access_.has_client_keys()) || (is_admin_call && !access_.has_admin_token()))
         AccessControl::require_local_browser_context(head[http::field::host], head[http::field::origin]);
-    if (is_data_plane) access_.authorize_client(authorization);
+    // Anthropic's clients send their key as x-api-key.
+    if (is_data_plane)
+        access_.authorize_client(authorization, is_anthropic_messages_path(path) ? head["x-api-key"] : "");
     if (is_admin_call) access_.authorize_admin(authorization, peer);
     if (path == "/metrics") access_.authorize_metrics(authorization);
 }
@@ -134,7 +136,8 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
     if (!exchange.head_admitted()) authorize(request, path, exchange.peer());
     // Authorized: a client key given here is valid, and the log names it.
     if (path.starts_with("/v1/") && access_.has_client_keys())
-        context.client_key_id = AccessControl::client_key_id(request[http::field::authorization]);
+        context.client_key_id = AccessControl::client_key_id(
+            request[http::field::authorization], is_anthropic_messages_path(path) ? request["x-api-key"] : "");
     if (path == "/healthz") {
         if (!get) method_not_allowed(path);
         return ready(json_response(http::status::ok, R"({"status":"ok"})", request.version()));
@@ -153,6 +156,14 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
     if (path == "/v1/chat/completions") {
         if (!post) method_not_allowed(path);
         return openai_.chat_completions(request, context);
+    }
+    if (path == "/v1/messages") {
+        if (!post) method_not_allowed(path);
+        return messages_.messages(request, context);
+    }
+    if (path == "/v1/messages/count_tokens") {
+        if (!post) method_not_allowed(path);
+        return messages_.count_tokens(request, context);
     }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
@@ -201,13 +212,19 @@ std::string request_id_for(const Request &request) {
     return new_request_id();
 }
 
-// The error response for what dispatch threw; names its type in error_type.
+// The error response for what dispatch threw, in the shape of the path's
+// client dialect; names its type in error_type.
 Response failure_response(const std::exception_ptr &failure, unsigned version, const std::string &request_id,
-                          const core::Exchange &exchange, core::RequestContext &context, std::string &error_type) {
+                          const core::Exchange &exchange, core::RequestContext &context, std::string &error_type,
+                          std::string_view path) {
+    const auto present = [&](const GatewayError &e) {
+        return is_anthropic_messages_path(path) ? anthropic_error_response(e, version)
+                                                : error_response(e, version);
+    };
     try {
         std::rethrow_exception(failure);
     } catch (const GatewayError &e) {
-        Response response = error_response(e, version);
+        Response response = present(e);
         error_type = core::error_code_name(e.code());
         if (!e.provider().empty()) {
             context.provider = e.provider();
@@ -220,7 +237,7 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
         const bool cut = e.code() == boost::asio::error::operation_aborted;
         if (cut && exchange.client_gone()) {
             error_type.clear();  // record() says which
-            return error_response(GatewayError(ErrorCode::internal_error, "request cut"), version);
+            return present(GatewayError(ErrorCode::internal_error, "request cut"));
         }
         if (!cut)
             core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
@@ -228,7 +245,7 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
         core::log_event(core::LogLevel::error, "handler_failed", {{"request_id", request_id}, {"reason", e.what()}});
     }
     error_type = "internal_error";
-    return error_response(GatewayError(ErrorCode::internal_error, "internal error"), version);
+    return present(GatewayError(ErrorCode::internal_error, "internal error"));
 }
 
 // What one exchange was, once it has ended: the metrics and the access-log
@@ -322,7 +339,8 @@ public:
             failure = std::current_exception();
         }
         if (failure)
-            reply = Reply{failure_response(failure, request.version(), request_id_, exchange, context_, error_type_),
+            reply = Reply{failure_response(failure, request.version(), request_id_, exchange, context_,
+                                           error_type_, path_),
                           nullptr};
         reply.head.set("x-request-id", request_id_);
         if (!reply.body) reply.head.set("x-switchboard-overhead-us", std::to_string(context_.overhead().count()));
