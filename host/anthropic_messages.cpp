@@ -27,7 +27,6 @@ std::string_view anthropic_error_type(ErrorCode code) noexcept {
         case ErrorCode::context_length_exceeded:
         case ErrorCode::content_filter:
         case ErrorCode::method_not_allowed:
-        case ErrorCode::unsupported_media_type:
             return "invalid_request_error";
         case ErrorCode::provider_not_configured:
         case ErrorCode::invalid_api_key:
@@ -688,6 +687,7 @@ std::unique_ptr<core::StreamEncoder> make_messages_encoder() {
 
 boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request,
                                                           core::RequestContext &context) {
+    context.dialect = "anthropic.messages";
     json::object body = parse_json_object(request.body());
     std::string().swap(request.body());
     const auto model = optional_string(body, "model");
