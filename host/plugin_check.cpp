@@ -74,7 +74,7 @@ int check_plugin(const std::filesystem::path &file) {
         return 1;
     }
     result(true, "loads, negotiates ABI " + library->abi_version() + ", passes init");
-    core::Provider provider(library);
+    core::LoadedProvider provider(library);
     const core::ProviderInfo &info = provider.info();
     std::printf("descriptor:\n");
     std::printf("  id              %s\n", info.id.c_str());

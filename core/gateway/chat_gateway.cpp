@@ -79,7 +79,7 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
     return t;
 }
 
-bool ChatGateway::listed_model(const Provider &provider, std::string_view model) const {
+bool ChatGateway::listed_model(const LoadedProvider &provider, std::string_view model) const {
     const auto &info = provider.info();
     if (model == info.default_model) return true;
     for (const auto &known : info.known_models)

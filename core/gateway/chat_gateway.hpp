@@ -31,7 +31,7 @@ namespace sb::core {
 // Everything one call needs, held for its whole duration.
 struct ChatTarget {
     std::shared_ptr<const ProviderSet> providers;  // keeps the libraries loaded
-    std::shared_ptr<const Provider> provider;
+    std::shared_ptr<const LoadedProvider> provider;
     ResolvedProviderConfig config;
     // config.model is one the daemon knows (see RequestContext::model_known),
     // not a name only the client gave.
@@ -132,7 +132,7 @@ private:
     boost::asio::awaitable<Result> along_chain(std::vector<ChatTarget> chain, boost::json::object request,
                                                RequestContext &context, Attempt attempt);
     // Whether model is in provider's own list or the vendor's last one.
-    bool listed_model(const Provider &provider, std::string_view model) const;
+    bool listed_model(const LoadedProvider &provider, std::string_view model) const;
 
     ProviderRegistry &registry_;
     ConfigStore &store_;

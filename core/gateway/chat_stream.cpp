@@ -6,7 +6,7 @@ namespace sb::core {
 
 namespace {
 
-StreamFraming framing_of(const Provider &provider) {
+StreamFraming framing_of(const LoadedProvider &provider) {
     return provider.info().stream_framing == SB_FRAMING_NDJSON ? StreamFraming::ndjson : StreamFraming::sse;
 }
 
@@ -14,7 +14,7 @@ boost::asio::awaitable<std::size_t> nothing_to_wait_for() { co_return 0; }
 
 }  // namespace
 
-ChatStream::ChatStream(std::shared_ptr<const ProviderSet> providers, std::shared_ptr<const Provider> provider,
+ChatStream::ChatStream(std::shared_ptr<const ProviderSet> providers, std::shared_ptr<const LoadedProvider> provider,
                        std::string api_key, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
                        EncoderRef encoder, RequestContext &context)
     : providers_(std::move(providers)), provider_(std::move(provider)), api_key_(std::move(api_key)),

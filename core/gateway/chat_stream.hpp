@@ -59,7 +59,7 @@ class ChatStream final : public BodySource {
 public:
     // translator turns the vendor's events into unified chunks; body is the
     // vendor's answer (2xx, headers dropped). context must outlive the stream.
-    ChatStream(std::shared_ptr<const ProviderSet> providers, std::shared_ptr<const Provider> provider,
+    ChatStream(std::shared_ptr<const ProviderSet> providers, std::shared_ptr<const LoadedProvider> provider,
                std::string api_key, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
                EncoderRef encoder, RequestContext &context);
     ~ChatStream() override;
@@ -88,7 +88,7 @@ private:
     void fail(GatewayError e);
 
     std::shared_ptr<const ProviderSet> providers_;  // keeps the plugin loaded
-    std::shared_ptr<const Provider> provider_;
+    std::shared_ptr<const LoadedProvider> provider_;
     std::string api_key_;  // redacted from error messages
     std::unique_ptr<ProviderStream> translator_;
     UpstreamBody body_;  // none once the body has ended

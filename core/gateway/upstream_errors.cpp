@@ -3,7 +3,7 @@
 namespace sb::core {
 
 // The one place a transport failure becomes a GatewayError.
-GatewayError transport_error(const Provider &provider, const std::string &api_key, const UpstreamError &e) {
+GatewayError transport_error(const LoadedProvider &provider, const std::string &api_key, const UpstreamError &e) {
     ErrorCode code = ErrorCode::network_error;
     switch (e.failure()) {
         case UpstreamFailure::timeout: code = ErrorCode::timeout; break;
@@ -17,7 +17,7 @@ GatewayError transport_error(const Provider &provider, const std::string &api_ke
     return GatewayError(code, "provider '" + id + "': " + redact_secret(e.what(), api_key), {}, id);
 }
 
-GatewayError no_events_error(const Provider &provider) {
+GatewayError no_events_error(const LoadedProvider &provider) {
     return GatewayError(ErrorCode::api_base_incorrect,
                         "provider '" + provider.id() +
                             "': the upstream answered the streaming request without any stream events");

@@ -10,8 +10,8 @@
 namespace sb::core {
 
 // A transport failure (connect, TLS, timeout, a cut body), the key redacted.
-GatewayError transport_error(const Provider &provider, const std::string &api_key, const UpstreamError &e);
+GatewayError transport_error(const LoadedProvider &provider, const std::string &api_key, const UpstreamError &e);
 // A vendor stream that ended before any event.
-GatewayError no_events_error(const Provider &provider);
+GatewayError no_events_error(const LoadedProvider &provider);
 
 }  // namespace sb::core

@@ -195,7 +195,7 @@ void TokenUsage::update(const sb_usage &report) noexcept {
     if (SB_TABLE_HAS(&report, sb_usage, reasoning_tokens)) take(report.reasoning_tokens, reasoning_tokens);
 }
 
-Provider::Provider(std::shared_ptr<PluginLibrary> library) : library_(std::move(library)) {
+LoadedProvider::LoadedProvider(std::shared_ptr<PluginLibrary> library) : library_(std::move(library)) {
     const sb_provider_descriptor &d = library_->descriptor();
     info_.id = to_string(d.id);
     info_.display_name = to_string(d.display_name);
@@ -212,7 +212,7 @@ Provider::Provider(std::shared_ptr<PluginLibrary> library) : library_(std::move(
     info_.lifecycle = ModelLifecycles(read_model_lifecycle(library_->table()));
 }
 
-UpstreamRequest Provider::build_chat_request(const EffectiveConfig &config,
+UpstreamRequest LoadedProvider::build_chat_request(const EffectiveConfig &config,
                                              std::string_view body_json, bool stream) const {
     sb_provider_config cfg = to_abi(config);
     sb_chat_request req{sizeof(sb_chat_request), to_sb(body_json), stream ? 1 : 0};
@@ -225,7 +225,7 @@ UpstreamRequest Provider::build_chat_request(const EffectiveConfig &config,
     return finish_request(builder, info_.id);
 }
 
-std::string Provider::parse_chat_response(const EffectiveConfig &config, const UpstreamResponse &response,
+std::string LoadedProvider::parse_chat_response(const EffectiveConfig &config, const UpstreamResponse &response,
                                           TokenUsage *usage) const {
     sb_provider_config cfg = to_abi(config);
     const bool typed = reports_typed_usage(*library_);
@@ -243,7 +243,7 @@ std::string Provider::parse_chat_response(const EffectiveConfig &config, const U
     return std::move(output.text);
 }
 
-std::unique_ptr<ProviderStream> Provider::open_stream(const EffectiveConfig &config,
+std::unique_ptr<ProviderStream> LoadedProvider::open_stream(const EffectiveConfig &config,
                                                       std::string_view body_json) const {
     if (!info_.has(SB_CAP_STREAMING))
         throw GatewayError(ErrorCode::invalid_request,
@@ -262,7 +262,7 @@ std::unique_ptr<ProviderStream> Provider::open_stream(const EffectiveConfig &con
     return std::make_unique<ProviderStream>(library_, state, info_.id, config.api_key);
 }
 
-std::optional<UpstreamRequest> Provider::build_models_request(const EffectiveConfig &config) const {
+std::optional<UpstreamRequest> LoadedProvider::build_models_request(const EffectiveConfig &config) const {
     if (!info_.has(SB_CAP_MODEL_LISTING)) return std::nullopt;
     sb_provider_config cfg = to_abi(config);
     RequestBuilder builder;
@@ -275,7 +275,7 @@ std::optional<UpstreamRequest> Provider::build_models_request(const EffectiveCon
     return finish_request(builder, info_.id);
 }
 
-std::vector<std::string> Provider::parse_models_response(const EffectiveConfig &config,
+std::vector<std::string> LoadedProvider::parse_models_response(const EffectiveConfig &config,
                                                          const UpstreamResponse &response) const {
     struct Collector {
         std::vector<std::string> ids;
@@ -297,7 +297,7 @@ std::vector<std::string> Provider::parse_models_response(const EffectiveConfig &
     return std::move(collector.ids);
 }
 
-std::optional<std::string> Provider::self_check() const {
+std::optional<std::string> LoadedProvider::self_check() const {
     const sb_plugin &t = library_->table();
     if (!SB_TABLE_HAS(&t, sb_plugin, self_check) || !t.self_check) return std::nullopt;
     ErrorReport report;

@@ -1,5 +1,6 @@
 #pragma once
-// The host's C++ view of one provider plugin: copies of its descriptor, and
+// The host's C++ view of one loaded provider plugin (LoadedProvider; the
+// plugin side's C++ helper is sdk::Provider): copies of its descriptor, and
 // every ABI call wrapped so that plugin statuses become GatewayErrors (with
 // any API key redacted) and plugin output is bounded.
 #include "core/upstream/http_message.hpp"
@@ -55,10 +56,6 @@ struct TokenUsage {
     bool operator==(const TokenUsage &) const = default;
 };
 
-struct ModelListing {
-    std::vector<std::string> ids;
-};
-
 using ChunkHandler = std::function<void(std::string_view chunk_json)>;
 
 // One streaming response being translated; abandons the plugin state when
@@ -87,9 +84,9 @@ private:
     TokenUsage usage_;
 };
 
-class Provider {
+class LoadedProvider {
 public:
-    explicit Provider(std::shared_ptr<PluginLibrary> library);
+    explicit LoadedProvider(std::shared_ptr<PluginLibrary> library);
 
     const ProviderInfo &info() const noexcept { return info_; }
     const std::string &id() const noexcept { return info_.id; }

@@ -16,7 +16,7 @@ constexpr const char *kSharedLibrarySuffix = ".so";
 #endif
 }  // namespace
 
-std::shared_ptr<const Provider> ProviderSet::find(std::string_view id) const {
+std::shared_ptr<const LoadedProvider> ProviderSet::find(std::string_view id) const {
     for (const auto &p : providers)
         if (p->id() == id) return p;
     return nullptr;
@@ -24,7 +24,7 @@ std::shared_ptr<const Provider> ProviderSet::find(std::string_view id) const {
 
 namespace {
 
-std::shared_ptr<const Provider> loaded_from(const ProviderSet *set, const std::filesystem::path &file) {
+std::shared_ptr<const LoadedProvider> loaded_from(const ProviderSet *set, const std::filesystem::path &file) {
     if (!set) return nullptr;
     for (const auto &p : set->providers)
         if (p->library().file() == file) return p;
@@ -67,7 +67,7 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet
         auto before = loaded_from(previous, file);
         const FileIdentity now = FileIdentity::of(file);
         const auto untrusted = plugin_file_untrusted(file);
-        std::shared_ptr<const Provider> provider;
+        std::shared_ptr<const LoadedProvider> provider;
         if (const RefusedPlugin *known = untrusted ? nullptr : refused_unchanged(previous, file, now)) {
             set.refused.push_back(*known);  // logged when first refused; it would fail the same way
             provider = before;
@@ -77,7 +77,7 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet
                 if (before && before->library().identity() == now)
                     provider = before;  // unchanged: no reload, no re-init
                 else
-                    provider = std::make_shared<const Provider>(PluginLibrary::load(file));
+                    provider = std::make_shared<const LoadedProvider>(PluginLibrary::load(file));
             } catch (const std::exception &e) {
                 log_event(LogLevel::warn, "plugin_refused", {{"file", name}, {"reason", e.what()}});
                 set.refused.push_back(RefusedPlugin{file, e.what(), untrusted ? FileIdentity{} : now});

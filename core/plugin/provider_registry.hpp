@@ -24,10 +24,10 @@ struct RefusedPlugin {
 };
 
 struct ProviderSet {
-    std::vector<std::shared_ptr<const Provider>> providers;  // sorted by id
+    std::vector<std::shared_ptr<const LoadedProvider>> providers;  // sorted by id
     std::vector<RefusedPlugin> refused;
 
-    std::shared_ptr<const Provider> find(std::string_view id) const;
+    std::shared_ptr<const LoadedProvider> find(std::string_view id) const;
 };
 
 // Loads every *.so (.dll, .dylib) file in dir (sorted by name, so duplicate resolution

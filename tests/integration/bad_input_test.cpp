@@ -86,7 +86,8 @@ BOOST_AUTO_TEST_CASE(declared_content_length_over_the_limit_is_413_at_once, *utf
 BOOST_AUTO_TEST_CASE(unknown_routes_are_404, *utf::timeout(60)) {
     Harness h;
     h.start();
-    for (std::string target : {"/", "/nope", "/api/backdoor/llm/nope", "/api/backdoor/llm", "/v1/nope",
+    // ("/" and "/ui" are the admin page.)
+    for (std::string target : {"/nope", "/ui/nope", "/api/backdoor/llm/nope", "/api/backdoor/llm", "/v1/nope",
                                "/v1/chat/completions/extra", "/v2/chat/completions"}) {
         BOOST_TEST_CONTEXT("GET " << target) { check_error(h.get(target), 404, "not_found_error"); }
     }

@@ -69,10 +69,10 @@ const Build kBuilds[] = {
 
 // All three builds, loaded side by side into this one host.
 struct AllMinors {
-    std::vector<std::unique_ptr<Provider>> providers;
+    std::vector<std::unique_ptr<LoadedProvider>> providers;
     AllMinors() {
         for (const auto &b : kBuilds)
-            providers.push_back(std::make_unique<Provider>(PluginLibrary::load(kTestPlugins / b.file)));
+            providers.push_back(std::make_unique<LoadedProvider>(PluginLibrary::load(kTestPlugins / b.file)));
     }
 };
 
@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(plain_chat_works_and_usage_reaches_the_host_from_every_mino
     AllMinors all;
     UpstreamResponse answer{200, {{"content-type", "application/json"}}, kCompletion};
     for (std::size_t i = 0; i < std::size(kBuilds); ++i) {
-        const Provider &p = *all.providers[i];
+        const LoadedProvider &p = *all.providers[i];
         UpstreamRequest req = p.build_chat_request(kConfig, kRequest, false);
         BOOST_TEST(req.url == "http://127.0.0.1:9/v1/chat/completions");
         BOOST_TEST(req.body == kRequest);
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(stream_usage_is_the_latest_total_as_it_arrives) {
 BOOST_AUTO_TEST_CASE(host_never_scans_the_json_of_a_v1_2_plugin) {
     // c_echo is a current (1.2) plugin that reports no typed usage: its JSON
     // says 5 and 7, but the host trusts the (missing) typed report.
-    Provider p(PluginLibrary::load(kTestPlugins / "c_echo.so"));
+    LoadedProvider p(PluginLibrary::load(kTestPlugins / "c_echo.so"));
     BOOST_REQUIRE(p.library().table().abi_minor >= 2u);
     UpstreamResponse answer{200, {}, kCompletion};
     TokenUsage usage;

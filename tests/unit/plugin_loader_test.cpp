@@ -43,7 +43,7 @@ bool contains(const std::string &text, std::string_view needle) { return text.fi
 
 BOOST_AUTO_TEST_CASE(loads_plain_c_plugin_and_reads_its_descriptor) {
     auto lib = PluginLibrary::load(kTestPlugins / "c_echo.so");
-    Provider provider(lib);
+    LoadedProvider provider(lib);
     BOOST_TEST(provider.id() == "cecho");
     BOOST_TEST(provider.info().env_api_base == "CECHO_API_BASE");
     BOOST_TEST(lib->abi_version() == std::to_string(SB_ABI_VERSION_MAJOR) + "." + std::to_string(SB_ABI_VERSION_MINOR));
@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(loads_plugin_with_newer_minor_version_and_larger_tables) {
     auto lib = PluginLibrary::load(kTestPlugins / "newer_minor.so");
     BOOST_TEST(lib->table().abi_minor > SB_ABI_VERSION_MINOR);
     BOOST_TEST(lib->table().struct_size > sizeof(sb_plugin));
-    Provider provider(lib);
+    LoadedProvider provider(lib);
     BOOST_TEST(provider.id() == "newer");
 }
 
@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(loads_plugin_with_older_minor_version_and_smaller_tables) {
     auto lib = PluginLibrary::load(kTestPlugins / "older_minor.so");
     BOOST_TEST(lib->abi_version() == "1.0");
     BOOST_TEST(lib->table().struct_size < sizeof(sb_plugin));
-    Provider provider(lib);
+    LoadedProvider provider(lib);
     BOOST_TEST(provider.id() == "older");
     // The host must not read self_check past the older table's end.
     BOOST_TEST(!provider.self_check().has_value());
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(loads_plugin_with_older_minor_version_and_smaller_tables) {
 }
 
 BOOST_AUTO_TEST_CASE(current_plugins_run_their_self_check) {
-    Provider provider(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
+    LoadedProvider provider(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
     auto result = provider.self_check();
     BOOST_REQUIRE(result.has_value());
     BOOST_TEST(result->empty());
@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(directory_load_refuses_duplicates_and_keeps_the_rest) {
 }
 
 BOOST_AUTO_TEST_CASE(library_stays_loaded_while_a_provider_uses_it) {
-    std::shared_ptr<const Provider> provider;
+    std::shared_ptr<const LoadedProvider> provider;
     {
         ProviderSet set = load_plugins_dir(kPlugins);
         provider = set.find("openai");
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(library_stays_loaded_while_a_provider_uses_it) {
 }
 
 BOOST_AUTO_TEST_CASE(plugin_errors_become_classified_gateway_errors) {
-    auto provider = std::make_shared<Provider>(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
+    auto provider = std::make_shared<LoadedProvider>(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
     EffectiveConfig config{"sk-test-SECRET-abcdefghijklmnop1234", "http://127.0.0.1:9/v1", "gpt-4o"};
     UpstreamResponse response;
     response.status = 401;
