@@ -7,6 +7,7 @@
 #include "host/access_control.hpp"
 #include "host/admin_api.hpp"
 #include "host/openai_api.hpp"
+#include "host/openai_responses.hpp"
 
 namespace sb::host {
 
@@ -16,7 +17,7 @@ public:
            const core::Environment &env, core::PluginReloader &reloader, const AccessControl &access,
            core::Metrics &metrics)
         : registry_(registry), store_(store), access_(access), metrics_(metrics),
-          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry) {}
+          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry), responses_(gateway) {}
     // The Session of a new connection from peer (see core::HttpServer).
     std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
 
@@ -37,6 +38,7 @@ private:
     core::Metrics &metrics_;
     AdminApi admin_;
     OpenAIApi openai_;
+    OpenAIResponsesApi responses_;
 };
 
 }  // namespace sb::host
