@@ -6,20 +6,13 @@
 // client. run.mjs prints one JSON line of what the client saw; the checks
 // here compare it with the vendor fixtures read in the vendor's own dialect
 // (vendor_expect), so a translation bug shows as a mismatch.
+#include "integration/client_report.hpp"
 #include "integration/integration_fixture.hpp"
 #include "support/mock_vendor_upstreams.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 using namespace sb::test;
 using namespace sb::test::it;
+using namespace sb::test::it::report;
 namespace utf = boost::unit_test;
 
 namespace {
@@ -60,77 +53,6 @@ std::vector<std::string> all_plugins() {
             "switchboard-cohere.so",  "switchboard-mistral.so", "switchboard-together.so"};
 }
 
-struct NodeResult {
-    int exit_code = -1;  // 128 + signal when killed
-    bool timed_out = false;
-    std::string out;
-    std::string err;
-};
-
-// Runs node with `args` (cwd: tests/openai-client), a minimal environment,
-// both outputs captured; SIGKILLs it after `timeout`.
-NodeResult run_node(const std::vector<std::string> &args, std::chrono::milliseconds timeout) {
-    int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
-        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-    std::vector<std::string> argv_s{SB_NODE_EXECUTABLE};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char *> argv;
-    for (auto &a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::string path_env = "PATH=" + std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
-    std::string home_env = "HOME=" + fs::temp_directory_path().string();
-    std::string no_proxy = "NO_PROXY=127.0.0.1,localhost";
-    std::vector<char *> envp{path_env.data(), home_env.data(), no_proxy.data(), nullptr};
-
-    pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-        dup2(out_pipe[1], 1);
-        dup2(err_pipe[1], 2);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) dup2(devnull, 0);
-        if (chdir(client_dir.c_str()) != 0) _exit(126);
-        execve(argv[0], argv.data(), envp.data());
-        _exit(127);
-    }
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    NodeResult r;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            r.timed_out = true;
-            kill(pid, SIGKILL);
-            break;
-        }
-        int n = poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 1000)));
-        if (n < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            char buf[8192];
-            ssize_t got = read(fds[i].fd, buf, sizeof buf);
-            if (got > 0) {
-                (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(got));
-            } else if (got == 0 || errno != EINTR) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    for (auto &f : fds)
-        if (f.fd >= 0) close(f.fd);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
-
 // Runs run.mjs against the daemon and returns its JSON line; the test fails
 // (not skips) on a timeout, a non-zero exit or output that is not one JSON
 // object.
@@ -146,44 +68,8 @@ json::value run_client(Harness &h, const ClientCase &c, std::string_view mode,
                                   "--mode",
                                   std::string(mode)};
     args.insert(args.end(), extra.begin(), extra.end());
-    NodeResult r = run_node(args, std::chrono::seconds{60});
-    BOOST_TEST_MESSAGE(c.id << " " << mode << ": exit " << r.exit_code << "\n" << r.out << r.err);
-    BOOST_REQUIRE_MESSAGE(!r.timed_out, c.id << " " << mode << ": run.mjs timed out (killed)\nstdout: " << r.out
-                                             << "\nstderr: " << r.err << "\ndaemon log:\n"
-                                             << h.log_text());
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, c.id << " " << mode << ": run.mjs exited " << r.exit_code
-                                                 << "\nstderr: " << r.err << "\nstdout: " << r.out);
-    json::value doc;
-    try {
-        doc = parse_json(r.out);
-    } catch (const std::exception &e) {
-        BOOST_FAIL(c.id << " " << mode << ": run.mjs printed no JSON (" << e.what() << "): " << r.out);
-    }
-    BOOST_REQUIRE_MESSAGE(doc.is_object(), "run.mjs printed " << r.out);
-    return doc;
-}
-
-// The value at `dotted`, serialized ("<missing>" when absent).
-std::string show(const json::value &doc, std::string_view dotted) {
-    const json::value *v = find(doc, dotted);
-    return v ? json::serialize(*v) : std::string("<missing ") + std::string(dotted) + ">";
-}
-
-long number_at(const json::value &doc, std::string_view dotted) {
-    const json::value *n = find(doc, dotted);
-    if (!n || !n->is_number()) return -1;
-    return n->to_number<long>();
-}
-
-// Two JSON texts are the same value ("" counts as {}: no arguments).
-bool same_json(std::string a, std::string b) {
-    if (a.empty()) a = "{}";
-    if (b.empty()) b = "{}";
-    try {
-        return parse_json(a) == parse_json(b);
-    } catch (...) {
-        return false;
-    }
+    NodeResult r = run_node(SB_NODE_EXECUTABLE, client_dir, args, std::chrono::seconds{60});
+    return report::parse_client_output(r, c.id + " " + std::string(mode), h.log_text());
 }
 
 void check_error(const json::value &doc, std::string_view where, std::string_view cls, long status,

@@ -5,12 +5,13 @@
 // configured against a loopback mock speaking the vendor's own dialect. The
 // checks compare what the client reports with the vendor fixture read in
 // its own dialect (vendor_expect), so a translation bug shows as a mismatch.
+#include "integration/client_report.hpp"
 #include "integration/integration_fixture.hpp"
 #include "support/mock_vendor_upstreams.hpp"
-#include "support/node_runner.hpp"
 
 using namespace sb::test;
 using namespace sb::test::it;
+using namespace sb::test::it::report;
 namespace utf = boost::unit_test;
 
 namespace {
@@ -31,27 +32,6 @@ const ClientCase openai_case{VendorDialect::openai, "openai", "OPENAI", "gpt-4.1
                              "xai-tool-call.chunks.txt"};
 const ClientCase anthropic_case{VendorDialect::anthropic, "anthropic", "ANTHROPIC", "claude-3-haiku-20240307",
                                 "anthropic-json-tool.1.json", "anthropic-json-tool.1.chunks.txt"};
-
-long number_at(const json::value &doc, std::string_view dotted) {
-    const json::value *n = find(doc, dotted);
-    if (!n || !n->is_number()) return -1;
-    return n->to_number<long>();
-}
-
-std::string show(const json::value &doc, std::string_view dotted) {
-    const json::value *v = find(doc, dotted);
-    return v ? json::serialize(*v) : std::string("<missing ") + std::string(dotted) + ">";
-}
-
-bool same_json(std::string a, std::string b) {
-    if (a.empty()) a = "{}";
-    if (b.empty()) b = "{}";
-    try {
-        return parse_json(a) == parse_json(b);
-    } catch (...) {
-        return false;
-    }
-}
 
 // Input and output tokens as the vendor fixture counts them.
 struct Usage {
@@ -104,20 +84,7 @@ json::value run_client(Harness &h, const ClientCase &c, std::string_view mode, s
                                   "--model", c.id + "/" + c.model, "--mode", std::string(mode)};
     args.insert(args.end(), extra.begin(), extra.end());
     NodeResult r = run_node(SB_NODE_EXECUTABLE, client_dir, args, std::chrono::seconds{60});
-    BOOST_TEST_MESSAGE(c.id << " " << mode << ": exit " << r.exit_code << "\n" << r.out << r.err);
-    BOOST_REQUIRE_MESSAGE(!r.timed_out, c.id << " " << mode << ": run.mjs timed out (killed)\nstdout: " << r.out
-                                             << "\nstderr: " << r.err << "\ndaemon log:\n"
-                                             << h.log_text());
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, c.id << " " << mode << ": run.mjs exited " << r.exit_code
-                                                 << "\nstderr: " << r.err << "\nstdout: " << r.out);
-    json::value doc;
-    try {
-        doc = parse_json(r.out);
-    } catch (const std::exception &e) {
-        BOOST_FAIL(c.id << " " << mode << ": run.mjs printed no JSON (" << e.what() << "): " << r.out);
-    }
-    BOOST_REQUIRE_MESSAGE(doc.is_object(), "run.mjs printed " << r.out);
-    return doc;
+    return report::parse_client_output(r, c.id + " " + std::string(mode), h.log_text());
 }
 
 // The response object a client reports: completed, stateless, the usage

@@ -389,6 +389,7 @@ BOOST_AUTO_TEST_CASE(refuses_what_needs_state_or_cannot_be_translated) {
 
 BOOST_AUTO_TEST_CASE(recorded_requests_translate) {
     for (const auto &entry : std::filesystem::directory_iterator(recorded_dir)) {
+        if (entry.path().extension() != ".json") continue;
         const json::object exchange = recorded(entry.path().filename().string());
         BOOST_TEST_CONTEXT(entry.path().filename().string()) {
             ResponsesCall call = translate_responses_request(exchange.at("request").at("body").as_object());
