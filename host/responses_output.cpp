@@ -1,10 +1,10 @@
 #include "host/responses_output.hpp"
 
 #include "core/hex.hpp"
+#include "host/responses_json.hpp"
 
 #include <boost/json.hpp>
 
-#include <chrono>
 #include <random>
 
 namespace sb::host {
@@ -13,13 +13,8 @@ namespace json = boost::json;
 
 namespace {
 
-const json::value *field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && !v->is_null() ? v : nullptr;
-}
-
 std::int64_t integer_at(const json::object &o, std::string_view key) {
-    const json::value *v = field(o, key);
+    const json::value *v = present(o, key);
     if (!v) return 0;
     if (v->is_int64()) return v->get_int64();
     if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
@@ -28,13 +23,13 @@ std::int64_t integer_at(const json::object &o, std::string_view key) {
 }
 
 std::int64_t detail(const json::object &usage, std::string_view details, std::string_view key) {
-    const json::value *d = field(usage, details);
+    const json::value *d = present(usage, details);
     return d && d->is_object() ? integer_at(d->get_object(), key) : 0;
 }
 
 // The echoed value, or the default OpenAI answers with when it was not sent.
 json::value echoed(const json::object &echo, std::string_view key, json::value fallback) {
-    const json::value *v = field(echo, key);
+    const json::value *v = present(echo, key);
     return v ? *v : fallback;
 }
 
@@ -84,7 +79,7 @@ json::object response_shell(const json::object &echo, std::string id, std::int64
 json::object responses_usage(const json::object &u) {
     const std::int64_t input = integer_at(u, "prompt_tokens");
     const std::int64_t output = integer_at(u, "completion_tokens");
-    const std::int64_t total = field(u, "total_tokens") ? integer_at(u, "total_tokens") : input + output;
+    const std::int64_t total = present(u, "total_tokens") ? integer_at(u, "total_tokens") : input + output;
     return json::object{
         {"input_tokens", input},
         {"input_tokens_details", {{"cached_tokens", detail(u, "prompt_tokens_details", "cached_tokens")}}},
@@ -133,12 +128,9 @@ json::object function_call_item(std::string id, std::string_view status, std::st
 
 json::object response_from_completion(const json::object &completion, const json::object &echo) {
     const std::int64_t created =
-        field(completion, "created")
-            ? integer_at(completion, "created")
-            : std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                  .count();
-    const json::value *model = field(completion, "model");
-    const json::value *asked = field(echo, "model");
+        present(completion, "created") ? integer_at(completion, "created") : unix_seconds_now();
+    const json::value *model = present(completion, "model");
+    const json::value *asked = present(echo, "model");
     json::object response =
         response_shell(echo, new_responses_id("resp_"), created,
                        model && model->is_string() ? model->get_string()
@@ -146,25 +138,25 @@ json::object response_from_completion(const json::object &completion, const json
                                                      : json::string());
     json::array output;
     std::string_view finish_reason;
-    const json::value *choices = field(completion, "choices");
+    const json::value *choices = present(completion, "choices");
     if (choices && choices->is_array() && !choices->get_array().empty() && choices->get_array()[0].is_object()) {
         const json::object &choice = choices->get_array()[0].get_object();
-        if (const json::value *f = field(choice, "finish_reason"); f && f->is_string()) finish_reason = f->get_string();
-        const json::value *m = field(choice, "message");
+        if (const json::value *f = present(choice, "finish_reason"); f && f->is_string()) finish_reason = f->get_string();
+        const json::value *m = present(choice, "message");
         const json::object empty;
         const json::object &message = m && m->is_object() ? m->get_object() : empty;
-        if (const json::value *r = field(message, "reasoning_content"); r && r->is_string() && !r->get_string().empty())
+        if (const json::value *r = present(message, "reasoning_content"); r && r->is_string() && !r->get_string().empty())
             output.push_back(reasoning_item(new_responses_id("rs_"), r->get_string()));
-        if (const json::value *c = field(message, "content"); c && c->is_string() && !c->get_string().empty())
+        if (const json::value *c = present(message, "content"); c && c->is_string() && !c->get_string().empty())
             output.push_back(message_item(new_responses_id("msg_"), "completed", c->get_string()));
-        if (const json::value *calls = field(message, "tool_calls"); calls && calls->is_array()) {
+        if (const json::value *calls = present(message, "tool_calls"); calls && calls->is_array()) {
             for (const json::value &call : calls->get_array()) {
                 if (!call.is_object()) continue;
-                const json::value *fn = field(call.get_object(), "function");
+                const json::value *fn = present(call.get_object(), "function");
                 if (!fn || !fn->is_object()) continue;
-                const json::value *id = field(call.get_object(), "id");
-                const json::value *name = field(fn->get_object(), "name");
-                const json::value *args = field(fn->get_object(), "arguments");
+                const json::value *id = present(call.get_object(), "id");
+                const json::value *name = present(fn->get_object(), "name");
+                const json::value *args = present(fn->get_object(), "arguments");
                 output.push_back(function_call_item(
                     new_responses_id("fc_"), "completed",
                     id && id->is_string() ? std::string(id->get_string()) : new_responses_id("call_"),
@@ -175,7 +167,7 @@ json::object response_from_completion(const json::object &completion, const json
     }
     response["output"] = std::move(output);
     set_final_status(response, finish_reason);
-    if (const json::value *usage = field(completion, "usage"); usage && usage->is_object())
+    if (const json::value *usage = present(completion, "usage"); usage && usage->is_object())
         response["usage"] = responses_usage(usage->get_object());
     return response;
 }

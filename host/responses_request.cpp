@@ -1,6 +1,7 @@
 #include "host/responses_request.hpp"
 
 #include "core/errors.hpp"
+#include "host/responses_json.hpp"
 
 #include <boost/json.hpp>
 
@@ -19,13 +20,8 @@ namespace {
     throw GatewayError(ErrorCode::invalid_request, message, std::move(param));
 }
 
-const json::value *field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && !v->is_null() ? v : nullptr;
-}
-
 std::string string_field(const json::object &o, std::string_view key, const std::string &param) {
-    const json::value *v = field(o, key);
+    const json::value *v = present(o, key);
     if (!v || !v->is_string()) refuse("'" + param + "." + std::string(key) + "' must be a string", param);
     return std::string(v->get_string());
 }
@@ -35,18 +31,18 @@ json::object content_part(const json::value &part, const std::string &param) {
     if (part.is_string()) return json::object{{"type", "text"}, {"text", part.get_string()}};
     if (!part.is_object()) refuse("'" + param + "' must be a string or an object", param);
     const json::object &p = part.get_object();
-    const json::value *type = field(p, "type");
+    const json::value *type = present(p, "type");
     const std::string_view t = type && type->is_string() ? std::string_view(type->get_string()) : "";
     if (t == "input_text" || t == "output_text" || t == "text")
         return json::object{{"type", "text"}, {"text", string_field(p, "text", param)}};
     if (t == "refusal") return json::object{{"type", "text"}, {"text", string_field(p, "refusal", param)}};
     if (t == "input_image") {
-        const json::value *url = field(p, "image_url");
+        const json::value *url = present(p, "image_url");
         // A file_id names an uploaded file: the daemon keeps none.
         if (!url || !url->is_string())
             refuse("'" + param + "': only input_image with an image_url (a URL or a data: URL) is supported", param);
         json::object image{{"url", url->get_string()}};
-        if (const json::value *detail = field(p, "detail")) image["detail"] = *detail;
+        if (const json::value *detail = present(p, "detail")) image["detail"] = *detail;
         return json::object{{"type", "image_url"}, {"image_url", std::move(image)}};
     }
     refuse("'" + param + "': content part type '" + std::string(t) + "' is not supported", param);
@@ -69,7 +65,7 @@ json::object message(const json::object &item, const std::string &param) {
         refuse("'" + param + ".role' must be user, assistant, system or developer", param + ".role");
     // Every provider knows "system"; "developer" is OpenAI's newer name for it.
     if (role == "developer") role = "system";
-    const json::value *content = field(item, "content");
+    const json::value *content = present(item, "content");
     if (!content) refuse("'" + param + ".content' is required", param + ".content");
     json::object out{{"role", role}};
     if (content->is_string()) {
@@ -128,7 +124,7 @@ void add_input(json::array &messages, const json::value &input) {
         const std::string param = "input[" + std::to_string(i) + "]";
         if (!items[i].is_object()) refuse("'" + param + "' must be an object", param);
         const json::object &item = items[i].get_object();
-        const json::value *type = field(item, "type");
+        const json::value *type = present(item, "type");
         if (type && !type->is_string()) refuse("'" + param + ".type' must be a string", param + ".type");
         const std::string_view t = type ? std::string_view(type->get_string()) : "message";
         if (t == "message") {
@@ -136,7 +132,7 @@ void add_input(json::array &messages, const json::value &input) {
         } else if (t == "function_call") {
             add_function_call(messages, item, param);
         } else if (t == "function_call_output") {
-            const json::value *output = field(item, "output");
+            const json::value *output = present(item, "output");
             if (!output) refuse("'" + param + ".output' is required", param + ".output");
             messages.push_back(json::object{{"role", "tool"},
                                             {"tool_call_id", string_field(item, "call_id", param)},
@@ -155,14 +151,14 @@ void add_input(json::array &messages, const json::value &input) {
 json::object function_tool(const json::value &tool, const std::string &param) {
     if (!tool.is_object()) refuse("'" + param + "' must be an object", param);
     const json::object &t = tool.get_object();
-    const json::value *type = field(t, "type");
+    const json::value *type = present(t, "type");
     const std::string_view kind = type && type->is_string() ? std::string_view(type->get_string()) : "";
     if (kind != "function")
         refuse("'" + param + "': tool type '" + std::string(kind) + "' is not supported (only function tools)",
                param);
     json::object function{{"name", string_field(t, "name", param)}};
     for (std::string_view key : {"description", "parameters", "strict"})
-        if (const json::value *v = field(t, key)) function[key] = *v;
+        if (const json::value *v = present(t, key)) function[key] = *v;
     return json::object{{"type", "function"}, {"function", std::move(function)}};
 }
 
@@ -172,7 +168,7 @@ json::value tool_choice(const json::value &choice) {
         if (c == "auto" || c == "none" || c == "required") return choice;
     } else if (choice.is_object()) {
         const json::object &o = choice.get_object();
-        const json::value *type = field(o, "type");
+        const json::value *type = present(o, "type");
         if (type && *type == "function")
             return json::object{{"type", "function"}, {"function", {{"name", string_field(o, "name", "tool_choice")}}}};
     }
@@ -182,11 +178,11 @@ json::value tool_choice(const json::value &choice) {
 // text.format -> response_format ("text" is the default and sends nothing).
 void add_text_format(json::object &unified, const json::value &text) {
     if (!text.is_object()) refuse("'text' must be an object", "text");
-    const json::value *format = field(text.get_object(), "format");
+    const json::value *format = present(text.get_object(), "format");
     if (!format) return;
     if (!format->is_object()) refuse("'text.format' must be an object", "text.format");
     const json::object &f = format->get_object();
-    const json::value *type = field(f, "type");
+    const json::value *type = present(f, "type");
     if (type && *type == "text") return;
     if (type && *type == "json_object") {
         unified["response_format"] = {{"type", "json_object"}};
@@ -195,7 +191,7 @@ void add_text_format(json::object &unified, const json::value &text) {
     if (type && *type == "json_schema") {
         json::object schema{{"name", string_field(f, "name", "text.format")}};
         for (std::string_view key : {"schema", "strict", "description"})
-            if (const json::value *v = field(f, key)) schema[key] = *v;
+            if (const json::value *v = present(f, key)) schema[key] = *v;
         unified["response_format"] = {{"type", "json_schema"}, {"json_schema", std::move(schema)}};
         return;
     }
@@ -203,7 +199,7 @@ void add_text_format(json::object &unified, const json::value &text) {
 }
 
 void copy_number(const json::object &body, std::string_view from, json::object &unified, std::string_view to) {
-    if (const json::value *v = field(body, from)) {
+    if (const json::value *v = present(body, from)) {
         if (!v->is_number()) refuse("'" + std::string(from) + "' must be a number", std::string(from));
         unified[to] = *v;
     }
@@ -213,44 +209,44 @@ void copy_number(const json::object &body, std::string_view from, json::object &
 
 ResponsesCall translate_responses_request(const json::object &body) {
     // Fields that only make sense against stored state.
-    if (field(body, "previous_response_id"))
+    if (present(body, "previous_response_id"))
         refuse("'previous_response_id' is not supported: this gateway keeps no state between requests; send the "
                "whole conversation in 'input'",
                "previous_response_id");
-    if (field(body, "conversation"))
+    if (present(body, "conversation"))
         refuse("'conversation' is not supported: this gateway keeps no state between requests", "conversation");
-    if (const json::value *bg = field(body, "background"); bg && *bg == true)
+    if (const json::value *bg = present(body, "background"); bg && *bg == true)
         refuse("'background' is not supported: this gateway keeps no state between requests", "background");
-    if (field(body, "prompt")) refuse("'prompt' (a stored prompt template) is not supported", "prompt");
+    if (present(body, "prompt")) refuse("'prompt' (a stored prompt template) is not supported", "prompt");
 
     ResponsesCall call;
     json::object &u = call.unified;
     json::object &echo = call.echo;
-    if (const json::value *model = field(body, "model")) {
+    if (const json::value *model = present(body, "model")) {
         if (!model->is_string()) refuse("'model' must be a string", "model");
         u["model"] = *model;
         echo["model"] = *model;
     }
-    if (const json::value *stream = field(body, "stream")) {
+    if (const json::value *stream = present(body, "stream")) {
         if (!stream->is_bool()) refuse("'stream' must be a boolean", "stream");
         call.stream = stream->get_bool();
         if (call.stream) u["stream"] = true;
     }
 
     json::array messages;
-    if (const json::value *instructions = field(body, "instructions")) {
+    if (const json::value *instructions = present(body, "instructions")) {
         if (!instructions->is_string()) refuse("'instructions' must be a string", "instructions");
         if (!instructions->get_string().empty())
             messages.push_back(json::object{{"role", "system"}, {"content", instructions->get_string()}});
         echo["instructions"] = *instructions;
     }
-    const json::value *input = field(body, "input");
+    const json::value *input = present(body, "input");
     if (!input) refuse("'input' is required", "input");
     add_input(messages, *input);
     if (messages.empty()) refuse("'input' has no message to answer", "input");
     u["messages"] = std::move(messages);
 
-    if (const json::value *tools = field(body, "tools")) {
+    if (const json::value *tools = present(body, "tools")) {
         if (!tools->is_array()) refuse("'tools' must be an array", "tools");
         json::array unified_tools;
         for (std::size_t i = 0; i < tools->get_array().size(); ++i)
@@ -258,17 +254,17 @@ ResponsesCall translate_responses_request(const json::object &body) {
         if (!unified_tools.empty()) u["tools"] = std::move(unified_tools);
         echo["tools"] = *tools;
     }
-    if (const json::value *choice = field(body, "tool_choice")) {
+    if (const json::value *choice = present(body, "tool_choice")) {
         u["tool_choice"] = tool_choice(*choice);
         echo["tool_choice"] = *choice;
     }
-    if (const json::value *text = field(body, "text")) {
+    if (const json::value *text = present(body, "text")) {
         add_text_format(u, *text);
         echo["text"] = *text;
     }
-    if (const json::value *reasoning = field(body, "reasoning")) {
+    if (const json::value *reasoning = present(body, "reasoning")) {
         if (!reasoning->is_object()) refuse("'reasoning' must be an object", "reasoning");
-        if (const json::value *effort = field(reasoning->get_object(), "effort")) {
+        if (const json::value *effort = present(reasoning->get_object(), "effort")) {
             if (!effort->is_string()) refuse("'reasoning.effort' must be a string", "reasoning.effort");
             u["reasoning_effort"] = *effort;
         }
@@ -280,8 +276,8 @@ ResponsesCall translate_responses_request(const json::object &body) {
     copy_number(body, "temperature", u, "temperature");
     copy_number(body, "top_p", u, "top_p");
     for (std::string_view key : {"max_output_tokens", "temperature", "top_p"})
-        if (const json::value *v = field(body, key)) echo[key] = *v;
-    if (const json::value *parallel = field(body, "parallel_tool_calls")) {
+        if (const json::value *v = present(body, key)) echo[key] = *v;
+    if (const json::value *parallel = present(body, "parallel_tool_calls")) {
         if (!parallel->is_bool()) refuse("'parallel_tool_calls' must be a boolean", "parallel_tool_calls");
         if (u.contains("tools")) u["parallel_tool_calls"] = *parallel;
         echo["parallel_tool_calls"] = *parallel;
@@ -289,12 +285,12 @@ ResponsesCall translate_responses_request(const json::object &body) {
     // safety_identifier is the newer name of user: either reaches the vendor
     // as the unified "user".
     for (std::string_view key : {"safety_identifier", "user"})
-        if (const json::value *id = field(body, key)) {
+        if (const json::value *id = present(body, key)) {
             if (!id->is_string()) refuse("'" + std::string(key) + "' must be a string", std::string(key));
             u["user"] = *id;
             echo[key] = *id;
         }
-    if (const json::value *metadata = field(body, "metadata")) {
+    if (const json::value *metadata = present(body, "metadata")) {
         if (!metadata->is_object()) refuse("'metadata' must be an object", "metadata");
         echo["metadata"] = *metadata;
     }

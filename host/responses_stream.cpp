@@ -1,37 +1,17 @@
 #include "host/responses_stream.hpp"
 
 #include "host/error_presentation.hpp"
+#include "host/responses_json.hpp"
 #include "host/responses_output.hpp"
 
 #include <boost/json.hpp>
-
-#include <chrono>
 
 namespace sb::host {
 
 namespace json = boost::json;
 
-namespace {
-
-const json::value *field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && !v->is_null() ? v : nullptr;
-}
-
-std::string_view string_at(const json::object &o, std::string_view key) {
-    const json::value *v = field(o, key);
-    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
-
 ResponsesSse::ResponsesSse(json::object echo, std::string model)
-    : echo_(std::move(echo)), response_(response_shell(echo_, new_responses_id("resp_"), now_seconds(), model)) {}
+    : echo_(std::move(echo)), response_(response_shell(echo_, new_responses_id("resp_"), unix_seconds_now(), model)) {}
 
 void ResponsesSse::emit(std::string &out, json::object event) {
     event["sequence_number"] = sequence_++;
@@ -150,26 +130,26 @@ void ResponsesSse::text_delta(std::string &out, std::string_view text) {
 }
 
 void ResponsesSse::tool_call_delta(std::string &out, const json::object &call) {
-    const json::value *index_value = field(call, "index");
+    const json::value *index_value = present(call, "index");
     const std::size_t call_index =
         index_value && index_value->is_number() ? index_value->to_number<std::size_t>() : tool_item_.size();
     if (call_index >= tool_item_.size()) tool_item_.resize(call_index + 1, 0);
-    const json::value *fn_value = field(call, "function");
+    const json::value *fn_value = present(call, "function");
     const json::object no_function;
     const json::object &fn = fn_value && fn_value->is_object() ? fn_value->get_object() : no_function;
     if (tool_item_[call_index] == 0) {
         close_open(out);
-        std::string call_id(string_at(call, "id"));
+        std::string call_id(string_or_empty(call, "id"));
         if (call_id.empty()) call_id = new_responses_id("call_");
         items_.push_back(Item{Kind::function_call, new_responses_id("fc_"), {}, std::move(call_id),
-                              std::string(string_at(fn, "name")), false});
+                              std::string(string_or_empty(fn, "name")), false});
         const std::size_t index = items_.size() - 1;
         tool_item_[call_index] = index + 1;
         emit(out,
              {{"type", "response.output_item.added"}, {"output_index", index}, {"item", item_json(items_[index])}});
     }
     const std::size_t index = tool_item_[call_index] - 1;
-    const std::string_view arguments = string_at(fn, "arguments");
+    const std::string_view arguments = string_or_empty(fn, "arguments");
     if (arguments.empty()) return;
     items_[index].text += arguments;
     emit(out, {{"type", "response.function_call_arguments.delta"},
@@ -182,24 +162,24 @@ void ResponsesSse::chunk(std::string &out, std::string_view chunk_json) {
     json::value parsed = json::parse(chunk_json);
     if (!parsed.is_object()) return;
     const json::object &chunk = parsed.get_object();
-    if (const std::string_view model = string_at(chunk, "model"); !model.empty() && !started_)
+    if (const std::string_view model = string_or_empty(chunk, "model"); !model.empty() && !started_)
         response_["model"] = model;
     start(out);
-    if (const json::value *usage = field(chunk, "usage"); usage && usage->is_object()) usage_ = usage->get_object();
-    const json::value *choices = field(chunk, "choices");
+    if (const json::value *usage = present(chunk, "usage"); usage && usage->is_object()) usage_ = usage->get_object();
+    const json::value *choices = present(chunk, "choices");
     if (!choices || !choices->is_array()) return;
     for (const json::value &c : choices->get_array()) {
         if (!c.is_object()) continue;
         const json::object &choice = c.get_object();
-        if (const json::value *d = field(choice, "delta"); d && d->is_object()) {
+        if (const json::value *d = present(choice, "delta"); d && d->is_object()) {
             const json::object &delta = d->get_object();
-            if (const std::string_view r = string_at(delta, "reasoning_content"); !r.empty()) reasoning_delta(out, r);
-            if (const std::string_view t = string_at(delta, "content"); !t.empty()) text_delta(out, t);
-            if (const json::value *calls = field(delta, "tool_calls"); calls && calls->is_array())
+            if (const std::string_view r = string_or_empty(delta, "reasoning_content"); !r.empty()) reasoning_delta(out, r);
+            if (const std::string_view t = string_or_empty(delta, "content"); !t.empty()) text_delta(out, t);
+            if (const json::value *calls = present(delta, "tool_calls"); calls && calls->is_array())
                 for (const json::value &call : calls->get_array())
                     if (call.is_object()) tool_call_delta(out, call.get_object());
         }
-        if (const std::string_view f = string_at(choice, "finish_reason"); !f.empty()) finish_reason_ = f;
+        if (const std::string_view f = string_or_empty(choice, "finish_reason"); !f.empty()) finish_reason_ = f;
     }
 }
 
