@@ -165,6 +165,10 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
         if (!post) method_not_allowed(path);
         return messages_.count_tokens(request, context);
     }
+    if (path == "/v1/responses") {
+        if (!post) method_not_allowed(path);
+        return responses_.create(request, context);
+    }
     if (path == "/v1/models") {
         if (!get) method_not_allowed(path);
         return reply_of(openai_.list_models(request, context));

@@ -8,6 +8,7 @@
 #include "host/admin_api.hpp"
 #include "host/anthropic_messages.hpp"
 #include "host/openai_api.hpp"
+#include "host/openai_responses.hpp"
 
 namespace sb::host {
 
@@ -17,7 +18,7 @@ public:
            const core::Environment &env, core::PluginReloader &reloader, const AccessControl &access,
            core::Metrics &metrics)
         : registry_(registry), store_(store), access_(access), metrics_(metrics),
-          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry), messages_(gateway) {}
+          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry), messages_(gateway), responses_(gateway) {}
     // The Session of a new connection from peer (see core::HttpServer).
     std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
 
@@ -39,6 +40,7 @@ private:
     AdminApi admin_;
     OpenAIApi openai_;
     AnthropicMessages messages_;
+    OpenAIResponsesApi responses_;
 };
 
 }  // namespace sb::host
