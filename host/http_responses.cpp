@@ -22,6 +22,16 @@ Response error_response(const core::GatewayError &error, unsigned version) {
     return response;
 }
 
+Reply stream_reply(std::unique_ptr<BodySource> body, core::RequestContext &context) {
+    Reply reply{Response(http::status::ok, 11), std::move(body)};
+    reply.head.set(http::field::content_type, "text/event-stream");
+    reply.head.set(http::field::cache_control, "no-cache");
+    reply.head.set("x-switchboard-provider", context.provider);
+    context.head_ready();
+    reply.head.set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
+    return reply;
+}
+
 Response refusal_response(http::status status, std::string_view message) {
     using core::ErrorCode;
     const ErrorCode code = status == http::status::payload_too_large ||

@@ -65,16 +65,10 @@ boost::asio::awaitable<Reply> OpenAIApi::chat_completions(Request &request, core
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
         static const core::EncoderFactory make_encoder(openai_sse);
-        Reply reply;
-        reply.body = co_await gateway_.open_stream_chain(std::move(chain), std::move(body), make_encoder,
-                                                         gateway_.options().stream_timeouts, context);
-        reply.head.set(http::field::content_type, "text/event-stream");
-        reply.head.set(http::field::cache_control, "no-cache");
-        reply.head.set("x-switchboard-provider", context.provider);
-        context.head_ready();  // the stream's time is the vendor's and the client's
-        reply.head.set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
+        std::unique_ptr<BodySource> stream = co_await gateway_.open_stream_chain(
+            std::move(chain), std::move(body), make_encoder, gateway_.options().stream_timeouts, context);
         // The server pumps the body: this frame (and the router's) end now.
-        co_return reply;
+        co_return stream_reply(std::move(stream), context);
     }
     core::ChatResult result =
         co_await gateway_.complete_chain(std::move(chain), std::move(body), gateway_.options().chat_timeouts, context);

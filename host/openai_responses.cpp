@@ -31,15 +31,9 @@ boost::asio::awaitable<Reply> OpenAIResponsesApi::create(Request &request, core:
         const core::EncoderFactory make_encoder = [echo = call.echo, model = model_field] {
             return core::EncoderRef::owned(std::make_unique<ResponsesSse>(echo, model));
         };
-        Reply reply;
-        reply.body = co_await gateway_.open_stream_chain(std::move(chain), std::move(call.unified), make_encoder,
-                                                         gateway_.options().stream_timeouts, context);
-        reply.head.set(http::field::content_type, "text/event-stream");
-        reply.head.set(http::field::cache_control, "no-cache");
-        reply.head.set("x-switchboard-provider", context.provider);
-        context.head_ready();
-        reply.head.set("x-switchboard-overhead-us", std::to_string(context.overhead().count()));
-        co_return reply;
+        std::unique_ptr<BodySource> stream = co_await gateway_.open_stream_chain(
+            std::move(chain), std::move(call.unified), make_encoder, gateway_.options().stream_timeouts, context);
+        co_return stream_reply(std::move(stream), context);
     }
     core::ChatResult result = co_await gateway_.complete_chain(std::move(chain), std::move(call.unified),
                                                                gateway_.options().chat_timeouts, context);

@@ -1,7 +1,8 @@
 #pragma once
 // What a real npm client saw, as its driver script (run.mjs) reports it in
 // one line of JSON: the tests that run the official clients read it with
-// these. Header-only: each such test includes it next to the fixture.
+// these (show, number_at, same_json are in client_output.hpp). Header-only: each such test includes it next to the fixture.
+#include "integration/client_output.hpp"
 #include "integration/integration_fixture.hpp"
 #include "support/node_runner.hpp"
 
@@ -27,30 +28,6 @@ inline json::value parse_client_output(const NodeResult &r, const std::string &w
     }
     BOOST_REQUIRE_MESSAGE(doc.is_object(), "run.mjs printed " << r.out);
     return doc;
-}
-
-// The value at `dotted`, serialized ("<missing>" when absent).
-inline std::string show(const json::value &doc, std::string_view dotted) {
-    const json::value *v = find(doc, dotted);
-    return v ? json::serialize(*v) : std::string("<missing ") + std::string(dotted) + ">";
-}
-
-// The number at `dotted`, -1 when absent or not a number.
-inline long number_at(const json::value &doc, std::string_view dotted) {
-    const json::value *n = find(doc, dotted);
-    if (!n || !n->is_number()) return -1;
-    return n->to_number<long>();
-}
-
-// Two JSON texts are the same value ("" counts as {}: no arguments).
-inline bool same_json(std::string a, std::string b) {
-    if (a.empty()) a = "{}";
-    if (b.empty()) b = "{}";
-    try {
-        return parse_json(a) == parse_json(b);
-    } catch (...) {
-        return false;
-    }
 }
 
 }  // namespace sb::test::it::report
