@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Instructions per proxied request, a deterministic figure: the daemon (one I/O
+# thread) under callgrind proxies 1,000 and then 4,000 OpenAI-dialect requests from
+# sb-loadgen (one connection) to sb-mock-upstream; the difference of the two totals over
+# 3,000 cancels start-up and shutdown. Usage: bench/instructions_per_request.sh BUILD_DIR
+# (needs valgrind and curl).
+set -euo pipefail
+BUILD=$1
+run() {
+  local n=$1 d; d=$(mktemp -d)
+  "$BUILD/bench/sb-mock-upstream" --listen 127.0.0.1:0 --threads 1 --port-file "$d/mock.port" >/dev/null 2>&1 & local mock=$!
+  for i in $(seq 50); do [ -s "$d/mock.port" ] && break; sleep 0.1; done
+  local mp; mp=$(cat "$d/mock.port"); local port=$((20000 + RANDOM % 20000))
+  OPENAI_API_KEY=sk-bench-fake-key OPENAI_API_BASE=http://127.0.0.1:$mp/v1 valgrind --tool=callgrind --callgrind-out-file="$d/cg.out" \
+    "$BUILD/bin/switchboard" --listen 127.0.0.1:$port --state-dir "$d/state" --plugins-dir "$BUILD/plugins" --log-level warn --threads 1 >"$d/log" 2>&1 & local daemon=$!
+  for i in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
+  "$BUILD/bench/sb-loadgen" --url "http://127.0.0.1:$port/v1/chat/completions" --body '{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' --requests "$n" --warmup-s 0 --duration-s 300 >/dev/null 2>&1
+  kill -TERM $daemon; wait $daemon || true; kill $mock; wait $mock 2>/dev/null || true
+  grep -E "^(summary|totals):" "$d/cg.out" | head -1 | awk '{print $2}'
+  rm -rf "$d"
+}
+a=$(run 1000); b=$(run 4000)
+echo "$BUILD: $(( (b - a) / 3000 )) instructions per proxied request ($a @1000, $b @4000)"
