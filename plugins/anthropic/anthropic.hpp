@@ -102,6 +102,8 @@ sdk::ProviderError not_messages_api(int status, std::string_view detail);
 
 class Stream final : public sdk::Stream {
 public:
+    // Every chunk leaves through kit::emit_chunk, which reports usage typed.
+    bool reports_usage() const override { return true; }
     Stream(std::string model, std::string api_key, int64_t created) : api_key_(std::move(api_key)) {
         header_.model = std::move(model);
         header_.created = created;

@@ -14,6 +14,8 @@ using kit::trim;
 
 class GeminiStream final : public sdk::Stream {
 public:
+    // Every chunk leaves through kit::emit_chunk, which reports usage typed.
+    bool reports_usage() const override { return true; }
     GeminiStream(std::string model, std::string api_key) : api_key_(std::move(api_key)) {
         header_.model = std::move(model);
         header_.created = kit::created_now();

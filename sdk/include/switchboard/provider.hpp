@@ -173,6 +173,10 @@ public:
     virtual bool on_event(std::string_view event, std::string_view data, const ChunkWriter &out) = 0;
     // Emits the final chunks (usage at least) of a stream that ran to its end.
     virtual void finish(const ChunkWriter &out) = 0;
+    // True when the stream reports its token counts with ChunkWriter::usage():
+    // its chunks are then never searched for a "usage" member. False (the
+    // default) keeps that search, for streams that only write usage in JSON.
+    virtual bool reports_usage() const { return false; }
 };
 
 class Provider {
@@ -307,6 +311,7 @@ struct Adapter {
         return guarded(err, [&] {
             auto box = std::make_unique<StreamBox>();
             box->impl = instance().open_stream(to_config(config), to_sv(request->body_json));
+            box->report.typed = box->impl->reports_usage();
             *stream = reinterpret_cast<sb_stream *>(box.release());
             return SB_OK;
         });

@@ -34,6 +34,8 @@ struct OpenAICompatOptions {
 // with a zero usage chunk. What a chunk becomes is on_chunk's.
 class OpenAIChunkStream : public sdk::Stream {
 public:
+    // Every chunk leaves through kit::emit_chunk, which reports usage typed.
+    bool reports_usage() const override { return true; }
     // provider_name: the static descriptor's display name.
     OpenAIChunkStream(std::string_view provider_name, const sdk::Config &config)
         : provider_name_(provider_name), api_key_(config.api_key) {
