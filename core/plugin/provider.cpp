@@ -174,6 +174,16 @@ struct ChunkForwarder {
     }
 };
 
+// The plugin's sb.native/1 table when it offers a usable one.
+const sb_native *read_native(const sb_plugin &table) {
+    if (!table.get_extension) return nullptr;
+    const auto *native = static_cast<const sb_native *>(table.get_extension(SB_EXT_NATIVE));
+    if (!native || !SB_TABLE_HAS(native, sb_native, build_native_request) || !native->build_native_request)
+        return nullptr;
+    if (native->dialect_count > 0 && !native->dialects) return nullptr;
+    return native;
+}
+
 UpstreamRequest finish_request(RequestBuilder &builder, const std::string &provider) {
     if (builder.overflow) throw_oversized(provider);
     if (builder.request.url.empty())
@@ -210,6 +220,37 @@ LoadedProvider::LoadedProvider(std::shared_ptr<PluginLibrary> library) : library
     for (size_t i = 0; i < d.known_model_count; ++i)
         info_.known_models.push_back(to_string(d.known_models[i]));
     info_.lifecycle = ModelLifecycles(read_model_lifecycle(library_->table()));
+    native_ = read_native(library_->table());
+    if (native_)
+        for (size_t i = 0; i < native_->dialect_count; ++i)
+            info_.native_dialects.push_back(to_string(native_->dialects[i]));
+}
+
+bool LoadedProvider::speaks_natively(std::string_view dialect) const noexcept {
+    for (const auto &d : info_.native_dialects)
+        if (d == dialect) return true;
+    return false;
+}
+
+UpstreamRequest LoadedProvider::build_native_request(const EffectiveConfig &config, const NativeCall &call) const {
+    if (!native_ || !speaks_natively(call.dialect))
+        throw GatewayError(ErrorCode::invalid_request,
+                           "provider '" + info_.id + "' does not take " + std::string(call.dialect) + " natively",
+                           {}, info_.id);
+    sb_provider_config cfg = to_abi(config);
+    std::vector<sb_header> headers;
+    headers.reserve(call.headers.size());
+    for (const auto &h : call.headers) headers.push_back(sb_header{to_sb(h.first), to_sb(h.second)});
+    sb_native_request req{sizeof(sb_native_request), to_sb(call.dialect),  to_sb(call.operation),
+                          to_sb(call.body_json),      headers.data(),        headers.size(),
+                          call.stream ? 1 : 0};
+    RequestBuilder builder;
+    sb_http_request_builder out = builder.abi();
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    sb_status st = native_->build_native_request(&cfg, &req, &out, &err);
+    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
+    return finish_request(builder, info_.id);
 }
 
 UpstreamRequest LoadedProvider::build_chat_request(const EffectiveConfig &config,

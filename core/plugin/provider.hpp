@@ -30,6 +30,9 @@ struct ProviderInfo {
     int32_t stream_framing = SB_FRAMING_SSE;
     std::vector<std::string> known_models;
     ModelLifecycles lifecycle;  // what the plugin declares of retired and deprecated models
+    // Client dialects the plugin takes as written (sb.native/1), e.g.
+    // "anthropic.messages".
+    std::vector<std::string> native_dialects;
 
     bool has(uint64_t capability) const noexcept { return (capabilities & capability) != 0; }
 };
@@ -57,6 +60,15 @@ struct TokenUsage {
 };
 
 using ChunkHandler = std::function<void(std::string_view chunk_json)>;
+
+// A client request to send as written (sb.native/1); see sb_native_request.
+struct NativeCall {
+    std::string_view dialect;
+    std::string_view operation;  // the client's path below /v1
+    std::string_view body_json;  // "model" already replaced
+    HeaderList headers;          // the dialect's client headers, lower-case names
+    bool stream = false;
+};
 
 // One streaming response being translated; abandons the plugin state when
 // destroyed before finish(). Holds the library alive.
@@ -100,6 +112,11 @@ public:
                                     TokenUsage *usage = nullptr) const;
     std::unique_ptr<ProviderStream> open_stream(const EffectiveConfig &config,
                                                 std::string_view body_json) const;
+    // Whether the plugin takes dialect natively (sb.native/1).
+    bool speaks_natively(std::string_view dialect) const noexcept;
+    // The vendor request for a client request in a dialect it speaks. Throws
+    // GatewayError (invalid_request for an operation the plugin refuses).
+    UpstreamRequest build_native_request(const EffectiveConfig &config, const NativeCall &call) const;
     // std::nullopt when the plugin cannot list models.
     std::optional<UpstreamRequest> build_models_request(const EffectiveConfig &config) const;
     std::vector<std::string> parse_models_response(const EffectiveConfig &config,
@@ -111,6 +128,7 @@ public:
 private:
     std::shared_ptr<PluginLibrary> library_;
     ProviderInfo info_;
+    const sb_native *native_ = nullptr;  // the plugin's, valid while library_ is loaded
 };
 
 }  // namespace sb::core

@@ -98,6 +98,10 @@ kit::ClassifiedError classify_http(int status, std::string_view body, std::strin
 kit::ClassifiedError classify_error_object(int status, const json::object &error,
                                            std::string_view api_key);
 
+// Anthropic authenticates with x-api-key, not a bearer token; version is the
+// anthropic-version header (empty: the one this plugin speaks).
+void add_auth(sdk::HttpRequest &req, std::string_view api_key, std::string_view version = {});
+
 sdk::ProviderError not_messages_api(int status, std::string_view detail);
 
 class Stream final : public sdk::Stream {
@@ -165,6 +169,10 @@ public:
                                                        const sdk::HttpResponse &response) override;
     // anthropic_stream.cpp
     std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config, std::string_view body_json) override;
+    // anthropic_native.cpp: Anthropic's Messages API as clients write it
+    // (sb.native/1): /messages and /messages/count_tokens sent as written.
+    sdk::HttpRequest build_native_request(const sdk::Config &config, const sdk::NativeRequest &request) override;
+    const void *extension(const char *id) override;
 };
 
 }  // namespace switchboard::anthropic

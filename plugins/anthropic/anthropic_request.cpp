@@ -495,15 +495,10 @@ json::object translate_request(const json::object &unified, std::string_view mod
     return out;
 }
 
-namespace {
-
-// Anthropic authenticates with x-api-key, not a bearer token.
-void add_auth(sdk::HttpRequest &req, std::string_view api_key) {
+void add_auth(sdk::HttpRequest &req, std::string_view api_key, std::string_view version) {
     req.headers.emplace_back("x-api-key", std::string(api_key));
-    req.headers.emplace_back("anthropic-version", std::string(kApiVersion));
+    req.headers.emplace_back("anthropic-version", std::string(version.empty() ? kApiVersion : version));
 }
-
-}  // namespace
 
 sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::string_view body_json, bool stream) {
     json::object unified = kit::unified_request(body_json);

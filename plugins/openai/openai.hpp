@@ -35,6 +35,10 @@ public:
     Provider() : OpenAICompatibleProvider(descriptor(), {}, kModelNotices) {}
     static const sb_provider_descriptor &descriptor();  // openai_descriptor.cpp
 
+    // openai_native.cpp: the Responses API as clients write it (sb.native/1).
+    sdk::HttpRequest build_native_request(const sdk::Config &config, const sdk::NativeRequest &request) override;
+    const void *extension(const char *id) override;
+
 protected:
     void rewrite_request(json::object &body, const sdk::Config &config) const override {
         apply_model_rules(body, config.model);

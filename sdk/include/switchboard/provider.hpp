@@ -81,6 +81,23 @@ inline void send_usage(const sb_chunk_sink *sink, const sb_usage &u) {
     if (SB_TABLE_HAS(sink, sb_chunk_sink, usage) && sink->usage) sink->usage(sink->ctx, &u);
 }
 
+// Case-insensitive lookup in a header list; empty when absent.
+inline std::string_view find_header(const sb_header *headers, size_t count, std::string_view name) {
+    for (size_t i = 0; i < count; ++i) {
+        std::string_view n = to_sv(headers[i].name);
+        if (n.size() != name.size()) continue;
+        bool same = true;
+        for (size_t k = 0; k < n.size() && same; ++k) {
+            char a = n[k], b = name[k];
+            if (a >= 'A' && a <= 'Z') a = char(a - 'A' + 'a');
+            if (b >= 'A' && b <= 'Z') b = char(b - 'A' + 'a');
+            same = a == b;
+        }
+        if (same) return to_sv(headers[i].value);
+    }
+    return {};
+}
+
 }  // namespace detail
 
 struct Config {
@@ -117,19 +134,23 @@ struct HttpResponse {
 
     // Case-insensitive lookup; empty when absent.
     std::string_view header(std::string_view name) const {
-        for (size_t i = 0; i < header_count; ++i) {
-            std::string_view n = to_sv(headers[i].name);
-            if (n.size() != name.size()) continue;
-            bool same = true;
-            for (size_t k = 0; k < n.size() && same; ++k) {
-                char a = n[k], b = name[k];
-                if (a >= 'A' && a <= 'Z') a = char(a - 'A' + 'a');
-                if (b >= 'A' && b <= 'Z') b = char(b - 'A' + 'a');
-                same = a == b;
-            }
-            if (same) return to_sv(headers[i].value);
-        }
-        return {};
+        return detail::find_header(headers, header_count, name);
+    }
+};
+
+// A client request sent natively (extension sb.native/1): the client's own
+// body, model already replaced, for the plugin to address and authenticate.
+struct NativeRequest {
+    std::string_view dialect;    // SB_DIALECT_*
+    std::string_view operation;  // the client's path below /v1, e.g. "/messages"
+    std::string_view body_json;
+    const sb_header *headers = nullptr;  // the dialect's client headers (lower-case names)
+    size_t header_count = 0;
+    bool stream = false;
+
+    // Case-insensitive lookup; empty when absent.
+    std::string_view header(std::string_view name) const {
+        return detail::find_header(headers, header_count, name);
     }
 };
 
@@ -204,6 +225,13 @@ public:
                             "this provider cannot list models");
     }
     virtual const void *extension(const char * /*id*/) { return nullptr; }
+    // The vendor request for a client request in one of the dialects the
+    // plugin declares through native_extension() (sb.native/1). Throw
+    // ProviderError(SB_ERR_UNSUPPORTED, ...) for an operation it does not know.
+    virtual HttpRequest build_native_request(const Config & /*config*/, const NativeRequest & /*request*/) {
+        throw ProviderError(SB_ERR_UNSUPPORTED, SB_ERROR_INVALID_REQUEST,
+                            "this provider takes no client dialect natively");
+    }
     // Throw to report a problem to `switchboard plugin check` (ABI v1.1).
     virtual void self_check() {}
 };
@@ -395,7 +423,31 @@ struct Adapter {
     }
 };
 
+template <class P>
+struct NativeAdapter {
+    static sb_status build(const sb_provider_config *config, const sb_native_request *request,
+                           const sb_http_request_builder *out, const sb_error_sink *err) {
+        return guarded(err, [&] {
+            NativeRequest native{to_sv(request->dialect), to_sv(request->operation), to_sv(request->body_json),
+                                 request->headers, request->header_count, request->stream != 0};
+            write_request(Adapter<P>::instance().build_native_request(to_config(config), native), out);
+            return SB_OK;
+        });
+    }
+};
+
 }  // namespace detail
+
+// The sb.native/1 table of ProviderClass for its static dialect ids (return
+// it from Provider::extension(SB_EXT_NATIVE)): the host then sends requests
+// in those dialects through ProviderClass::build_native_request.
+template <class ProviderClass, size_t N>
+const sb_native *native_extension(const sb_str (&dialects)[N]) {
+    static const sb_native table{sizeof(sb_native), dialects, N,
+                                 &detail::NativeAdapter<ProviderClass>::build};
+    return &table;
+}
+
 }  // namespace switchboard::sdk
 
 // Defines the plugin's one exported symbol for ProviderClass, which must have

@@ -60,7 +60,9 @@
  *           (sb_str, sb_header, sb_sink) are frozen: they never grow.
  *           v1.1 appended sb_plugin.self_check. v1.2 added sb_usage and
  *           sb_usage_sink and appended sb_chunk_sink.usage and
- *           sb_http_response.usage (typed token counts).
+ *           sb_http_response.usage (typed token counts). v1.3 added the
+ *           extension sb.native/1 (client dialects a plugin takes as the
+ *           client wrote them).
  * Host      What the host guarantees to build_chat_request, stream_open and
  *           parse_chat_response (checked before the plugin is called, so a
  *           plugin need not re-check it):
@@ -90,7 +92,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 2
+#define SB_ABI_VERSION_MINOR 3
 
 /* The only symbol a plugin exports (type sb_entry_fn, at the end). */
 #define SB_ENTRY_SYMBOL "switchboard_plugin_entry"
@@ -483,6 +485,59 @@ typedef struct sb_model_lifecycle {
        `entries` by it and reads each entry by its struct_size. */
     size_t entry_size;
 } sb_model_lifecycle;
+
+/* ------------------------------------------------- extension: sb.native/1 */
+
+/* Client dialects the plugin takes natively: a request the client wrote in
+   its vendor's own API goes to the vendor as written (only the model and the
+   credentials replaced), and the vendor's answer, status, body and stream
+   bytes, goes back to the client unchanged. Nothing is lost in between:
+   prompt caching, signed thinking and block types newer than the host pass
+   through. The host still owns the I/O, retries, limits and accounting; the
+   plugin only builds the vendor request. Returned by
+   get_extension(SB_EXT_NATIVE) as a const sb_native *, static and valid
+   until unload; the host reads it once at load. */
+#define SB_EXT_NATIVE "sb.native/1"
+
+/* The dialect ids the host knows (the client API it serves, by path). */
+#define SB_DIALECT_ANTHROPIC_MESSAGES "anthropic.messages" /* POST /v1/messages[/count_tokens] */
+#define SB_DIALECT_OPENAI_RESPONSES "openai.responses"     /* POST /v1/responses */
+
+/* One client request to send natively. Views valid for the call only. */
+typedef struct sb_native_request {
+    uint32_t struct_size;
+    sb_str dialect;   /* one of the plugin's sb_native.dialects */
+    /* The client's operation: its path below /v1 ("/messages",
+       "/messages/count_tokens", "/responses"). A plugin refuses one it does
+       not know with SB_ERR_UNSUPPORTED (the host then answers 501 or
+       translates). */
+    sb_str operation;
+    /* The client's JSON body with "model" replaced by config.model; otherwise
+       as the client sent it. Never empty. */
+    sb_str body_json;
+    /* The client's headers of the dialect the vendor may need
+       ("anthropic-version", "anthropic-beta", "openai-beta"), names
+       lower-case; never auth or hop-by-hop headers. May be NULL only when
+       header_count is 0. */
+    const sb_header *headers;
+    size_t header_count;
+    int32_t stream; /* nonzero: the client asked for a stream */
+} sb_native_request;
+
+typedef struct sb_native {
+    uint32_t struct_size;
+    /* static dialect ids (SB_DIALECT_*); may be NULL only when dialect_count
+       is 0 */
+    const sb_str *dialects;
+    size_t dialect_count;
+    /* [any-thread] never NULL. Builds the vendor request for request (the
+       same config guarantees as build_chat_request). The host sends it and
+       relays the answer as received. */
+    sb_status (*build_native_request)(const sb_provider_config *config,
+                                      const sb_native_request *request,
+                                      const sb_http_request_builder *out,
+                                      const sb_error_sink *err);
+} sb_native;
 
 /* Whether a table of the given struct_size includes field (for reading
    fields appended after v1.0). table must be non-NULL. */
