@@ -7,6 +7,9 @@
 #include "core/errors.hpp"
 #include "host/error_presentation.hpp"
 #include "host/json_body.hpp"
+#include "host/native_passthrough.hpp"
+
+#include <switchboard/provider_abi.h>
 
 namespace sb::host {
 
@@ -687,14 +690,20 @@ std::unique_ptr<core::StreamEncoder> make_messages_encoder() {
 
 boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request,
                                                           core::RequestContext &context) {
-    context.dialect = "anthropic.messages";
+    context.dialect = SB_DIALECT_ANTHROPIC_MESSAGES;
     json::object body = parse_json_object(request.body());
-    std::string().swap(request.body());
     const auto model = optional_string(body, "model");
     if (!model || model->empty()) refuse("model: field required", "model");
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(*model));
-    // Every target is translated for now; the native pass-through for the
-    // anthropic provider will branch here.
+    // The anthropic provider takes the request as the client wrote it.
+    if (chain.front().provider->speaks_natively(SB_DIALECT_ANTHROPIC_MESSAGES)) {
+        const json::value *stream = body.if_contains("stream");
+        const NativeAttempt attempt{SB_DIALECT_ANTHROPIC_MESSAGES, "/messages", &request.body(), &request,
+                                    stream && stream->is_bool() && stream->get_bool(), &anthropic_messages_watcher};
+        std::optional<Reply> relayed = co_await relay_native(gateway_, chain, attempt, context, request.version());
+        if (relayed) co_return std::move(*relayed);
+    }
+    std::string().swap(request.body());
     json::object unified = messages_to_unified(body, translation_for(chain));
     body.clear();
     validate_chat_request(unified);
@@ -716,17 +725,28 @@ boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request,
 
 boost::asio::awaitable<Reply> AnthropicMessages::count_tokens(Request &request,
                                                               core::RequestContext &context) {
+    context.dialect = SB_DIALECT_ANTHROPIC_MESSAGES;
+    json::object body = parse_json_object(request.body());
+    const auto model = optional_string(body, "model");
+    if (!model || model->empty()) refuse("model: field required", "model");
+    // Only the vendor knows its tokenizer: counted by the anthropic
+    // provider, natively, and by no one else (no fallback to a guess).
+    std::vector<core::ChatTarget> chain{gateway_.route(*model)};
+    if (chain.front().provider->speaks_natively(SB_DIALECT_ANTHROPIC_MESSAGES)) {
+        const NativeAttempt attempt{SB_DIALECT_ANTHROPIC_MESSAGES, "/messages/count_tokens", &request.body(),
+                                    &request, false, &anthropic_messages_watcher};
+        std::optional<Reply> relayed = co_await relay_native(gateway_, chain, attempt, context, request.version());
+        if (relayed) co_return std::move(*relayed);
+    }
+    context.provider = chain.empty() ? std::string() : chain.front().provider->id();
     context.error_type = "not_implemented";
-    const json::object body{
+    const json::object refusal{
         {"type", "error"},
-        {"error",
-         json::object{{"type", "api_error"},
-                      {"message",
-                       "token counting needs the native pass-through to the anthropic provider, "
-                       "which comes next: /v1/messages/count_tokens is not implemented yet"}}}};
+        {"error", json::object{{"type", "api_error"},
+                               {"message", "token counting is answered by the anthropic provider only; provider '" +
+                                               context.provider + "' cannot count tokens"}}}};
     co_return Reply{
-        json_response(http::status::not_implemented, json::serialize(body), request.version()),
-        nullptr};
+        json_response(http::status::not_implemented, json::serialize(refusal), request.version()), nullptr};
 }
 
 }  // namespace sb::host

@@ -1,11 +1,13 @@
 #include "host/openai_responses.hpp"
 
 #include "host/json_body.hpp"
+#include "host/native_passthrough.hpp"
 #include "host/responses_output.hpp"
 #include "host/responses_request.hpp"
 #include "host/responses_stream.hpp"
 
 #include <boost/json.hpp>
+#include <switchboard/provider_abi.h>
 
 namespace sb::host {
 
@@ -13,19 +15,23 @@ namespace json = boost::json;
 namespace http = boost::beast::http;
 
 boost::asio::awaitable<Reply> OpenAIResponsesApi::create(Request &request, core::RequestContext &context) {
-    context.dialect = "openai.responses";
+    context.dialect = SB_DIALECT_OPENAI_RESPONSES;
     json::object body = parse_json_object(request.body());
+    const std::string model_field = optional_string(body, "model").value_or("");
+    std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
+    // The openai provider takes the request as the client wrote it (its
+    // state, previous_response_id and store included, is the vendor's).
+    if (chain.front().provider->speaks_natively(SB_DIALECT_OPENAI_RESPONSES)) {
+        const json::value *stream = body.if_contains("stream");
+        const NativeAttempt attempt{SB_DIALECT_OPENAI_RESPONSES, "/responses", &request.body(), &request,
+                                    stream && stream->is_bool() && stream->get_bool(), &openai_responses_watcher};
+        std::optional<Reply> relayed = co_await relay_native(gateway_, chain, attempt, context, request.version());
+        if (relayed) co_return std::move(*relayed);
+    }
     std::string().swap(request.body());
     ResponsesCall call = translate_responses_request(body);
     body = {};
     validate_chat_request(call.unified);
-    std::string model_field;
-    if (auto model = call.unified.find("model"); model != call.unified.end())
-        model_field = std::string(model->value().get_string());
-    std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
-    // Every target is translated. A native pass-through (the openai provider
-    // taking the Responses request as the client wrote it) is decided here,
-    // per target, once the plugin ABI can carry a raw request.
     if (call.stream) {
         // One encoder per attempt: a failed attempt leaves no output behind.
         const core::EncoderFactory make_encoder = [echo = call.echo, model = model_field] {

@@ -142,6 +142,16 @@ GatewayError vendor_status_error(const ChatTarget &target, int status) {
                         id);
 }
 
+// A relayed body with every copy of the key taken out, and nothing else
+// touched: the vendor's JSON stays the vendor's (redact_secret's looser
+// matching would cut into words that share a run with the key).
+std::string without_key(std::string body, std::string_view key) {
+    if (key.size() < 8) return body;
+    for (auto at = body.find(key); at != std::string::npos; at = body.find(key, at))
+        body.replace(at, key.size(), "[redacted]");
+    return body;
+}
+
 // A stream's vendor request and translator, built from the client's request.
 struct PreparedStream {
     EffectiveConfig config;
@@ -327,6 +337,44 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     result.body_json = target.provider->parse_chat_response(config, response, &usage);
     if (context) count_usage(usage, *context);
     co_return result;
+}
+
+boost::asio::awaitable<NativeAnswer> ChatGateway::relay_native(const ChatTarget &target, const NativeCall &call,
+                                                                std::unique_ptr<NativeWatcher> watcher,
+                                                                UpstreamTimeouts timeouts, RequestContext &context) {
+    ensure_configured(target);
+    context.native = true;
+    context.streamed = call.stream;
+    context.provider = target.provider->id();
+    context.model = target.config.model.value;
+    context.model_known = target.model_known;
+    const EffectiveConfig config = target.config.effective();
+    UpstreamRequest request = target.provider->build_native_request(config, call);
+    UpstreamBody body = co_await open_with_retries(target, request, timeouts, &context);
+    request = {};
+    NativeAnswer answer;
+    answer.status = body.head().status;
+    answer.headers = body.head().headers;
+    if (call.stream && answer.status >= 200 && answer.status < 300) {
+        body.drop_headers();
+        auto stream = std::make_unique<NativeStream>(target.providers, target.provider, config.api_key,
+                                                     std::move(body), std::move(watcher), context);
+        co_await stream->start();
+        answer.stream = std::move(stream);
+        co_return answer;
+    }
+    UpstreamResponse response = co_await read_answer(target, std::move(body), &context);
+    if (answer.status >= 200 && answer.status < 300) {
+        TokenUsage usage;
+        watcher->answer(response.body, usage);
+        count_usage(usage, context);
+        answer.body = std::move(response.body);
+    } else {
+        // The vendor's own error, already in the client's dialect; a key it
+        // echoes does not reach the client.
+        answer.body = without_key(std::move(response.body), config.api_key);
+    }
+    co_return answer;
 }
 
 boost::asio::awaitable<std::vector<std::string>> ChatGateway::live_models(const ChatTarget &target,

@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "core/gateway/chat_stream.hpp"
 #include "core/gateway/model_list_cache.hpp"
+#include "core/gateway/native_relay.hpp"
 #include "core/gateway/request_context.hpp"
 #include "core/gateway/retry.hpp"
 #include "core/plugin/provider_registry.hpp"
@@ -106,6 +107,14 @@ public:
                                                                     EncoderRef encoder,
                                                                     UpstreamTimeouts timeouts,
                                                                     RequestContext &context);
+
+    // Sends call to target as the client wrote it (sb.native/1), retrying
+    // as complete() does, and returns the vendor's answer, any status (an
+    // error status with its body whole, the API key redacted). Throws
+    // GatewayError for transport failures and what the plugin refuses.
+    boost::asio::awaitable<NativeAnswer> relay_native(const ChatTarget &target, const NativeCall &call,
+                                                      std::unique_ptr<NativeWatcher> watcher,
+                                                      UpstreamTimeouts timeouts, RequestContext &context);
 
     // The vendor's live model list, kept per provider for options().models_ttl
     // (one vendor call in flight per provider; see ModelListCache). Time

@@ -1,14 +1,14 @@
 #pragma once
 // A chat stream once its vendor head (and first events) have arrived: the
-// server pulls the client's bytes from it as the vendor produces them. It
-// is a plain object, so a held stream keeps no chain of coroutine frames,
-// only what the next event needs.
+// server pulls the client's bytes from it as the vendor produces them,
+// translated into the client's dialect by a StreamEncoder.
 #include "core/errors.hpp"
 #include "core/gateway/request_context.hpp"
 #include "core/net/http_server.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "core/upstream/event_deframer.hpp"
 #include "core/upstream/upstream_client.hpp"
+#include "core/gateway/vendor_stream.hpp"
 
 #include <functional>
 #include <memory>
@@ -55,7 +55,7 @@ private:
 // leaves no state behind.
 using EncoderFactory = std::function<EncoderRef()>;
 
-class ChatStream final : public BodySource {
+class ChatStream final : public VendorStream {
 public:
     // translator turns the vendor's events into unified chunks; body is the
     // vendor's answer (2xx, headers dropped). context must outlive the stream.
@@ -63,43 +63,20 @@ public:
                std::string api_key, std::unique_ptr<ProviderStream> translator, UpstreamBody body,
                EncoderRef encoder, RequestContext &context);
     ~ChatStream() override;
-    ChatStream(const ChatStream &) = delete;
-    ChatStream &operator=(const ChatStream &) = delete;
-
-    // Reads until the client's first bytes are ready, keeping them for the
-    // first next(). Throws GatewayError: a failure until then is still an
-    // error response, and a fallback chain's next target may serve.
-    boost::asio::awaitable<void> start();
-    // Appends the next bytes to out, waiting for the vendor as needed; false
-    // once everything, the end last, has been handed out. A failure from
-    // here on becomes the encoder's failure before the end: nothing is
-    // thrown but a cancellation of the wait.
-    boost::asio::awaitable<bool> next(std::string &out) override;
-    // Waits until next() has something to work on, holding as little as a
-    // wait can (see UpstreamBody::wait): thousands of streams may wait at
-    // once. Completes at once when there is no such wait to make.
-    boost::asio::awaitable<std::size_t> wait() override;
 
 private:
-    void take(std::string_view piece);
-    void end_of_body();
+    void take(std::string_view piece) override;
+    void end_of_body() override;
+    // The encoder's failure, then its end.
+    void report_failure(const GatewayError &error) override;
     bool on_event(std::string_view event, std::string_view data);
     void on_chunk(std::string_view json);
-    void fail(GatewayError e);
 
-    std::shared_ptr<const ProviderSet> providers_;  // keeps the plugin loaded
-    std::shared_ptr<const LoadedProvider> provider_;
-    std::string api_key_;  // redacted from error messages
     std::unique_ptr<ProviderStream> translator_;
-    UpstreamBody body_;  // none once the body has ended
     EventDeframer deframer_;
     EncoderRef encoder_;
-    std::string pending_;
-    RequestContext &context_;
     std::size_t events_seen_ = 0;
     bool vendor_ended_ = false;  // the vendor signalled the end
-    bool finished_ = false;      // the end is in pending_
-    bool handed_out_ = false;    // the client may have seen bytes: fail() no longer throws
 };
 
 }  // namespace sb::core

@@ -11,7 +11,8 @@
 //
 //   text    messages.create and messages.stream (text), and the errors for a
 //           wrong x-api-key (401), <id>/missing-model (404) and a request
-//           without max_tokens (400); count_tokens (501); the key sent as
+//           without max_tokens (400); count_tokens (the anthropic provider's
+//           answer, passed through; 501 from any other); the key sent as
 //           Authorization: Bearer instead of x-api-key
 //   tools   messages.create with a tool, and messages.stream with a tool and
 //           thinking (the final message the stream helper accumulates)

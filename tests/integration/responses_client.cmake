@@ -9,8 +9,10 @@
 find_program(SB_NODE_EXECUTABLE node REQUIRED)
 get_filename_component(_sb_responses_client_dir ${CMAKE_CURRENT_SOURCE_DIR}/../responses-client ABSOLUTE)
 
-sb_add_test(integration_responses_client_test responses_client_main.cpp responses_client_test.cpp)
-target_link_libraries(integration_responses_client_test PRIVATE sb_integration_fixture)
+sb_add_test(integration_responses_client_test responses_client_main.cpp responses_client_test.cpp
+  responses_native_test.cpp)
+target_link_libraries(integration_responses_client_test PRIVATE sb_integration_fixture ${CMAKE_DL_LIBS})
+
 target_compile_definitions(integration_responses_client_test PRIVATE
   SB_NODE_EXECUTABLE="${SB_NODE_EXECUTABLE}"
   SB_RESPONSES_CLIENT_DIR="${_sb_responses_client_dir}")

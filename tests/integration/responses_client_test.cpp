@@ -27,9 +27,10 @@ struct ClientCase {
     std::string tool_stream;  // tool-call stream fixture
 };
 
-const ClientCase openai_case{VendorDialect::openai, "openai", "OPENAI", "gpt-4.1-nano",
-                             (vendor_fixture_dir(VendorDialect::together) / "tool_call.json").string(),
-                             "xai-tool-call.chunks.txt"};
+// The openai provider takes /v1/responses natively (responses_native_test.cpp):
+// the OpenAI chat dialect is translated to through together.
+const ClientCase together_case{VendorDialect::together, "together", "TOGETHER", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                               "tool_call.json", "xai-tool-call.chunks.txt"};
 const ClientCase anthropic_case{VendorDialect::anthropic, "anthropic", "ANTHROPIC", "claude-3-haiku-20240307",
                                 "anthropic-json-tool.1.json", "anthropic-json-tool.1.chunks.txt"};
 
@@ -126,7 +127,7 @@ void run_provider(const ClientCase &c) {
                               "the npm package " << package << " is not installed in " << client_dir.string()
                                                  << "/node_modules; run: npm ci --prefix tests/responses-client "
                                                     "--no-audit --no-fund");
-    Harness h({"switchboard-openai.so", "switchboard-anthropic.so"});
+    Harness h({"switchboard-together.so", "switchboard-anthropic.so"});
     MockVendorUpstream mock(c.dialect);
     h.start(Env{{c.env + "_API_KEY", c.id + "-npm-secret-key-0123456789abcdef"},
                 {c.env + "_API_BASE", mock.base_url()},
@@ -218,7 +219,7 @@ void run_provider(const ClientCase &c) {
 
 BOOST_AUTO_TEST_SUITE(responses_client)
 
-BOOST_AUTO_TEST_CASE(openai, *utf::timeout(300)) { run_provider(openai_case); }
+BOOST_AUTO_TEST_CASE(together, *utf::timeout(300)) { run_provider(together_case); }
 BOOST_AUTO_TEST_CASE(anthropic, *utf::timeout(300)) { run_provider(anthropic_case); }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -270,7 +270,10 @@ std::optional<MockAction> MockVendorUpstream::auth_failure(const RecordedRequest
             return anthropic_error(401, "authentication_error", "x-api-key header is required");
         if (request.header("x-api-key") == "bad-key")
             return raw_json_reply(401, read_fixture_file(dir / "error-401-authentication.json"));
-        if (request.header("anthropic-version") != "2023-06-01")
+        // Any dated version: a client's own (newer) one reaches the vendor
+        // on the native path.
+        if (const std::string version = request.header("anthropic-version");
+            version.size() != 10 || version < "2023-06-01")
             return anthropic_error(400, "invalid_request_error", "anthropic-version: header is required");
         return std::nullopt;
     }
@@ -475,6 +478,10 @@ MockAction MockVendorUpstream::answer(const RecordedRequest &request) const {
                                  "Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
     const bool chat_path = is_chat_path(path);
     const bool models_path = is_models_path(path);
+    if (dialect_ == VendorDialect::anthropic && path == "/v1/messages/count_tokens" && request.method == "POST") {
+        if (auto failure = auth_failure(request)) return *failure;
+        return raw_json_reply(200, R"({"input_tokens":11})");
+    }
     if (!chat_path && !models_path) return not_found_path(request);
     if (chat_path && request.method != "POST") return not_found_path(request);
     if (models_path && request.method != "GET") return not_found_path(request);

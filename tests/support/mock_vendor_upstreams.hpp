@@ -4,7 +4,8 @@
 // scripted by what the request carries, so one instance serves every
 // scenario of a test, and it records every request it gets.
 //
-//   Anthropic  POST {root}/v1/messages        x-api-key + anthropic-version: 2023-06-01
+//   Anthropic  POST {root}/v1/messages        x-api-key + anthropic-version (a date, 2023-06-01 or later)
+//              POST {root}/v1/messages/count_tokens -> {"input_tokens":11}
 //              GET  {root}/v1/models           (models.json)
 //              SSE: "event: <type>\ndata: <payload>\n\n"
 //   Gemini     POST {root}/v1beta/models/{model}:generateContent
