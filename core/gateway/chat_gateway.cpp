@@ -329,6 +329,13 @@ boost::asio::awaitable<ChatResult> ChatGateway::complete(const ChatTarget &targe
     co_return result;
 }
 
+boost::asio::awaitable<UpstreamResponse> ChatGateway::exchange(const ChatTarget &target,
+                                                               const UpstreamRequest &request,
+                                                               UpstreamTimeouts timeouts, RequestContext *context) {
+    UpstreamBody answer = co_await open_with_retries(target, request, timeouts, context);
+    co_return co_await read_answer(target, std::move(answer), context);
+}
+
 boost::asio::awaitable<std::vector<std::string>> ChatGateway::live_models(const ChatTarget &target,
                                                                           RequestContext *context) {
     ensure_configured(target);
