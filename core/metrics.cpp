@@ -123,6 +123,12 @@ void Metrics::record(const Observation &observation) {
         series(tokens_, std::tuple<sv, sv, sv>{o.provider, o.model, "out"}) += o.completion_tokens;
     if (!o.dialect.empty())
         ++series(dialects_, std::tuple<sv, sv>{o.dialect, o.native ? "native" : "translated"});
+    if (o.embedding_inputs >= 0 && embeddings_.size() < kMaxSeries) {
+        EmbeddingCounts &e = series(embeddings_, o.provider);
+        ++e.requests;
+        e.inputs += static_cast<std::uint64_t>(o.embedding_inputs);
+        if (o.prompt_tokens > 0) e.input_tokens += static_cast<std::uint64_t>(o.prompt_tokens);
+    }
 }
 
 std::string Metrics::render() const {
@@ -175,6 +181,21 @@ std::string Metrics::render() const {
     for (const auto &[k, v] : tokens_)
         out += "switchboard_tokens_total{provider=\"" + escape(std::get<0>(k)) + "\",model=\"" +
                escape(std::get<1>(k)) + "\",direction=\"" + std::get<2>(k) + "\"} " + std::to_string(v) + "\n";
+    out += "# HELP switchboard_embedding_requests_total Embeddings requests by provider.\n"
+           "# TYPE switchboard_embedding_requests_total counter\n";
+    for (const auto &[provider, e] : embeddings_)
+        out += "switchboard_embedding_requests_total{provider=\"" + escape(provider) + "\"} " +
+               std::to_string(e.requests) + "\n";
+    out += "# HELP switchboard_embedding_inputs_total Inputs (texts or token arrays) sent to be embedded.\n"
+           "# TYPE switchboard_embedding_inputs_total counter\n";
+    for (const auto &[provider, e] : embeddings_)
+        out += "switchboard_embedding_inputs_total{provider=\"" + escape(provider) + "\"} " +
+               std::to_string(e.inputs) + "\n";
+    out += "# HELP switchboard_embedding_input_tokens_total Input tokens of embeddings requests, as vendors "
+           "reported them.\n# TYPE switchboard_embedding_input_tokens_total counter\n";
+    for (const auto &[provider, e] : embeddings_)
+        out += "switchboard_embedding_input_tokens_total{provider=\"" + escape(provider) + "\"} " +
+               std::to_string(e.input_tokens) + "\n";
     out += "# HELP switchboard_requests_in_flight Requests being handled.\n# TYPE switchboard_requests_in_flight gauge\n";
     const InFlight in_flight = in_flight_ ? in_flight_() : InFlight{};
     out += "switchboard_requests_in_flight " + std::to_string(in_flight.requests) + "\n";

@@ -45,6 +45,8 @@ public:
         // whether it went to the vendor natively (not translated).
         std::string_view dialect;
         bool native = false;
+        // An embeddings request: how many inputs it carried; -1 otherwise.
+        std::int64_t embedding_inputs = -1;
     };
 
     void record(const Observation &o);
@@ -85,6 +87,10 @@ private:
     std::map<std::string, Histogram, std::less<>> retry_wait_;   // provider
     std::map<Key3, std::uint64_t, std::less<>> tokens_;          // provider, model, direction
     std::map<Key2, std::uint64_t, std::less<>> dialects_;        // dialect, path (native or translated)
+    struct EmbeddingCounts {
+        std::uint64_t requests = 0, inputs = 0, input_tokens = 0;
+    };
+    std::map<std::string, EmbeddingCounts, std::less<>> embeddings_;  // provider
 };
 
 }  // namespace sb::core

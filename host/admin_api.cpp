@@ -1,4 +1,6 @@
 #include "host/admin_api.hpp"
+
+#include "core/gateway/embeddings.hpp"
 #include "host/error_presentation.hpp"
 
 #include "core/errors.hpp"
@@ -133,6 +135,18 @@ json::value lifecycle_json(const core::ModelLifecycles &lifecycle, std::string_v
 
 }  // namespace
 
+// What a provider's plugin offers through sb.embeddings/1; null without it.
+json::value embeddings_json(const core::EmbeddingSupport &e) {
+    if (!e.supported) return nullptr;
+    json::array models;
+    for (const auto &m : e.models) models.push_back(json::string(m));
+    return {{"models", std::move(models)},
+            {"default_model", e.default_model},
+            {"max_batch", e.max_batch},
+            {"token_input", e.has(SB_EMBED_TOKEN_INPUT)},
+            {"dimensions", e.has(SB_EMBED_DIMENSIONS)}};
+}
+
 Response AdminApi::providers(const Request &request) {
     auto set = registry_.current();
     core::StoredConfig stored = store_.snapshot();
@@ -162,7 +176,9 @@ Response AdminApi::providers(const Request &request) {
         o["capabilities"] = {{"streaming", info.has(SB_CAP_STREAMING)},
                              {"tools", info.has(SB_CAP_TOOLS)},
                              {"vision", info.has(SB_CAP_VISION)},
-                             {"model_listing", info.has(SB_CAP_MODEL_LISTING)}};
+                             {"model_listing", info.has(SB_CAP_MODEL_LISTING)},
+                             {"embeddings", info.embeddings.supported}};
+        o["embeddings"] = embeddings_json(info.embeddings);
         o["stream_framing"] = info.stream_framing == SB_FRAMING_NDJSON ? "ndjson" : "sse";
         o["requires_api_key"] = info.has(SB_CAP_REQUIRES_API_KEY);
         o["api_key_set"] = !resolved.api_key.value.empty();
@@ -291,11 +307,19 @@ Response AdminApi::post_config(const Request &request) {
 
 boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::RequestContext &context) {
     json::object body = request.body().empty() ? json::object() : parse_json_object(request.body());
-    reject_unknown_fields(body, {"provider", "api_key", "api_base", "model"});
+    reject_unknown_fields(body, {"provider", "api_key", "api_base", "model", "kind"});
     auto provider_id = optional_string(body, "provider");
+    const std::string kind = optional_string(body, "kind").value_or("chat");
+    if (kind != "chat" && kind != "embeddings")
+        throw GatewayError(ErrorCode::invalid_request, "field 'kind' must be \"chat\" or \"embeddings\"", "kind");
+    const bool embeddings = kind == "embeddings";
+    const bool model_given = body.contains("model");
     core::ConfigOverrides overrides = read_overrides(body, gateway_.options().api_base_policy);
     core::ChatTarget target = gateway_.target(provider_id.value_or(""), &overrides);
     const auto &info = target.provider->info();
+    // An embeddings test without a model tries the plugin's default
+    // embedding model; a plugin without embeddings fails the test below.
+    if (embeddings && info.embeddings.supported) core::choose_embedding_model(target, model_given);
 
     context.provider = info.id;
     context.model = target.config.model.value;
@@ -303,6 +327,7 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
     json::object result;
     result["provider"] = info.id;
     result["model"] = target.config.model.value;
+    result["kind"] = kind;
     auto started = std::chrono::steady_clock::now();
     auto elapsed_ms = [&] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
@@ -326,6 +351,15 @@ boost::asio::awaitable<Response> AdminApi::test(const Request &request, core::Re
         result["error"] = {{"type", type}, {"message", std::move(message)}, {"hint", std::move(hint)}};
     };
     try {
+        if (embeddings) {
+            core::EmbeddingsCall call{json::array{"ping"}, {}};
+            core::EmbeddingsResult vectors =
+                co_await core::embed(gateway_, target, std::move(call), gateway_.options().test_timeouts, context);
+            result["ok"] = true;
+            result["latency_ms"] = elapsed_ms();
+            result["dimensions"] = vectors.vectors.front().size();
+            co_return json_response(http::status::ok, json::serialize(result), request.version());
+        }
         json::object chat;
         chat["messages"] = json::array{{{"role", "user"}, {"content", "Reply with the single word: pong"}}};
         // Room for reasoning models, which think before they answer.

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 
 namespace sb::host {
@@ -19,7 +20,8 @@ using core::GatewayError;
 namespace {
 
 // An OpenAI model object; "deprecated"/"retired": true when the provider's
-// plugin says its vendor deprecated or retired the model.
+// plugin says its vendor deprecated or retired the model, "embeddings": true
+// for the embedding models the plugin names (sb.embeddings/1).
 json::object model_object(const core::ProviderSet &providers, std::string_view id, std::string_view today) {
     const std::string_view owner = id.substr(0, id.find('/'));
     json::object o{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", owner}};
@@ -27,6 +29,9 @@ json::object model_object(const core::ProviderSet &providers, std::string_view i
         const std::string_view model = id.substr(owner.size() + 1);
         const core::ModelStatus status = provider->info().lifecycle.status(model, today);
         if (status != core::ModelStatus::available) o[core::model_status_name(status)] = true;
+        const auto &embedding_models = provider->info().embeddings.models;
+        if (std::find(embedding_models.begin(), embedding_models.end(), model) != embedding_models.end())
+            o["embeddings"] = true;
     }
     return o;
 }
@@ -93,6 +98,8 @@ boost::asio::awaitable<std::vector<std::string>> OpenAIApi::all_model_ids(core::
         }
         if (models.empty()) models = p->info().known_models;
         if (models.empty() && !target.config.model.value.empty()) models.push_back(target.config.model.value);
+        for (const auto &m : p->info().embeddings.models)
+            if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
         for (auto &m : models) ids.push_back(p->id() + "/" + m);
     }
     co_return ids;

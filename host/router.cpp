@@ -157,6 +157,10 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
         if (!post) method_not_allowed(path);
         return openai_.chat_completions(request, context);
     }
+    if (path == "/v1/embeddings") {
+        if (!post) method_not_allowed(path);
+        return reply_of(embeddings_.create(request, context));
+    }
     if (path == "/v1/messages") {
         if (!post) method_not_allowed(path);
         return messages_.messages(request, context);
@@ -292,7 +296,7 @@ void record(const Request &request, const core::Exchange &exchange, const core::
     std::string_view model_label = context.model_known ? std::string_view(context.model) : "other";
     metrics.record({route, status, outcome, context.provider, model_label, error, context.upstream_wait, overhead,
                     context.retry_wait, context.prompt_tokens, context.completion_tokens, context.attempts > 0,
-                    context.dialect, context.native});
+                    context.dialect, context.native, context.embedding_inputs});
     if (!core::log_enabled(core::LogLevel::info)) return;
     core::log_event(core::LogLevel::info, "request",
                     {{"request_id", request_id},
@@ -315,6 +319,7 @@ void record(const Request &request, const core::Exchange &exchange, const core::
                      {"fallbacks", std::to_string(context.fallbacks)},
                      {"prompt_tokens", std::to_string(context.prompt_tokens)},
                      {"completion_tokens", std::to_string(context.completion_tokens)},
+                     {"embedding_inputs", std::to_string(context.embedding_inputs)},
                      {"error", error},
                      {"error_after_head", after_head ? "true" : "false"}});
 }

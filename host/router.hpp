@@ -7,6 +7,7 @@
 #include "host/access_control.hpp"
 #include "host/admin_api.hpp"
 #include "host/anthropic_messages.hpp"
+#include "host/embeddings_api.hpp"
 #include "host/openai_api.hpp"
 #include "host/openai_responses.hpp"
 
@@ -18,7 +19,8 @@ public:
            const core::Environment &env, core::PluginReloader &reloader, const AccessControl &access,
            core::Metrics &metrics)
         : registry_(registry), store_(store), access_(access), metrics_(metrics),
-          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry), messages_(gateway), responses_(gateway) {}
+          admin_(gateway, registry, store, env, reloader), openai_(gateway, registry), messages_(gateway), responses_(gateway),
+          embeddings_(gateway) {}
     // The Session of a new connection from peer (see core::HttpServer).
     std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
 
@@ -41,6 +43,7 @@ private:
     OpenAIApi openai_;
     AnthropicMessages messages_;
     OpenAIResponsesApi responses_;
+    EmbeddingsApi embeddings_;
 };
 
 }  // namespace sb::host

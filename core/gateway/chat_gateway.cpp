@@ -377,6 +377,13 @@ boost::asio::awaitable<NativeAnswer> ChatGateway::relay_native(const ChatTarget 
     co_return answer;
 }
 
+boost::asio::awaitable<UpstreamResponse> ChatGateway::exchange(const ChatTarget &target,
+                                                               const UpstreamRequest &request,
+                                                               UpstreamTimeouts timeouts, RequestContext *context) {
+    UpstreamBody answer = co_await open_with_retries(target, request, timeouts, context);
+    co_return co_await read_answer(target, std::move(answer), context);
+}
+
 boost::asio::awaitable<std::vector<std::string>> ChatGateway::live_models(const ChatTarget &target,
                                                                           RequestContext *context) {
     ensure_configured(target);

@@ -116,6 +116,12 @@ public:
                                                       std::unique_ptr<NativeWatcher> watcher,
                                                       UpstreamTimeouts timeouts, RequestContext &context);
 
+    // Sends a request the target's plugin built for something other than a
+    // chat (embeddings), retrying as complete() does, and reads the whole
+    // answer, any status. Throws GatewayError on transport failures.
+    boost::asio::awaitable<UpstreamResponse> exchange(const ChatTarget &target, const UpstreamRequest &request,
+                                                      UpstreamTimeouts timeouts, RequestContext *context);
+
     // The vendor's live model list, kept per provider for options().models_ttl
     // (one vendor call in flight per provider; see ModelListCache). Time
     // spent on it counts as context's upstream wait. Throws GatewayError.

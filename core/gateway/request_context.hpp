@@ -23,6 +23,7 @@ struct RequestContext {
     std::int64_t completion_tokens = -1;
     std::int64_t cached_tokens = -1;     // of prompt_tokens, served from the vendor's cache
     std::int64_t reasoning_tokens = -1;  // of completion_tokens, spent on reasoning
+    std::int64_t embedding_inputs = -1;  // inputs of an embeddings request; -1 for other requests
     int attempts = 0;                           // upstream requests sent
     int fallbacks = 0;                          // providers tried after the first
     bool streamed = false;

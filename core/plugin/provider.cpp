@@ -184,6 +184,27 @@ const sb_native *read_native(const sb_plugin &table) {
     return native;
 }
 
+// The plugin's sb.embeddings/1 table, when it has a usable one: minor 3 or
+// later, a table long enough for both functions, both non-NULL.
+const sb_embeddings *read_embeddings(const sb_plugin &table) {
+    if (table.abi_minor < 3 || !table.get_extension) return nullptr;
+    const auto *e = static_cast<const sb_embeddings *>(table.get_extension(SB_EXT_EMBEDDINGS));
+    if (!e || !SB_TABLE_HAS(e, sb_embeddings, parse_embeddings_response)) return nullptr;
+    if (!e->build_embeddings_request || !e->parse_embeddings_response) return nullptr;
+    return e;
+}
+
+EmbeddingSupport describe_embeddings(const sb_embeddings *e) {
+    EmbeddingSupport support;
+    if (!e) return support;
+    support.supported = true;
+    for (size_t i = 0; e->models && i < e->model_count; ++i) support.models.push_back(to_string(e->models[i]));
+    support.default_model = to_string(e->default_model);
+    support.max_batch = e->max_batch;
+    support.flags = e->flags;
+    return support;
+}
+
 UpstreamRequest finish_request(RequestBuilder &builder, const std::string &provider) {
     if (builder.overflow) throw_oversized(provider);
     if (builder.request.url.empty())
@@ -191,6 +212,19 @@ UpstreamRequest finish_request(RequestBuilder &builder, const std::string &provi
                            "provider plugin '" + provider + "' built a request without a URL", {},
                            provider);
     return std::move(builder.request);
+}
+
+// One plugin call that builds a vendor request: its failure thrown, its
+// request checked.
+template <class Call>
+UpstreamRequest build_request(const std::string &provider, std::string_view api_key, Call &&call) {
+    RequestBuilder builder;
+    sb_http_request_builder out = builder.abi();
+    ErrorReport report;
+    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
+    const sb_status st = call(&out, &err);
+    if (st != SB_OK) throw_plugin_error(st, report, provider, api_key);
+    return finish_request(builder, provider);
 }
 
 }  // namespace
@@ -220,6 +254,8 @@ LoadedProvider::LoadedProvider(std::shared_ptr<PluginLibrary> library) : library
     for (size_t i = 0; i < d.known_model_count; ++i)
         info_.known_models.push_back(to_string(d.known_models[i]));
     info_.lifecycle = ModelLifecycles(read_model_lifecycle(library_->table()));
+    embeddings_ = read_embeddings(library_->table());
+    info_.embeddings = describe_embeddings(embeddings_);
     native_ = read_native(library_->table());
     if (native_)
         for (size_t i = 0; i < native_->dialect_count; ++i)
@@ -244,26 +280,49 @@ UpstreamRequest LoadedProvider::build_native_request(const EffectiveConfig &conf
     sb_native_request req{sizeof(sb_native_request), to_sb(call.dialect),  to_sb(call.operation),
                           to_sb(call.body_json),      headers.data(),        headers.size(),
                           call.stream ? 1 : 0};
-    RequestBuilder builder;
-    sb_http_request_builder out = builder.abi();
+    return build_request(info_.id, config.api_key, [&](const sb_http_request_builder *out, const sb_error_sink *err) {
+        return native_->build_native_request(&cfg, &req, out, err);
+    });
+}
+
+const sb_embeddings &LoadedProvider::embeddings_table() const {
+    if (!embeddings_)
+        throw GatewayError(ErrorCode::invalid_request, "model does not support embeddings", "model", info_.id);
+    return *embeddings_;
+}
+
+UpstreamRequest LoadedProvider::build_embeddings_request(const EffectiveConfig &config, std::string_view body_json,
+                                                         std::size_t input_count) const {
+    const sb_embeddings &table = embeddings_table();
+    sb_provider_config cfg = to_abi(config);
+    sb_embeddings_request req{sizeof(sb_embeddings_request), to_sb(body_json), input_count};
+    return build_request(info_.id, config.api_key, [&](const sb_http_request_builder *out, const sb_error_sink *err) {
+        return table.build_embeddings_request(&cfg, &req, out, err);
+    });
+}
+
+std::string LoadedProvider::parse_embeddings_response(const EffectiveConfig &config,
+                                                      const UpstreamResponse &response, TokenUsage &usage) const {
+    const sb_embeddings &table = embeddings_table();
+    sb_provider_config cfg = to_abi(config);
+    AbiResponse abi(response, &usage);
+    BoundedOutput output;
+    sb_sink out{&output, &on_write};
     ErrorReport report;
     sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
-    sb_status st = native_->build_native_request(&cfg, &req, &out, &err);
+    sb_status st = table.parse_embeddings_response(&cfg, &abi.response, &out, &err);
     if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
-    return finish_request(builder, info_.id);
+    if (output.overflow) throw_oversized(info_.id);
+    return std::move(output.text);
 }
 
 UpstreamRequest LoadedProvider::build_chat_request(const EffectiveConfig &config,
                                              std::string_view body_json, bool stream) const {
     sb_provider_config cfg = to_abi(config);
     sb_chat_request req{sizeof(sb_chat_request), to_sb(body_json), stream ? 1 : 0};
-    RequestBuilder builder;
-    sb_http_request_builder out = builder.abi();
-    ErrorReport report;
-    sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
-    sb_status st = library_->table().build_chat_request(&cfg, &req, &out, &err);
-    if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
-    return finish_request(builder, info_.id);
+    return build_request(info_.id, config.api_key, [&](const sb_http_request_builder *out, const sb_error_sink *err) {
+        return library_->table().build_chat_request(&cfg, &req, out, err);
+    });
 }
 
 std::string LoadedProvider::parse_chat_response(const EffectiveConfig &config, const UpstreamResponse &response,

@@ -17,6 +17,18 @@
 
 namespace sb::core {
 
+// What a plugin offers through sb.embeddings/1 (ABI v1.3); supported is
+// false for a plugin without it or built against an older minor.
+struct EmbeddingSupport {
+    bool supported = false;
+    std::vector<std::string> models;
+    std::string default_model;
+    std::size_t max_batch = 0;  // 0: no limit known
+    uint64_t flags = 0;         // SB_EMBED_* bits
+
+    bool has(uint64_t flag) const noexcept { return (flags & flag) != 0; }
+};
+
 struct ProviderInfo {
     std::string id;
     std::string display_name;
@@ -33,6 +45,7 @@ struct ProviderInfo {
     // Client dialects the plugin takes as written (sb.native/1), e.g.
     // "anthropic.messages".
     std::vector<std::string> native_dialects;
+    EmbeddingSupport embeddings;
 
     bool has(uint64_t capability) const noexcept { return (capabilities & capability) != 0; }
 };
@@ -121,14 +134,26 @@ public:
     std::optional<UpstreamRequest> build_models_request(const EffectiveConfig &config) const;
     std::vector<std::string> parse_models_response(const EffectiveConfig &config,
                                                    const UpstreamResponse &response) const;
+    // One batch of embeddings (sb.embeddings/1): body_json is the batch as
+    // provider_abi.h describes it. Throws invalid_request when the plugin
+    // does not embed (info().embeddings.supported is false).
+    UpstreamRequest build_embeddings_request(const EffectiveConfig &config, std::string_view body_json,
+                                             std::size_t input_count) const;
+    // Any status in, the OpenAI-shaped embeddings list out; throws a
+    // classified GatewayError. usage receives the input token count.
+    std::string parse_embeddings_response(const EffectiveConfig &config, const UpstreamResponse &response,
+                                          TokenUsage &usage) const;
     // The plugin's own checks (ABI v1.1); nullopt when the plugin has none,
     // otherwise an empty string when healthy or what is wrong.
     std::optional<std::string> self_check() const;
 
 private:
+    const sb_embeddings &embeddings_table() const;
+
     std::shared_ptr<PluginLibrary> library_;
     ProviderInfo info_;
     const sb_native *native_ = nullptr;  // the plugin's, valid while library_ is loaded
+    const sb_embeddings *embeddings_ = nullptr;  // the plugin's, valid while library_ is
 };
 
 }  // namespace sb::core

@@ -10,6 +10,7 @@
 #include "cohere_lifecycle.hpp"
 
 #include <switchboard/kit/kit.hpp>
+#include <switchboard/kit/embeddings.hpp>
 #include <switchboard/kit/vendor_provider.hpp>
 
 #include <memory>
@@ -69,6 +70,25 @@ public:
                                                        const sdk::HttpResponse &response) override;
     // cohere_stream.cpp
     std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config, std::string_view body_json) override;
+    // cohere_plugin.cpp: the lifecycle notices and the embeddings below.
+    const void *extension(const char *id) override;
+};
+
+// The input_type Cohere requires when the client names none: the documents
+// of a search index, the common case of an embeddings call.
+inline constexpr std::string_view kDefaultInputType = "search_document";
+
+// POST /v2/embed (cohere_embeddings.cpp): "input" becomes "texts",
+// "dimensions" output_dimension; the provider-specific "input_type"
+// (search_document, search_query, classification, clustering) overrides
+// kDefaultInputType, and "truncate" and "max_tokens" pass through. Floats
+// only ("embedding_types":["float"]).
+class Embeddings final : public sdk::Embedder {
+public:
+    static sdk::EmbeddingsInfo info();
+    sdk::HttpRequest build_embeddings_request(const sdk::Config &config, std::string_view body_json,
+                                              size_t input_count) override;
+    std::string parse_embeddings_response(const sdk::Config &config, const sdk::HttpResponse &response) override;
 };
 
 }  // namespace switchboard::cohere

@@ -6,6 +6,7 @@
 #include "google_lifecycle.hpp"
 
 #include <switchboard/kit/kit.hpp>
+#include <switchboard/kit/embeddings.hpp>
 #include <switchboard/kit/vendor_provider.hpp>
 
 #include <cstdint>
@@ -25,6 +26,9 @@ inline constexpr std::string_view kDisplayName = "Google Gemini";
 // "models/gemini-1.5-pro" and "gemini-1.5-pro" both name the same model; the
 // unified side always sees the bare id.
 std::string bare_model_id(std::string_view model);
+// The model's resource name, escaped for a URL path: "models/<id>", or
+// "tunedModels/<id>" for a tuned model.
+std::string model_resource(std::string_view model);
 
 // What a Gemini model accepts, from the version in its id.
 struct GeminiTraits {
@@ -114,6 +118,20 @@ public:
                                                        const sdk::HttpResponse &response) override;
     // google_stream.cpp
     std::unique_ptr<sdk::Stream> open_stream(const sdk::Config &config, std::string_view body_json) override;
+    // google_plugin.cpp: the lifecycle notices and the embeddings below.
+    const void *extension(const char *id) override;
+};
+
+// batchEmbedContents (google_embeddings.cpp): "dimensions" becomes
+// outputDimensionality; the provider-specific "task_type" (Gemini's
+// taskType, e.g. "RETRIEVAL_QUERY") and "title" go on every request of the
+// batch.
+class Embeddings final : public sdk::Embedder {
+public:
+    static sdk::EmbeddingsInfo info();
+    sdk::HttpRequest build_embeddings_request(const sdk::Config &config, std::string_view body_json,
+                                              size_t input_count) override;
+    std::string parse_embeddings_response(const sdk::Config &config, const sdk::HttpResponse &response) override;
 };
 
 }  // namespace switchboard::google

@@ -36,14 +36,6 @@ std::string escape_segment(std::string_view s) {
     return out;
 }
 
-// "tunedModels/x" is its own resource collection; everything else is a
-// base model under "models/".
-std::string model_resource(std::string_view model) {
-    if (starts_with(model, "tunedModels/"))
-        return "tunedModels/" + escape_segment(model.substr(std::string_view("tunedModels/").size()));
-    return "models/" + escape_segment(bare_model_id(model));
-}
-
 // -------------------------------------------------------------- media
 
 std::string mime_from_path(std::string_view url) {
@@ -426,6 +418,14 @@ void append_turn(json::array &contents, std::string_view role, json::array parts
 }
 
 }  // namespace
+
+// "tunedModels/x" is its own resource collection; everything else is a
+// base model under "models/".
+std::string model_resource(std::string_view model) {
+    if (starts_with(model, "tunedModels/"))
+        return "tunedModels/" + escape_segment(model.substr(std::string_view("tunedModels/").size()));
+    return "models/" + escape_segment(bare_model_id(model));
+}
 
 std::string bare_model_id(std::string_view model) {
     if (starts_with(model, "models/")) model.remove_prefix(7);

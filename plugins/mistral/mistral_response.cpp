@@ -31,6 +31,11 @@ std::string render_message(const json::value &m) {
 
 kit::ClassifiedError Provider::classify_http(int status, std::string_view body, std::string_view model,
                                              std::string_view api_key) const {
+    return classify_error(status, body, model, api_key);
+}
+
+kit::ClassifiedError classify_error(int status, std::string_view body, std::string_view model,
+                                    std::string_view api_key) {
     bool ok = false;
     json::value v = kit::try_parse(body, ok);
     const json::object *o = ok ? v.if_object() : nullptr;

@@ -6,6 +6,7 @@
 
 #include "openai_lifecycle.hpp"
 
+#include <switchboard/kit/embeddings.hpp>
 #include <switchboard/kit/openai_compat.hpp>
 
 #include <string_view>
@@ -34,15 +35,26 @@ class Provider final : public kit::OpenAICompatibleProvider {
 public:
     Provider() : OpenAICompatibleProvider(descriptor(), {}, kModelNotices) {}
     static const sb_provider_descriptor &descriptor();  // openai_descriptor.cpp
+    // openai_plugin.cpp: the lifecycle notices, the embeddings below and the
+    // native Responses API.
+    const void *extension(const char *id) override;
 
     // openai_native.cpp: the Responses API as clients write it (sb.native/1).
     sdk::HttpRequest build_native_request(const sdk::Config &config, const sdk::NativeRequest &request) override;
-    const void *extension(const char *id) override;
+    static const sb_native *native_table();
 
 protected:
     void rewrite_request(json::object &body, const sdk::Config &config) const override {
         apply_model_rules(body, config.model);
     }
+};
+
+// POST /embeddings, asked as base64 (as OpenAI's own clients do) and
+// decoded (openai_embeddings.cpp).
+class Embeddings final : public kit::OpenAICompatEmbedder {
+public:
+    Embeddings() : OpenAICompatEmbedder("OpenAI", {.ask_base64 = true}) {}
+    static sdk::EmbeddingsInfo info();
 };
 
 }  // namespace switchboard::openai

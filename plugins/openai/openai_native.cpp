@@ -1,7 +1,5 @@
 #include "openai.hpp"
 
-#include <cstring>
-
 namespace switchboard::openai {
 
 namespace {
@@ -24,9 +22,6 @@ sdk::HttpRequest Provider::build_native_request(const sdk::Config &config, const
     return req;
 }
 
-const void *Provider::extension(const char *id) {
-    if (std::strcmp(id, SB_EXT_NATIVE) == 0) return sdk::native_extension<Provider>(kNativeDialects);
-    return OpenAICompatibleProvider::extension(id);
-}
+const sb_native *Provider::native_table() { return sdk::native_extension<Provider>(kNativeDialects); }
 
 }  // namespace switchboard::openai

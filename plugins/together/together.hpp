@@ -9,6 +9,7 @@
 
 #include "together_lifecycle.hpp"
 
+#include <switchboard/kit/embeddings.hpp>
 #include <switchboard/kit/openai_compat.hpp>
 
 namespace switchboard::together {
@@ -27,11 +28,24 @@ public:
     Provider()
         : OpenAICompatibleProvider(descriptor(), {.stream_include_usage = false, .normalize = true}, kModelNotices) {}
     static const sb_provider_descriptor &descriptor();  // together_descriptor.cpp
+    // together_plugin.cpp: the lifecycle notices and the embeddings below.
+    const void *extension(const char *id) override;
 
 protected:
     void rewrite_request(json::object &body, const sdk::Config &) const override { body = translate_request(body); }
     // together_response.cpp
     std::optional<sdk::ModelEntry> model_entry(const json::object &model) const override;
+};
+
+// POST /embeddings (together_embeddings.cpp): Together takes "model" and
+// "input" (strings) only; everything else is left out.
+class Embeddings final : public kit::OpenAICompatEmbedder {
+public:
+    Embeddings() : OpenAICompatEmbedder(kDisplayName) {}
+    static sdk::EmbeddingsInfo info();
+
+protected:
+    void rewrite_request(json::object &batch, const sdk::Config &config) const override;
 };
 
 }  // namespace switchboard::together

@@ -10,6 +10,11 @@
  * differ on purpose from the ones in the JSON it passes through (see
  * TYPED_*), so a test can tell which of the two the host read.
  *
+ * Built against v1.3 or later it also offers sb.embeddings/1: the batch goes
+ * to {base}/embeddings unchanged and an OpenAI list comes back unchanged, its
+ * input tokens reported typed as TYPED_PROMPT. The v1.2 build of the same
+ * source has no such table, so the host must answer its embeddings with 400.
+ *
  * USAGE_ECHO_MINOR (set by the build) must match the header's minor: it
  * proves the build picked the header it meant to.
  */
@@ -30,9 +35,12 @@
 #elif SB_ABI_VERSION_MINOR == 1
 #define ECHO_ID "abi11"
 #define ECHO_ENV_BASE "ABI11_API_BASE"
-#else
+#elif SB_ABI_VERSION_MINOR == 2
 #define ECHO_ID "abi12"
 #define ECHO_ENV_BASE "ABI12_API_BASE"
+#else
+#define ECHO_ID "abi13"
+#define ECHO_ENV_BASE "ABI13_API_BASE"
 #endif
 
 /* The typed counts of a v1.2 build: never what the JSON says. */
@@ -49,24 +57,30 @@ static int contains(sb_str text, const char *needle) {
     return 0;
 }
 
-static sb_status build_chat_request(const sb_provider_config *config, const sb_chat_request *request,
-                                    const sb_http_request_builder *out, const sb_error_sink *err) {
+/* POST {base}{path} with body, as is. */
+static sb_status post_to(const sb_provider_config *config, const char *path, sb_str body,
+                         const sb_http_request_builder *out, const sb_error_sink *err) {
     char url[1024];
-    const char path[] = "/chat/completions";
+    size_t path_len = strlen(path);
     sb_str u;
-    if (config->api_base.len + sizeof path > sizeof url) {
+    if (config->api_base.len + path_len + 1 > sizeof url) {
         report(err, SB_ERROR_INVALID_REQUEST, 0, "API base too long");
         return SB_ERR_INVALID_ARGUMENT;
     }
     memcpy(url, config->api_base.ptr, config->api_base.len);
-    memcpy(url + config->api_base.len, path, sizeof path - 1);
+    memcpy(url + config->api_base.len, path, path_len);
     u.ptr = url;
-    u.len = config->api_base.len + sizeof path - 1;
+    u.len = config->api_base.len + path_len;
     out->set_method(out->ctx, lit("POST"));
     out->set_url(out->ctx, u);
     out->add_header(out->ctx, lit("Content-Type"), lit("application/json"));
-    out->append_body(out->ctx, request->body_json.ptr, request->body_json.len);
+    out->append_body(out->ctx, body.ptr, body.len);
     return SB_OK;
+}
+
+static sb_status build_chat_request(const sb_provider_config *config, const sb_chat_request *request,
+                                    const sb_http_request_builder *out, const sb_error_sink *err) {
+    return post_to(config, "/chat/completions", request->body_json, out, err);
 }
 
 #if SB_ABI_VERSION_MINOR >= 2
@@ -150,13 +164,44 @@ static sb_status stream_close(sb_stream *stream, const sb_chunk_sink *out, const
     return SB_OK;
 }
 
+#if SB_ABI_VERSION_MINOR >= 3
+static sb_status build_embeddings_request(const sb_provider_config *config, const sb_embeddings_request *request,
+                                          const sb_http_request_builder *out, const sb_error_sink *err) {
+    return post_to(config, "/embeddings", request->body_json, out, err);
+}
+
+static sb_status parse_embeddings_response(const sb_provider_config *config, const sb_http_response *response,
+                                           const sb_sink *out, const sb_error_sink *err) {
+    sb_usage u;
+    (void)config;
+    if (response->status < 200 || response->status > 299) {
+        report(err, SB_ERROR_UPSTREAM, response->status, ECHO_ID " upstream failed");
+        return SB_ERR_UPSTREAM;
+    }
+    out->write(out->ctx, response->body.ptr, response->body.len);
+    u = typed_usage(TYPED_PROMPT, 0, SB_USAGE_UNKNOWN, SB_USAGE_UNKNOWN);
+    response->usage->report(response->usage->ctx, &u);
+    return SB_OK;
+}
+
+static const sb_embeddings embeddings = {
+    sizeof(sb_embeddings), NULL, 0, LIT("echo-embed"), 2, 0, build_embeddings_request, parse_embeddings_response };
+
+static const void *get_extension(const char *id) {
+    return strcmp(id, SB_EXT_EMBEDDINGS) == 0 ? &embeddings : NULL;
+}
+#define ECHO_GET_EXTENSION get_extension
+#else
+#define ECHO_GET_EXTENSION NULL
+#endif
+
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT(ECHO_ID), LIT("Usage echo " ECHO_ID), LIT("1.0.0"), LIT("echo-model"),
     { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, LIT(ECHO_ENV_BASE), SB_CAP_STREAMING, SB_FRAMING_SSE, NULL, 0 };
 
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &descriptor, NULL, NULL,
-    build_chat_request, parse_chat_response, stream_open, stream_event, stream_close, NULL, NULL, NULL
+    build_chat_request, parse_chat_response, stream_open, stream_event, stream_close, NULL, NULL, ECHO_GET_EXTENSION
 #if SB_ABI_VERSION_MINOR >= 1
     , NULL /* self_check */
 #endif

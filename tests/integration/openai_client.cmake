@@ -9,7 +9,8 @@
 find_program(SB_NODE_EXECUTABLE node REQUIRED)
 get_filename_component(_sb_openai_client_dir ${CMAKE_CURRENT_SOURCE_DIR}/../openai-client ABSOLUTE)
 
-sb_add_test(integration_openai_client_test openai_client_main.cpp openai_client_test.cpp)
+sb_add_test(integration_openai_client_test openai_client_main.cpp openai_client_test.cpp
+  openai_client_embeddings_test.cpp)
 target_link_libraries(integration_openai_client_test PRIVATE sb_integration_fixture)
 target_compile_definitions(integration_openai_client_test PRIVATE
   SB_NODE_EXECUTABLE="${SB_NODE_EXECUTABLE}"

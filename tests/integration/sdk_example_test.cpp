@@ -165,6 +165,17 @@ MockAction answer_ollama(const RecordedRequest &req) {
         reply["eval_count"] = 1;
         return MockAction::reply(200, json_type, json::serialize(reply));
     }
+    if (req.method == "POST" && req.target == "/api/embed") {
+        // One vector per input: [its length, its position].
+        const json::value body = parse_json(req.body);
+        json::array vectors;
+        for (const auto &input : items(body, "input"))
+            vectors.push_back(json::array{double(input.as_string().size()), double(vectors.size())});
+        return MockAction::reply(200, json_type,
+                                 json::serialize(json::object{{"model", text(body, "model")},
+                                                              {"embeddings", std::move(vectors)},
+                                                              {"prompt_eval_count", 6}}));
+    }
     // What Ollama's router answers for an unknown path.
     return MockAction::reply(404, {{"Content-Type", "text/plain"}}, "404 page not found");
 }
@@ -335,6 +346,23 @@ BOOST_AUTO_TEST_CASE(chat_completion_through_the_native_api, *utf::timeout(360))
     BOOST_TEST((num_predict && num_predict->is_number() && num_predict->to_number<int>() == 32), sent[0].body);
     const json::value *temperature = find(body, "options.temperature");
     BOOST_TEST((temperature && temperature->is_number() && temperature->to_number<double>() == 0.5), sent[0].body);
+}
+
+// The example offers sb.embeddings/1 through the installed SDK: the daemon
+// lists it and sends /v1/embeddings to Ollama's /api/embed.
+BOOST_AUTO_TEST_CASE(embeddings_through_api_embed, *utf::timeout(360)) {
+    OllamaHarness h;
+    auto r = h.client().post_json("/v1/embeddings",
+                                  json::object{{"model", "ollama/"}, {"input", json::array{"abc", "de"}}});
+    BOOST_TEST_REQUIRE(r.status == 200u, r.body << "\nlog:\n" << h.daemon->log_text());
+    auto doc = r.json();
+    BOOST_TEST(text(doc, "object") == "list");
+    BOOST_TEST(json::serialize(*find(doc, "data.0.embedding")) == "[3,0]");
+    BOOST_TEST(json::serialize(*find(doc, "data.1.embedding")) == "[2,1]");
+    BOOST_TEST(find(doc, "usage.prompt_tokens")->to_number<int>() == 6);
+    RecordedRequest sent = h.ollama.requests().back();
+    BOOST_TEST(sent.target == "/api/embed");
+    BOOST_TEST(text(parse_json(sent.body), "model") == "nomic-embed-text", "the plugin's default embedding model");
 }
 
 BOOST_AUTO_TEST_CASE(streaming_chat_completion_from_ndjson, *utf::timeout(360)) {

@@ -15,6 +15,10 @@
 //           one accumulated by the client's ChatCompletionStream helper)
 //   badkey  a chat completion the vendor rejects (the daemon was started with
 //           a bad key): 401 AuthenticationError
+//   embeddings  embeddings.create for --inputs N texts ("text <i>") as
+//           "float", as "base64" (decoded here from little-endian float32),
+//           and with the client's default (it asks for base64 and decodes
+//           itself); and <id>/missing-model (404)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -33,6 +37,7 @@ try {
       mode: { type: 'string', default: 'chat' },
       'tool-stream': { type: 'boolean', default: false },
       'timeout-ms': { type: 'string', default: '20000' },
+      inputs: { type: 'string', default: '3' },
     },
     strict: true,
   }));
@@ -41,7 +46,7 @@ try {
 }
 for (const k of ['base', 'provider', 'model'])
   if (!args[k]) fail(2, `--${k} is required`);
-if (!['chat', 'tools', 'badkey'].includes(args.mode)) fail(2, `unknown --mode ${args.mode}`);
+if (!['chat', 'tools', 'badkey', 'embeddings'].includes(args.mode)) fail(2, `unknown --mode ${args.mode}`);
 
 let OpenAI;
 try {
@@ -233,6 +238,31 @@ if (args.mode === 'chat') {
       };
     });
   }
+} else if (args.mode === 'embeddings') {
+  const input = Array.from({ length: Number(args.inputs) }, (_, i) => `text ${i}`);
+  const floatsOfBase64 = (text) => {
+    const bytes = Buffer.from(text, 'base64');
+    const floats = [];
+    for (let i = 0; i + 4 <= bytes.length; i += 4) floats.push(bytes.readFloatLE(i));
+    return floats;
+  };
+  const vectorsOf = (r, decode) => ({
+    object: r.object,
+    model: r.model,
+    usage: r.usage,
+    indexes: r.data.map((d) => d.index),
+    vectors: r.data.map((d) => (decode ? floatsOfBase64(d.embedding) : d.embedding)),
+  });
+  out.float = await step('embeddings (float)', async () =>
+    vectorsOf(await client.embeddings.create({ model, input, encoding_format: 'float' }), false));
+  out.base64 = await step('embeddings (base64)', async () =>
+    vectorsOf(await client.embeddings.create({ model, input, encoding_format: 'base64' }), true));
+  out.client_default = await step('embeddings (client default)', async () =>
+    vectorsOf(await client.embeddings.create({ model, input }), false));
+  out.errors = {
+    missing_model: await expectError('missing model', () =>
+      client.embeddings.create({ model: `${args.provider}/missing-model`, input: 'x' })),
+  };
 } else {
   out.errors = {
     bad_key: await expectError('bad key', () => client.chat.completions.create({ model, messages })),

@@ -1,5 +1,7 @@
 #include "support/mock_openai_upstream.hpp"
 
+#include "support/mock_embeddings.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -121,6 +123,10 @@ MockAction MockOpenAiUpstream::answer(const RecordedRequest &request) const {
             return openai_error(400, "We could not parse the JSON body of your request.", "invalid_request_error",
                                 nullptr);
         return chat_answer(body.get_object());
+    }
+    if (path == prefix_ + "/embeddings") {
+        if (auto failure = auth_failure(request)) return *failure;
+        if (auto embeddings = embeddings_answer(EmbeddingsDialect::openai, path, request)) return *embeddings;
     }
     if (path == prefix_ + "/models" && request.method == "GET") {
         if (auto failure = auth_failure(request)) return *failure;

@@ -14,6 +14,7 @@
 //     otherwise                          -> chat.completion "pong", usage 5/1/6,
 //                                          echoing the requested model
 //   GET {prefix}/models                  -> gpt-4o-mini, mock-model (same key rules)
+//   POST {prefix}/embeddings             -> support/mock_embeddings.hpp (same key rules)
 //   anything under /notapi               -> 404 text/html "<html>Not Found</html>"
 //   anything else                        -> 404 OpenAI-style "Invalid URL"
 //

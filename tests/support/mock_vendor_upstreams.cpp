@@ -1,5 +1,7 @@
 #include "support/mock_vendor_upstreams.hpp"
 
+#include "support/mock_embeddings.hpp"
+
 #include <algorithm>
 
 #include <boost/json/parse.hpp>
@@ -476,6 +478,16 @@ MockAction MockVendorUpstream::answer(const RecordedRequest &request) const {
         return MockAction::reply(404, {{"Content-Type", "text/html"}},
                                  "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 "
                                  "Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+    // Embeddings (support/mock_embeddings.hpp): OpenAI's shape for the
+    // OpenAI-compatible dialects, Gemini's and Cohere's own.
+    const EmbeddingsDialect embeddings_dialect = dialect_ == VendorDialect::gemini   ? EmbeddingsDialect::gemini
+                                                 : dialect_ == VendorDialect::cohere ? EmbeddingsDialect::cohere
+                                                                                     : EmbeddingsDialect::openai;
+    if (dialect_ != VendorDialect::anthropic)
+        if (auto embeddings = embeddings_answer(embeddings_dialect, path, request)) {
+            if (auto failure = auth_failure(request)) return *failure;
+            return *embeddings;
+        }
     const bool chat_path = is_chat_path(path);
     const bool models_path = is_models_path(path);
     if (dialect_ == VendorDialect::anthropic && path == "/v1/messages/count_tokens" && request.method == "POST") {

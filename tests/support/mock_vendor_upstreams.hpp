@@ -23,6 +23,9 @@
 //              rate_limit_exceeded, 500 server_error); also serves the
 //              "custom" provider (any OpenAI-compatible server).
 //
+// Embeddings (every dialect but Anthropic's, which has none): see
+// support/mock_embeddings.hpp.
+//
 // Scripting (every dialect):
 //   key "bad-key"            -> the vendor's invalid-key answer (Anthropic 401
 //                               authentication_error; Gemini 400

@@ -1,5 +1,6 @@
 // switchboard-ollama: an example third-party provider plugin for Ollama's
-// native API (POST /api/chat, GET /api/tags, NDJSON streaming), written with
+// native API (POST /api/chat, GET /api/tags, NDJSON streaming, and POST
+// /api/embed through the sb.embeddings/1 extension), written with
 // the SDK's C++ helper (switchboard/provider.hpp) and Boost.JSON.
 //
 // Like every Switchboard plugin it never does I/O: it turns the unified
@@ -540,6 +541,60 @@ private:
     int64_t tool_calls_ = 0;
 };
 
+// ---------------------------------------------- embeddings (ABI v1.3)
+
+// POST /api/embed: {"model","input":[texts],"dimensions"?,"truncate"?,
+// "keep_alive"?} -> {"model","embeddings":[[...]],"prompt_eval_count"}.
+// Offered to the host as sb.embeddings/1 from OllamaProvider::extension().
+class OllamaEmbeddings final : public sdk::Embedder {
+public:
+    static sdk::EmbeddingsInfo info() {
+        static const sb_str models[] = {sdk::to_sb("nomic-embed-text"), sdk::to_sb("mxbai-embed-large"),
+                                        sdk::to_sb("all-minilm")};
+        // Ollama states no batch limit; it shortens vectors on "dimensions".
+        return {models, sizeof(models) / sizeof(models[0]), "nomic-embed-text", 0, SB_EMBED_DIMENSIONS};
+    }
+
+    sdk::HttpRequest build_embeddings_request(const sdk::Config &config, std::string_view body_json,
+                                              size_t /*input_count*/) override {
+        require_base(config);
+        std::optional<json::value> doc = try_parse(body_json);
+        if (!doc || !doc->is_object()) throw sdk::invalid_request("the embeddings request is not a JSON object");
+        const json::object &batch = doc->get_object();
+        json::object body{{"model", config.model}, {"input", batch.at("input")}};
+        for (std::string_view passed : {"dimensions", "truncate", "keep_alive"})
+            if (const json::value *v = batch.if_contains(passed)) body[passed] = *v;
+        sdk::HttpRequest req;
+        req.url = url_for(config.api_base, "/api/embed");
+        req.headers.emplace_back("Content-Type", "application/json");
+        req.headers.emplace_back("Accept", "application/json");
+        add_common_headers(config, req);
+        req.body = json::serialize(body);
+        return req;
+    }
+
+    std::string parse_embeddings_response(const sdk::Config &config, const sdk::HttpResponse &response) override {
+        if (response.status < 200 || response.status > 299) throw classify(response.status, response.body, config);
+        std::optional<json::value> doc = try_parse(response.body);
+        const json::object *o = doc ? doc->if_object() : nullptr;
+        const json::array *vectors = o && o->if_contains("embeddings") ? o->at("embeddings").if_array() : nullptr;
+        if (!vectors) throw api_base_incorrect(response.status, "no embeddings array in the /api/embed response");
+        json::array data;
+        for (const json::value &v : *vectors)
+            data.push_back(json::object{{"object", "embedding"}, {"index", data.size()}, {"embedding", v}});
+        const int64_t tokens = get_int(*o, "prompt_eval_count");
+        json::object list{{"object", "list"},
+                          {"model", config.model},
+                          {"data", std::move(data)},
+                          {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+        sdk::Usage usage;
+        usage.prompt_tokens = tokens;
+        usage.completion_tokens = 0;
+        response.usage(usage);
+        return json::serialize(list);
+    }
+};
+
 // ------------------------------------------------------------ provider
 
 class OllamaProvider final : public sdk::Provider {
@@ -612,6 +667,8 @@ public:
         }
         return out;
     }
+
+    const void *extension(const char *id) override { return sdk::embeddings_extension<OllamaEmbeddings>(id); }
 };
 
 }  // namespace ollama

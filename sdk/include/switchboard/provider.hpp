@@ -224,6 +224,8 @@ public:
         throw ProviderError(SB_ERR_UNSUPPORTED, SB_ERROR_UPSTREAM,
                             "this provider cannot list models");
     }
+    // Optional tables by versioned id (provider_abi.h): sb.model_lifecycle/1,
+    // sb.embeddings/1 (see embeddings_extension below); nullptr when unknown.
     virtual const void *extension(const char * /*id*/) { return nullptr; }
     // The vendor request for a client request in one of the dialects the
     // plugin declares through native_extension() (sb.native/1). Throw
@@ -446,6 +448,82 @@ const sb_native *native_extension(const sb_str (&dialects)[N]) {
     static const sb_native table{sizeof(sb_native), dialects, N,
                                  &detail::NativeAdapter<ProviderClass>::build};
     return &table;
+}
+
+// ------------------------------------------------ embeddings (ABI v1.3)
+//
+// A provider whose vendor embeds offers sb.embeddings/1 (provider_abi.h says
+// what the host guarantees and expects): write a class derived from
+// Embedder with `static EmbeddingsInfo info()`, and answer the extension
+// from Provider::extension():
+//     if (auto *e = sdk::embeddings_extension<MyEmbedder>(id)) return e;
+// The helper catches every exception at the boundary, as for chat.
+
+// The facts of the table; models points to static storage.
+struct EmbeddingsInfo {
+    const sb_str *models = nullptr;  // the embedding model ids the plugin knows
+    size_t model_count = 0;
+    std::string_view default_model;  // for "provider/" without a model; may be empty
+    size_t max_batch = 0;            // most inputs per vendor request; 0: no limit known
+    uint64_t flags = 0;              // SB_EMBED_* bits
+};
+
+class Embedder {
+public:
+    virtual ~Embedder() = default;
+    // One batch: body_json is OpenAI's embeddings request with "input"
+    // always an array of input_count entries (provider_abi.h).
+    virtual HttpRequest build_embeddings_request(const Config &config, std::string_view body_json,
+                                                 size_t input_count) = 0;
+    // Any status: the OpenAI-shaped list JSON, or throw. Report the input
+    // token count with response.usage(Usage{prompt_tokens, 0}).
+    virtual std::string parse_embeddings_response(const Config &config, const HttpResponse &response) = 0;
+};
+
+namespace detail {
+
+template <class E>
+struct EmbeddingsAdapter {
+    static E &instance() {
+        static E embedder;
+        return embedder;
+    }
+
+    static sb_status build(const sb_provider_config *config, const sb_embeddings_request *request,
+                           const sb_http_request_builder *out, const sb_error_sink *err) {
+        return guarded(err, [&] {
+            write_request(instance().build_embeddings_request(to_config(config), to_sv(request->body_json),
+                                                              request->input_count),
+                          out);
+            return SB_OK;
+        });
+    }
+
+    static sb_status parse(const sb_provider_config *config, const sb_http_response *response, const sb_sink *out,
+                           const sb_error_sink *err) {
+        return guarded(err, [&] {
+            std::string json = instance().parse_embeddings_response(to_config(config), to_response(response));
+            out->write(out->ctx, json.data(), json.size());
+            return SB_OK;
+        });
+    }
+
+    static const sb_embeddings &table() {
+        static const EmbeddingsInfo info = E::info();
+        static const sb_embeddings t = {sizeof(sb_embeddings), info.models,     info.model_count,
+                                        to_sb(info.default_model), info.max_batch, info.flags,
+                                        &build,                    &parse};
+        return t;
+    }
+};
+
+}  // namespace detail
+
+// For Provider::extension(): E's table when id is sb.embeddings/1, else NULL.
+template <class E>
+const void *embeddings_extension(const char *id) {
+    if (!id || std::strcmp(id, SB_EXT_EMBEDDINGS) != 0) return nullptr;
+    return &detail::EmbeddingsAdapter<E>::table();
 }
 
 }  // namespace switchboard::sdk

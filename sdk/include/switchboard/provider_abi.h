@@ -62,7 +62,8 @@
  *           sb_usage_sink and appended sb_chunk_sink.usage and
  *           sb_http_response.usage (typed token counts). v1.3 added the
  *           extension sb.native/1 (client dialects a plugin takes as the
- *           client wrote them).
+ *           client wrote them) and the extension sb.embeddings/1
+ *           (sb_embeddings, sb_embeddings_request).
  * Host      What the host guarantees to build_chat_request, stream_open and
  *           parse_chat_response (checked before the plugin is called, so a
  *           plugin need not re-check it):
@@ -292,7 +293,8 @@ typedef struct sb_http_response {
     /* ---- appended in v1.2: read only when SB_TABLE_HAS covers it ---- */
 
     /* Where parse_chat_response reports token counts. Non-NULL in
-       parse_chat_response from a v1.2 host (whatever the status); NULL in
+       parse_chat_response from a v1.2 host (whatever the status) and in
+       sb_embeddings.parse_embeddings_response; NULL in
        parse_models_response. sb_sink, parse_chat_response's output, is
        frozen, so the report travels with the response the host hands in. */
     const sb_usage_sink *usage;
@@ -444,7 +446,8 @@ typedef struct sb_plugin {
                                        const sb_error_sink *err);
 
     /* [thread-safe] May be NULL. Optional features by versioned id
-       ("sb.model_lifecycle/1"; third parties use reverse DNS). id is
+       ("sb.model_lifecycle/1", "sb.embeddings/1" from v1.3; third parties
+       use reverse DNS). id is
        NUL-terminated, never NULL. Returns a const table valid until unload,
        or NULL when unknown. */
     const void *(*get_extension)(const char *id);
@@ -538,6 +541,94 @@ typedef struct sb_native {
                                       const sb_http_request_builder *out,
                                       const sb_error_sink *err);
 } sb_native;
+
+/* ------------------------------------------ extension: sb.embeddings/1 */
+
+/* Embeddings (v1.3): the plugin translates OpenAI embeddings requests to its
+   vendor and the vendor's answers back. Returned by
+   get_extension(SB_EXT_EMBEDDINGS) as a const sb_embeddings *, static and
+   valid until unload; the host reads the table once at load and only from a
+   plugin whose sb_plugin.abi_minor is 3 or more (an older plugin, or one
+   that returns NULL, "does not support embeddings": the host answers 400).
+   The host, not the plugin, splits a client's inputs into batches of at most
+   max_batch, joins the answers in order, and encodes the vectors
+   (encoding_format "float" or "base64"); the plugin always produces floats.
+
+   What the host guarantees to build_embeddings_request (checked before the
+   call, so a plugin need not re-check it):
+     - config as for build_chat_request: model and api_base non-empty, api_key
+       non-empty with SB_CAP_REQUIRES_API_KEY; config.model is the vendor's
+       embedding model name, never "provider/model";
+     - request.body_json is a JSON object in OpenAI's embeddings shape:
+       "model" (config.model); "input", ALWAYS an array, of request.input_count
+       (1..max_batch, or any count >= 1 when max_batch is 0) non-empty strings,
+       or of non-empty arrays of non-negative integer token ids (only to a
+       plugin with SB_EMBED_TOKEN_INPUT); "dimensions", a positive integer,
+       only to a plugin with SB_EMBED_DIMENSIONS; "user" when the client sent
+       one; and every other member of the client's request as it came
+       (provider-specific fields, e.g. Cohere's "input_type"). Never
+       "encoding_format": the host encodes.
+   What the plugin produces in parse_embeddings_response, for a 2xx answer:
+   one JSON object in OpenAI's shape,
+     {"object":"list","model":"<vendor model>",
+      "data":[{"object":"embedding","index":<i>,"embedding":[<number>,...]},...],
+      "usage":{"prompt_tokens":<n>,"total_tokens":<n>}}
+   with exactly one entry per input, index i (0-based) naming the input
+   within this batch, and the vector as JSON numbers (float32 precision is
+   enough); "usage" may be absent when the vendor gives no count. The input
+   token count is reported typed through response->usage (prompt_tokens;
+   completion_tokens 0), which is non-NULL in parse_embeddings_response: the
+   host reads counts only from there, never from the JSON. Any other status
+   is a classified error (SB_ERR_UPSTREAM), as for parse_chat_response. */
+#define SB_EXT_EMBEDDINGS "sb.embeddings/1"
+
+/* Bits of sb_embeddings.flags. Unknown bits are ignored. */
+/* "input" may hold arrays of token ids (the vendor takes them). */
+#define SB_EMBED_TOKEN_INPUT (1ull << 0)
+/* "dimensions" is honoured (the vendor shortens vectors on request). */
+#define SB_EMBED_DIMENSIONS (1ull << 1)
+
+/* One batch to embed. Filled by the host; views valid for the call only. */
+typedef struct sb_embeddings_request {
+    uint32_t struct_size;
+    sb_str body_json;   /* never empty; see the guarantees above */
+    size_t input_count; /* entries in body_json's "input", >= 1 */
+} sb_embeddings_request;
+
+typedef struct sb_embeddings {
+    uint32_t struct_size;
+    /* The embedding model ids the plugin knows (static; may be NULL only
+       when model_count is 0). The host lists them in /v1/models and the
+       provider list; a client may still name any other model. */
+    const sb_str *models;
+    size_t model_count;
+    /* The model used when a client names the provider without a model
+       ("cohere/"); may be empty (then the client must name one). */
+    sb_str default_model;
+    /* The most inputs the vendor takes in one request; 0: no limit known.
+       The host never sends more in one call. */
+    size_t max_batch;
+    uint64_t flags; /* SB_EMBED_* bits */
+
+    /* [any-thread] Never NULL. Builds the vendor request for one batch, as
+       build_chat_request does (set_method and set_url once each, headers and
+       body any number of times, the key only where the vendor wants it).
+       SB_ERR_INVALID_ARGUMENT (kind INVALID_REQUEST) for a request the
+       vendor cannot take, with a message naming the field. */
+    sb_status (*build_embeddings_request)(const sb_provider_config *config,
+                                          const sb_embeddings_request *request,
+                                          const sb_http_request_builder *out,
+                                          const sb_error_sink *err);
+
+    /* [any-thread] Never NULL. Turns a whole vendor response of any status
+       into the OpenAI-shaped list above, written to out (SB_OK), or a
+       classified error (SB_ERR_UPSTREAM). Reports the input token count
+       through response->usage (non-NULL here). */
+    sb_status (*parse_embeddings_response)(const sb_provider_config *config,
+                                           const sb_http_response *response,
+                                           const sb_sink *out,
+                                           const sb_error_sink *err);
+} sb_embeddings;
 
 /* Whether a table of the given struct_size includes field (for reading
    fields appended after v1.0). table must be non-NULL. */

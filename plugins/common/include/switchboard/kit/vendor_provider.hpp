@@ -66,6 +66,15 @@ private:
     sb_model_lifecycle lifecycle_{sizeof(sb_model_lifecycle), nullptr, 0, sizeof(sb_model_lifecycle_entry)};
 };
 
+// What a vendor plugin with embeddings answers from Provider::extension():
+// E's sb.embeddings/1 table (sdk::embeddings_extension), else what
+// VendorProvider answers (the lifecycle notices).
+template <class E>
+const void *with_embeddings(VendorProvider &provider, const char *id) {
+    if (const void *table = sdk::embeddings_extension<E>(id)) return table;
+    return provider.VendorProvider::extension(id);
+}
+
 }  // namespace switchboard::kit
 
 #endif  // SWITCHBOARD_KIT_VENDOR_PROVIDER_HPP
