@@ -5,7 +5,6 @@
 // the plugins directory and the routes file, which watches its directory so
 // that an editor's rename-over-save is seen too.
 #include <boost/asio/any_io_executor.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -20,7 +19,8 @@ class DirectoryWatch;
 // it; the returned handle only keeps it reachable), or nullptr after logging
 // `<what>_watch_unavailable` when inotify cannot watch dir.
 std::shared_ptr<DirectoryWatch> watch_directory(boost::asio::any_io_executor executor,
-                                                const std::filesystem::path &dir, std::string_view what,
+                                                const std::filesystem::path &dir,
+                                                std::string_view what,
                                                 std::function<void()> on_change);
 
 }  // namespace sb::core

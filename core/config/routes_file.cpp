@@ -1,15 +1,14 @@
 #include "core/config/routes_file.hpp"
 
-#include "core/config/api_base_policy.hpp"
-#include "core/config/environment.hpp"
-
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <stdexcept>
+
+#include "core/config/api_base_policy.hpp"
+#include "core/config/environment.hpp"
 
 namespace sb::core {
 
@@ -27,7 +26,8 @@ namespace {
 }
 
 // A typo in a field name must not pass for an absent optional field.
-void only_fields(const json::object &o, const std::string &where, std::initializer_list<std::string_view> known) {
+void only_fields(const json::object &o, const std::string &where,
+                 std::initializer_list<std::string_view> known) {
     for (const auto &[key, value] : o) {
         if (std::find(known.begin(), known.end(), std::string_view(key)) != known.end()) continue;
         std::string list;
@@ -43,7 +43,8 @@ const json::object &object_at(const json::value &v, const std::string &where) {
 
 // The string field, empty when absent; refuses another type or an empty
 // string when required.
-std::string string_field(const json::object &o, std::string_view key, const std::string &where, bool required) {
+std::string string_field(const json::object &o, std::string_view key, const std::string &where,
+                         bool required) {
     auto it = o.find(key);
     if (it == o.end() || it->value().is_null()) {
         if (required) refuse(where, "'" + std::string(key) + "' is required");
@@ -56,13 +57,16 @@ std::string string_field(const json::object &o, std::string_view key, const std:
 }
 
 // A positive whole number no larger than max, or fallback when absent.
-long long whole_number(const json::object &o, std::string_view key, const std::string &where, long long fallback,
-                       long long max) {
+long long whole_number(const json::object &o, std::string_view key, const std::string &where,
+                       long long fallback, long long max) {
     auto it = o.find(key);
     if (it == o.end()) return fallback;
     const json::value &v = it->value();
     const std::string at = where + "." + std::string(key);
-    double n = v.is_int64() ? double(v.get_int64()) : v.is_uint64() ? double(v.get_uint64()) : v.is_double() ? v.get_double() : -1;
+    double n = v.is_int64()    ? double(v.get_int64())
+               : v.is_uint64() ? double(v.get_uint64())
+               : v.is_double() ? v.get_double()
+                               : -1;
     if (!(v.is_number()) || n < 1 || n > double(max) || std::floor(n) != n)
         refuse(at, "must be a whole number from 1 to " + std::to_string(max));
     return static_cast<long long>(n);
@@ -72,8 +76,8 @@ long long whole_number(const json::object &o, std::string_view key, const std::s
 bool plain_label(std::string_view name) {
     if (name.empty() || name.size() > 64) return false;
     return std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':' ||
-               c == '@' || c == '/';
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+               c == ':' || c == '@' || c == '/';
     });
 }
 
@@ -92,10 +96,13 @@ Deployment parse_deployment(const json::value &value, const std::string &where, 
     d.api_key_env = string_field(o, "api_key_env", where, false);
     if (!d.api_key_env.empty()) {
         if (d.api_base.empty())
-            refuse(where, "'api_key_env' needs 'api_base' beside it: a deployment's key is only ever sent to "
-                          "the base named with it");
+            refuse(
+                where,
+                "'api_key_env' needs 'api_base' beside it: a deployment's key is only ever sent to "
+                "the base named with it");
         d.api_key = env.get(d.api_key_env);
-        if (d.api_key.empty()) refuse(where + ".api_key_env", "the variable " + d.api_key_env + " is not set");
+        if (d.api_key.empty())
+            refuse(where + ".api_key_env", "the variable " + d.api_key_env + " is not set");
     }
     d.weight = static_cast<unsigned>(whole_number(o, "weight", where, 1, 1'000'000));
     std::string name = string_field(o, "name", where, false);
@@ -113,46 +120,52 @@ ModelAlias parse_alias(std::string_view name, const json::value &value, const En
     ModelAlias alias;
     alias.name = std::string(name);
     auto deployments = o.find("deployments");
-    if (deployments == o.end() || !deployments->value().is_array() || deployments->value().get_array().empty())
+    if (deployments == o.end() || !deployments->value().is_array() ||
+        deployments->value().get_array().empty())
         refuse(where + ".deployments", "must be a non-empty array");
     const json::array &list = deployments->value().get_array();
     for (std::size_t i = 0; i < list.size(); ++i)
-        alias.deployments.push_back(
-            parse_deployment(list[i], where + ".deployments[" + std::to_string(i) + "]", i, env, policy));
+        alias.deployments.push_back(parse_deployment(
+            list[i], where + ".deployments[" + std::to_string(i) + "]", i, env, policy));
     if (auto fallbacks = o.find("fallbacks"); fallbacks != o.end()) {
-        if (!fallbacks->value().is_array()) refuse(where + ".fallbacks", "must be an array of strings");
+        if (!fallbacks->value().is_array())
+            refuse(where + ".fallbacks", "must be an array of strings");
         for (const auto &entry : fallbacks->value().get_array()) {
             if (!entry.is_string() || entry.get_string().empty())
                 refuse(where + ".fallbacks", "must be an array of non-empty strings");
             alias.fallbacks.emplace_back(entry.get_string());
         }
     }
-    alias.cooldown = std::chrono::seconds(whole_number(o, "cooldown_seconds", where, kDefaultCooldown.count(),
-                                                       kMaxCooldown.count()));
+    alias.cooldown = std::chrono::seconds(
+        whole_number(o, "cooldown_seconds", where, kDefaultCooldown.count(), kMaxCooldown.count()));
     return alias;
 }
 
 }  // namespace
 
-RoutesFile parse_routes_file(std::string_view text, const Environment &env, const ApiBasePolicy &policy) {
+RoutesFile parse_routes_file(std::string_view text, const Environment &env,
+                             const ApiBasePolicy &policy) {
     json::error_code ec;
     json::value doc = json::parse(text, ec);
     if (ec) throw std::runtime_error("invalid JSON: " + ec.message());
     const json::object &root = object_at(doc, "the file");
     for (const auto &[key, value] : root)
         if (key != "models" && key != "prices")
-            refuse("the file", "unknown top-level key '" + std::string(key) + "' (known: models, prices)");
+            refuse("the file",
+                   "unknown top-level key '" + std::string(key) + "' (known: models, prices)");
     RoutesFile routes;
     if (auto models = root.find("models"); models != root.end())
         for (const auto &[name, value] : object_at(models->value(), "models")) {
             if (name.empty()) refuse("models", "an alias name must not be empty");
             routes.models_.emplace(std::string(name), parse_alias(name, value, env, policy));
         }
-    if (auto prices = root.find("prices"); prices != root.end()) routes.prices_ = object_at(prices->value(), "prices");
+    if (auto prices = root.find("prices"); prices != root.end())
+        routes.prices_ = object_at(prices->value(), "prices");
     // Fallbacks name what this file defines, or a provider's model.
     for (const auto &[name, alias] : routes.models_)
         for (const auto &entry : alias.fallbacks) {
-            if (entry == name) refuse("models." + name + ".fallbacks", "an alias cannot fall back to itself");
+            if (entry == name)
+                refuse("models." + name + ".fallbacks", "an alias cannot fall back to itself");
             if (!routes.find(entry) && entry.find('/') == std::string::npos)
                 refuse("models." + name + ".fallbacks",
                        "'" + entry + "' is neither an alias of this file nor provider/model");

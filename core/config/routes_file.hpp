@@ -18,7 +18,6 @@
 // refused, so a runtime change of the provider's base can never carry it
 // elsewhere. See docs/routing.md.
 #include <boost/json/object.hpp>
-
 #include <chrono>
 #include <map>
 #include <optional>
@@ -60,12 +59,15 @@ class RoutesFile {
 public:
     // The alias of that name, or nullptr.
     const ModelAlias *find(std::string_view alias) const;
-    const std::map<std::string, ModelAlias, std::less<>> &models() const noexcept { return models_; }
+    const std::map<std::string, ModelAlias, std::less<>> &models() const noexcept {
+        return models_;
+    }
     // The file's top-level "prices" object as written (empty when absent).
     const boost::json::object &prices() const noexcept { return prices_; }
 
 private:
-    friend RoutesFile parse_routes_file(std::string_view, const Environment &, const ApiBasePolicy &);
+    friend RoutesFile parse_routes_file(std::string_view, const Environment &,
+                                        const ApiBasePolicy &);
     std::map<std::string, ModelAlias, std::less<>> models_;
     boost::json::object prices_;
 };
@@ -73,6 +75,7 @@ private:
 // Parses and checks a routes file; throws std::runtime_error naming the
 // place ("models.fast.deployments[1].weight: ...") and what is wrong. Keys
 // are read from env; api bases are judged by policy.
-RoutesFile parse_routes_file(std::string_view text, const Environment &env, const ApiBasePolicy &policy);
+RoutesFile parse_routes_file(std::string_view text, const Environment &env,
+                             const ApiBasePolicy &policy);
 
 }  // namespace sb::core

@@ -1,11 +1,11 @@
 #include "core/config/routes_source.hpp"
 
-#include "core/log.hpp"
-#include "core/trusted_file.hpp"
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "core/log.hpp"
+#include "core/trusted_file.hpp"
 
 namespace sb::core {
 
@@ -42,7 +42,8 @@ RoutesSource::RoutesSource(std::filesystem::path file, Environment env, ApiBaseP
 // writable by another user.
 std::string RoutesSource::read_file() const {
     if (auto why = untrusted_because(file_, TrustedOwners::root_or_daemon_user))
-        throw std::runtime_error("the file " + *why + ": another user could send the keys elsewhere");
+        throw std::runtime_error("the file " + *why +
+                                 ": another user could send the keys elsewhere");
     std::error_code ec;
     const auto size = std::filesystem::file_size(file_, ec);
     if (ec) throw std::runtime_error("cannot read it: " + ec.message());
@@ -70,7 +71,9 @@ bool RoutesSource::reload(std::string_view reason) {
         text_ = std::move(text);
     } catch (const std::exception &e) {
         log_event(LogLevel::error, "routes_reload_failed",
-                  {{"file", file_.string()}, {"reason", reason}, {"error", e.what()},
+                  {{"file", file_.string()},
+                   {"reason", reason},
+                   {"error", e.what()},
                    {"kept", "the last good routes"}});
         return false;
     }
@@ -89,7 +92,8 @@ bool RoutesSource::reload(std::string_view reason) {
 
 bool RoutesSource::watch(boost::asio::any_io_executor executor) {
     if (file_.empty()) return false;
-    const std::filesystem::path dir = file_.has_parent_path() ? file_.parent_path() : std::filesystem::path(".");
+    const std::filesystem::path dir =
+        file_.has_parent_path() ? file_.parent_path() : std::filesystem::path(".");
     watch_ = watch_directory(executor, dir, "routes", [this] { reload("file changed"); });
     return watch_ != nullptr;
 }

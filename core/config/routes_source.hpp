@@ -4,13 +4,7 @@
 // reload that fails keeps the last good routes and logs why; requests hold
 // the snapshot they started with. Without a file there are no aliases and
 // the environment and runtime config route as before.
-#include "core/config/api_base_policy.hpp"
-#include "core/config/environment.hpp"
-#include "core/config/routes_file.hpp"
-#include "core/directory_watch.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -18,6 +12,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/config/api_base_policy.hpp"
+#include "core/config/environment.hpp"
+#include "core/config/routes_file.hpp"
+#include "core/directory_watch.hpp"
 
 namespace sb::core {
 

@@ -4,7 +4,8 @@
 
 namespace sb::core {
 
-std::vector<std::size_t> weighted_order(const std::vector<unsigned> &weights, std::mt19937_64 &rng) {
+std::vector<std::size_t> weighted_order(const std::vector<unsigned> &weights,
+                                        std::mt19937_64 &rng) {
     std::vector<std::size_t> left(weights.size());
     std::iota(left.begin(), left.end(), std::size_t{0});
     std::vector<std::size_t> order;
@@ -21,14 +22,17 @@ std::vector<std::size_t> weighted_order(const std::vector<unsigned> &weights, st
     return order;
 }
 
-std::vector<std::size_t> deployment_order(const ModelAlias &alias, const DeploymentCooldowns &cooldowns,
-                                          DeploymentCooldowns::Clock::time_point now, std::mt19937_64 &rng) {
+std::vector<std::size_t> deployment_order(const ModelAlias &alias,
+                                          const DeploymentCooldowns &cooldowns,
+                                          DeploymentCooldowns::Clock::time_point now,
+                                          std::mt19937_64 &rng) {
     std::vector<unsigned> weights;
     for (const auto &d : alias.deployments) weights.push_back(d.weight);
     std::vector<std::size_t> order = weighted_order(weights, rng);
     std::vector<std::size_t> serving;
     for (auto i : order)
-        if (!cooldowns.resting(DeploymentCooldowns::key(alias, alias.deployments[i]), now)) serving.push_back(i);
+        if (!cooldowns.resting(DeploymentCooldowns::key(alias, alias.deployments[i]), now))
+            serving.push_back(i);
     return serving.empty() ? order : serving;
 }
 

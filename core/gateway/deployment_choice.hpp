@@ -3,11 +3,11 @@
 // without replacement (a deployment of weight 3 is first three times as
 // often as one of weight 1), the deployments resting after a failure left
 // out while another can serve. Plain decisions, testable with a seeded RNG.
-#include "core/gateway/deployment_cooldowns.hpp"
-
 #include <cstddef>
 #include <random>
 #include <vector>
+
+#include "core/gateway/deployment_cooldowns.hpp"
 
 namespace sb::core {
 
@@ -18,7 +18,9 @@ std::vector<std::size_t> weighted_order(const std::vector<unsigned> &weights, st
 // The deployments of alias to try, in order: those not resting, in weighted
 // order; when all rest, all of them in weighted order (one may be back
 // before its time, and trying beats refusing).
-std::vector<std::size_t> deployment_order(const ModelAlias &alias, const DeploymentCooldowns &cooldowns,
-                                          DeploymentCooldowns::Clock::time_point now, std::mt19937_64 &rng);
+std::vector<std::size_t> deployment_order(const ModelAlias &alias,
+                                          const DeploymentCooldowns &cooldowns,
+                                          DeploymentCooldowns::Clock::time_point now,
+                                          std::mt19937_64 &rng);
 
 }  // namespace sb::core

@@ -5,13 +5,13 @@
 namespace sb::core {
 
 std::string DeploymentCooldowns::key(const ModelAlias &alias, const Deployment &deployment) {
-    return alias.name + '\n' + deployment.label + '\n' + deployment.provider + '\n' + deployment.model + '\n' +
-           deployment.api_base;
+    return alias.name + '\n' + deployment.label + '\n' + deployment.provider + '\n' +
+           deployment.model + '\n' + deployment.api_base;
 }
 
-std::chrono::milliseconds DeploymentCooldowns::cool_down(const std::string &key, Clock::time_point now,
-                                                         std::optional<std::chrono::milliseconds> retry_after,
-                                                         std::chrono::milliseconds fallback) {
+std::chrono::milliseconds DeploymentCooldowns::cool_down(
+    const std::string &key, Clock::time_point now,
+    std::optional<std::chrono::milliseconds> retry_after, std::chrono::milliseconds fallback) {
     const std::chrono::milliseconds rest =
         retry_after ? std::min<std::chrono::milliseconds>(*retry_after, kMaxCooldown) : fallback;
     std::lock_guard lock(mutex_);

@@ -4,14 +4,14 @@
 // (at most kMaxCooldown), the alias's cooldown otherwise. A resting
 // deployment is taken back once its time has passed; nothing else decides
 // it is well again. Shared by every thread; the clock is the caller's.
-#include "core/config/routes_file.hpp"
-
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/config/routes_file.hpp"
 
 namespace sb::core {
 
@@ -32,7 +32,8 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::map<std::string, Clock::time_point, std::less<>> until_;  // expired entries pruned on write
+    std::map<std::string, Clock::time_point, std::less<>>
+        until_;  // expired entries pruned on write
 };
 
 }  // namespace sb::core

@@ -2,11 +2,11 @@
 // two loopback mock vendors: the weighted split, a 429 deployment resting
 // while traffic moves, alias fallbacks, every client dialect, and reloads.
 #define BOOST_TEST_MODULE switchboard_integration_routes
-#include "integration/integration_fixture.hpp"
-
 #include <csignal>
 #include <fstream>
 #include <thread>
+
+#include "integration/integration_fixture.hpp"
 
 using namespace sb::test;
 using namespace sb::test::it;
@@ -21,7 +21,7 @@ const std::string key_b = "sk-route-b-0123456789abcdef";
 
 json::object deployment(const MockOpenAiUpstream &mock, std::string_view key_env, unsigned weight,
                         std::string_view name, std::string_view model = "gpt-4o-mini") {
-    return {{"provider", "openai"}, {"model", model},    {"api_base", mock.base_url()},
+    return {{"provider", "openai"},   {"model", model},   {"api_base", mock.base_url()},
             {"api_key_env", key_env}, {"weight", weight}, {"name", name}};
 }
 
@@ -52,7 +52,9 @@ struct Routes {
         return *daemon;
     }
     TestHttpClient client() const { return TestHttpClient("127.0.0.1", daemon->port()); }
-    TestHttpResponse chat(std::string_view model) const { return client().post_json(chat_path, chat_body(model)); }
+    TestHttpResponse chat(std::string_view model) const {
+        return client().post_json(chat_path, chat_body(model));
+    }
     std::size_t count(std::string_view text) const {
         const std::string log = daemon->log_text();
         std::size_t n = 0;
@@ -63,10 +65,14 @@ struct Routes {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(the_split_follows_the_weights_and_each_key_goes_only_to_its_base, *utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(the_split_follows_the_weights_and_each_key_goes_only_to_its_base,
+                     *utf::timeout(120)) {
     Routes r;
-    r.start(json::object{{"models", json::object{{"split", json::object{{"deployments", json::array{
-        deployment(r.a, "KEY_A", 3, "a"), deployment(r.b, "KEY_B", 1, "b")}}}}}}});
+    r.start(json::object{
+        {"models",
+         json::object{{"split", json::object{{"deployments",
+                                              json::array{deployment(r.a, "KEY_A", 3, "a"),
+                                                          deployment(r.b, "KEY_B", 1, "b")}}}}}}});
     // 200 requests at 3:1: a expects 150 (standard deviation ~6.1); the
     // tolerance is +-30, about 5 standard deviations.
     const int n = 200;
@@ -95,8 +101,10 @@ BOOST_AUTO_TEST_CASE(the_split_follows_the_weights_and_each_key_goes_only_to_its
 
 BOOST_AUTO_TEST_CASE(every_client_dialect_routes_an_alias, *utf::timeout(60)) {
     Routes r;
-    r.start(json::object{{"models", json::object{{"only-b", json::object{{"deployments", json::array{
-        deployment(r.b, "KEY_B", 1, "b")}}}}}}});
+    r.start(json::object{
+        {"models",
+         json::object{{"only-b", json::object{{"deployments",
+                                               json::array{deployment(r.b, "KEY_B", 1, "b")}}}}}}});
     auto chat = r.chat("only-b");
     BOOST_TEST(chat.status == 200u, chat.body);
     BOOST_TEST(chat.header("x-switchboard-deployment") == "b");
@@ -106,11 +114,15 @@ BOOST_AUTO_TEST_CASE(every_client_dialect_routes_an_alias, *utf::timeout(60)) {
     BOOST_TEST(streamed.status == 200u, streamed.body);
     BOOST_TEST(streamed.header("x-switchboard-deployment") == "b");
     auto messages = r.client().post_json(
-        "/v1/messages", json::object{{"model", "only-b"}, {"max_tokens", 16},
-                                     {"messages", json::array{json::object{{"role", "user"}, {"content", "ping"}}}}});
+        "/v1/messages",
+        json::object{
+            {"model", "only-b"},
+            {"max_tokens", 16},
+            {"messages", json::array{json::object{{"role", "user"}, {"content", "ping"}}}}});
     BOOST_TEST(messages.status == 200u, messages.body);
     BOOST_TEST(messages.header("x-switchboard-deployment") == "b");
-    auto responses = r.client().post_json("/v1/responses", json::object{{"model", "only-b"}, {"input", "ping"}});
+    auto responses =
+        r.client().post_json("/v1/responses", json::object{{"model", "only-b"}, {"input", "ping"}});
     BOOST_TEST(responses.status == 200u, responses.body);
     BOOST_TEST(responses.header("x-switchboard-deployment") == "b");
     BOOST_TEST(r.b.chat_requests().size() == 4u);
@@ -120,8 +132,12 @@ BOOST_AUTO_TEST_CASE(every_client_dialect_routes_an_alias, *utf::timeout(60)) {
 BOOST_AUTO_TEST_CASE(a_rate_limited_deployment_rests_and_traffic_moves, *utf::timeout(60)) {
     Routes r;
     // The mock answers the key "sk-ratelimited" with 429 and Retry-After: 1.
-    r.start(json::object{{"models", json::object{{"hot", json::object{{"deployments", json::array{
-        deployment(r.a, "KEY_HOT", 50, "hot-a"), deployment(r.b, "KEY_B", 1, "cool-b")}}}}}}});
+    r.start(json::object{
+        {"models",
+         json::object{
+             {"hot", json::object{
+                         {"deployments", json::array{deployment(r.a, "KEY_HOT", 50, "hot-a"),
+                                                     deployment(r.b, "KEY_B", 1, "cool-b")}}}}}}});
     const auto started = Clock::now();
     for (int i = 0; i < 6; ++i) {
         auto reply = r.chat("hot");
@@ -148,10 +164,14 @@ BOOST_AUTO_TEST_CASE(a_rate_limited_deployment_rests_and_traffic_moves, *utf::ti
 BOOST_AUTO_TEST_CASE(alias_fallbacks_serve_when_the_deployments_fail, *utf::timeout(60)) {
     Routes r;
     // "boom-model" answers 500.
-    r.start(json::object{{"models", json::object{
-        {"broken", json::object{{"deployments", json::array{deployment(r.a, "KEY_A", 1, "boom", "boom-model")}},
-                                {"fallbacks", json::array{"backup"}}}},
-        {"backup", json::object{{"deployments", json::array{deployment(r.b, "KEY_B", 1, "backup-b")}}}}}}});
+    r.start(json::object{
+        {"models",
+         json::object{
+             {"broken", json::object{{"deployments", json::array{deployment(r.a, "KEY_A", 1, "boom",
+                                                                            "boom-model")}},
+                                     {"fallbacks", json::array{"backup"}}}},
+             {"backup", json::object{{"deployments",
+                                      json::array{deployment(r.b, "KEY_B", 1, "backup-b")}}}}}}});
     auto reply = r.chat("broken");
     BOOST_TEST(reply.status == 200u, reply.body);
     BOOST_TEST(reply.header("x-switchboard-deployment") == "backup-b");
@@ -161,12 +181,14 @@ BOOST_AUTO_TEST_CASE(alias_fallbacks_serve_when_the_deployments_fail, *utf::time
     BOOST_TEST(r.count("event=deployment_cooled_down deployment=boom") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(sighup_reloads_the_file_and_a_bad_file_keeps_the_last_good, *utf::timeout(60)) {
+BOOST_AUTO_TEST_CASE(sighup_reloads_the_file_and_a_bad_file_keeps_the_last_good,
+                     *utf::timeout(60)) {
     Routes r;
     // The daemon is given a link in the watched directory; the file behind
     // it changes elsewhere, unseen by the watch: only SIGHUP reloads it.
     const fs::path real = r.tmp.subdir("real") / "routes.json";
-    const json::object one{{"one", json::object{{"deployments", json::array{deployment(r.a, "KEY_A", 1, "one-a")}}}}};
+    const json::object one{
+        {"one", json::object{{"deployments", json::array{deployment(r.a, "KEY_A", 1, "one-a")}}}}};
     write_file(real, json::object{{"models", one}});
     fs::create_symlink(real, r.file);
     r.daemon = std::make_unique<DaemonProcess>(r.options());
@@ -187,10 +209,12 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_file_and_a_bad_file_keeps_the_last_good,
 
     std::ofstream(real, std::ios::trunc) << R"({"models": {"one": {"deployments": []}}})";
     ::kill(r.daemon->pid(), SIGHUP);
-    for (int i = 0; i < 30 && r.count("event=routes_reload_failed") == 0; ++i) std::this_thread::sleep_for(100ms);
+    for (int i = 0; i < 30 && r.count("event=routes_reload_failed") == 0; ++i)
+        std::this_thread::sleep_for(100ms);
     BOOST_TEST(r.count("event=routes_reload_failed") == 1u);
     BOOST_TEST(r.count("models.one.deployments: must be a non-empty array") == 1u);
-    BOOST_TEST(r.chat("two").header("x-switchboard-deployment") == "two-b");  // the last good routes serve
+    BOOST_TEST(r.chat("two").header("x-switchboard-deployment") ==
+               "two-b");  // the last good routes serve
     BOOST_TEST(r.daemon->running());
 }
 
@@ -200,8 +224,12 @@ BOOST_AUTO_TEST_CASE(a_changed_file_is_reloaded_without_a_signal, *utf::timeout(
     BOOST_TEST(r.chat("late").status != 200u);
     // As an editor saves: a new file renamed over the old one.
     const fs::path next = r.file.parent_path() / "routes.json.new";
-    write_file(next, json::object{{"models", json::object{{"late", json::object{{"deployments", json::array{
-        deployment(r.b, "KEY_B", 1, "late-b")}}}}}}});
+    write_file(
+        next, json::object{
+                  {"models",
+                   json::object{
+                       {"late", json::object{{"deployments", json::array{deployment(
+                                                                 r.b, "KEY_B", 1, "late-b")}}}}}}});
     fs::rename(next, r.file);
     TestHttpResponse reply;
     for (int i = 0; i < 50; ++i, std::this_thread::sleep_for(100ms))
@@ -212,7 +240,8 @@ BOOST_AUTO_TEST_CASE(a_changed_file_is_reloaded_without_a_signal, *utf::timeout(
 
 BOOST_AUTO_TEST_CASE(a_bad_routes_file_refuses_start_up_with_the_reason, *utf::timeout(60)) {
     Routes r;
-    write_file(r.file, json::object{{"models", json::object{}}, {"router_settings", json::object{}}});
+    write_file(r.file,
+               json::object{{"models", json::object{}}, {"router_settings", json::object{}}});
     DaemonOptions o = r.options();
     o.start_timeout = 5s;
     try {
@@ -230,15 +259,19 @@ BOOST_AUTO_TEST_CASE(a_bare_model_goes_to_the_provider_whose_catalogue_has_it, *
     TempDir tmp{"sb-catalogue"};
     MockOpenAiUpstream openai, custom;
     DaemonOptions o;
-    o.plugins_dir = make_plugins_dir(tmp.path() / "plugins", {"switchboard-openai.so", "switchboard-custom.so"});
+    o.plugins_dir = make_plugins_dir(tmp.path() / "plugins",
+                                     {"switchboard-openai.so", "switchboard-custom.so"});
     o.state_dir = tmp.path() / "state";
     o.home_dir = tmp.path() / "home";
-    o.env = {{"LLM_PROVIDER", "custom"},          {"CUSTOM_API_BASE", custom.base_url()},
-             {"CUSTOM_MODEL", "local-model"},     {"OPENAI_API_BASE", openai.base_url()},
+    o.env = {{"LLM_PROVIDER", "custom"},
+             {"CUSTOM_API_BASE", custom.base_url()},
+             {"CUSTOM_MODEL", "local-model"},
+             {"OPENAI_API_BASE", openai.base_url()},
              {"OPENAI_API_KEY", key_a}};
     DaemonProcess daemon(o);
     TestHttpClient client("127.0.0.1", daemon.port());
-    BOOST_TEST(daemon.log_text().find("event=active_provider provider=custom") != std::string::npos);
+    BOOST_TEST(daemon.log_text().find("event=active_provider provider=custom") !=
+               std::string::npos);
 
     // openai's descriptor lists gpt-3.5-turbo (its default model): it goes
     // there although custom is active; a name no catalogue has stays with
@@ -255,10 +288,14 @@ BOOST_AUTO_TEST_CASE(a_bare_model_goes_to_the_provider_whose_catalogue_has_it, *
     // The active provider's plugin goes away: said in the log, and its
     // traffic goes to the provider now active.
     fs::remove(o.plugins_dir / "switchboard-custom.so");
-    for (int i = 0; i < 50 && daemon.log_text().find("event=active_provider_removed") == std::string::npos; ++i)
+    for (int i = 0;
+         i < 50 && daemon.log_text().find("event=active_provider_removed") == std::string::npos;
+         ++i)
         std::this_thread::sleep_for(100ms);
     const std::string log = daemon.log_text();
-    BOOST_TEST(log.find("event=active_provider_removed provider=custom now_active=openai") != std::string::npos, log);
+    BOOST_TEST(log.find("event=active_provider_removed provider=custom now_active=openai") !=
+                   std::string::npos,
+               log);
     auto moved = client.post_json(chat_path, chat_body("mock-model"));
     BOOST_TEST(moved.status == 200u, moved.body);
     BOOST_TEST(moved.header("x-switchboard-provider") == "openai");

@@ -1,13 +1,12 @@
 #define BOOST_TEST_MODULE deployment
-#include <boost/test/unit_test.hpp>
-
-#include "core/gateway/deployment_choice.hpp"
-#include "core/gateway/deployment_cooldowns.hpp"
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cmath>
 #include <random>
+
+#include "core/gateway/deployment_choice.hpp"
+#include "core/gateway/deployment_cooldowns.hpp"
 
 using namespace sb::core;
 using namespace std::chrono_literals;
@@ -51,7 +50,8 @@ BOOST_AUTO_TEST_CASE(the_first_choice_follows_the_weights) {
     for (int i = 0; i < draws; ++i) ++first[weighted_order(weights, rng).front()];
     for (std::size_t i = 0; i < weights.size(); ++i) {
         const double share = double(first[i]) / draws, expected = weights[i] / 8.0;
-        BOOST_TEST(std::abs(share - expected) < 0.015, "deployment " << i << " share " << share << " expected " << expected);
+        BOOST_TEST(std::abs(share - expected) < 0.015,
+                   "deployment " << i << " share " << share << " expected " << expected);
     }
 }
 
@@ -73,13 +73,16 @@ BOOST_AUTO_TEST_CASE(a_resting_deployment_is_left_out_while_another_serves) {
     ModelAlias alias = alias_of({100, 1});
     DeploymentCooldowns cooldowns;
     const auto now = Clock::now();
-    cooldowns.cool_down(DeploymentCooldowns::key(alias, alias.deployments[0]), now, std::nullopt, alias.cooldown);
+    cooldowns.cool_down(DeploymentCooldowns::key(alias, alias.deployments[0]), now, std::nullopt,
+                        alias.cooldown);
     std::mt19937_64 rng(3);
     for (int i = 0; i < 50; ++i)
-        BOOST_TEST((deployment_order(alias, cooldowns, now + 1s, rng) == std::vector<std::size_t>{1}));
+        BOOST_TEST(
+            (deployment_order(alias, cooldowns, now + 1s, rng) == std::vector<std::size_t>{1}));
     // Taken back once its time has passed: first again, as its weight says.
     int first_heavy = 0;
-    for (int i = 0; i < 50; ++i) first_heavy += deployment_order(alias, cooldowns, now + 8s, rng).front() == 0;
+    for (int i = 0; i < 50; ++i)
+        first_heavy += deployment_order(alias, cooldowns, now + 8s, rng).front() == 0;
     BOOST_TEST(first_heavy >= 45);
 }
 
@@ -123,8 +126,10 @@ BOOST_AUTO_TEST_CASE(deployments_are_told_apart_by_alias_label_and_target) {
     ModelAlias a = alias_of({1, 1});
     ModelAlias b = alias_of({1});
     b.name = "other";
-    BOOST_TEST(DeploymentCooldowns::key(a, a.deployments[0]) != DeploymentCooldowns::key(a, a.deployments[1]));
-    BOOST_TEST(DeploymentCooldowns::key(a, a.deployments[0]) != DeploymentCooldowns::key(b, b.deployments[0]));
+    BOOST_TEST(DeploymentCooldowns::key(a, a.deployments[0]) !=
+               DeploymentCooldowns::key(a, a.deployments[1]));
+    BOOST_TEST(DeploymentCooldowns::key(a, a.deployments[0]) !=
+               DeploymentCooldowns::key(b, b.deployments[0]));
     Deployment moved = a.deployments[0];
     moved.api_base = "https://elsewhere.example.com/v1";
     BOOST_TEST(DeploymentCooldowns::key(a, a.deployments[0]) != DeploymentCooldowns::key(a, moved));

@@ -1,18 +1,18 @@
 #define BOOST_TEST_MODULE routes_file
-#include <boost/test/unit_test.hpp>
-
-#include "core/config/api_base_policy.hpp"
-#include "core/config/environment.hpp"
 #include "core/config/routes_file.hpp"
-#include "core/config/routes_source.hpp"
+
+#include <unistd.h>
 
 #include <boost/json/serialize.hpp>
-
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
+
+#include "core/config/api_base_policy.hpp"
+#include "core/config/environment.hpp"
+#include "core/config/routes_source.hpp"
 
 using namespace sb::core;
 namespace fs = std::filesystem;
@@ -55,7 +55,8 @@ const std::string good = R"({
 })";
 
 struct TempFile {
-    fs::path path = fs::temp_directory_path() / ("sb-routes-" + std::to_string(::getpid()) + ".json");
+    fs::path path =
+        fs::temp_directory_path() / ("sb-routes-" + std::to_string(::getpid()) + ".json");
     explicit TempFile(const std::string &text) { write(text); }
     ~TempFile() { fs::remove(path); }
     void write(const std::string &text) const { std::ofstream(path, std::ios::trunc) << text; }
@@ -87,7 +88,8 @@ BOOST_AUTO_TEST_CASE(parses_aliases_deployments_keys_and_fallbacks) {
 
 BOOST_AUTO_TEST_CASE(keeps_the_price_table_raw_and_accepts_a_file_without_models) {
     RoutesFile routes = parse(good);
-    BOOST_TEST(boost::json::serialize(routes.prices()) == R"({"gpt-5-mini":{"input":2.5E-1,"output":2E0}})");
+    BOOST_TEST(boost::json::serialize(routes.prices()) ==
+               R"({"gpt-5-mini":{"input":2.5E-1,"output":2E0}})");
     RoutesFile only_prices = parse(R"({"prices": {}})");
     BOOST_TEST(only_prices.models().empty());
     BOOST_TEST(parse("{}").prices().empty());
@@ -104,20 +106,26 @@ BOOST_AUTO_TEST_CASE(refuses_malformed_documents) {
     BOOST_TEST(refusal("[]").find("must be an object") != std::string::npos);
     BOOST_TEST(refusal(R"({"models": []})").find("models: must be an object") != std::string::npos);
     BOOST_TEST(refusal(R"({"prices": 3})").find("prices: must be an object") != std::string::npos);
-    BOOST_TEST(refusal(R"({"models": {"fast": {"deployments": []}}})").find("models.fast.deployments: must be a non-empty array") !=
+    BOOST_TEST(refusal(R"({"models": {"fast": {"deployments": []}}})")
+                   .find("models.fast.deployments: must be a non-empty array") !=
                std::string::npos);
-    BOOST_TEST(refusal(R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m"}], "fallback": []}}})")
-                   .find("unknown field 'fallback'") != std::string::npos);
+    BOOST_TEST(
+        refusal(
+            R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m"}], "fallback": []}}})")
+            .find("unknown field 'fallback'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_bad_deployments_naming_the_place) {
     std::string why = refusal(one_deployment(R"("model": "m")"));
-    BOOST_TEST(why.find("models.fast.deployments[0]: 'provider' is required") != std::string::npos, why);
+    BOOST_TEST(why.find("models.fast.deployments[0]: 'provider' is required") != std::string::npos,
+               why);
     why = refusal(one_deployment(R"("provider": "openai", "model": "")"));
     BOOST_TEST(why.find("deployments[0].model: must not be empty") != std::string::npos, why);
     for (const char *weight : {"0", "-1", "1.5", "\"3\"", "2000000"}) {
-        why = refusal(one_deployment(std::string(R"("provider": "openai", "model": "m", "weight": )") + weight));
-        BOOST_TEST(why.find("deployments[0].weight: must be a whole number") != std::string::npos, why);
+        why = refusal(one_deployment(
+            std::string(R"("provider": "openai", "model": "m", "weight": )") + weight));
+        BOOST_TEST(why.find("deployments[0].weight: must be a whole number") != std::string::npos,
+                   why);
     }
     why = refusal(one_deployment(R"("provider": "openai", "model": "m", "api_key": "sk-inline")"));
     BOOST_TEST(why.find("unknown field 'api_key'") != std::string::npos, why);
@@ -126,34 +134,42 @@ BOOST_AUTO_TEST_CASE(refuses_bad_deployments_naming_the_place) {
 }
 
 BOOST_AUTO_TEST_CASE(a_key_ref_needs_its_own_api_base) {
-    std::string why = refusal(one_deployment(R"("provider": "openai", "model": "m", "api_key_env": "OPENAI_KEY_2")"));
+    std::string why = refusal(
+        one_deployment(R"("provider": "openai", "model": "m", "api_key_env": "OPENAI_KEY_2")"));
     BOOST_TEST(why.find("'api_key_env' needs 'api_base'") != std::string::npos, why);
 }
 
 BOOST_AUTO_TEST_CASE(an_unset_key_variable_is_named_and_no_key_is_ever_shown) {
     for (const char *var : {"NOT_SET_ANYWHERE", "EMPTY_KEY"}) {
-        std::string why = refusal(one_deployment(std::string(R"("provider": "openai", "model": "m", )") +
-                                                 R"("api_base": "https://x.example.com/v1", "api_key_env": ")" +
-                                                 var + "\""));
-        BOOST_TEST(why.find(std::string("the variable ") + var + " is not set") != std::string::npos, why);
+        std::string why = refusal(one_deployment(
+            std::string(R"("provider": "openai", "model": "m", )") +
+            R"("api_base": "https://x.example.com/v1", "api_key_env": ")" + var + "\""));
+        BOOST_TEST(
+            why.find(std::string("the variable ") + var + " is not set") != std::string::npos, why);
     }
     // A refusal elsewhere in a file that holds a key does not print the key.
-    std::string why = refusal(R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m",
+    std::string why =
+        refusal(R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m",
         "api_base": "https://x.example.com/v1", "api_key_env": "OPENAI_KEY_2", "weight": 0}]}}})");
     BOOST_TEST(why.find("sk-deployment-secret") == std::string::npos, why);
 }
 
 BOOST_AUTO_TEST_CASE(api_bases_are_judged_by_the_policy) {
-    std::string why = refusal(one_deployment(R"("provider": "openai", "model": "m", "api_base": "http://169.254.169.254/v1")"));
+    std::string why = refusal(one_deployment(
+        R"("provider": "openai", "model": "m", "api_base": "http://169.254.169.254/v1")"));
     BOOST_TEST(why.find("deployments[0].api_base") != std::string::npos, why);
-    why = refusal(one_deployment(R"("provider": "openai", "model": "m", "api_base": "ftp://example.com")"));
+    why = refusal(
+        one_deployment(R"("provider": "openai", "model": "m", "api_base": "ftp://example.com")"));
     BOOST_TEST(why.find("deployments[0].api_base") != std::string::npos, why);
 }
 
 BOOST_AUTO_TEST_CASE(fallbacks_name_an_alias_of_the_file_or_a_provider_model) {
-    std::string why = refusal(R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m"}],
+    std::string why =
+        refusal(R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m"}],
                                   "fallbacks": ["nowhere"]}}})");
-    BOOST_TEST(why.find("'nowhere' is neither an alias of this file nor provider/model") != std::string::npos, why);
+    BOOST_TEST(why.find("'nowhere' is neither an alias of this file nor provider/model") !=
+                   std::string::npos,
+               why);
     why = refusal(R"({"models": {"fast": {"deployments": [{"provider": "openai", "model": "m"}],
                       "fallbacks": ["fast"]}}})");
     BOOST_TEST(why.find("cannot fall back to itself") != std::string::npos, why);
@@ -194,7 +210,8 @@ BOOST_AUTO_TEST_CASE(a_reload_takes_a_changed_file_and_keeps_the_last_good_one_o
     BOOST_TEST(hook_calls == 2);  // nothing new to announce
 
     auto held = source.current();
-    file.write(R"({"models": {"only": {"deployments": [{"provider": "openai", "model": "m", "weight": 0}]}}})");
+    file.write(
+        R"({"models": {"only": {"deployments": [{"provider": "openai", "model": "m", "weight": 0}]}}})");
     BOOST_TEST(!source.reload("test"));
     BOOST_TEST(source.current() == held);  // the last good routes still serve
     BOOST_TEST(hook_calls == 2);
