@@ -696,7 +696,7 @@ boost::asio::awaitable<Reply> AnthropicMessages::messages(Request &request,
     if (!model || model->empty()) refuse("model: field required", "model");
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(*model));
     // The anthropic provider takes the request as the client wrote it.
-    if (chain.front().provider->speaks_natively(SB_DIALECT_ANTHROPIC_MESSAGES)) {
+    {
         const json::value *stream = body.if_contains("stream");
         const NativeAttempt attempt{SB_DIALECT_ANTHROPIC_MESSAGES, "/messages", &request.body(), &request,
                                     stream && stream->is_bool() && stream->get_bool(), &anthropic_messages_watcher};

@@ -3,6 +3,7 @@
 #include "core/gateway/chat_gateway.hpp"
 #include "core/config/config_resolver.hpp"
 #include "core/config/config_store.hpp"
+#include "core/config/routes_source.hpp"
 #include "core/upstream/upstream_client.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -60,6 +61,11 @@ Options:
                           to the binary in a build tree)
   --state-dir DIR         where runtime config is persisted (default
                           $XDG_DATA_HOME/switchboard or ~/.local/share/switchboard)
+  --config FILE           routes file (JSON): model aliases, each a weighted list
+                          of deployments (provider, model, api_base, api_key_env,
+                          weight) with fallbacks, and a price table. Reloaded on
+                          SIGHUP and when it changes; a bad file refuses start-up,
+                          a bad reload keeps the last good one. See docs/routing.md
   --threads N             I/O threads (default: number of CPUs)
   --max-connections N     client connections served at once (default 10000,
                           lowered to what the open-file limit allows: two
@@ -120,18 +126,21 @@ Environment:
                           admin token)
 
 Precedence: runtime config (POST /api/backdoor/llm/config) over environment
-over plugin defaults. Logs go to stderr, one line per event; keys never appear.
-Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config file and
-the plugins. The plugins directory is also watched: adding, replacing or
-removing a plugin file takes effect without a restart (in-flight requests
-finish on the version they started with; a broken new file leaves the old
-provider serving). POST /api/backdoor/llm/plugins/reload does the same.
+over plugin defaults; a "model" naming an alias of --config uses the alias's
+deployments, each with its own settings (docs/routing.md). Logs go to stderr,
+one line per event; keys never appear.
+Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the config file, the
+routes file and the plugins. The plugins directory is also watched: adding,
+replacing or removing a plugin file takes effect without a restart
+(in-flight requests finish on the version they started with; a broken new
+file leaves the old provider serving). POST /api/backdoor/llm/plugins/reload does the same.
 )";
 
 struct Options {
     std::string listen = "127.0.0.1:5000";
     fs::path plugins_dir;
     fs::path state_dir;
+    fs::path routes_file;
     unsigned threads = 0;
     std::optional<long> max_connections;
     std::optional<long> max_connections_per_client;
@@ -208,6 +217,8 @@ Options parse_options(int argc, char **argv) {
             o.plugins_dir = value();
         } else if (a == "--state-dir") {
             o.state_dir = value();
+        } else if (a == "--config") {
+            o.routes_file = value();
         } else if (a == "--threads") {
             o.threads = static_cast<unsigned>(parse_positive(a, value()));
         } else if (a == "--max-connections") {
@@ -305,12 +316,14 @@ asio::awaitable<void> drain_requests(const sb::core::HttpServer &server, std::ch
 // SIGHUP reloads the config; SIGTERM/SIGINT stop accepting, let in-flight
 // requests finish (up to a deadline), cut the rest, then stop the loop.
 asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::core::HttpServer &server,
-                                     sb::core::ConfigStore &store, sb::core::PluginReloader &reloader) {
+                                     sb::core::ConfigStore &store, sb::core::RoutesSource &routes,
+                                     sb::core::PluginReloader &reloader) {
     for (;;) {
         int sig = co_await signals.async_wait(asio::use_awaitable);
         if (sig == SIGHUP) {
             bool ok = store.reload();
             log_event(ok ? LogLevel::info : LogLevel::warn, "config_reloaded", {{"ok", ok ? "true" : "false"}});
+            routes.reload("SIGHUP");
             reloader.reload("SIGHUP");
             continue;
         }
@@ -401,8 +414,23 @@ int main(int argc, char **argv) {
             gateway_options.test_timeouts.read = t;
             gateway_options.test_timeouts.connect = std::min(gateway_options.test_timeouts.connect, t);
         }
+        std::unique_ptr<sb::core::RoutesSource> routes;
+        try {
+            routes = options.routes_file.empty()
+                         ? std::make_unique<sb::core::RoutesSource>()
+                         : std::make_unique<sb::core::RoutesSource>(options.routes_file, env,
+                                                                    gateway_options.api_base_policy);
+        } catch (const std::exception &e) {
+            log_event(LogLevel::error, "routes_file_refused",
+                      {{"reason", e.what()}, {"fix", "correct the file given to --config (docs/routing.md)"}});
+            return 2;
+        }
+        routes->watch(io.get_executor());
         sb::core::ChatGateway gateway(registry, store, env, upstream, gateway_options);
+        if (!options.routes_file.empty()) gateway.use_routes(*routes);
+        log_event(LogLevel::info, "active_provider", {{"provider", gateway.active_provider()}});
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
+        reloader.on_reload([&gateway](const sb::core::ReloadSummary &summary) { gateway.providers_changed(summary); });
         reloader.watch(io.get_executor());
         sb::core::Metrics metrics;
         sb::host::Router router(gateway, registry, store, env, reloader, access, metrics);
@@ -446,7 +474,7 @@ int main(int argc, char **argv) {
                    {"max_connections", std::to_string(limits.max_connections)}});
 
         asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-        asio::co_spawn(io, handle_signals(signals, server, store, reloader), asio::detached);
+        asio::co_spawn(io, handle_signals(signals, server, store, *routes, reloader), asio::detached);
 
         std::vector<std::thread> pool;
         for (auto &extra : more_io)

@@ -271,46 +271,49 @@ boost::asio::awaitable<std::optional<Reply>> relay_native(core::ChatGateway &gat
                                                           std::vector<core::ChatTarget> &chain,
                                                           const NativeAttempt &attempt,
                                                           core::RequestContext &context, unsigned version) {
-    const core::ChatTarget &target = chain.front();
-    const std::string body = with_model(*attempt.body, target.config.model.value);
-    core::NativeCall call{attempt.dialect, attempt.operation, body, dialect_headers(attempt.dialect, *attempt.head),
-                          attempt.stream};
     const auto timeouts = attempt.stream ? gateway.options().stream_timeouts : gateway.options().chat_timeouts;
-    const bool more = chain.size() > 1;
-    core::NativeAnswer answer;
-    try {
-        answer = co_await gateway.relay_native(target, call, attempt.make_watcher(), timeouts, context);
-    } catch (const GatewayError &e) {
-        if (!more || !core::worth_falling_back(e)) throw;
-        core::log_event(core::LogLevel::warn, "fallback",
-                        {{"from", target.provider->id()}, {"to", chain[1].provider->id()},
-                         {"reason", core::error_code_name(e.code())}});
-        chain.erase(chain.begin());
-        co_return std::nullopt;
+    // Each target that speaks the dialect in turn (an alias may list several
+    // deployments of it); the first that does not is translated for.
+    while (!chain.empty() && chain.front().provider->speaks_natively(attempt.dialect)) {
+        const core::ChatTarget &target = chain.front();
+        const bool more = chain.size() > 1;
+        const std::string body = with_model(*attempt.body, target.config.model.value);
+        const core::NativeCall call{attempt.dialect, attempt.operation, body,
+                                    dialect_headers(attempt.dialect, *attempt.head), attempt.stream};
+        std::string fallback_reason;
+        core::NativeAnswer answer;
+        try {
+            answer = co_await gateway.relay_native(target, call, attempt.make_watcher(), timeouts, context);
+        } catch (const GatewayError &e) {
+            if (!more || !core::worth_falling_back(e)) throw;
+            fallback_reason = core::error_code_name(e.code());
+        }
+        const bool ok = answer.status >= 200 && answer.status < 300;
+        if (fallback_reason.empty() && !ok && more && worth_falling_back(answer.status))
+            fallback_reason = "HTTP " + std::to_string(answer.status);
+        if (!fallback_reason.empty()) {
+            core::log_event(core::LogLevel::warn, "fallback",
+                            {{"from", target.provider->id()}, {"to", chain[1].provider->id()}, {"reason", fallback_reason}});
+            chain.erase(chain.begin());
+            continue;
+        }
+        if (!ok) context.error_type = "upstream_status";
+        if (answer.stream) {
+            Reply reply = stream_reply(std::move(answer.stream), context);
+            copy_relayed(answer.headers, reply.head);
+            co_return reply;
+        }
+        Response response;
+        response.version(version);
+        response.result(static_cast<unsigned>(answer.status));
+        response.set(http::field::content_type, content_type_of(answer.headers));
+        copy_relayed(answer.headers, response);
+        response.set("x-switchboard-provider", context.provider);
+        response.body() = std::move(answer.body);
+        response.prepare_payload();
+        co_return Reply{std::move(response), nullptr};
     }
-    const bool ok = answer.status >= 200 && answer.status < 300;
-    if (!ok && more && worth_falling_back(answer.status)) {
-        core::log_event(core::LogLevel::warn, "fallback",
-                        {{"from", target.provider->id()}, {"to", chain[1].provider->id()},
-                         {"reason", "HTTP " + std::to_string(answer.status)}});
-        chain.erase(chain.begin());
-        co_return std::nullopt;
-    }
-    if (!ok) context.error_type = "upstream_status";
-    if (answer.stream) {
-        Reply reply = stream_reply(std::move(answer.stream), context);
-        copy_relayed(answer.headers, reply.head);
-        co_return reply;
-    }
-    Response response;
-    response.version(version);
-    response.result(static_cast<unsigned>(answer.status));
-    response.set(http::field::content_type, content_type_of(answer.headers));
-    copy_relayed(answer.headers, response);
-    response.set("x-switchboard-provider", context.provider);
-    response.body() = std::move(answer.body);
-    response.prepare_payload();
-    co_return Reply{std::move(response), nullptr};
+    co_return std::nullopt;
 }
 
 }  // namespace sb::host

@@ -33,10 +33,11 @@ struct NativeAttempt {
     std::unique_ptr<core::NativeWatcher> (*make_watcher)();
 };
 
-// Sends the request natively to chain's first target, which must speak
-// attempt.dialect. Returns the reply; or nullopt, with that target removed
-// from chain, when it failed in a way the rest of the chain (translated) may
-// not: the caller goes on with the translation. Throws GatewayError.
+// Sends the request natively to chain's first target while it speaks
+// attempt.dialect, dropping each that fails in a way the next target may not
+// (logged as a fallback). Returns the reply; or nullopt when the chain's
+// first target (what is left of it) needs the translation. Throws
+// GatewayError.
 boost::asio::awaitable<std::optional<Reply>> relay_native(core::ChatGateway &gateway,
                                                           std::vector<core::ChatTarget> &chain,
                                                           const NativeAttempt &attempt,

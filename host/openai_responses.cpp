@@ -21,7 +21,7 @@ boost::asio::awaitable<Reply> OpenAIResponsesApi::create(Request &request, core:
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     // The openai provider takes the request as the client wrote it (its
     // state, previous_response_id and store included, is the vendor's).
-    if (chain.front().provider->speaks_natively(SB_DIALECT_OPENAI_RESPONSES)) {
+    {
         const json::value *stream = body.if_contains("stream");
         const NativeAttempt attempt{SB_DIALECT_OPENAI_RESPONSES, "/responses", &request.body(), &request,
                                     stream && stream->is_bool() && stream->get_bool(), &openai_responses_watcher};

@@ -311,6 +311,7 @@ void record(const Request &request, const core::Exchange &exchange, const core::
                      {"native", context.native ? "true" : "false"},
                      {"provider", context.provider},
                      {"model", context.model},
+                     {"deployment", context.deployment},
                      {"duration_us", std::to_string(total.count())},
                      {"upstream_us", std::to_string(upstream.count())},
                      {"overhead_us", std::to_string(overhead.count())},
@@ -352,6 +353,7 @@ public:
                                            error_type_, path_),
                           nullptr};
         reply.head.set("x-request-id", request_id_);
+        if (!context_.deployment.empty()) reply.head.set("x-switchboard-deployment", context_.deployment);
         if (!reply.body) reply.head.set("x-switchboard-overhead-us", std::to_string(context_.overhead().count()));
         co_return reply;
     }

@@ -1,6 +1,7 @@
 #include "core/gateway/chat_gateway.hpp"
 
 #include "core/errors.hpp"
+#include "core/gateway/deployment_choice.hpp"
 #include "core/gateway/upstream_errors.hpp"
 #include "core/log.hpp"
 
@@ -11,12 +12,17 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <random>
+#include <utility>
+
 namespace sb::core {
 
 ChatGateway::ChatGateway(ProviderRegistry &registry, ConfigStore &store, Environment env,
                          UpstreamClient &upstream, GatewayOptions options)
     : registry_(registry), store_(store), env_(std::move(env)), upstream_(upstream), options_(options),
-      model_lists_(std::make_unique<ModelListCache>(options.models_ttl, options.models_failure_ttl)) {}
+      model_lists_(std::make_unique<ModelListCache>(options.models_ttl, options.models_failure_ttl)),
+      active_seen_(active_provider()) {}
 
 std::string ChatGateway::active_provider() const {
     return resolve_active_provider(*registry_.current(), store_.snapshot(), env_);
@@ -52,6 +58,16 @@ std::string loaded_ids(const ProviderSet &providers) {
 }  // namespace
 
 ChatTarget ChatGateway::route(std::string_view model_field) const {
+    if (routes_) {
+        auto routes = routes_->current();
+        if (const ModelAlias *alias = routes->find(model_field)) {
+            std::vector<std::string> seen;
+            std::vector<ChatTarget> chain = alias_chain(*routes, *alias, seen);
+            ChatTarget primary = std::move(chain.front());
+            primary.alias_rest.assign(std::make_move_iterator(chain.begin() + 1), std::make_move_iterator(chain.end()));
+            return primary;
+        }
+    }
     // The client's name stays out of metric labels unless the daemon knows it.
     auto choose = [this](ChatTarget &t, std::string_view model) {
         if (model.empty()) return;
@@ -61,6 +77,8 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
     auto slash = model_field.find('/');
     if (slash == std::string_view::npos) {
         ChatTarget t = target({});
+        if (std::string owner = catalogue_provider(*t.providers, *t.provider, model_field); !owner.empty())
+            t = target(owner);
         choose(t, model_field);
         return t;
     }
@@ -77,6 +95,77 @@ ChatTarget ChatGateway::route(std::string_view model_field) const {
     ChatTarget t = target(provider_id);
     choose(t, model);
     return t;
+}
+
+std::string ChatGateway::catalogue_provider(const ProviderSet &providers, const LoadedProvider &active,
+                                            std::string_view model) const {
+    if (model.empty() || listed_model(active, model)) return {};
+    for (const auto &p : providers.providers)
+        if (listed_model(*p, model)) return p->id();
+    return {};
+}
+
+ChatTarget ChatGateway::deployment_target(const ModelAlias &alias, const Deployment &deployment) const {
+    // The deployment's settings applied as a stored change would be: its key
+    // is bound to its base by the one rule (apply_config_change).
+    ConfigOverrides overrides;
+    overrides.model = deployment.model;
+    if (!deployment.api_base.empty()) overrides.api_base = deployment.api_base;
+    if (!deployment.api_key.empty()) overrides.api_key = deployment.api_key;
+    ChatTarget t = target(deployment.provider, &overrides);
+    t.model_known = true;  // the operator named it
+    t.deployment = RoutedDeployment{deployment.label, DeploymentCooldowns::key(alias, deployment), alias.cooldown};
+    return t;
+}
+
+std::vector<ChatTarget> ChatGateway::alias_chain(const RoutesFile &routes, const ModelAlias &alias,
+                                                 std::vector<std::string> &seen) const {
+    seen.push_back(alias.name);
+    thread_local std::mt19937_64 rng(std::random_device{}());
+    std::vector<ChatTarget> chain;
+    for (std::size_t i : deployment_order(alias, *cooldowns_, DeploymentCooldowns::Clock::now(), rng)) {
+        try {
+            chain.push_back(deployment_target(alias, alias.deployments[i]));
+        } catch (const GatewayError &e) {
+            log_event(LogLevel::warn, "deployment_skipped",
+                      {{"alias", alias.name}, {"deployment", alias.deployments[i].label}, {"reason", e.what()}});
+        }
+    }
+    for (const auto &entry : alias.fallbacks) {
+        if (std::find(seen.begin(), seen.end(), entry) != seen.end()) continue;
+        try {
+            if (const ModelAlias *next = routes.find(entry)) {
+                for (auto &t : alias_chain(routes, *next, seen)) chain.push_back(std::move(t));
+                continue;
+            }
+            ChatTarget t = route(entry);
+            t.model_known = true;  // the operator named it
+            chain.push_back(std::move(t));
+        } catch (const GatewayError &e) {
+            log_event(LogLevel::warn, "fallback_entry_ignored",
+                      {{"alias", alias.name}, {"entry", entry}, {"reason", e.what()}});
+        }
+    }
+    if (chain.empty() && seen.size() == 1)
+        throw GatewayError(ErrorCode::unknown_provider,
+                           "model alias '" + alias.name + "' has no deployment or fallback whose provider is loaded",
+                           "model");
+    return chain;
+}
+
+void ChatGateway::providers_changed(const ReloadSummary &summary) {
+    const std::string now = active_provider();
+    std::lock_guard lock(active_mutex_);
+    const std::string was = std::exchange(active_seen_, now);
+    if (std::find(summary.removed.begin(), summary.removed.end(), was) != summary.removed.end())
+        log_event(LogLevel::warn, "active_provider_removed",
+                  {{"provider", was},
+                   {"now_active", now.empty() ? "none" : now},
+                   {"effect", now.empty() ? "requests without a provider prefix or alias fail until a plugin is added"
+                                          : "requests without a provider prefix or alias go to the new active "
+                                            "provider (docs/routing.md)"}});
+    else if (was != now)
+        log_event(LogLevel::info, "active_provider_changed", {{"from", was}, {"to", now}});
 }
 
 bool ChatGateway::listed_model(const LoadedProvider &provider, std::string_view model) const {
@@ -195,6 +284,18 @@ boost::asio::awaitable<UpstreamResponse> ChatGateway::send_upstream(const ChatTa
     }
 }
 
+void ChatGateway::cool_down(const ChatTarget &target, int status,
+                            std::optional<std::chrono::milliseconds> retry_after) {
+    const auto rest = cooldowns_->cool_down(target.deployment->cooldown_key, DeploymentCooldowns::Clock::now(),
+                                            retry_after, target.deployment->cooldown);
+    log_event(LogLevel::warn, "deployment_cooled_down",
+              {{"deployment", target.deployment->label},
+               {"provider", target.provider->id()},
+               {"status", status ? std::to_string(status) : "connect_failed"},
+               {"rest_ms", std::to_string(rest.count())},
+               {"retry_after", retry_after ? "true" : "false"}});
+}
+
 boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTarget &target,
                                                                     const UpstreamRequest &request,
                                                                     UpstreamTimeouts timeouts,
@@ -207,7 +308,13 @@ boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTa
         try {
             UpstreamBody body = co_await upstream_.open(request, timeouts);
             if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-            delay = schedule.after_answer(body.head().status, retry_after(body.head().headers));
+            const int status = body.head().status;
+            const auto asked = retry_after(body.head().headers);
+            if (target.deployment && (status == 429 || status >= 500)) {
+                cool_down(target, status, asked);
+                if (target.has_next) co_return body;  // the chain's next target serves it now
+            }
+            delay = schedule.after_answer(status, asked);
             if (!delay) co_return body;
             log_retry(target, "status", std::to_string(body.head().status), schedule.retries());
             const auto dropping = RequestContext::Clock::now();
@@ -216,7 +323,9 @@ boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTa
         } catch (const UpstreamError &e) {
             if (!delay) {  // opening failed (a dropped answer that fails to read changes nothing)
                 if (context) context->upstream_wait += RequestContext::Clock::now() - started;
-                if (e.failure() == UpstreamFailure::connect) delay = schedule.after_connect_failure();
+                const bool connect = e.failure() == UpstreamFailure::connect;
+                if (connect && target.deployment) cool_down(target, 0, std::nullopt);
+                if (connect && !(target.deployment && target.has_next)) delay = schedule.after_connect_failure();
                 if (!delay) throw transport_error(target, e);
                 log_retry(target, "failure", "connect", schedule.retries());
             }
@@ -229,7 +338,25 @@ boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTa
 
 std::vector<ChatTarget> ChatGateway::with_fallbacks(ChatTarget primary) const {
     std::vector<ChatTarget> chain;
-    chain.push_back(std::move(primary));
+    // Adds t (then what its alias brings) unless the chain has it already.
+    auto add = [&chain](ChatTarget t) {
+        std::vector<ChatTarget> rest = std::move(t.alias_rest);
+        t.alias_rest.clear();
+        rest.insert(rest.begin(), std::move(t));
+        for (auto &next : rest) {
+            bool repeat = false;
+            for (auto &known : chain) {
+                if (known.provider != next.provider || known.config.model.value != next.config.model.value ||
+                    known.config.api_base.value != next.config.api_base.value ||
+                    known.config.api_key.value != next.config.api_key.value)
+                    continue;
+                repeat = true;
+                known.model_known = known.model_known || next.model_known;
+            }
+            if (!repeat) chain.push_back(std::move(next));
+        }
+    };
+    add(std::move(primary));
     StoredConfig stored = store_.snapshot();
     std::vector<std::string> entries = stored.fallback;
     if (entries.empty()) entries = split_list(env_.get("SWITCHBOARD_FALLBACK"));
@@ -237,20 +364,14 @@ std::vector<ChatTarget> ChatGateway::with_fallbacks(ChatTarget primary) const {
         try {
             ChatTarget next = route(entry);
             next.model_known = true;  // the operator named it
-            bool repeat = false;
-            for (auto &t : chain) {
-                if (t.provider != next.provider || t.config.model.value != next.config.model.value) continue;
-                repeat = true;
-                t.model_known = true;
-            }
-            if (!repeat) chain.push_back(std::move(next));
+            add(std::move(next));
         } catch (const GatewayError &e) {
             log_event(LogLevel::warn, "fallback_entry_ignored", {{"entry", entry}, {"reason", e.what()}});
         }
     }
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i) chain[i].has_next = true;
     return chain;
 }
-
 
 template <class Result, class Attempt>
 boost::asio::awaitable<Result> ChatGateway::along_chain(std::vector<ChatTarget> chain, boost::json::object request,
@@ -259,6 +380,7 @@ boost::asio::awaitable<Result> ChatGateway::along_chain(std::vector<ChatTarget> 
         context.provider = chain[i].provider->id();
         context.model = chain[i].config.model.value;
         context.model_known = chain[i].model_known;
+        context.deployment = chain[i].deployment ? chain[i].deployment->label : std::string();
         context.fallbacks = static_cast<int>(i);
         try {
             // The last target takes the request itself: no copy to make.
@@ -348,6 +470,7 @@ boost::asio::awaitable<NativeAnswer> ChatGateway::relay_native(const ChatTarget 
     context.provider = target.provider->id();
     context.model = target.config.model.value;
     context.model_known = target.model_known;
+    context.deployment = target.deployment ? target.deployment->label : std::string();
     const EffectiveConfig config = target.config.effective();
     UpstreamRequest request = target.provider->build_native_request(config, call);
     UpstreamBody body = co_await open_with_retries(target, request, timeouts, &context);

@@ -7,8 +7,10 @@
 #include "core/bounded_memo.hpp"
 #include "core/config/api_base_policy.hpp"
 #include "core/config/config_resolver.hpp"
+#include "core/config/routes_source.hpp"
 #include "core/errors.hpp"
 #include "core/gateway/chat_stream.hpp"
+#include "core/gateway/deployment_cooldowns.hpp"
 #include "core/gateway/model_list_cache.hpp"
 #include "core/gateway/native_relay.hpp"
 #include "core/gateway/request_context.hpp"
@@ -23,11 +25,19 @@
 #include <functional>
 #include <optional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace sb::core {
+
+// Which deployment of an alias a target is.
+struct RoutedDeployment {
+    std::string label;         // x-switchboard-deployment, the access log's deployment=
+    std::string cooldown_key;  // see DeploymentCooldowns::key
+    std::chrono::milliseconds cooldown{0};
+};
 
 // Everything one call needs, held for its whole duration.
 struct ChatTarget {
@@ -37,6 +47,14 @@ struct ChatTarget {
     // config.model is one the daemon knows (see RequestContext::model_known),
     // not a name only the client gave.
     bool model_known = true;
+    // Set when the target is a deployment of an alias of the routes file.
+    std::optional<RoutedDeployment> deployment;
+    // Another target follows in the chain: a deployment that answers 429 or
+    // 5xx rests and hands over at once instead of being retried.
+    bool has_next = false;
+    // route() of an alias: the rest of its chain (its other deployments,
+    // then its fallbacks), which with_fallbacks() puts after this target.
+    std::vector<ChatTarget> alias_rest;
 };
 
 struct ChatResult {
@@ -71,11 +89,23 @@ public:
     // provider_id empty = the active provider. Throws unknown_provider.
     ChatTarget target(std::string_view provider_id, const ConfigOverrides *overrides = nullptr) const;
 
-    // Routing of an OpenAI "model" field: "provider/model" picks a loaded
-    // provider; a bare name (or none) goes to the active provider. Throws
-    // unknown_provider when the prefix names no loaded provider. Says
-    // whether the model is one the daemon knows (ChatTarget::model_known).
+    // The aliases of the routes file (--config); none until called.
+    // routes must outlive the gateway.
+    void use_routes(const RoutesSource &routes) { routes_ = &routes; }
+
+    // Routing of an OpenAI "model" field (docs/routing.md): an alias of the
+    // routes file picks one of its deployments (the others and its fallbacks
+    // follow in alias_rest); "provider/model" picks a loaded provider; a
+    // bare name goes to the provider whose catalogue lists it (the active
+    // one first), else to the active provider. Throws unknown_provider when
+    // the prefix names no loaded provider, or no deployment of the alias has
+    // its provider loaded. Says whether the model is one the daemon knows
+    // (ChatTarget::model_known).
     ChatTarget route(std::string_view model_field) const;
+
+    // After a plugin reload: warns when the provider that was active is gone
+    // and says which one serves bare model names now.
+    void providers_changed(const ReloadSummary &summary);
 
     // Throws provider_not_configured when the target cannot serve.
     void ensure_configured(const ChatTarget &target) const;
@@ -148,6 +178,17 @@ private:
                                                RequestContext &context, Attempt attempt);
     // Whether model is in provider's own list or the vendor's last one.
     bool listed_model(const LoadedProvider &provider, std::string_view model) const;
+    // The provider whose catalogue (listed_model) has model, the active one
+    // first; empty for the active provider.
+    std::string catalogue_provider(const ProviderSet &providers, const LoadedProvider &active,
+                                   std::string_view model) const;
+    // The targets of alias: its deployments in the order to try, then its
+    // fallbacks (aliases expanded once each, as seen records).
+    std::vector<ChatTarget> alias_chain(const RoutesFile &routes, const ModelAlias &alias,
+                                        std::vector<std::string> &seen) const;
+    ChatTarget deployment_target(const ModelAlias &alias, const Deployment &deployment) const;
+    // A deployment answered status (or did not connect: status 0): it rests.
+    void cool_down(const ChatTarget &target, int status, std::optional<std::chrono::milliseconds> retry_after);
 
     ProviderRegistry &registry_;
     ConfigStore &store_;
@@ -158,6 +199,11 @@ private:
     std::unique_ptr<BoundedMemo<std::optional<std::string>>> api_base_verdicts_ =
         std::make_unique<BoundedMemo<std::optional<std::string>>>();
     std::unique_ptr<ModelListCache> model_lists_;
+    const RoutesSource *routes_ = nullptr;
+    std::unique_ptr<DeploymentCooldowns> cooldowns_ = std::make_unique<DeploymentCooldowns>();
+    // The active provider last seen, to say when its plugin goes away.
+    std::mutex active_mutex_;
+    std::string active_seen_;
 };
 
 }  // namespace sb::core

@@ -1,7 +1,7 @@
 #pragma once
 // What one client request did, filled as it runs: the access log, the
 // overhead header and the metrics read it. A held stream keeps one, so it
-// stays small: no field allocates but provider and model.
+// stays small: no field allocates but provider, model and deployment.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -19,6 +19,9 @@ struct RequestContext {
     std::chrono::nanoseconds retry_wait{0};     // time slept before retries (backoff)
     std::string provider;                      // the provider that answered (or failed last)
     std::string model;
+    // The alias deployment that answered (or failed last): its label, never
+    // a key or a URL. Empty when the request named no alias.
+    std::string deployment;
     std::int64_t prompt_tokens = -1;
     std::int64_t completion_tokens = -1;
     std::int64_t cached_tokens = -1;     // of prompt_tokens, served from the vendor's cache

@@ -2,11 +2,13 @@
 // Re-scans the plugins directory and swaps the provider set in one step.
 // In-flight requests keep the set (and libraries) they started with. Calls
 // are serialized: a file-watch event, SIGHUP and the admin endpoint may race.
+#include "core/directory_watch.hpp"
 #include "core/plugin/provider_registry.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -18,6 +20,8 @@ public:
         : registry_(registry), dir_(std::move(dir)) {}
 
     ReloadSummary reload(std::string_view reason);
+    // Called after every reload (under its lock) with what it changed.
+    void on_reload(std::function<void(const ReloadSummary &)> hook) { after_reload_ = std::move(hook); }
     const std::filesystem::path &dir() const noexcept { return dir_; }
 
     // Watches the directory (inotify) and reloads shortly after it changes.
@@ -25,11 +29,11 @@ public:
     bool watch(boost::asio::any_io_executor executor);
 
 private:
-    struct Watch;
     ProviderRegistry &registry_;
     std::filesystem::path dir_;
     std::mutex mutex_;
-    std::shared_ptr<Watch> watch_;
+    std::shared_ptr<DirectoryWatch> watch_;
+    std::function<void(const ReloadSummary &)> after_reload_;
 };
 
 }  // namespace sb::core

@@ -128,6 +128,16 @@ MockAction MockOpenAiUpstream::answer(const RecordedRequest &request) const {
         if (auto failure = auth_failure(request)) return *failure;
         if (auto embeddings = embeddings_answer(EmbeddingsDialect::openai, path, request)) return *embeddings;
     }
+    if (path == prefix_ + "/responses" && request.method == "POST") {
+        // OpenAI's Responses API, for the native pass-through: one plain answer.
+        if (auto failure = auth_failure(request)) return *failure;
+        return MockAction::reply(
+            200, json_headers,
+            R"({"id":"resp_mock","object":"response","created_at":1721172741,"status":"completed","model":"gpt-4o-mini",)"
+            R"("output":[{"type":"message","id":"msg_mock","status":"completed","role":"assistant",)"
+            R"("content":[{"type":"output_text","text":"pong","annotations":[]}]}],)"
+            R"("usage":{"input_tokens":3,"output_tokens":1,"total_tokens":4}})");
+    }
     if (path == prefix_ + "/models" && request.method == "GET") {
         if (auto failure = auth_failure(request)) return *failure;
         json::array data{json::object{{"id", "gpt-4o-mini"}, {"object", "model"}, {"created", 1721172741},

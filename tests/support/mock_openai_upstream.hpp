@@ -15,6 +15,7 @@
 //                                          echoing the requested model
 //   GET {prefix}/models                  -> gpt-4o-mini, mock-model (same key rules)
 //   POST {prefix}/embeddings             -> support/mock_embeddings.hpp (same key rules)
+//   POST {prefix}/responses              -> one Responses API answer "pong" (same key rules)
 //   anything under /notapi               -> 404 text/html "<html>Not Found</html>"
 //   anything else                        -> 404 OpenAI-style "Invalid URL"
 //
