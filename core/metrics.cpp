@@ -1,7 +1,7 @@
 #include "core/metrics.hpp"
 
 #include "core/hex.hpp"
-#include "core/keys/price_table.hpp"
+#include "core/money.hpp"
 
 #include <tuple>
 #include <type_traits>

@@ -9,6 +9,8 @@
 //
 // Thread safety: every member may be called from any thread; override_from
 // swaps the table whole.
+#include "core/money.hpp"
+
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
@@ -64,12 +66,5 @@ private:
     mutable std::mutex mutex_;
     std::shared_ptr<const Table> table_;
 };
-
-// USD as text for logs and answers: "0.000123" (at most 9 decimals, trailing
-// zeros cut).
-std::string format_usd(std::int64_t nusd);
-// USD to nano-USD, rounded; throws std::runtime_error when negative or too
-// large.
-std::int64_t usd_to_nusd(double usd);
 
 }  // namespace sb::core
