@@ -7,7 +7,8 @@ namespace sb::core {
 
 std::string format_usd(std::int64_t nusd) {
     const bool negative = nusd < 0;
-    const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(nusd) : static_cast<std::uint64_t>(nusd);
+    const std::uint64_t magnitude =
+        negative ? 0 - static_cast<std::uint64_t>(nusd) : static_cast<std::uint64_t>(nusd);
     std::string fraction = std::to_string(magnitude % 1'000'000'000);
     fraction.insert(0, 9 - fraction.size(), '0');
     while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();

@@ -32,11 +32,13 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
     using namespace std::chrono;
     const int y = number_at(text, 0, 4), mo = number_at(text, 5, 2), d = number_at(text, 8, 2);
     const int h = number_at(text, 11, 2), mi = number_at(text, 14, 2), s = number_at(text, 17, 2);
-    if (text.size() < 20 || y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || text[4] != '-' ||
-        text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
+    if (text.size() < 20 || y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 ||
+        text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' ||
         text[16] != ':')
         return std::nullopt;
-    const year_month_day date{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+    const year_month_day date{year(y), month(static_cast<unsigned>(mo)),
+                              day(static_cast<unsigned>(d))};
     if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;  // 60: a leap second
     std::size_t at = 19;
     if (text[at] == '.') {
@@ -51,8 +53,8 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
         offset = 0;
     } else {
         const int oh = number_at(zone, 1, 2), om = number_at(zone, 4, 2);
-        if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || oh < 0 || oh > 23 ||
-            om < 0 || om > 59)
+        if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || oh < 0 ||
+            oh > 23 || om < 0 || om > 59)
             return std::nullopt;
         offset = (zone[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
     }

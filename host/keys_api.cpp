@@ -1,11 +1,11 @@
 #include "host/keys_api.hpp"
 
+#include <boost/json.hpp>
+
 #include "core/errors.hpp"
 #include "core/log.hpp"
 #include "core/rfc3339.hpp"
 #include "host/json_body.hpp"
-
-#include <boost/json.hpp>
 
 namespace sb::host {
 
@@ -22,7 +22,8 @@ constexpr std::size_t kMaxNameBytes = 200;
 constexpr std::size_t kMaxModels = 256;
 
 [[noreturn]] void invalid(std::string_view field, const std::string &message) {
-    throw GatewayError(ErrorCode::invalid_request, std::string(field) + ": " + message, std::string(field));
+    throw GatewayError(ErrorCode::invalid_request, std::string(field) + ": " + message,
+                       std::string(field));
 }
 
 // The field's value, or nullptr when absent; `present` says whether it was
@@ -42,8 +43,8 @@ std::optional<std::int64_t> limit_field(const json::value &v, std::string_view n
 
 // Applies the fields of body to key; on POST, name is required.
 void apply_fields(const json::object &body, VirtualKey &key, bool creating) {
-    reject_unknown_fields(body, {"name", "models", "rpm_limit", "tpm_limit", "budget_usd", "budget_period",
-                                 "expires_at"});
+    reject_unknown_fields(body, {"name", "models", "rpm_limit", "tpm_limit", "budget_usd",
+                                 "budget_period", "expires_at"});
     bool present = false;
     if (const auto *v = field(body, "name", present)) {
         if (!v->is_string() || v->get_string().empty() || v->get_string().size() > kMaxNameBytes)
@@ -54,18 +55,22 @@ void apply_fields(const json::object &body, VirtualKey &key, bool creating) {
     }
     if (const auto *v = field(body, "models", present)) {
         if (!v->is_array() || v->get_array().size() > kMaxModels)
-            invalid("models", "must be an array of at most 256 model names, or null for every model");
+            invalid("models",
+                    "must be an array of at most 256 model names, or null for every model");
         std::vector<std::string> models;
         for (const auto &m : v->get_array()) {
             if (!m.is_string() || m.get_string().empty() || m.get_string().size() > 256)
-                invalid("models", "entries must be non-empty strings: an alias, provider/model or provider/*");
+                invalid(
+                    "models",
+                    "entries must be non-empty strings: an alias, provider/model or provider/*");
             models.emplace_back(m.get_string());
         }
         key.models = std::move(models);
     } else if (present) {
         key.models.clear();
     }
-    for (auto [name, target] : {std::pair{"rpm_limit", &key.rpm_limit}, std::pair{"tpm_limit", &key.tpm_limit}}) {
+    for (auto [name, target] :
+         {std::pair{"rpm_limit", &key.rpm_limit}, std::pair{"tpm_limit", &key.tpm_limit}}) {
         if (const auto *v = field(body, name, present))
             *target = limit_field(*v, name);
         else if (present)
@@ -73,7 +78,8 @@ void apply_fields(const json::object &body, VirtualKey &key, bool creating) {
     }
     if (const auto *v = field(body, "budget_usd", present)) {
         if (!v->is_number() || v->to_number<double>() < 0 || v->to_number<double>() > 1e9)
-            invalid("budget_usd", "must be a number of USD between 0 and 1000000000, or null for no budget");
+            invalid("budget_usd",
+                    "must be a number of USD between 0 and 1000000000, or null for no budget");
         key.budget_nusd = core::usd_to_nusd(v->to_number<double>());
     } else if (present) {
         key.budget_nusd.reset();
@@ -87,7 +93,9 @@ void apply_fields(const json::object &body, VirtualKey &key, bool creating) {
     }
     if (const auto *v = field(body, "expires_at", present)) {
         auto when = v->is_string() ? core::parse_rfc3339(v->get_string()) : std::nullopt;
-        if (!when) invalid("expires_at", "must be an RFC 3339 time such as \"2027-01-31T00:00:00Z\", or null");
+        if (!when)
+            invalid("expires_at",
+                    "must be an RFC 3339 time such as \"2027-01-31T00:00:00Z\", or null");
         key.expires_at = *when;
     } else if (present) {
         key.expires_at.reset();
@@ -101,18 +109,21 @@ json::value optional_number(const std::optional<std::int64_t> &v) {
 double usd(std::int64_t nusd) { return static_cast<double>(nusd) / 1e9; }
 
 std::string_view id_in(std::string_view path) {
-    return path.size() > kCollection.size() + 1 ? path.substr(kCollection.size() + 1) : std::string_view{};
+    return path.size() > kCollection.size() + 1 ? path.substr(kCollection.size() + 1)
+                                                : std::string_view{};
 }
 
 [[noreturn]] void no_such_key(std::string_view id) {
-    throw GatewayError(ErrorCode::not_found, "no virtual key with id '" + std::string(id.substr(0, 64)) + "'");
+    throw GatewayError(ErrorCode::not_found,
+                       "no virtual key with id '" + std::string(id.substr(0, 64)) + "'");
 }
 
 }  // namespace
 
 bool KeysApi::handles(std::string_view path) noexcept {
-    return path == kCollection || (path.starts_with(kCollection) && path.size() > kCollection.size() &&
-                                   path[kCollection.size()] == '/');
+    return path == kCollection ||
+           (path.starts_with(kCollection) && path.size() > kCollection.size() &&
+            path[kCollection.size()] == '/');
 }
 
 Response KeysApi::handle(const Request &request, std::string_view path) {
@@ -120,7 +131,8 @@ Response KeysApi::handle(const Request &request, std::string_view path) {
     if (path == kCollection) {
         if (method == http::verb::post) return create(request);
         if (method == http::verb::get) return list(request);
-        throw GatewayError(ErrorCode::method_not_allowed, "method not allowed on " + std::string(path));
+        throw GatewayError(ErrorCode::method_not_allowed,
+                           "method not allowed on " + std::string(path));
     }
     const std::string_view id = id_in(path);
     if (id.empty() || id.find('/') != std::string_view::npos) no_such_key(id);
@@ -143,15 +155,18 @@ std::string KeysApi::view_json(const VirtualKey &key) const {
     o["tpm_limit"] = optional_number(key.tpm_limit);
     o["budget_usd"] = key.budget_nusd ? json::value(usd(*key.budget_nusd)) : json::value(nullptr);
     o["budget_period"] = core::budget_period_name(key.budget_period);
-    o["expires_at"] = key.expires_at ? json::value(core::format_rfc3339(*key.expires_at)) : json::value(nullptr);
+    o["expires_at"] =
+        key.expires_at ? json::value(core::format_rfc3339(*key.expires_at)) : json::value(nullptr);
     o["created_at"] = core::format_rfc3339(key.created_at);
-    o["revoked_at"] = key.revoked_at ? json::value(core::format_rfc3339(*key.revoked_at)) : json::value(nullptr);
-    o["status"] = key.revoked_at                                   ? "revoked"
+    o["revoked_at"] =
+        key.revoked_at ? json::value(core::format_rfc3339(*key.revoked_at)) : json::value(nullptr);
+    o["status"] = key.revoked_at                             ? "revoked"
                   : key.expires_at && *key.expires_at <= now ? "expired"
-                                                                 : "active";
+                                                             : "active";
     o["spend_usd"] = usd(spent);
     o["budget_remaining_usd"] =
-        key.budget_nusd ? json::value(usd(std::max<std::int64_t>(*key.budget_nusd - spent, 0))) : json::value(nullptr);
+        key.budget_nusd ? json::value(usd(std::max<std::int64_t>(*key.budget_nusd - spent, 0)))
+                        : json::value(nullptr);
     o["period_start"] = core::format_rfc3339(core::budget_period_start(key.budget_period, now));
     return json::serialize(o);
 }
@@ -175,7 +190,8 @@ Response KeysApi::list(const Request &request) {
         if (data.size() > 1) data += ",";
         data += view_json(key);
     }
-    return json_response(http::status::ok, R"({"object":"list","data":)" + data + "]}", request.version());
+    return json_response(http::status::ok, R"({"object":"list","data":)" + data + "]}",
+                         request.version());
 }
 
 Response KeysApi::get(const Request &request, std::string_view id) {
@@ -207,13 +223,15 @@ bool KeyGate::required() const { return keys_.required(); }
 void KeyGate::authorize(std::string_view authorization, std::string_view api_key) const {
     const std::string_view given = AccessControl::credential(authorization, api_key);
     if (given.empty())
-        throw GatewayError(ErrorCode::invalid_api_key,
-                           "this gateway requires Authorization: Bearer <key> (or x-api-key on /v1/messages)");
+        throw GatewayError(
+            ErrorCode::invalid_api_key,
+            "this gateway requires Authorization: Bearer <key> (or x-api-key on /v1/messages)");
     if (access_.is_client_key(authorization, api_key)) return;
     if (!keys_.authenticate(given)) throw GatewayError(ErrorCode::invalid_api_key, "invalid key");
 }
 
-void KeyGate::admit(const Request &request, std::string_view api_key, core::RequestContext &context) {
+void KeyGate::admit(const Request &request, std::string_view api_key,
+                    core::RequestContext &context) {
     const std::string_view authorization = request[http::field::authorization];
     if (access_.is_client_key(authorization, api_key)) return;
     auto key = keys_.authenticate(AccessControl::credential(authorization, api_key));
@@ -235,19 +253,23 @@ void KeyGate::admit(const Request &request, std::string_view api_key, core::Requ
         }
         if (!requested.empty()) {
             target = gateway_.route(requested);
-            to = core::KeyService::Destination{requested, target.config.provider, target.config.model.value};
+            to = core::KeyService::Destination{requested, target.config.provider,
+                                               target.config.model.value};
         }
     }
     keys_.admit(*key, to);
 }
 
-std::optional<std::int64_t> KeyGate::charge(const core::RequestContext &context, core::Metrics &metrics) noexcept {
+std::optional<std::int64_t> KeyGate::charge(const core::RequestContext &context,
+                                            core::Metrics &metrics) noexcept {
     try {
-        const core::TokenCounts tokens{context.prompt_tokens, context.cached_tokens, context.completion_tokens};
-        if (tokens.prompt < 0 && tokens.completion < 0) return std::nullopt;  // no vendor usage: nothing to price
+        const core::TokenCounts tokens{context.prompt_tokens, context.cached_tokens,
+                                       context.completion_tokens};
+        if (tokens.prompt < 0 && tokens.completion < 0)
+            return std::nullopt;  // no vendor usage: nothing to price
         auto cost = keys_.charge(context.virtual_key_id, context.provider, context.model, tokens);
-        metrics.record_spend(context.virtual_key_id.empty() ? "none" : context.virtual_key_id, context.provider,
-                             cost);
+        metrics.record_spend(context.virtual_key_id.empty() ? "none" : context.virtual_key_id,
+                             context.provider, cost);
         return cost;
     } catch (const std::exception &e) {
         core::log_event(core::LogLevel::error, "key_charge_failed",

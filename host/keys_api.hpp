@@ -51,7 +51,8 @@ public:
     // Once the exchange has ended: its cost from context's usage, charged to
     // its virtual key and recorded in metrics; nullopt when unknown. Logs
     // instead of throwing.
-    std::optional<std::int64_t> charge(const core::RequestContext &context, core::Metrics &metrics) noexcept;
+    std::optional<std::int64_t> charge(const core::RequestContext &context,
+                                       core::Metrics &metrics) noexcept;
 
 private:
     core::KeyService &keys_;

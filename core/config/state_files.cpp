@@ -1,21 +1,24 @@
 #include "core/config/state_files.hpp"
 
-#include "core/trusted_file.hpp"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <fcntl.h>
 #include <random>
 #include <stdexcept>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "core/trusted_file.hpp"
 
 namespace sb::core {
 namespace {
 
-[[noreturn]] void fail(const std::string &what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+[[noreturn]] void fail(const std::string &what) {
+    throw std::runtime_error(what + ": " + std::strerror(errno));
+}
 
 void write_all(int fd, const std::string &data) {
     const char *p = data.data();
@@ -51,18 +54,22 @@ int open_state_dir(const std::filesystem::path &requested) {
     if (!dir.has_filename()) dir = dir.parent_path();  // "a/b/" -> "a/b"
     std::error_code ec;
     if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
-    if (ec) throw std::runtime_error("cannot create state dir " + dir.string() + ": " + ec.message());
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create state dir " + dir.string());
+    if (ec)
+        throw std::runtime_error("cannot create state dir " + dir.string() + ": " + ec.message());
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        fail("cannot create state dir " + dir.string());
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) fail("cannot open state dir " + dir.string());
     struct stat st {};
     try {
         if (::fstat(fd, &st) != 0) fail("cannot stat state dir " + dir.string());
         if (auto why = untrusted_because(st, TrustedOwners::daemon_user))
-            throw std::runtime_error("state dir " + dir.string() + " " + *why +
-                                     ": another user could read the keys in it or plant files there; make it the "
-                                     "daemon's alone (chown " + std::to_string(::geteuid()) + " " + dir.string() +
-                                     " && chmod 700 " + dir.string() + ") or choose another --state-dir");
+            throw std::runtime_error(
+                "state dir " + dir.string() + " " + *why +
+                ": another user could read the keys in it or plant files there; make it the "
+                "daemon's alone (chown " +
+                std::to_string(::geteuid()) + " " + dir.string() + " && chmod 700 " + dir.string() +
+                ") or choose another --state-dir");
         if ((st.st_mode & 07777) != 0700 && ::fchmod(fd, 0700) != 0)
             fail("cannot set mode 0700 on state dir " + dir.string());
     } catch (...) {
@@ -81,10 +88,14 @@ void write_state_file(int dir_fd, std::string_view name, const std::filesystem::
     int fd = -1;
     for (int attempt = 0; attempt < 8 && fd < 0; ++attempt) {
         tmp = target + ".tmp-" + random_suffix();
-        fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST) fail("cannot create a temporary file beside " + shown_as.string());
+        fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0600);
+        if (fd < 0 && errno != EEXIST)
+            fail("cannot create a temporary file beside " + shown_as.string());
     }
-    if (fd < 0) throw std::runtime_error("cannot create a temporary file beside " + shown_as.string() + ": names taken");
+    if (fd < 0)
+        throw std::runtime_error("cannot create a temporary file beside " + shown_as.string() +
+                                 ": names taken");
     try {
         if (::fchmod(fd, 0600) != 0) fail("cannot set mode 0600 on the temporary file");
         write_all(fd, data);
@@ -107,7 +118,8 @@ void write_state_file(int dir_fd, std::string_view name, const std::filesystem::
     if (::fsync(dir_fd) != 0) fail("cannot fsync the directory of " + shown_as.string());
 }
 
-std::optional<std::string> read_state_file(int dir_fd, std::string_view name, const std::filesystem::path &shown_as) {
+std::optional<std::string> read_state_file(int dir_fd, std::string_view name,
+                                           const std::filesystem::path &shown_as) {
     int fd = ::openat(dir_fd, std::string(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return std::nullopt;
@@ -122,7 +134,8 @@ std::optional<std::string> read_state_file(int dir_fd, std::string_view name, co
             if (errno == EINTR) continue;
             int err = errno;
             ::close(fd);
-            throw std::runtime_error("cannot read " + shown_as.string() + ": " + std::strerror(err));
+            throw std::runtime_error("cannot read " + shown_as.string() + ": " +
+                                     std::strerror(err));
         }
         text.append(buf, static_cast<std::size_t>(n));
     }
@@ -131,10 +144,11 @@ std::optional<std::string> read_state_file(int dir_fd, std::string_view name, co
     return text;
 }
 
-std::filesystem::path move_state_file_aside(int dir_fd, std::string_view name, const std::filesystem::path &shown_as) {
-    auto stamp = std::to_string(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+std::filesystem::path move_state_file_aside(int dir_fd, std::string_view name,
+                                            const std::filesystem::path &shown_as) {
+    auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
     std::string aside = std::string(name) + ".corrupt-" + stamp;
     if (::renameat(dir_fd, std::string(name).c_str(), dir_fd, aside.c_str()) != 0)
         fail(shown_as.string() + " cannot be moved aside");

@@ -14,10 +14,10 @@
 // expired key; permission_denied (403) for a model the key may not use;
 // rate_limit_exceeded (429, retry_after set) over rpm/tpm; budget_exceeded
 // (402) over budget. Thread safety: as the stores it uses.
+#include <functional>
+
 #include "core/keys/key_store.hpp"
 #include "core/keys/price_table.hpp"
-
-#include <functional>
 
 namespace sb::core {
 

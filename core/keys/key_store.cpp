@@ -1,11 +1,11 @@
 #include "core/keys/key_store.hpp"
 
-#include "core/hex.hpp"
-
-#include <boost/json.hpp>
 #include <openssl/sha.h>
 
+#include <boost/json.hpp>
 #include <stdexcept>
+
+#include "core/hex.hpp"
 
 namespace sb::core {
 namespace {
@@ -15,7 +15,8 @@ namespace json = boost::json;
 std::optional<std::int64_t> optional_int(const json::object &o, std::string_view name) {
     auto it = o.find(name);
     if (it == o.end() || it->value().is_null()) return std::nullopt;
-    if (!it->value().is_int64()) throw std::runtime_error("'" + std::string(name) + "' is not an integer");
+    if (!it->value().is_int64())
+        throw std::runtime_error("'" + std::string(name) + "' is not an integer");
     return it->value().get_int64();
 }
 
@@ -26,7 +27,8 @@ std::string required_string(const json::object &o, std::string_view name) {
     return std::string(it->value().get_string());
 }
 
-void put_optional(json::object &o, std::string_view name, const std::optional<std::int64_t> &value) {
+void put_optional(json::object &o, std::string_view name,
+                  const std::optional<std::int64_t> &value) {
     if (value) o[name] = *value;
 }
 
@@ -34,9 +36,12 @@ void put_optional(json::object &o, std::string_view name, const std::optional<st
 
 std::string_view budget_period_name(BudgetPeriod period) noexcept {
     switch (period) {
-        case BudgetPeriod::daily: return "daily";
-        case BudgetPeriod::monthly: return "monthly";
-        case BudgetPeriod::total: return "total";
+        case BudgetPeriod::daily:
+            return "daily";
+        case BudgetPeriod::monthly:
+            return "monthly";
+        case BudgetPeriod::total:
+            return "total";
     }
     return "total";
 }
@@ -52,13 +57,15 @@ std::int64_t budget_period_start(BudgetPeriod period, std::int64_t now_unix) noe
     const sys_seconds now{seconds(now_unix)};
     const sys_days day = floor<days>(now);
     switch (period) {
-        case BudgetPeriod::daily: return duration_cast<seconds>(day.time_since_epoch()).count();
+        case BudgetPeriod::daily:
+            return duration_cast<seconds>(day.time_since_epoch()).count();
         case BudgetPeriod::monthly: {
             const year_month_day ymd{day};
             const sys_days first{ymd.year() / ymd.month() / 1};
             return duration_cast<seconds>(first.time_since_epoch()).count();
         }
-        case BudgetPeriod::total: return 0;
+        case BudgetPeriod::total:
+            return 0;
     }
     return 0;
 }

@@ -1,14 +1,14 @@
 #include "core/keys/local_key_store.hpp"
 
-#include "core/config/state_files.hpp"
-#include "core/log.hpp"
-
-#include <boost/json.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <stdexcept>
 #include <tuple>
-#include <unistd.h>
+
+#include "core/config/state_files.hpp"
+#include "core/log.hpp"
 
 namespace sb::core {
 namespace {
@@ -86,7 +86,8 @@ LocalKeyStore::~LocalKeyStore() {
     ::close(dir_fd_);
 }
 
-void LocalKeyStore::save_keys_locked(const std::map<std::string, VirtualKey, std::less<>> &keys) const {
+void LocalKeyStore::save_keys_locked(
+    const std::map<std::string, VirtualKey, std::less<>> &keys) const {
     std::string text = R"({"version":1,"keys":[)";
     bool first = true;
     for (const auto &[id, key] : keys) {
@@ -101,9 +102,11 @@ void LocalKeyStore::save_keys_locked(const std::map<std::string, VirtualKey, std
 void LocalKeyStore::save_spend_locked() {
     json::array entries;
     for (const auto &[where, nusd] : spend_)
-        entries.push_back(json::object{{"id", where.first}, {"period_start", where.second}, {"nusd", nusd}});
-    write_state_file(dir_fd_, kSpendFile, dir_ / kSpendFile,
-                     json::serialize(json::object{{"version", 1}, {"spend", std::move(entries)}}) + "\n");
+        entries.push_back(
+            json::object{{"id", where.first}, {"period_start", where.second}, {"nusd", nusd}});
+    write_state_file(
+        dir_fd_, kSpendFile, dir_ / kSpendFile,
+        json::serialize(json::object{{"version", 1}, {"spend", std::move(entries)}}) + "\n");
     spend_dirty_ = false;
     spend_saved_ = std::chrono::steady_clock::now();
 }
@@ -156,9 +159,11 @@ std::optional<VirtualKey> LocalKeyStore::patch(std::string_view id,
 }
 
 bool LocalKeyStore::revoke(std::string_view id, std::int64_t now_unix) {
-    return patch(id, [now_unix](VirtualKey &key) {
-               if (!key.revoked_at) key.revoked_at = now_unix;
-           }).has_value();
+    return patch(id,
+                 [now_unix](VirtualKey &key) {
+                     if (!key.revoked_at) key.revoked_at = now_unix;
+                 })
+        .has_value();
 }
 
 std::optional<VirtualKey> LocalKeyStore::find_by_hash(std::string_view hash) const {
@@ -173,7 +178,8 @@ bool LocalKeyStore::has_keys() const {
     return !keys_.empty();
 }
 
-std::int64_t LocalKeyStore::add_spend(std::string_view id, std::int64_t period_start, std::int64_t amount_nusd) {
+std::int64_t LocalKeyStore::add_spend(std::string_view id, std::int64_t period_start,
+                                      std::int64_t amount_nusd) {
     std::lock_guard lock(mutex_);
     std::int64_t &total = spend_[{std::string(id), period_start}];
     total += amount_nusd;
@@ -200,15 +206,17 @@ void LocalKeyStore::flush() {
     if (spend_dirty_) save_spend_locked();
 }
 
-std::int64_t LocalRateCounters::add(std::string_view key_id, std::string_view metric, std::int64_t window_start,
-                                    std::int64_t amount) {
+std::int64_t LocalRateCounters::add(std::string_view key_id, std::string_view metric,
+                                    std::int64_t window_start, std::int64_t amount) {
     std::string name;
     name.reserve(key_id.size() + 1 + metric.size());
     name.append(key_id).append(" ").append(metric);
     std::lock_guard lock(mutex_);
     // Ended windows are forgotten before the map grows past a few per key.
     if (windows_.size() > 4096)
-        std::erase_if(windows_, [window_start](const auto &entry) { return entry.second.start < window_start; });
+        std::erase_if(windows_, [window_start](const auto &entry) {
+            return entry.second.start < window_start;
+        });
     Window &w = windows_[name];
     if (w.start != window_start) {
         if (w.start > window_start) return amount;  // a late call for an ended window

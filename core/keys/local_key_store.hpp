@@ -8,12 +8,12 @@
 // written at most once per second as requests are charged and on flush() /
 // destruction, so a crash loses at most the last second of spend. A corrupt
 // file at start-up is moved aside and logged, never overwritten.
-#include "core/keys/key_store.hpp"
-
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <utility>
+
+#include "core/keys/key_store.hpp"
 
 namespace sb::core {
 
@@ -49,7 +49,7 @@ private:
     std::filesystem::path dir_;
     int dir_fd_ = -1;
     mutable std::mutex mutex_;
-    std::map<std::string, VirtualKey, std::less<>> keys_;  // by id
+    std::map<std::string, VirtualKey, std::less<>> keys_;      // by id
     std::map<std::string, std::string, std::less<>> by_hash_;  // hash -> id
     std::map<SpendKey, std::int64_t> spend_;
     bool spend_dirty_ = false;

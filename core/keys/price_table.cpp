@@ -1,8 +1,7 @@
 #include "core/keys/price_table.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <stdexcept>
 
@@ -17,7 +16,8 @@ namespace json = boost::json;
 double price_field(const json::object &entry, std::string_view name, const std::string &model) {
     const json::value *v = entry.if_contains(name);
     if (!v || !v->is_number())
-        throw std::runtime_error("price of '" + model + "': '" + std::string(name) + "' must be a number");
+        throw std::runtime_error("price of '" + model + "': '" + std::string(name) +
+                                 "' must be a number");
     double value = v->to_number<double>();
     if (!std::isfinite(value) || value < 0 || value > 1e6)
         throw std::runtime_error("price of '" + model + "': '" + std::string(name) +
@@ -31,7 +31,8 @@ std::optional<std::string_view> without_date(std::string_view model) {
     auto digits = [](std::string_view s) {
         return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
-    if (model.size() > 9 && model[model.size() - 9] == '-' && digits(model.substr(model.size() - 8)))
+    if (model.size() > 9 && model[model.size() - 9] == '-' &&
+        digits(model.substr(model.size() - 8)))
         return model.substr(0, model.size() - 9);
     if (model.size() > 11) {
         auto tail = model.substr(model.size() - 11);  // -YYYY-MM-DD
@@ -54,18 +55,23 @@ PriceTable::Table PriceTable::parse(const json::object &models) {
         if (!entry) throw std::runtime_error("price of '" + model + "' must be an object");
         ModelPrice price;
         price.input = price_field(*entry, "input", model);
-        price.cached_input = entry->contains("cached_input") ? price_field(*entry, "cached_input", model) : price.input;
+        price.cached_input = entry->contains("cached_input")
+                                 ? price_field(*entry, "cached_input", model)
+                                 : price.input;
         price.output = price_field(*entry, "output", model);
         if (const auto *sources = entry->if_contains("sources")) {
-            if (!sources->is_array()) throw std::runtime_error("price of '" + model + "': 'sources' must be an array");
+            if (!sources->is_array())
+                throw std::runtime_error("price of '" + model + "': 'sources' must be an array");
             for (const auto &s : sources->get_array()) {
                 if (!s.is_string())
-                    throw std::runtime_error("price of '" + model + "': 'sources' entries must be strings");
+                    throw std::runtime_error("price of '" + model +
+                                             "': 'sources' entries must be strings");
                 price.sources.emplace_back(s.get_string());
             }
         }
         if (const auto *as_of = entry->if_contains("as_of")) {
-            if (!as_of->is_string()) throw std::runtime_error("price of '" + model + "': 'as_of' must be a string");
+            if (!as_of->is_string())
+                throw std::runtime_error("price of '" + model + "': 'as_of' must be a string");
             price.as_of = std::string(as_of->get_string());
         }
         table[model] = std::move(price);
@@ -73,7 +79,8 @@ PriceTable::Table PriceTable::parse(const json::object &models) {
     return table;
 }
 
-PriceTable::PriceTable(const json::object &models) : table_(std::make_shared<const Table>(parse(models))) {}
+PriceTable::PriceTable(const json::object &models)
+    : table_(std::make_shared<const Table>(parse(models))) {}
 
 PriceTable::PriceTable(const PriceTable &other) {
     std::lock_guard lock(other.mutex_);
@@ -93,7 +100,8 @@ void PriceTable::override_from(const json::object &prices) {
     table_ = std::move(next);
 }
 
-std::optional<ModelPrice> PriceTable::find(std::string_view provider, std::string_view model) const {
+std::optional<ModelPrice> PriceTable::find(std::string_view provider,
+                                           std::string_view model) const {
     std::shared_ptr<const Table> table;
     {
         std::lock_guard lock(mutex_);
@@ -117,11 +125,12 @@ std::optional<std::int64_t> PriceTable::cost_nusd(std::string_view provider, std
     auto price = find(provider, model);
     if (!price) return std::nullopt;
     const double prompt = static_cast<double>(std::max<std::int64_t>(tokens.prompt, 0));
-    const double cached = std::min(prompt, static_cast<double>(std::max<std::int64_t>(tokens.cached, 0)));
+    const double cached =
+        std::min(prompt, static_cast<double>(std::max<std::int64_t>(tokens.cached, 0)));
     const double completion = static_cast<double>(std::max<std::int64_t>(tokens.completion, 0));
     // USD per million tokens = 1000 nano-USD per token.
-    const double nusd =
-        1000.0 * ((prompt - cached) * price->input + cached * price->cached_input + completion * price->output);
+    const double nusd = 1000.0 * ((prompt - cached) * price->input + cached * price->cached_input +
+                                  completion * price->output);
     return static_cast<std::int64_t>(std::llround(nusd));
 }
 

@@ -9,10 +9,7 @@
 //
 // Thread safety: every member may be called from any thread; override_from
 // swaps the table whole.
-#include "core/money.hpp"
-
 #include <boost/json/fwd.hpp>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -21,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/money.hpp"
 
 namespace sb::core {
 

@@ -3,14 +3,14 @@
 // past its budget 402, outside its models 403, revoked or expired 401. The
 // cost of each request reaches the key's spend, the access log and
 // /metrics. The key itself appears only in the answer that created it.
-#include "integration/integration_fixture.hpp"
-
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "integration/integration_fixture.hpp"
 
 using namespace sb::test;
 using namespace sb::test::it;
@@ -48,16 +48,18 @@ CreatedKey create_key(const Harness &h, const json::object &fields) {
     return k;
 }
 
-TestHttpResponse chat_with(const Harness &h, std::string_view key, json::object body = chat_body()) {
+TestHttpResponse chat_with(const Harness &h, std::string_view key,
+                           json::object body = chat_body()) {
     TestHeaders headers;
     if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(key));
     return h.client().post(chat_path, json::serialize(body), headers);
 }
 
 TestHttpResponse messages_with(const Harness &h, std::string_view key) {
-    const json::object body{{"model", "gpt-4o-mini"},
-                            {"max_tokens", 16},
-                            {"messages", json::array{json::object{{"role", "user"}, {"content", "ping"}}}}};
+    const json::object body{
+        {"model", "gpt-4o-mini"},
+        {"max_tokens", 16},
+        {"messages", json::array{json::object{{"role", "user"}, {"content", "ping"}}}}};
     return h.client().post(messages_path, json::serialize(body),
                            {{"x-api-key", std::string(key)}, {"anthropic-version", "2023-06-01"}});
 }
@@ -86,7 +88,8 @@ double number_at(const json::value &doc, std::string_view dotted) {
 
 BOOST_AUTO_TEST_SUITE(virtual_keys)
 
-BOOST_AUTO_TEST_CASE(the_data_plane_opens_with_a_key_once_one_exists_and_closes_when_revoked, *utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(the_data_plane_opens_with_a_key_once_one_exists_and_closes_when_revoked,
+                     *utf::timeout(120)) {
     Harness h;
     h.start(openai_env(h, {{"SWITCHBOARD_CLIENT_KEYS", static_key}}));
     BOOST_TEST(chat_with(h, static_key).status == 200u);
@@ -119,7 +122,8 @@ BOOST_AUTO_TEST_CASE(the_data_plane_opens_with_a_key_once_one_exists_and_closes_
     BOOST_TEST(text(view.json(), "status") == "expired", view.body);
 }
 
-BOOST_AUTO_TEST_CASE(over_rpm_and_tpm_a_key_gets_429_with_retry_after_in_its_dialect, *utf::timeout(180)) {
+BOOST_AUTO_TEST_CASE(over_rpm_and_tpm_a_key_gets_429_with_retry_after_in_its_dialect,
+                     *utf::timeout(180)) {
     Harness h;
     h.start(openai_env(h));
     wait_for_fresh_window();
@@ -153,12 +157,14 @@ BOOST_AUTO_TEST_CASE(over_rpm_and_tpm_a_key_gets_429_with_retry_after_in_its_dia
     BOOST_TEST(!tokens_over.header("Retry-After").empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_budget_stops_the_key_with_402_and_spend_is_logged_counted_and_kept, *utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(a_budget_stops_the_key_with_402_and_spend_is_logged_counted_and_kept,
+                     *utf::timeout(120)) {
     Harness h;
     h.start(openai_env(h));
     // gpt-4o-mini: 5 prompt tokens at 0.15 and 1 completion token at 0.60 USD
     // per million = 0.00000135 USD a request; the budget holds two.
-    auto k = create_key(h, {{"name", "budget"}, {"budget_usd", 0.000002}, {"budget_period", "daily"}});
+    auto k =
+        create_key(h, {{"name", "budget"}, {"budget_usd", 0.000002}, {"budget_period", "daily"}});
     auto first = chat_with(h, k.key);
     BOOST_TEST(first.status == 200u);
     BOOST_TEST(chat_with(h, k.key).status == 200u);
@@ -177,8 +183,8 @@ BOOST_AUTO_TEST_CASE(a_budget_stops_the_key_with_402_and_spend_is_logged_counted
     BOOST_TEST(log.find("key_id=" + k.id) != std::string::npos);
     BOOST_TEST(log.find("cost_usd=0.00000135") != std::string::npos);
     auto metrics = h.get("/metrics");
-    BOOST_TEST(metrics.body.find("switchboard_spend_usd_total{key_id=\"" + k.id + "\",provider=\"openai\"} 0.0000027") !=
-                   std::string::npos,
+    BOOST_TEST(metrics.body.find("switchboard_spend_usd_total{key_id=\"" + k.id +
+                                 "\",provider=\"openai\"} 0.0000027") != std::string::npos,
                metrics.body);
 
     // Spend survives a restart: the key stays stopped.

@@ -1,18 +1,17 @@
 #define BOOST_TEST_MODULE keys
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "core/errors.hpp"
 #include "core/keys/key_service.hpp"
 #include "core/keys/local_key_store.hpp"
 #include "core/keys/price_table.hpp"
-
-#include <boost/json.hpp>
-
-#include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
-#include <sys/stat.h>
+#include "support/daemon_process.hpp"
 
 using namespace sb::core;
 namespace fs = std::filesystem;
@@ -21,15 +20,6 @@ BOOST_TEST_DONT_PRINT_LOG_VALUE(sb::core::ErrorCode)
 BOOST_TEST_DONT_PRINT_LOG_VALUE(sb::core::BudgetPeriod)
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path = fs::temp_directory_path() / ("sb-keys-test-" + std::to_string(std::random_device{}()));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::string slurp(const fs::path &p) {
     std::ifstream in(p);
@@ -42,10 +32,12 @@ std::string slurp(const fs::path &p) {
 constexpr std::int64_t kMonday = 1796637630;
 
 struct Fixture {
-    TempDir dir;
-    LocalKeyStore store{dir.path};
+    sb::test::TempDir dir{"sb-keys-test"};
+    LocalKeyStore store{dir.path()};
     LocalRateCounters counters;
-    PriceTable prices{json::parse(R"({"openai/gpt-4o-mini":{"input":1,"cached_input":0.5,"output":2}})").as_object()};
+    PriceTable prices{
+        json::parse(R"({"openai/gpt-4o-mini":{"input":1,"cached_input":0.5,"output":2}})")
+            .as_object()};
     std::int64_t now = kMonday;
     KeyService keys{store, counters, prices, [this] { return now; }};
 
@@ -73,12 +65,15 @@ const KeyService::Destination kMini{"gpt-4o-mini", "openai", "gpt-4o-mini"};
 
 BOOST_AUTO_TEST_CASE(hash_is_the_hex_sha256_of_the_key) {
     // printf %s abc | sha256sum
-    BOOST_TEST(hash_virtual_key("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    BOOST_TEST(hash_virtual_key("abc") ==
+               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 BOOST_AUTO_TEST_CASE(budget_periods_start_at_utc_midnight_and_the_first_of_the_month) {
-    BOOST_TEST(budget_period_start(BudgetPeriod::daily, kMonday) == 1796601600);    // 2026-12-07T00:00:00Z
-    BOOST_TEST(budget_period_start(BudgetPeriod::monthly, kMonday) == 1796083200);  // 2026-12-01T00:00:00Z
+    BOOST_TEST(budget_period_start(BudgetPeriod::daily, kMonday) ==
+               1796601600);  // 2026-12-07T00:00:00Z
+    BOOST_TEST(budget_period_start(BudgetPeriod::monthly, kMonday) ==
+               1796083200);  // 2026-12-01T00:00:00Z
     BOOST_TEST(budget_period_start(BudgetPeriod::total, kMonday) == 0);
     BOOST_TEST((parse_budget_period("monthly") == BudgetPeriod::monthly));
     BOOST_TEST(!parse_budget_period("weekly"));
@@ -112,17 +107,17 @@ BOOST_FIXTURE_TEST_CASE(store_keeps_hashes_only_and_survives_a_restart, Fixture)
     BOOST_TEST(created.key.starts_with("sk-sb-"));
     BOOST_TEST(created.key.size() == 6 + 48);
     BOOST_TEST(created.record.id.starts_with("vk-"));
-    const std::string file = slurp(dir.path / "keys.json");
+    const std::string file = slurp(dir.path() / "keys.json");
     BOOST_TEST(file.find(created.key) == std::string::npos);
     BOOST_TEST(file.find(created.key.substr(6)) == std::string::npos);
     BOOST_TEST(file.find(hash_virtual_key(created.key)) != std::string::npos);
     struct stat st {};
-    BOOST_TEST(::stat((dir.path / "keys.json").c_str(), &st) == 0);
+    BOOST_TEST(::stat((dir.path() / "keys.json").c_str(), &st) == 0);
     BOOST_TEST((st.st_mode & 0777) == 0600u);
 
     store.add_spend(created.record.id, 0, 42);
     store.flush();
-    LocalKeyStore reopened(dir.path);
+    LocalKeyStore reopened(dir.path());
     BOOST_TEST(reopened.has_keys());
     auto found = reopened.find_by_hash(hash_virtual_key(created.key));
     BOOST_TEST_REQUIRE(found.has_value());
@@ -131,11 +126,11 @@ BOOST_FIXTURE_TEST_CASE(store_keeps_hashes_only_and_survives_a_restart, Fixture)
 }
 
 BOOST_FIXTURE_TEST_CASE(corrupt_keys_file_is_moved_aside, Fixture) {
-    { std::ofstream(dir.path / "keys.json") << "{not json"; }
-    LocalKeyStore reopened(dir.path);
+    { std::ofstream(dir.path() / "keys.json") << "{not json"; }
+    LocalKeyStore reopened(dir.path());
     BOOST_TEST(!reopened.has_keys());
     int aside = 0;
-    for (const auto &entry : fs::directory_iterator(dir.path))
+    for (const auto &entry : fs::directory_iterator(dir.path()))
         aside += entry.path().filename().string().starts_with("keys.json.corrupt-");
     BOOST_TEST(aside == 1);
 }
@@ -174,7 +169,8 @@ BOOST_AUTO_TEST_CASE(models_match_aliases_provider_models_and_wildcards) {
     BOOST_TEST(KeyService::allows(k, {"claude-x", "anthropic", "claude-x"}));
     BOOST_TEST(KeyService::allows(k, {"gpt-4o", "openai", "gpt-4o"}));
     BOOST_TEST(!KeyService::allows(k, {"gpt-4o-mini", "openai", "gpt-4o-mini"}));
-    BOOST_TEST(!KeyService::allows(k, {"x", "anthropicx", "x"}));  // the prefix is a whole provider id
+    BOOST_TEST(
+        !KeyService::allows(k, {"x", "anthropicx", "x"}));  // the prefix is a whole provider id
     k.models.clear();
     BOOST_TEST(KeyService::allows(k, {"anything", "openai", "anything"}));
 }
@@ -186,10 +182,12 @@ BOOST_FIXTURE_TEST_CASE(rpm_refuses_past_the_limit_until_the_window_ends, Fixtur
     keys.admit(key, kMini);
     keys.admit(key, kMini);
     int retry_after = 0;
-    BOOST_TEST((refusal([&] { keys.admit(key, kMini); }, &retry_after) == ErrorCode::rate_limit_exceeded));
+    BOOST_TEST(
+        (refusal([&] { keys.admit(key, kMini); }, &retry_after) == ErrorCode::rate_limit_exceeded));
     BOOST_TEST(retry_after == 30);  // 10:00:30 -> the window ends at 10:01:00
     now += 29;
-    BOOST_TEST((refusal([&] { keys.admit(key, kMini); }, &retry_after) == ErrorCode::rate_limit_exceeded));
+    BOOST_TEST(
+        (refusal([&] { keys.admit(key, kMini); }, &retry_after) == ErrorCode::rate_limit_exceeded));
     BOOST_TEST(retry_after == 1);
     now += 1;  // a new window
     keys.admit(key, kMini);
@@ -216,7 +214,8 @@ BOOST_FIXTURE_TEST_CASE(budget_stops_the_key_and_a_new_day_restores_it, Fixture)
     s.budget_period = BudgetPeriod::daily;
     auto key = keys.create(s).record;
     keys.admit(key, kMini);
-    // 600 prompt tokens (200 cached) and 100 completion: 400*1 + 200*0.5 + 100*2 = 700 USD/M -> 0.0007 USD
+    // 600 prompt tokens (200 cached) and 100 completion: 400*1 + 200*0.5 + 100*2 = 700 USD/M ->
+    // 0.0007 USD
     auto cost = keys.charge(key.id, "openai", "gpt-4o-mini", {600, 200, 100});
     BOOST_TEST_REQUIRE(cost.has_value());
     BOOST_TEST(*cost == 700'000);
@@ -233,8 +232,9 @@ BOOST_FIXTURE_TEST_CASE(budgeted_key_refuses_models_without_a_price, Fixture) {
     auto s = spec();
     s.budget_nusd = 1;
     auto key = keys.create(s).record;
-    BOOST_TEST((refusal([&] { keys.admit(key, KeyService::Destination{"m", "openai", "m"}); }) ==
-                ErrorCode::permission_denied));
+    BOOST_TEST((refusal([&] {
+                    keys.admit(key, KeyService::Destination{"m", "openai", "m"});
+                }) == ErrorCode::permission_denied));
     auto free = keys.create(spec()).record;
     keys.admit(free, KeyService::Destination{"m", "openai", "m"});  // no budget: nothing to count
 }
@@ -243,7 +243,8 @@ BOOST_FIXTURE_TEST_CASE(unknown_price_is_no_cost_not_zero, Fixture) {
     auto key = keys.create(spec()).record;
     BOOST_TEST(!keys.charge(key.id, "openai", "no-such-model", {10, 0, 10}).has_value());
     BOOST_TEST(store.spend(key.id, 0) == 0);
-    BOOST_TEST(!keys.charge(key.id, "openai", "gpt-4o-mini", {-1, -1, -1}).has_value());  // no usage
+    BOOST_TEST(
+        !keys.charge(key.id, "openai", "gpt-4o-mini", {-1, -1, -1}).has_value());  // no usage
 }
 
 BOOST_FIXTURE_TEST_CASE(model_outside_the_list_is_forbidden, Fixture) {
@@ -280,8 +281,9 @@ BOOST_AUTO_TEST_CASE(override_replaces_and_adds_all_or_nothing) {
                                               .as_object()),
                       std::runtime_error);
     BOOST_TEST(table.find("acme", "m1")->input == 1);  // nothing changed
-    BOOST_CHECK_THROW(table.override_from(json::parse(R"({"acme/m2":{"input":-1,"output":1}})").as_object()),
-                      std::runtime_error);
+    BOOST_CHECK_THROW(
+        table.override_from(json::parse(R"({"acme/m2":{"input":-1,"output":1}})").as_object()),
+        std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(usd_text_is_exact) {
