@@ -11,6 +11,7 @@
 #include "core/keys/key_service.hpp"
 #include "core/keys/local_key_store.hpp"
 #include "core/keys/price_table.hpp"
+#include "core/rfc3339.hpp"
 #include "support/daemon_process.hpp"
 
 using namespace sb::core;
@@ -292,4 +293,15 @@ BOOST_AUTO_TEST_CASE(usd_text_is_exact) {
     BOOST_TEST(format_usd(12'500'000'001) == "12.500000001");
     BOOST_TEST(usd_to_nusd(0.001) == 1'000'000);
     BOOST_CHECK_THROW(usd_to_nusd(-1), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(rfc3339_times_read_with_offsets_and_fractions) {
+    BOOST_TEST(*parse_rfc3339("2026-12-07T10:00:30Z") == kMonday);
+    BOOST_TEST(*parse_rfc3339("2026-12-07T12:00:30.250+02:00") == kMonday);
+    BOOST_TEST(*parse_rfc3339("2026-12-07t05:30:30-04:30") == kMonday);
+    BOOST_TEST(format_rfc3339(kMonday) == "2026-12-07T10:00:30Z");
+    for (const char *bad :
+         {"tomorrow", "2026-12-07", "2026-02-30T00:00:00Z", "2026-12-07T10:00:30",
+          "2026-12-07T25:00:00Z", "2026-12-07T10:00:30+0200", "2026-12-07T10:00:30.Z"})
+        BOOST_TEST(!parse_rfc3339(bad).has_value(), bad);
 }
