@@ -21,7 +21,7 @@ file(REAL_PATH "${SOURCE_DIR}" SOURCE_DIR)
 # --- The rules -----------------------------------------------------------------------------
 # A layer id per folder. Core layers are listed so that a new core/ folder must be given a
 # rule here before it can hold code (an unknown folder is reported, not silently allowed).
-set(CORE_LAYERS core core/net core/upstream core/plugin core/config core/gateway)
+set(CORE_LAYERS core core/net core/upstream core/plugin core/config core/keys core/gateway)
 
 # _allowed_<layer>: the layers a file of <layer> may include from. A plugin may also
 # include its own folder ("plugin:<id>", added in _allowed_for).
@@ -33,6 +33,7 @@ set(_allowed_core/net      core core/net)
 set(_allowed_core/upstream core core/net core/upstream)
 set(_allowed_core/plugin   core core/upstream core/plugin sdk)
 set(_allowed_core/config   core core/plugin core/upstream core/config)
+set(_allowed_core/keys     core core/config core/keys)
 set(_allowed_core/gateway  ${CORE_LAYERS})
 set(_allowed_host          ${CORE_LAYERS} host sdk)
 
@@ -45,6 +46,7 @@ set(_rule_core/net      "core/net (transport) includes only core/ root and core/
 set(_rule_core/upstream "core/upstream includes only core/ root, core/net and core/upstream")
 set(_rule_core/plugin   "core/plugin includes only core/ root, core/upstream, core/plugin and sdk headers")
 set(_rule_core/config   "core/config includes only core/ root, core/plugin, core/upstream and core/config")
+set(_rule_core/keys     "core/keys includes only core/ root, core/config (the state dir's files) and core/keys")
 set(_rule_core/gateway  "core/gateway includes only core/ folders: never host/, plugins/ or the ABI directly")
 set(_rule_host          "host/ includes only core/, host/ and sdk headers: never plugins/")
 

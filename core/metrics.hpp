@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,10 @@ public:
     };
 
     void record(const Observation &o);
+    // What one data-plane request cost (see core/keys): key_id is the
+    // virtual key's id, "none" without one; cost_nusd nullopt when the
+    // price or the usage was unknown (counted apart, never as zero).
+    void record_spend(std::string_view key_id, std::string_view provider, std::optional<std::int64_t> cost_nusd);
     std::string render() const;
 
     // What is in flight now, as the server counts it.
@@ -91,6 +96,8 @@ private:
         std::uint64_t requests = 0, inputs = 0, input_tokens = 0;
     };
     std::map<std::string, EmbeddingCounts, std::less<>> embeddings_;  // provider
+    std::map<Key2, std::int64_t, std::less<>> spend_;            // key id, provider: nano-USD
+    std::map<Key2, std::uint64_t, std::less<>> cost_unknown_;    // key id, provider: requests
 };
 
 }  // namespace sb::core

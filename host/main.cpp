@@ -5,6 +5,7 @@
 #include "core/config/config_store.hpp"
 #include "core/config/routes_source.hpp"
 #include "core/upstream/upstream_client.hpp"
+#include "core/keys/local_key_store.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/plugin/plugin_reloader.hpp"
@@ -432,8 +433,27 @@ int main(int argc, char **argv) {
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.on_reload([&gateway](const sb::core::ReloadSummary &summary) { gateway.providers_changed(summary); });
         reloader.watch(io.get_executor());
+        // Virtual keys: hashes and spend in the state dir, rate counters in
+        // this process, prices shipped in (the config file's "prices"
+        // override them through prices.override_from).
+        sb::core::LocalKeyStore key_store(options.state_dir);
+        sb::core::LocalRateCounters rate_counters;
+        const sb::core::PriceTable shipped_prices = sb::core::PriceTable::shipped();
+        sb::core::PriceTable prices = shipped_prices;
+        routes->on_reload([&prices, &shipped_prices](const sb::core::RoutesFile &file) {
+            try {
+                prices.rebase(shipped_prices, file.prices());
+            } catch (const std::exception &e) {
+                log_event(LogLevel::error, "prices_refused",
+                          {{"reason", e.what()}, {"effect", "the prices in use are kept"}});
+            }
+        });
+        sb::core::KeyService keys(key_store, rate_counters, prices);
+        sb::host::KeysApi keys_api(keys);
+        sb::host::KeyGate key_gate(keys, gateway, access);
         sb::core::Metrics metrics;
         sb::host::Router router(gateway, registry, store, env, reloader, access, metrics);
+        router.use_keys(keys_api, key_gate);
         sb::core::ServerLimits limits;
         const std::size_t capacity = connection_capacity();
         const std::size_t wanted = options.max_connections ? static_cast<std::size_t>(*options.max_connections) : 10'000;

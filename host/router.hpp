@@ -8,6 +8,7 @@
 #include "host/admin_api.hpp"
 #include "host/anthropic_messages.hpp"
 #include "host/embeddings_api.hpp"
+#include "host/keys_api.hpp"
 #include "host/openai_api.hpp"
 #include "host/openai_responses.hpp"
 
@@ -23,6 +24,12 @@ public:
           embeddings_(gateway) {}
     // The Session of a new connection from peer (see core::HttpServer).
     std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
+    // Serves /api/backdoor/keys and guards /v1/* with virtual keys; both
+    // outlive the router.
+    void use_keys(KeysApi &api, KeyGate &gate) {
+        keys_api_ = &api;
+        key_gate_ = &gate;
+    }
 
 private:
     class ClientSession;
@@ -44,6 +51,8 @@ private:
     AnthropicMessages messages_;
     OpenAIResponsesApi responses_;
     EmbeddingsApi embeddings_;
+    KeysApi *keys_api_ = nullptr;
+    KeyGate *key_gate_ = nullptr;
 };
 
 }  // namespace sb::host
