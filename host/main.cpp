@@ -6,6 +6,8 @@
 #include "core/upstream/upstream_client.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/store/redis_store.hpp"
+#include "core/store/store_settings.hpp"
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/access_control.hpp"
@@ -60,6 +62,11 @@ Options:
                           to the binary in a build tree)
   --state-dir DIR         where runtime config is persisted (default
                           $XDG_DATA_HOME/switchboard or ~/.local/share/switchboard)
+  --store URL             where runtime config, virtual keys, spend and rate
+                          counters live: "file" (the default: --state-dir) or
+                          redis://HOST:PORT, shared by every daemon pointed at
+                          it (env SWITCHBOARD_REDIS_URL; needs
+                          SWITCHBOARD_SECRET_KEY). See docs/deployment.md
   --threads N             I/O threads (default: number of CPUs)
   --max-connections N     client connections served at once (default 10000,
                           lowered to what the open-file limit allows: two
@@ -115,6 +122,11 @@ Environment:
   SWITCHBOARD_CLIENT_KEYS comma-separated keys (or the file <state-dir>/client_keys,
                           one per line): when set, /v1/* needs "Authorization:
                           Bearer <client key>"
+  SWITCHBOARD_REDIS_URL   redis://HOST:PORT, as --store (the flag wins)
+  SWITCHBOARD_SECRET_KEY  64 hex digits (openssl rand -hex 32), the same on every
+                          daemon: encrypts vendor keys stored in Redis
+                          (AES-256-GCM); required with a Redis store
+  SWITCHBOARD_SECRET_KEY_FILE  a file holding that key instead
   SWITCHBOARD_METRICS_TOKEN  when set, GET /metrics needs "Authorization: Bearer
                           <token>"; without it /metrics is open (even with an
                           admin token)
@@ -132,6 +144,7 @@ struct Options {
     std::string listen = "127.0.0.1:5000";
     fs::path plugins_dir;
     fs::path state_dir;
+    std::string store;  // --store: empty, "file" or redis://HOST:PORT
     unsigned threads = 0;
     std::optional<long> max_connections;
     std::optional<long> max_connections_per_client;
@@ -208,6 +221,8 @@ Options parse_options(int argc, char **argv) {
             o.plugins_dir = value();
         } else if (a == "--state-dir") {
             o.state_dir = value();
+        } else if (a == "--store") {
+            o.store = value();
         } else if (a == "--threads") {
             o.threads = static_cast<unsigned>(parse_positive(a, value()));
         } else if (a == "--max-connections") {
@@ -250,6 +265,11 @@ Options parse_options(int argc, char **argv) {
         } else {
             usage_error("unknown option '" + a + "'");
         }
+    }
+    try {
+        (void)sb::core::choose_store(o.store, sb::core::Environment::capture());
+    } catch (const std::invalid_argument &e) {
+        usage_error(e.what());
     }
     if (o.plugins_dir.empty()) o.plugins_dir = default_plugins_dir();
     if (o.state_dir.empty()) o.state_dir = default_state_dir();
@@ -354,8 +374,32 @@ int main(int argc, char **argv) {
             log_event(LogLevel::warn, "no_plugins",
                       {{"dir", dir}, {"note", "--allow-no-plugins: serving no provider until plugins are added"}});
         }
-        sb::core::ConfigStore store(options.state_dir);
         sb::core::Environment env = sb::core::Environment::capture();
+        // Validated by parse_options.
+        const std::optional<sb::core::RedisEndpoint> redis_at = sb::core::choose_store(options.store, env);
+        std::unique_ptr<sb::core::RedisStore> redis;
+        if (redis_at) {
+            try {
+                redis = std::make_unique<sb::core::RedisStore>(*redis_at, sb::core::load_secret_key(env));
+            } catch (const std::runtime_error &e) {
+                log_event(LogLevel::error, "store_refused", {{"store", redis_at->url()}, {"reason", e.what()}});
+                return 2;
+            }
+        }
+        auto store_owner = redis ? std::make_unique<sb::core::ConfigStore>(redis->config_backend())
+                                 : std::make_unique<sb::core::ConfigStore>(options.state_dir);
+        sb::core::ConfigStore &store = *store_owner;
+        if (redis) {
+            redis->watch_config(store);
+            redis->start_watching();
+        }
+        // The watcher's handlers use the stores: it stops before they go,
+        // however this scope is left.
+        struct StopWatching {
+            sb::core::RedisStore *redis;
+            ~StopWatching() {
+                    }
+        } stop_watching{redis.get()};
         sb::host::AccessControl access = sb::host::AccessControl::load(env, options.state_dir);
         if (!access.has_admin_token() && !sb::core::is_loopback(endpoint.address())) {
             log_event(LogLevel::error, "refusing_to_listen",

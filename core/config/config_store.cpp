@@ -176,11 +176,35 @@ std::string serialize_stored_config(const StoredConfig &config) {
     return json::serialize(root) + "\n";
 }
 
-ConfigStore::ConfigStore(std::filesystem::path state_dir)
-    : file_(state_dir / kFileName), dir_fd_(open_state_dir(state_dir)) {
-    try {
-        if (auto text = read_current()) current_ = parse_stored_config(*text);
-    } catch (const std::exception &e) {
+namespace {
+
+// The embedded default: <state_dir>/config.json.
+class FileConfigBackend final : public ConfigBackend {
+public:
+    explicit FileConfigBackend(const std::filesystem::path &state_dir)
+        : file_(state_dir / kFileName), dir_fd_(open_state_dir(state_dir)) {
+        try {
+            if (auto text = read_current()) parse_stored_config(*text);
+        } catch (const std::exception &e) {
+            set_aside(e.what());
+        }
+    }
+    ~FileConfigBackend() override { ::close(dir_fd_); }
+
+    std::optional<StoredConfig> load() override {
+        auto text = read_current();
+        if (!text) return std::nullopt;
+        return parse_stored_config(*text);
+    }
+    void save(const StoredConfig &config) override {
+        write_atomically(dir_fd_, file_, serialize_stored_config(config));
+    }
+    std::string_view kind() const noexcept override { return "file"; }
+    std::filesystem::path file() const override { return file_; }
+
+private:
+    // A corrupt file at start-up is moved aside, never overwritten.
+    void set_aside(const std::string &reason) {
         auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
@@ -189,41 +213,62 @@ ConfigStore::ConfigStore(std::filesystem::path state_dir)
         if (::renameat(dir_fd_, kFileName, dir_fd_, aside.c_str()) != 0) {
             int err = errno;
             ::close(dir_fd_);
-            throw std::runtime_error(file_.string() + " is unreadable (" + e.what() + ") and cannot be moved aside: " +
+            throw std::runtime_error(file_.string() + " is unreadable (" + reason + ") and cannot be moved aside: " +
                                      std::strerror(err));
         }
         log_event(LogLevel::error, "config_corrupt",
-                  {{"file", file_.string()}, {"reason", e.what()}, {"moved_to", aside_path.string()}});
+                  {{"file", file_.string()}, {"reason", reason}, {"moved_to", aside_path.string()}});
     }
-}
 
-ConfigStore::~ConfigStore() { ::close(dir_fd_); }
-
-// The file's text, or nullopt when there is none. A link in its place is
-// not followed.
-std::optional<std::string> ConfigStore::read_current() const {
-    int fd = ::openat(dir_fd_, kFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        fail("cannot open " + file_.string());
-    }
-    std::string text;
-    struct stat st {};
-    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    char buf[8192];
-    for (ssize_t n; regular && (n = ::read(fd, buf, sizeof buf)) != 0;) {
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            throw std::runtime_error("cannot read " + file_.string() + ": " + std::strerror(err));
+    // The file's text, or nullopt when there is none. A link in its place is
+    // not followed.
+    std::optional<std::string> read_current() const {
+        int fd = ::openat(dir_fd_, kFileName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT) return std::nullopt;
+            fail("cannot open " + file_.string());
         }
-        text.append(buf, static_cast<std::size_t>(n));
+        std::string text;
+        struct stat st {};
+        bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        char buf[8192];
+        for (ssize_t n; regular && (n = ::read(fd, buf, sizeof buf)) != 0;) {
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                int err = errno;
+                ::close(fd);
+                throw std::runtime_error("cannot read " + file_.string() + ": " + std::strerror(err));
+            }
+            text.append(buf, static_cast<std::size_t>(n));
+        }
+        ::close(fd);
+        if (!regular) throw std::runtime_error(file_.string() + " is not a regular file");
+        return text;
     }
-    ::close(fd);
-    if (!regular) throw std::runtime_error(file_.string() + " is not a regular file");
-    return text;
+
+    std::filesystem::path file_;
+    int dir_fd_ = -1;
+};
+
+}  // namespace
+
+ConfigStore::ConfigStore(std::filesystem::path state_dir)
+    : ConfigStore(std::make_unique<FileConfigBackend>(state_dir)) {}
+
+ConfigStore::ConfigStore(std::unique_ptr<ConfigBackend> backend) : backend_(std::move(backend)) {
+    try {
+        if (auto stored = backend_->load()) current_ = std::move(*stored);
+    } catch (const std::exception &e) {
+        // An unreadable document is fatal; a shared store that is down now
+        // is read again once it answers.
+        if (backend_->reachable()) throw;
+        log_event(LogLevel::warn, "config_store_unavailable",
+                  {{"store", std::string(backend_->kind())}, {"reason", e.what()},
+                   {"note", "serving without runtime config until the store answers"}});
+    }
 }
+
+ConfigStore::~ConfigStore() = default;
 
 StoredConfig ConfigStore::snapshot() const {
     std::lock_guard lock(mutex_);
@@ -233,21 +278,23 @@ StoredConfig ConfigStore::snapshot() const {
 StoredConfig ConfigStore::update(const std::function<void(StoredConfig &)> &change) {
     std::lock_guard lock(mutex_);
     StoredConfig next = current_;
+    // Another daemon may have changed it since we last read it.
+    if (backend_->shared()) next = backend_->load().value_or(StoredConfig{});
     change(next);
-    write_atomically(dir_fd_, file_, serialize_stored_config(next));
+    backend_->save(next);
     current_ = next;
     return next;
 }
 
 bool ConfigStore::reload() {
     try {
-        auto text = read_current();
-        StoredConfig next = text ? parse_stored_config(*text) : StoredConfig{};
+        StoredConfig next = backend_->load().value_or(StoredConfig{});
         std::lock_guard lock(mutex_);
         current_ = std::move(next);
         return true;
     } catch (const std::exception &e) {
-        log_event(LogLevel::error, "config_reload_failed", {{"file", file_.string()}, {"reason", e.what()}});
+        log_event(LogLevel::error, "config_reload_failed",
+                  {{"store", std::string(backend_->kind())}, {"file", backend_->file().string()}, {"reason", e.what()}});
         return false;
     }
 }
