@@ -73,6 +73,16 @@ std::optional<std::chrono::milliseconds> time_until(F ready, std::chrono::millis
     return std::nullopt;
 }
 
+// Two daemons, the vendor config set through the first and served by the
+// second.
+std::pair<DaemonProcess &, DaemonProcess &> configured_pair(Cluster &c) {
+    auto &a = c.start_daemon();
+    auto &b = c.start_daemon();
+    BOOST_TEST_REQUIRE(client_of(a).post_json(config_path, vendor_config(c)).status == 200u);
+    BOOST_TEST_REQUIRE(time_until([&] { return chat_answers(b); }, 3'000ms).has_value());
+    return {a, b};
+}
+
 // Fails the case unless `took` says the change arrived within a second.
 void check_within_a_second(const std::optional<std::chrono::milliseconds> &took) {
     BOOST_TEST_REQUIRE(took.has_value(), "never seen");
@@ -137,10 +147,8 @@ BOOST_AUTO_TEST_CASE(config_change_on_one_daemon_serves_on_the_other_within_a_se
 
 BOOST_AUTO_TEST_CASE(a_missed_message_is_caught_by_the_periodic_read, *utf::timeout(120)) {
     Cluster c;
-    auto &a = c.start_daemon();
-    auto &b = c.start_daemon();
-    BOOST_TEST_REQUIRE(client_of(b).post_json(config_path, vendor_config(c)).status == 200u);
-    BOOST_TEST_REQUIRE(time_until([&] { return chat_answers(a); }, 3'000ms).has_value());
+    auto daemons = configured_pair(c);
+    DaemonProcess &a = daemons.first;
     // Written behind the daemons' backs, with no publish: only the periodic
     // re-read can see it.
     json::value doc = json::parse(c.redis.command({"GET", "sb:config"}));
@@ -151,10 +159,8 @@ BOOST_AUTO_TEST_CASE(a_missed_message_is_caught_by_the_periodic_read, *utf::time
 
 BOOST_AUTO_TEST_CASE(chat_keeps_serving_while_redis_is_down_and_state_comes_back, *utf::timeout(180)) {
     Cluster c;
-    auto &a = c.start_daemon();
-    auto &b = c.start_daemon();
-    BOOST_TEST_REQUIRE(client_of(a).post_json(config_path, vendor_config(c)).status == 200u);
-    BOOST_TEST_REQUIRE(time_until([&] { return chat_answers(b); }, 3'000ms).has_value());
+    auto daemons = configured_pair(c);
+    DaemonProcess &a = daemons.first, &b = daemons.second;
     BOOST_TEST(is_true(client_of(a).get("/readyz").json(), "store_reachable"));
 
     c.redis.kill();
