@@ -22,7 +22,7 @@ file(REAL_PATH "${SOURCE_DIR}" SOURCE_DIR)
 # A layer id per folder. Core layers are listed so that a new core/ folder must be given a
 # rule here before it can hold code (an unknown folder is reported, not silently allowed).
 set(CORE_LAYERS core core/net core/upstream core/plugin core/config core/gateway)
-list(APPEND CORE_LAYERS core/store)
+list(APPEND CORE_LAYERS core/keys core/store)
 
 # _allowed_<layer>: the layers a file of <layer> may include from. A plugin may also
 # include its own folder ("plugin:<id>", added in _allowed_for).
@@ -36,6 +36,7 @@ set(_allowed_core/plugin   core core/upstream core/plugin sdk)
 set(_allowed_core/config   core core/plugin core/upstream core/config)
 set(_allowed_core/gateway  ${CORE_LAYERS})
 set(_allowed_host          ${CORE_LAYERS} host sdk)
+set(_allowed_core/keys     core core/config core/keys)
 set(_allowed_core/store    core core/config core/keys core/store)
 
 # One line per layer, printed with a violation.
@@ -49,6 +50,7 @@ set(_rule_core/plugin   "core/plugin includes only core/ root, core/upstream, co
 set(_rule_core/config   "core/config includes only core/ root, core/plugin, core/upstream and core/config")
 set(_rule_core/gateway  "core/gateway includes only core/ folders: never host/, plugins/ or the ABI directly")
 set(_rule_host          "host/ includes only core/, host/ and sdk headers: never plugins/")
+set(_rule_core/keys     "core/keys (virtual keys, spend, rate counters) includes only core/ root, core/config and core/keys")
 set(_rule_core/store    "core/store (the Redis store) includes only core/ root, core/config, core/keys and core/store")
 
 # Layer of a tree-relative path, or "" when the path is outside the checked folders.
