@@ -23,6 +23,7 @@ std::string_view error_code_name(ErrorCode code) noexcept {
         case ErrorCode::not_found: return "not_found";
         case ErrorCode::method_not_allowed: return "method_not_allowed";
         case ErrorCode::request_too_large: return "request_too_large";
+        case ErrorCode::budget_exceeded: return "budget_exceeded";
         case ErrorCode::internal_error: return "internal_error";
     }
     return "internal_error";

@@ -26,6 +26,7 @@ enum class ErrorCode {
     not_found,
     method_not_allowed,
     request_too_large,
+    budget_exceeded,  // a virtual key spent its budget (402)
     internal_error,
 };
 
@@ -50,12 +51,19 @@ public:
         provider_ = std::move(provider);
         return *this;
     }
+    // Seconds the client should wait before retrying (Retry-After); 0: none.
+    int retry_after_seconds() const noexcept { return retry_after_seconds_; }
+    GatewayError &with_retry_after(int seconds) {
+        retry_after_seconds_ = seconds;
+        return *this;
+    }
 
 private:
     ErrorCode code_;
     std::string param_;
     std::string provider_;
     int upstream_status_ = 0;
+    int retry_after_seconds_ = 0;
 };
 
 // "invalid_api_key", "model_not_found", ...

@@ -38,6 +38,8 @@ std::string_view anthropic_error_type(ErrorCode code) noexcept {
             return "not_found_error";
         case ErrorCode::request_too_large:
             return "request_too_large";
+        case ErrorCode::budget_exceeded:
+            return "billing_error";
         case ErrorCode::rate_limit_exceeded:
             return "rate_limit_error";
         case ErrorCode::timeout:

@@ -26,6 +26,7 @@ std::string_view error_type_name(ErrorCode code) noexcept {
         case ErrorCode::timeout: return "timeout_error";
         case ErrorCode::method_not_allowed: return "method_not_allowed";
         case ErrorCode::request_too_large: return "request_too_large";
+        case ErrorCode::budget_exceeded: return "insufficient_quota";
         case ErrorCode::internal_error: return "internal_error";
     }
     return "internal_error";
@@ -44,6 +45,7 @@ int error_http_status(ErrorCode code) noexcept {
         case ErrorCode::model_not_found:
         case ErrorCode::not_found: return 404;
         case ErrorCode::method_not_allowed: return 405;
+        case ErrorCode::budget_exceeded: return 402;
         case ErrorCode::request_too_large: return 413;
         case ErrorCode::rate_limit_exceeded: return 429;
         case ErrorCode::api_base_incorrect:
