@@ -268,24 +268,18 @@ std::int64_t RedisRateCounters::add(std::string_view key_id, std::string_view me
         std::lock_guard lock(mutex_);
         if (warned_) {
             warned_ = false;
-            local_.clear();
+            local_.reset();
         }
         return total;
     } catch (const RedisUnavailable &) {
         std::lock_guard lock(mutex_);
         if (!warned_) {
             warned_ = true;
+            local_ = std::make_unique<LocalRateCounters>();
             log_event(LogLevel::warn, "rate_limits_local",
                       {{"note", "the shared store is unavailable: rate limits are counted per daemon until it returns"}});
         }
-        if (window_start > local_window_) {
-            // Only the current window matters; older ones are dropped.
-            std::erase_if(local_, [&](const auto &entry) {
-                return !entry.first.ends_with(":" + std::to_string(window_start));
-            });
-            local_window_ = window_start;
-        }
-        return local_[counter] += amount;
+        return local_->add(key_id, metric, window_start, amount);
     }
 }
 

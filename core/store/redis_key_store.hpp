@@ -21,11 +21,13 @@
 //
 // Thread safety: every member may be called from any thread at once.
 #include "core/keys/key_store.hpp"
+#include "core/keys/local_key_store.hpp"
 #include "core/store/redis_client.hpp"
 
 #include <atomic>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 
 namespace sb::core {
@@ -91,8 +93,8 @@ public:
 private:
     RedisClient &client_;
     std::mutex mutex_;
-    std::map<std::string, std::int64_t> local_;  // fallback, by redis_schema::rate
-    std::int64_t local_window_ = 0;              // the newest window in local_
+    // While Redis is down: this daemon's counters, fresh for each outage.
+    std::unique_ptr<LocalRateCounters> local_;
     bool warned_ = false;
 };
 
