@@ -1,6 +1,7 @@
 #include "core/metrics.hpp"
 
 #include "core/hex.hpp"
+#include "core/keys/price_table.hpp"
 
 #include <tuple>
 #include <type_traits>
@@ -125,6 +126,20 @@ void Metrics::record(const Observation &observation) {
         ++series(dialects_, std::tuple<sv, sv>{o.dialect, o.native ? "native" : "translated"});
 }
 
+void Metrics::record_spend(std::string_view key_id, std::string_view provider,
+                           std::optional<std::int64_t> cost_nusd) {
+    std::string key_storage, provider_storage;
+    const std::tuple<std::string_view, std::string_view> key{bounded_label(key_id, key_storage),
+                                                             bounded_label(provider, provider_storage)};
+    std::lock_guard lock(mutex_);
+    if (spend_.size() + cost_unknown_.size() >= kMaxSeries && !spend_.contains(key) && !cost_unknown_.contains(key))
+        return;
+    if (cost_nusd)
+        series(spend_, key) += *cost_nusd;
+    else
+        ++series(cost_unknown_, key);
+}
+
 std::string Metrics::render() const {
     std::string out;
     auto histogram = [&](const std::string &name, const std::string &labels, const Histogram &h,
@@ -175,6 +190,16 @@ std::string Metrics::render() const {
     for (const auto &[k, v] : tokens_)
         out += "switchboard_tokens_total{provider=\"" + escape(std::get<0>(k)) + "\",model=\"" +
                escape(std::get<1>(k)) + "\",direction=\"" + std::get<2>(k) + "\"} " + std::to_string(v) + "\n";
+    out += "# HELP switchboard_spend_usd_total What requests cost by the price table, by virtual key (\"none\": "
+           "no virtual key) and provider.\n# TYPE switchboard_spend_usd_total counter\n";
+    for (const auto &[k, v] : spend_)
+        out += "switchboard_spend_usd_total{key_id=\"" + escape(std::get<0>(k)) + "\",provider=\"" +
+               escape(std::get<1>(k)) + "\"} " + format_usd(v) + "\n";
+    out += "# HELP switchboard_cost_unknown_requests_total Requests with usage whose model has no price (not "
+           "counted in spend).\n# TYPE switchboard_cost_unknown_requests_total counter\n";
+    for (const auto &[k, v] : cost_unknown_)
+        out += "switchboard_cost_unknown_requests_total{key_id=\"" + escape(std::get<0>(k)) + "\",provider=\"" +
+               escape(std::get<1>(k)) + "\"} " + std::to_string(v) + "\n";
     out += "# HELP switchboard_requests_in_flight Requests being handled.\n# TYPE switchboard_requests_in_flight gauge\n";
     const InFlight in_flight = in_flight_ ? in_flight_() : InFlight{};
     out += "switchboard_requests_in_flight " + std::to_string(in_flight.requests) + "\n";

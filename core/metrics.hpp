@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +49,10 @@ public:
     };
 
     void record(const Observation &o);
+    // What one data-plane request cost (see core/keys): key_id is the
+    // virtual key's id, "none" without one; cost_nusd nullopt when the
+    // price or the usage was unknown (counted apart, never as zero).
+    void record_spend(std::string_view key_id, std::string_view provider, std::optional<std::int64_t> cost_nusd);
     std::string render() const;
 
     // What is in flight now, as the server counts it.
@@ -85,6 +90,8 @@ private:
     std::map<std::string, Histogram, std::less<>> retry_wait_;   // provider
     std::map<Key3, std::uint64_t, std::less<>> tokens_;          // provider, model, direction
     std::map<Key2, std::uint64_t, std::less<>> dialects_;        // dialect, path (native or translated)
+    std::map<Key2, std::int64_t, std::less<>> spend_;            // key id, provider: nano-USD
+    std::map<Key2, std::uint64_t, std::less<>> cost_unknown_;    // key id, provider: requests
 };
 
 }  // namespace sb::core

@@ -182,9 +182,18 @@ void AccessControl::authorize_client(std::string_view authorization, std::string
     if (given.empty())
         throw GatewayError(ErrorCode::invalid_api_key,
                            "this gateway requires Authorization: Bearer <client key> (or x-api-key on /v1/messages)");
+    if (!is_client_key(authorization, api_key)) throw GatewayError(ErrorCode::invalid_api_key, "invalid client key");
+}
+
+bool AccessControl::is_client_key(std::string_view authorization, std::string_view api_key) const {
+    std::string_view given = client_credential(authorization, api_key);
     bool ok = false;
     for (const auto &d : client_key_digests_) ok |= same_secret(d, given);  // no early exit
-    if (!ok) throw GatewayError(ErrorCode::invalid_api_key, "invalid client key");
+    return ok && !given.empty();
+}
+
+std::string_view AccessControl::credential(std::string_view authorization, std::string_view api_key) {
+    return client_credential(authorization, api_key);
 }
 
 void AccessControl::authorize_metrics(std::string_view authorization) const {

@@ -41,6 +41,11 @@ public:
     // api_key: an x-api-key header where the dialect takes one (Anthropic's
     // clients), used when authorization carries no bearer credential.
     void authorize_client(std::string_view authorization, std::string_view api_key = {}) const;
+    // Whether the credential (as authorize_client reads it) is one of the
+    // static client keys; false when there are none.
+    bool is_client_key(std::string_view authorization, std::string_view api_key = {}) const;
+    // The credential itself: the bearer one, else api_key; empty when none.
+    static std::string_view credential(std::string_view authorization, std::string_view api_key = {});
     // The id of the client key in authorization (or else api_key), for logs:
     // the first 8 hex digits of its SHA-256 (`printf %s "$KEY" | sha256sum |
     // cut -c1-8`); empty when there is no credential. Reveals nothing of the key.

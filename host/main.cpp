@@ -4,6 +4,7 @@
 #include "core/config/config_resolver.hpp"
 #include "core/config/config_store.hpp"
 #include "core/upstream/upstream_client.hpp"
+#include "core/keys/local_key_store.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/store/redis_store.hpp"
@@ -448,8 +449,18 @@ int main(int argc, char **argv) {
         sb::core::ChatGateway gateway(registry, store, env, upstream, gateway_options);
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.watch(io.get_executor());
+        // Virtual keys: hashes and spend in the state dir, rate counters in
+        // this process, prices shipped in (the config file's "prices"
+        // override them through prices.override_from).
+        sb::core::LocalKeyStore key_store(options.state_dir);
+        sb::core::LocalRateCounters rate_counters;
+        sb::core::PriceTable prices = sb::core::PriceTable::shipped();
+        sb::core::KeyService keys(key_store, rate_counters, prices);
+        sb::host::KeysApi keys_api(keys);
+        sb::host::KeyGate key_gate(keys, gateway, access);
         sb::core::Metrics metrics;
         sb::host::Router router(gateway, registry, store, env, reloader, access, metrics);
+        router.use_keys(keys_api, key_gate);
         sb::core::ServerLimits limits;
         const std::size_t capacity = connection_capacity();
         const std::size_t wanted = options.max_connections ? static_cast<std::size_t>(*options.max_connections) : 10'000;

@@ -110,12 +110,18 @@ void Router::authorize(const RequestHead &head, std::string_view path, const boo
     // Every admin endpoint alike: even the provider and model lists (the
     // latter calls vendors with the operator's keys).
     const bool is_admin_call = path.starts_with("/api/backdoor/");
+    // Once a virtual key exists, every data-plane call needs a key.
+    const bool virtual_keys = is_data_plane && key_gate_ && key_gate_->required();
     // No secret configured: a local browser page must not drive the gateway.
-    if ((is_data_plane && !access_.has_client_keys()) || (is_admin_call && !access_.has_admin_token()))
+    if ((is_data_plane && !access_.has_client_keys() && !virtual_keys) ||
+        (is_admin_call && !access_.has_admin_token()))
         AccessControl::require_local_browser_context(head[http::field::host], head[http::field::origin]);
     // Anthropic's clients send their key as x-api-key.
-    if (is_data_plane)
-        access_.authorize_client(authorization, is_anthropic_messages_path(path) ? head["x-api-key"] : "");
+    const std::string_view api_key = is_data_plane && is_anthropic_messages_path(path) ? head["x-api-key"] : "";
+    if (virtual_keys)
+        key_gate_->authorize(authorization, api_key);
+    else if (is_data_plane)
+        access_.authorize_client(authorization, api_key);
     if (is_admin_call) access_.authorize_admin(authorization, peer);
     if (path == "/metrics") access_.authorize_metrics(authorization);
 }
@@ -142,6 +148,8 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
     if (path.starts_with("/v1/") && access_.has_client_keys())
         context.client_key_id = AccessControl::client_key_id(
             request[http::field::authorization], is_anthropic_messages_path(path) ? request["x-api-key"] : "");
+    if (path.starts_with("/v1/") && key_gate_ && key_gate_->required())
+        key_gate_->admit(request, is_anthropic_messages_path(path) ? request["x-api-key"] : "", context);
     if (path == "/healthz") {
         if (!get) method_not_allowed(path);
         return ready(json_response(http::status::ok, R"({"status":"ok"})", request.version()));
@@ -198,6 +206,7 @@ boost::asio::awaitable<Reply> Router::dispatch(Request &request, std::string_vie
         if (!post) method_not_allowed(path);
         return reply_of(admin_.test(request, context));
     }
+    if (keys_api_ && KeysApi::handles(path)) return ready(keys_api_->handle(request, path));
     if (path == "/api/backdoor/llm/plugins/reload") {
         if (!post) method_not_allowed(path);
         return ready(admin_.reload_plugins(request));
@@ -233,6 +242,7 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
         std::rethrow_exception(failure);
     } catch (const GatewayError &e) {
         Response response = present(e);
+        if (e.retry_after_seconds() > 0) response.set(http::field::retry_after, std::to_string(e.retry_after_seconds()));
         error_type = core::error_code_name(e.code());
         if (!e.provider().empty()) {
             context.provider = e.provider();
@@ -262,7 +272,7 @@ Response failure_response(const std::exception_ptr &failure, unsigned version, c
 // verdict).
 void record(const Request &request, const core::Exchange &exchange, const core::ExchangeEnd &end,
             const std::string &request_id, const std::string &path, std::string_view error_type,
-            const core::RequestContext &context, core::Metrics &metrics) {
+            const core::RequestContext &context, core::Metrics &metrics, std::string_view cost_usd) {
     const auto overhead = context.overhead();
     int status = static_cast<int>(end.status);
     std::string_view error = error_type.empty() ? context.error_type : error_type;
@@ -302,6 +312,7 @@ void record(const Request &request, const core::Exchange &exchange, const core::
                     {{"request_id", request_id},
                      {"client", exchange.peer().to_string()},
                      {"client_key", context.client_key_id},
+                     {"key_id", context.virtual_key_id},
                      {"method", std::string(request.method_string())},
                      {"path", path.size() > 200 ? path.substr(0, 200) : path},
                      {"status", std::to_string(status)},
@@ -319,6 +330,7 @@ void record(const Request &request, const core::Exchange &exchange, const core::
                      {"fallbacks", std::to_string(context.fallbacks)},
                      {"prompt_tokens", std::to_string(context.prompt_tokens)},
                      {"completion_tokens", std::to_string(context.completion_tokens)},
+                     {"cost_usd", cost_usd},
                      {"error", error},
                      {"error_after_head", after_head ? "true" : "false"}});
 }
@@ -357,7 +369,16 @@ public:
 
     void ended(const Request &request, const core::Exchange &exchange, const core::ExchangeEnd &end) noexcept override {
         try {
-            record(request, exchange, end, request_id_, path_, error_type_, context_, router_.metrics_);
+            // What the request cost ("unknown": usage without a price),
+            // charged to its virtual key.
+            std::string cost_usd;
+            if (router_.key_gate_ && path_.starts_with("/v1/")) {
+                auto cost = router_.key_gate_->charge(context_, router_.metrics_);
+                cost_usd = cost ? core::format_usd(*cost)
+                           : context_.prompt_tokens >= 0 || context_.completion_tokens >= 0 ? "unknown"
+                                                                                             : "";
+            }
+            record(request, exchange, end, request_id_, path_, error_type_, context_, router_.metrics_, cost_usd);
         } catch (const std::exception &) {
             // Bookkeeping only: the response itself is out.
         }

@@ -7,6 +7,7 @@
 #include "host/access_control.hpp"
 #include "host/admin_api.hpp"
 #include "host/anthropic_messages.hpp"
+#include "host/keys_api.hpp"
 #include "host/openai_api.hpp"
 #include "host/openai_responses.hpp"
 
@@ -21,6 +22,12 @@ public:
           admin_(gateway, registry, store, env, reloader), openai_(gateway, registry), messages_(gateway), responses_(gateway) {}
     // The Session of a new connection from peer (see core::HttpServer).
     std::unique_ptr<core::Session> open_session(const boost::asio::ip::address &peer);
+    // Serves /api/backdoor/keys and guards /v1/* with virtual keys; both
+    // outlive the router.
+    void use_keys(KeysApi &api, KeyGate &gate) {
+        keys_api_ = &api;
+        key_gate_ = &gate;
+    }
 
 private:
     class ClientSession;
@@ -41,6 +48,8 @@ private:
     OpenAIApi openai_;
     AnthropicMessages messages_;
     OpenAIResponsesApi responses_;
+    KeysApi *keys_api_ = nullptr;
+    KeyGate *key_gate_ = nullptr;
 };
 
 }  // namespace sb::host

@@ -40,6 +40,7 @@ struct RequestContext {
     std::string_view error_type;
     bool error_after_head = false;  // that failure came after the head was sent
     std::string client_key_id;  // which client key authorized the call (never the key)
+    std::string virtual_key_id;  // the virtual key that did (see core/keys), empty for none
 
     // The gateway's own time: elapsed time not spent waiting on a vendor nor
     // sleeping before a retry, until the response head was ready (see
