@@ -7,6 +7,7 @@
 #include "core/keys/local_key_store.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/store/redis_key_store.hpp"
 #include "core/store/redis_store.hpp"
 #include "core/store/store_settings.hpp"
 #include "core/plugin/plugin_reloader.hpp"
@@ -390,9 +391,18 @@ int main(int argc, char **argv) {
         auto store_owner = redis ? std::make_unique<sb::core::ConfigStore>(redis->config_backend())
                                  : std::make_unique<sb::core::ConfigStore>(options.state_dir);
         sb::core::ConfigStore &store = *store_owner;
+        // Virtual keys (hashes and spend) and rate counters: in the state dir
+        // and this process, or in Redis.
+        std::unique_ptr<sb::core::KeyStore> key_store_owner;
+        std::unique_ptr<sb::core::RateCounters> rate_counters_owner;
         if (redis) {
+            key_store_owner = redis->key_store();
+            rate_counters_owner = redis->rate_counters();
             redis->watch_config(store);
             redis->start_watching();
+        } else {
+            key_store_owner = std::make_unique<sb::core::LocalKeyStore>(options.state_dir);
+            rate_counters_owner = std::make_unique<sb::core::LocalRateCounters>();
         }
         // The watcher's handlers use the stores: it stops before they go,
         // however this scope is left.
@@ -449,11 +459,11 @@ int main(int argc, char **argv) {
         sb::core::ChatGateway gateway(registry, store, env, upstream, gateway_options);
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.watch(io.get_executor());
-        // Virtual keys: hashes and spend in the state dir, rate counters in
-        // this process, prices shipped in (the config file's "prices"
-        // override them through prices.override_from).
-        sb::core::LocalKeyStore key_store(options.state_dir);
-        sb::core::LocalRateCounters rate_counters;
+        // Virtual keys: the stores chosen above (--store), prices shipped in
+        // (the config file's "prices" override them through
+        // prices.override_from).
+        sb::core::KeyStore &key_store = *key_store_owner;
+        sb::core::RateCounters &rate_counters = *rate_counters_owner;
         sb::core::PriceTable prices = sb::core::PriceTable::shipped();
         sb::core::KeyService keys(key_store, rate_counters, prices);
         sb::host::KeysApi keys_api(keys);

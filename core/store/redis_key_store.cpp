@@ -161,8 +161,18 @@ std::optional<VirtualKey> RedisKeyStore::find_by_hash(std::string_view hash) con
 }
 
 bool RedisKeyStore::has_keys() const {
-    std::lock_guard lock(mutex_);
-    return !loaded_ || !records_.empty();
+    {
+        std::lock_guard lock(mutex_);
+        if (!loaded_ || !records_.empty()) return true;
+    }
+    // None known here yet: ask, or a key made on another daemon a moment ago
+    // would leave /v1 open here until the next refresh (which then fills the
+    // copy: records are never deleted, so this stops being asked).
+    try {
+        return client_.command({"EXISTS", std::string(redis_schema::keys)}).integer != 0;
+    } catch (const RedisUnavailable &) {
+        return false;  // the last known answer
+    }
 }
 
 std::int64_t RedisKeyStore::pending_for(const std::string &counter) const {

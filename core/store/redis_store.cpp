@@ -5,10 +5,16 @@
 #include "core/store/redis_key_store.hpp"
 #include "core/store/redis_schema.hpp"
 
+#include <csignal>
+
 namespace sb::core {
 
 RedisStore::RedisStore(RedisEndpoint endpoint, const SecretKey &key)
     : client_(std::move(endpoint)), box_(key), watcher_(client_) {
+    // hiredis writes with write(2): a command sent on a connection Redis has
+    // just closed would raise SIGPIPE and end the daemon. The error is
+    // handled where the write returns it (EPIPE marks Redis down).
+    std::signal(SIGPIPE, SIG_IGN);
     const bool up = client_.probe();
     log_event(up ? LogLevel::info : LogLevel::warn, "store_opened",
               {{"store", client_.endpoint().url()},

@@ -7,6 +7,7 @@
 
 #include <boost/test/results_collector.hpp>
 
+#include <cmath>
 #include <thread>
 
 using namespace sb::test;
@@ -93,6 +94,37 @@ void check_within_a_second(const std::optional<std::chrono::milliseconds> &took)
 std::optional<std::chrono::milliseconds> time_until_model(const DaemonProcess &d, std::string_view model) {
     return time_until([&] { return text(client_of(d).get(config_path).json(), "model") == model; }, 3'000ms);
 }
+
+// The mock vendor's model and key, from the environment of each daemon.
+Env openai_env(const Cluster &c) {
+    return Env{{"OPENAI_API_KEY", kVendorKey},
+               {"OPENAI_API_BASE", c.mock.base_url()},
+               {"OPENAI_MODEL", "gpt-4o-mini"},
+               {"LLM_PROVIDER", "openai"}};
+}
+
+// A virtual key made through daemon d: {id, key}.
+std::pair<std::string, std::string> create_key(const DaemonProcess &d, const json::object &fields) {
+    auto r = client_of(d).post_json("/api/backdoor/keys", fields);
+    BOOST_TEST_REQUIRE(r.status == 201u, r.body);
+    return {text(r.json(), "id"), text(r.json(), "key")};
+}
+
+unsigned chat_status(const DaemonProcess &d, const std::string &key) {
+    return client_of(d).post(chat_path, json::serialize(chat_body()), {{"Authorization", "Bearer " + key}}).status;
+}
+
+// The key's spend in USD as daemon d reports it; -1 when it cannot say.
+double spend_on(const DaemonProcess &d, const std::string &id) {
+    auto r = client_of(d).get("/api/backdoor/keys/" + id);
+    if (r.status != 200u) return -1;
+    const json::value *v = find(r.json(), "spend_usd");
+    return v && v->is_number() ? v->to_number<double>() : -1;
+}
+
+// gpt-4o-mini: 5 prompt tokens at 0.15 and 1 completion token at 0.60 USD
+// per million, what the mock reports for every chat.
+constexpr double kCostOfOneChat = 0.00000135;
 
 }  // namespace
 
@@ -194,6 +226,65 @@ BOOST_AUTO_TEST_CASE(chat_keeps_serving_while_redis_is_down_and_state_comes_back
     r = client_of(a).post_json(config_path, json::object{{"provider", "openai"}, {"model", "mock-model"}});
     BOOST_TEST_REQUIRE(r.status == 200u, r.body);
     check_within_a_second(time_until_model(b, "mock-model"));
+}
+
+BOOST_AUTO_TEST_CASE(a_keys_rpm_limit_holds_across_two_daemons, *utf::timeout(180)) {
+    Cluster c;
+    auto &a = c.start_daemon(openai_env(c));
+    auto &b = c.start_daemon(openai_env(c));
+    // All in one minute window (the limit is per window).
+    const auto into = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count() % 60;
+    if (into > 45) std::this_thread::sleep_for(std::chrono::seconds(61 - into));
+    auto [id, key] = create_key(a, {{"name", "shared-rpm"}, {"rpm_limit", 5}});
+    int accepted = 0, limited = 0;
+    for (int i = 0; i < 14; ++i) {
+        unsigned status = chat_status(i % 2 ? a : b, key);
+        accepted += status == 200u;
+        limited += status == 429u;
+    }
+    BOOST_TEST(accepted == 5);
+    BOOST_TEST(limited == 9);
+    BOOST_TEST(c.redis.command({"EXISTS", "sb:keys"}) == "1");
+    BOOST_TEST(c.redis.command({"HGET", "sb:keys", id}).find(key) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_budget_stops_a_key_on_both_daemons, *utf::timeout(120)) {
+    Cluster c;
+    auto &a = c.start_daemon(openai_env(c));
+    auto &b = c.start_daemon(openai_env(c));
+    // The budget holds two chats.
+    auto [id, key] = create_key(b, {{"name", "shared-budget"}, {"budget_usd", 0.000002}, {"budget_period", "daily"}});
+    BOOST_TEST(chat_status(a, key) == 200u);
+    BOOST_TEST(chat_status(b, key) == 200u);
+    BOOST_TEST(chat_status(a, key) == 402u);
+    BOOST_TEST(chat_status(b, key) == 402u);
+    BOOST_TEST(std::abs(spend_on(a, id) - 2 * kCostOfOneChat) < 1e-12);
+    BOOST_TEST(std::abs(spend_on(b, id) - 2 * kCostOfOneChat) < 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(killing_and_restarting_redis_loses_no_spend_and_keeps_chat_serving, *utf::timeout(180)) {
+    Cluster c;
+    auto &a = c.start_daemon(openai_env(c));
+    auto &b = c.start_daemon(openai_env(c));
+    auto [id, key] = create_key(a, {{"name", "survives"}});
+    BOOST_TEST_REQUIRE(time_until([&] { return spend_on(b, id) == 0.0; }, 3'000ms).has_value());
+    BOOST_TEST(chat_status(a, key) == 200u);
+    BOOST_TEST(chat_status(b, key) == 200u);
+
+    c.redis.kill();
+    for (auto *d : {&a, &b})
+        for (int i = 0; i < 2; ++i) BOOST_TEST(chat_status(*d, key) == 200u);
+    // Refused keys stay refused meanwhile.
+    BOOST_TEST(chat_status(a, "sk-sb-not-a-key") == 401u);
+
+    c.redis.start();  // empty: no persistence
+    for (auto *d : {&a, &b})
+        BOOST_TEST(time_until([&] { return std::abs(spend_on(*d, id) - 6 * kCostOfOneChat) < 1e-12; }, 5'000ms)
+                       .has_value(),
+                   "spend seen: " << spend_on(*d, id));
+    BOOST_TEST(chat_status(b, key) == 200u);
+    BOOST_TEST(std::abs(spend_on(a, id) - 7 * kCostOfOneChat) < 1e-12);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
