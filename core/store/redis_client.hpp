@@ -12,8 +12,6 @@
 //
 // Thread safety: every member may be called from any thread; commands are
 // serialized on the one connection (Redis runs them one at a time anyway).
-#include "core/store/store_settings.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -22,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/store/store_settings.hpp"
 
 struct redisContext;
 struct redisReply;

@@ -6,16 +6,20 @@
 namespace sb::core {
 namespace {
 
-std::string key_field(const std::string &provider) { return "config/providers/" + provider + "/api_key"; }
+std::string key_field(const std::string &provider) {
+    return "config/providers/" + provider + "/api_key";
+}
 
 }  // namespace
 
-RedisConfigBackend::RedisConfigBackend(RedisClient &client, const SecretBox &box) : client_(client), box_(box) {}
+RedisConfigBackend::RedisConfigBackend(RedisClient &client, const SecretBox &box)
+    : client_(client), box_(box) {}
 
 std::string RedisConfigBackend::seal(const StoredConfig &config) const {
     StoredConfig sealed = config;
     for (auto &[id, settings] : sealed.providers)
-        if (!settings.api_key.empty()) settings.api_key = box_.seal(settings.api_key, key_field(id));
+        if (!settings.api_key.empty())
+            settings.api_key = box_.seal(settings.api_key, key_field(id));
     return serialize_stored_config(sealed);
 }
 
@@ -24,7 +28,8 @@ std::optional<StoredConfig> RedisConfigBackend::load() {
     if (reply.is_nil()) return std::nullopt;
     StoredConfig config = parse_stored_config(reply.text);
     for (auto &[id, settings] : config.providers)
-        if (!settings.api_key.empty()) settings.api_key = box_.open(settings.api_key, key_field(id));
+        if (!settings.api_key.empty())
+            settings.api_key = box_.open(settings.api_key, key_field(id));
     std::lock_guard lock(mutex_);
     last_document_ = std::move(reply.text);
     return config;
@@ -37,7 +42,8 @@ void RedisConfigBackend::save(const StoredConfig &config) {
         std::lock_guard lock(mutex_);
         last_document_ = document;
     }
-    client_.command({"PUBLISH", std::string(redis_schema::changed_channel), std::string(redis_schema::topic_config)});
+    client_.command({"PUBLISH", std::string(redis_schema::changed_channel),
+                     std::string(redis_schema::topic_config)});
 }
 
 void RedisConfigBackend::restore() {

@@ -2,13 +2,13 @@
 // The runtime config kept in Redis (redis_schema::config) for every daemon
 // that shares it, vendor keys sealed with the operator's secret key. A save
 // publishes "config" so that the other daemons re-read it at once.
-#include "core/config/config_store.hpp"
-#include "core/store/redis_client.hpp"
-#include "core/store/secret_box.hpp"
-
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include "core/config/config_store.hpp"
+#include "core/store/redis_client.hpp"
+#include "core/store/secret_box.hpp"
 
 namespace sb::core {
 

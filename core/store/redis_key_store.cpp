@@ -1,10 +1,10 @@
 #include "core/store/redis_key_store.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "core/store/redis_schema.hpp"
 #include "core/store/secret_box.hpp"
-
-#include <algorithm>
 
 namespace sb::core {
 namespace {
@@ -39,7 +39,8 @@ std::int64_t as_count(const RedisReply &reply) {
 }
 
 void publish_keys(RedisClient &client) {
-    client.command({"PUBLISH", std::string(redis_schema::changed_channel), std::string(redis_schema::topic_keys)});
+    client.command({"PUBLISH", std::string(redis_schema::changed_channel),
+                    std::string(redis_schema::topic_keys)});
 }
 
 }  // namespace
@@ -69,7 +70,8 @@ void RedisKeyStore::refresh() {
             hashes[key.key_hash] = key.id;
             records[key.id] = std::move(key);
         } catch (const std::exception &e) {
-            log_event(LogLevel::error, "key_record_unreadable", {{"id", all.elements[i].text}, {"reason", e.what()}});
+            log_event(LogLevel::error, "key_record_unreadable",
+                      {{"id", all.elements[i].text}, {"reason", e.what()}});
         }
     }
     std::lock_guard lock(mutex_);
@@ -80,8 +82,8 @@ void RedisKeyStore::refresh() {
 
 void RedisKeyStore::create(const VirtualKey &key) {
     RedisReply created = client_.command({"EVAL", kCreate, "2", std::string(redis_schema::keys),
-                                          std::string(redis_schema::key_hashes), key.id, key.key_hash,
-                                          serialize_virtual_key(key)});
+                                          std::string(redis_schema::key_hashes), key.id,
+                                          key.key_hash, serialize_virtual_key(key)});
     if (created.integer != 1) throw std::runtime_error("virtual key id or key already exists");
     {
         std::lock_guard lock(mutex_);
@@ -118,9 +120,11 @@ void RedisKeyStore::store_record(const VirtualKey &key) {
     publish_keys(client_);
 }
 
-std::optional<VirtualKey> RedisKeyStore::patch(std::string_view id, const std::function<void(VirtualKey &)> &change) {
+std::optional<VirtualKey> RedisKeyStore::patch(std::string_view id,
+                                               const std::function<void(VirtualKey &)> &change) {
     // The latest from Redis, not the copy: another daemon may have changed it.
-    RedisReply current = client_.command({"HGET", std::string(redis_schema::keys), std::string(id)});
+    RedisReply current =
+        client_.command({"HGET", std::string(redis_schema::keys), std::string(id)});
     if (current.is_nil()) return std::nullopt;
     const VirtualKey before = parse_virtual_key(current.text);
     VirtualKey after = before;
@@ -133,21 +137,25 @@ std::optional<VirtualKey> RedisKeyStore::patch(std::string_view id, const std::f
 }
 
 bool RedisKeyStore::revoke(std::string_view id, std::int64_t now_unix) {
-    return patch(id, [now_unix](VirtualKey &key) {
-               if (!key.revoked_at) key.revoked_at = now_unix;
-           }).has_value();
+    return patch(id,
+                 [now_unix](VirtualKey &key) {
+                     if (!key.revoked_at) key.revoked_at = now_unix;
+                 })
+        .has_value();
 }
 
 std::optional<VirtualKey> RedisKeyStore::find_by_hash(std::string_view hash) const {
     {
         std::lock_guard lock(mutex_);
         if (auto it = ids_by_hash_.find(hash); it != ids_by_hash_.end()) {
-            if (auto record = records_.find(it->second); record != records_.end()) return record->second;
+            if (auto record = records_.find(it->second); record != records_.end())
+                return record->second;
         }
     }
     // Created on another daemon a moment ago, perhaps.
     try {
-        RedisReply id = client_.command({"HGET", std::string(redis_schema::key_hashes), std::string(hash)});
+        RedisReply id =
+            client_.command({"HGET", std::string(redis_schema::key_hashes), std::string(hash)});
         if (id.is_nil()) return std::nullopt;
         RedisReply record = client_.command({"HGET", std::string(redis_schema::keys), id.text});
         if (record.is_nil()) return std::nullopt;
@@ -182,13 +190,16 @@ std::int64_t RedisKeyStore::pending_for(const std::string &counter) const {
     return sum;
 }
 
-std::int64_t RedisKeyStore::apply(const std::string &op_id, const std::string &counter, std::int64_t amount) {
-    RedisReply total = client_.command({"EVAL", kAddOnce, "2", counter, redis_schema::applied_op(op_id),
-                                        std::to_string(amount), std::to_string(kAppliedOpSeconds)});
+std::int64_t RedisKeyStore::apply(const std::string &op_id, const std::string &counter,
+                                  std::int64_t amount) {
+    RedisReply total =
+        client_.command({"EVAL", kAddOnce, "2", counter, redis_schema::applied_op(op_id),
+                         std::to_string(amount), std::to_string(kAppliedOpSeconds)});
     return as_count(total);
 }
 
-std::int64_t RedisKeyStore::add_spend(std::string_view id, std::int64_t period_start, std::int64_t amount_nusd) {
+std::int64_t RedisKeyStore::add_spend(std::string_view id, std::int64_t period_start,
+                                      std::int64_t amount_nusd) {
     const std::string counter = redis_schema::spend(id, period_start);
     const std::string op_id = next_op_id();
     try {
@@ -203,7 +214,9 @@ std::int64_t RedisKeyStore::add_spend(std::string_view id, std::int64_t period_s
         if (!warned_) {
             warned_ = true;
             log_event(LogLevel::warn, "spend_counted_locally",
-                      {{"note", "the shared store is unavailable: spend is kept here and added when it returns"}});
+                      {{"note",
+                        "the shared store is unavailable: spend is kept here and added when it "
+                        "returns"}});
         }
         return known_[counter] + pending_for(counter);
     }
@@ -245,13 +258,15 @@ void RedisKeyStore::reconcile() {
     }
     std::lock_guard lock(mutex_);
     warned_ = false;
-    if (added > 0) log_event(LogLevel::info, "spend_reconciled", {{"additions", std::to_string(added)}});
+    if (added > 0)
+        log_event(LogLevel::info, "spend_reconciled", {{"additions", std::to_string(added)}});
 }
 
 void RedisKeyStore::restore() {
     std::vector<VirtualKey> records = list();
     for (const auto &key : records) {
-        client_.command({"HSETNX", std::string(redis_schema::keys), key.id, serialize_virtual_key(key)});
+        client_.command(
+            {"HSETNX", std::string(redis_schema::keys), key.id, serialize_virtual_key(key)});
         client_.command({"HSETNX", std::string(redis_schema::key_hashes), key.key_hash, key.id});
     }
     std::map<std::string, std::int64_t> mine;
@@ -263,18 +278,20 @@ void RedisKeyStore::restore() {
     // The old op markers went with the data: fresh ids, each added once.
     for (const auto &[counter, amount] : mine) apply(next_op_id(), counter, amount);
     log_event(LogLevel::warn, "store_keys_restored",
-              {{"records", std::to_string(records.size())}, {"spend_counters", std::to_string(mine.size())}});
+              {{"records", std::to_string(records.size())},
+               {"spend_counters", std::to_string(mine.size())}});
     if (!records.empty()) publish_keys(client_);
 }
 
 RedisRateCounters::RedisRateCounters(RedisClient &client) : client_(client) {}
 
-std::int64_t RedisRateCounters::add(std::string_view key_id, std::string_view metric, std::int64_t window_start,
-                                    std::int64_t amount) {
+std::int64_t RedisRateCounters::add(std::string_view key_id, std::string_view metric,
+                                    std::int64_t window_start, std::int64_t amount) {
     const std::string counter = redis_schema::rate(key_id, metric, window_start);
     try {
-        std::int64_t total = as_count(client_.command(
-            {"EVAL", kRateAdd, "1", counter, std::to_string(amount), std::to_string(kRateWindowSeconds * 2)}));
+        std::int64_t total =
+            as_count(client_.command({"EVAL", kRateAdd, "1", counter, std::to_string(amount),
+                                      std::to_string(kRateWindowSeconds * 2)}));
         std::lock_guard lock(mutex_);
         if (warned_) {
             warned_ = false;
@@ -287,7 +304,9 @@ std::int64_t RedisRateCounters::add(std::string_view key_id, std::string_view me
             warned_ = true;
             local_ = std::make_unique<LocalRateCounters>();
             log_event(LogLevel::warn, "rate_limits_local",
-                      {{"note", "the shared store is unavailable: rate limits are counted per daemon until it returns"}});
+                      {{"note",
+                        "the shared store is unavailable: rate limits are counted per daemon until "
+                        "it returns"}});
         }
         return local_->add(key_id, metric, window_start, amount);
     }

@@ -20,15 +20,15 @@
 // it knows and the spend it added since it started.
 //
 // Thread safety: every member may be called from any thread at once.
-#include "core/keys/key_store.hpp"
-#include "core/keys/local_key_store.hpp"
-#include "core/store/redis_client.hpp"
-
 #include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+
+#include "core/keys/key_store.hpp"
+#include "core/keys/local_key_store.hpp"
+#include "core/store/redis_client.hpp"
 
 namespace sb::core {
 
@@ -41,11 +41,13 @@ public:
     void create(const VirtualKey &key) override;
     std::vector<VirtualKey> list() const override;
     std::optional<VirtualKey> get(std::string_view id) const override;
-    std::optional<VirtualKey> patch(std::string_view id, const std::function<void(VirtualKey &)> &change) override;
+    std::optional<VirtualKey> patch(std::string_view id,
+                                    const std::function<void(VirtualKey &)> &change) override;
     bool revoke(std::string_view id, std::int64_t now_unix) override;
     std::optional<VirtualKey> find_by_hash(std::string_view hash) const override;
     bool has_keys() const override;
-    std::int64_t add_spend(std::string_view id, std::int64_t period_start, std::int64_t amount_nusd) override;
+    std::int64_t add_spend(std::string_view id, std::int64_t period_start,
+                           std::int64_t amount_nusd) override;
     std::int64_t spend(std::string_view id, std::int64_t period_start) const override;
 
     // Re-reads every record (the watcher: "keys" published, or periodic).
@@ -77,7 +79,7 @@ private:
     mutable std::mutex mutex_;
     mutable std::map<std::string, VirtualKey, std::less<>> records_;  // by id
     mutable std::map<std::string, std::string, std::less<>> ids_by_hash_;
-    bool loaded_ = false;                               // one refresh succeeded
+    bool loaded_ = false;                                // one refresh succeeded
     mutable std::map<std::string, std::int64_t> known_;  // counter -> last total seen in Redis
     std::map<std::string, std::int64_t> contributed_;    // counter -> what this daemon added
     std::deque<PendingSpend> pending_;

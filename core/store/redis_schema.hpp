@@ -24,8 +24,10 @@ inline constexpr std::string_view topic_keys = "keys";
 inline std::string spend(std::string_view key_id, std::int64_t period_start) {
     return "sb:spend:" + std::string(key_id) + ":" + std::to_string(period_start);
 }
-inline std::string rate(std::string_view key_id, std::string_view metric, std::int64_t window_start) {
-    return "sb:rate:" + std::string(key_id) + ":" + std::string(metric) + ":" + std::to_string(window_start);
+inline std::string rate(std::string_view key_id, std::string_view metric,
+                        std::int64_t window_start) {
+    return "sb:rate:" + std::string(key_id) + ":" + std::string(metric) + ":" +
+           std::to_string(window_start);
 }
 // Marks one spend addition as applied, so that retrying it after a lost
 // answer does not count it twice.

@@ -1,11 +1,11 @@
 #include "core/store/redis_store.hpp"
 
+#include <csignal>
+
 #include "core/log.hpp"
 #include "core/store/redis_config_backend.hpp"
 #include "core/store/redis_key_store.hpp"
 #include "core/store/redis_schema.hpp"
-
-#include <csignal>
 
 namespace sb::core {
 
@@ -51,6 +51,8 @@ std::unique_ptr<RedisKeyStore> RedisStore::key_store() {
     return store;
 }
 
-std::unique_ptr<RedisRateCounters> RedisStore::rate_counters() { return std::make_unique<RedisRateCounters>(client_); }
+std::unique_ptr<RedisRateCounters> RedisStore::rate_counters() {
+    return std::make_unique<RedisRateCounters>(client_);
+}
 
 }  // namespace sb::core

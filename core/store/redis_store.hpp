@@ -5,13 +5,13 @@
 //
 // Lifetime: create it before the stores that use it and destroy it after
 // them (the watcher's handlers refer to them; stop_watching() first).
+#include <memory>
+
 #include "core/config/config_store.hpp"
 #include "core/store/redis_client.hpp"
 #include "core/store/redis_watcher.hpp"
 #include "core/store/secret_box.hpp"
 #include "core/store/store_settings.hpp"
-
-#include <memory>
 
 namespace sb::core {
 

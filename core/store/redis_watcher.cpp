@@ -1,14 +1,14 @@
 #include "core/store/redis_watcher.hpp"
 
-#include "core/log.hpp"
-#include "core/store/redis_schema.hpp"
-#include "core/store/secret_box.hpp"
-
 #include <hiredis/hiredis.h>
+#include <poll.h>
 
 #include <cerrno>
 #include <memory>
-#include <poll.h>
+
+#include "core/log.hpp"
+#include "core/store/redis_schema.hpp"
+#include "core/store/secret_box.hpp"
 
 namespace sb::core {
 namespace {
@@ -26,10 +26,10 @@ ContextPtr subscribe(const RedisClient &client) {
     return c;
 }
 
-
 }  // namespace
 
-RedisWatcher::RedisWatcher(RedisClient &client, std::chrono::milliseconds period) : client_(client), period_(period) {}
+RedisWatcher::RedisWatcher(RedisClient &client, std::chrono::milliseconds period)
+    : client_(client), period_(period) {}
 
 RedisWatcher::~RedisWatcher() { stop(); }
 
@@ -63,7 +63,8 @@ void RedisWatcher::run_topic(const std::string &topic) {
         } catch (const RedisUnavailable &) {
             // Logged once by the client; the next probe brings it back.
         } catch (const std::exception &e) {
-            log_event(LogLevel::error, "store_refresh_failed", {{"topic", topic}, {"reason", e.what()}});
+            log_event(LogLevel::error, "store_refresh_failed",
+                      {{"topic", topic}, {"reason", e.what()}});
         }
     }
 }
@@ -87,8 +88,10 @@ bool RedisWatcher::check_epoch() {
         current = client_.command({"GET", key});
     }
     const bool lost = !epoch_.empty() && current.text != epoch_;
-    if (lost) log_event(LogLevel::warn, "store_data_lost", {{"store", client_.endpoint().url()},
-                                                            {"note", "writing back this daemon's config, keys and spend"}});
+    if (lost)
+        log_event(LogLevel::warn, "store_data_lost",
+                  {{"store", client_.endpoint().url()},
+                   {"note", "writing back this daemon's config, keys and spend"}});
     epoch_ = current.text;
     return lost;
 }
@@ -133,11 +136,11 @@ void RedisWatcher::run() {
                 } else {
                     void *raw = nullptr;
                     while (redisGetReplyFromReader(sub.get(), &raw) == REDIS_OK && raw) {
-                        std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply *>(raw),
-                                                                                      &freeReplyObject);
+                        std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(
+                            static_cast<redisReply *>(raw), &freeReplyObject);
                         RedisReply message = copy_reply(*reply);
-                        if (message.type == RedisReply::Type::array && message.elements.size() == 3 &&
-                            message.elements[0].text == "message")
+                        if (message.type == RedisReply::Type::array &&
+                            message.elements.size() == 3 && message.elements[0].text == "message")
                             run_topic(message.elements[2].text);
                         raw = nullptr;
                     }

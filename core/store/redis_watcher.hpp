@@ -12,8 +12,6 @@
 //
 // Handlers run on the watcher's thread, one at a time; they may throw (the
 // error is logged). They may be registered before or after start().
-#include "core/store/redis_client.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -23,11 +21,14 @@
 #include <thread>
 #include <vector>
 
+#include "core/store/redis_client.hpp"
+
 namespace sb::core {
 
 class RedisWatcher {
 public:
-    explicit RedisWatcher(RedisClient &client, std::chrono::milliseconds period = std::chrono::milliseconds(500));
+    explicit RedisWatcher(RedisClient &client,
+                          std::chrono::milliseconds period = std::chrono::milliseconds(500));
     ~RedisWatcher();  // stops and joins the thread
     RedisWatcher(const RedisWatcher &) = delete;
     RedisWatcher &operator=(const RedisWatcher &) = delete;

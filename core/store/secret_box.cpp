@@ -1,7 +1,5 @@
 #include "core/store/secret_box.hpp"
 
-#include "core/hex.hpp"
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -9,6 +7,8 @@
 #include <memory>
 #include <stdexcept>
 #include <vector>
+
+#include "core/hex.hpp"
 
 namespace sb::core {
 namespace {
@@ -74,14 +74,17 @@ std::string random_hex(std::size_t bytes) {
 }
 
 SecretKey parse_secret_key(std::string_view text) {
-    while (!text.empty() && std::string_view(" \t\r\n").find(text.front()) != std::string_view::npos)
+    while (!text.empty() &&
+           std::string_view(" \t\r\n").find(text.front()) != std::string_view::npos)
         text.remove_prefix(1);
     while (!text.empty() && std::string_view(" \t\r\n").find(text.back()) != std::string_view::npos)
         text.remove_suffix(1);
     std::vector<unsigned char> bytes;
     if (text.size() != 64 || !from_hex(text, bytes))
-        throw std::runtime_error("the secret key must be 64 hex digits (32 bytes; e.g. from `openssl rand -hex 32`), got " +
-                                 std::to_string(text.size()) + " characters");
+        throw std::runtime_error(
+            "the secret key must be 64 hex digits (32 bytes; e.g. from `openssl rand -hex 32`), "
+            "got " +
+            std::to_string(text.size()) + " characters");
     SecretKey key{};
     std::copy(bytes.begin(), bytes.end(), key.begin());
     OPENSSL_cleanse(bytes.data(), bytes.size());
@@ -94,14 +97,17 @@ SecretBox::~SecretBox() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
 std::string SecretBox::seal(std::string_view plaintext, std::string_view field) const {
     std::vector<unsigned char> out(kNonceSize + plaintext.size() + kTagSize);
-    if (RAND_bytes(out.data(), as_int(kNonceSize)) != 1) throw std::runtime_error("no random bytes for a nonce");
+    if (RAND_bytes(out.data(), as_int(kNonceSize)) != 1)
+        throw std::runtime_error("no random bytes for a nonce");
     auto ctx = new_context();
     int len = 0;
     if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), out.data()) != 1 ||
-        EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char *>(field.data()),
+        EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                          reinterpret_cast<const unsigned char *>(field.data()),
                           as_int(field.size())) != 1 ||
         EVP_EncryptUpdate(ctx.get(), out.data() + kNonceSize, &len,
-                          reinterpret_cast<const unsigned char *>(plaintext.data()), as_int(plaintext.size())) != 1 ||
+                          reinterpret_cast<const unsigned char *>(plaintext.data()),
+                          as_int(plaintext.size())) != 1 ||
         EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonceSize + len, &len) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, as_int(kTagSize),
                             out.data() + kNonceSize + plaintext.size()) != 1)
@@ -110,12 +116,14 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view field) 
 }
 
 std::string SecretBox::open(std::string_view sealed, std::string_view field) const {
-    if (!sealed.starts_with(kPrefix) || sealed.size() < kPrefix.size() + 9 || sealed[kPrefix.size() + 8] != '.')
+    if (!sealed.starts_with(kPrefix) || sealed.size() < kPrefix.size() + 9 ||
+        sealed[kPrefix.size() + 8] != '.')
         throw std::runtime_error("not a sealed secret");
     std::string_view key_id = sealed.substr(kPrefix.size(), 8);
     if (key_id != key_id_)
         throw std::runtime_error("sealed under another secret key (key id " + std::string(key_id) +
-                                 ", ours " + key_id_ + "): set the SWITCHBOARD_SECRET_KEY the other daemons use");
+                                 ", ours " + key_id_ +
+                                 "): set the SWITCHBOARD_SECRET_KEY the other daemons use");
     std::vector<unsigned char> raw;
     if (!from_hex(sealed.substr(kPrefix.size() + 9), raw) || raw.size() < kNonceSize + kTagSize)
         throw std::runtime_error("sealed secret is malformed");
@@ -123,17 +131,21 @@ std::string SecretBox::open(std::string_view sealed, std::string_view field) con
     std::string plain(text_size, '\0');
     auto ctx = new_context();
     int len = 0;
-    bool ok = EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), raw.data()) == 1 &&
-              EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char *>(field.data()),
-                                as_int(field.size())) == 1 &&
-              EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()), &len,
-                                raw.data() + kNonceSize, as_int(text_size)) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, as_int(kTagSize),
-                                  raw.data() + kNonceSize + text_size) == 1 &&
-              EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()) + len, &len) == 1;
+    bool ok =
+        EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), raw.data()) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), nullptr, &len,
+                          reinterpret_cast<const unsigned char *>(field.data()),
+                          as_int(field.size())) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()), &len,
+                          raw.data() + kNonceSize, as_int(text_size)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, as_int(kTagSize),
+                            raw.data() + kNonceSize + text_size) == 1 &&
+        EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()) + len,
+                            &len) == 1;
     if (!ok) {
         OPENSSL_cleanse(plain.data(), plain.size());
-        throw std::runtime_error("sealed secret failed authentication: it was changed, or belongs to another field");
+        throw std::runtime_error(
+            "sealed secret failed authentication: it was changed, or belongs to another field");
     }
     return plain;
 }

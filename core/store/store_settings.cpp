@@ -1,13 +1,12 @@
 #include "core/store/store_settings.hpp"
 
-#include "core/trusted_file.hpp"
-
 #include <boost/url/parse.hpp>
-
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "core/trusted_file.hpp"
 
 namespace sb::core {
 
@@ -21,20 +20,25 @@ RedisEndpoint parse_redis_url(std::string_view text) {
     if (!parsed) throw std::invalid_argument("not a URL (expected redis://HOST:PORT)");
     const auto &u = *parsed;
     if (u.scheme() != "redis")
-        throw std::invalid_argument("unsupported scheme '" + std::string(u.scheme()) + "' (expected redis://HOST:PORT)");
+        throw std::invalid_argument("unsupported scheme '" + std::string(u.scheme()) +
+                                    "' (expected redis://HOST:PORT)");
     if (u.has_userinfo())
-        throw std::invalid_argument("a user or password in the URL is not supported (it would show in process "
-                                    "lists and logs): run Redis on a private network or loopback");
+        throw std::invalid_argument(
+            "a user or password in the URL is not supported (it would show in process "
+            "lists and logs): run Redis on a private network or loopback");
     if (u.has_query() || u.has_fragment() || !(u.path().empty() || u.path() == "/"))
-        throw std::invalid_argument("only redis://HOST:PORT is supported (no database path, query or fragment)");
+        throw std::invalid_argument(
+            "only redis://HOST:PORT is supported (no database path, query or fragment)");
     RedisEndpoint endpoint;
     endpoint.host = u.host_address();
-    if (endpoint.host.empty()) throw std::invalid_argument("the URL names no host (expected redis://HOST:PORT)");
+    if (endpoint.host.empty())
+        throw std::invalid_argument("the URL names no host (expected redis://HOST:PORT)");
     if (u.has_port()) {
         auto port = u.port();
         unsigned value = 0;
         auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535)
+        if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value == 0 ||
+            value > 65535)
             throw std::invalid_argument("invalid port '" + std::string(port) + "'");
         endpoint.port = static_cast<unsigned short>(value);
     }
@@ -60,11 +64,13 @@ SecretKey load_secret_key(const Environment &env) {
     const std::string inline_key = env.get("SWITCHBOARD_SECRET_KEY");
     const std::string file = env.get("SWITCHBOARD_SECRET_KEY_FILE");
     if (!inline_key.empty() && !file.empty())
-        throw std::runtime_error("both SWITCHBOARD_SECRET_KEY and SWITCHBOARD_SECRET_KEY_FILE are set: keep one");
+        throw std::runtime_error(
+            "both SWITCHBOARD_SECRET_KEY and SWITCHBOARD_SECRET_KEY_FILE are set: keep one");
     if (inline_key.empty() && file.empty())
-        throw std::runtime_error("--store redis:// needs the secret key that encrypts vendor keys in Redis: set "
-                                 "SWITCHBOARD_SECRET_KEY (64 hex digits, e.g. from `openssl rand -hex 32`) or "
-                                 "SWITCHBOARD_SECRET_KEY_FILE (a file holding them), the same on every daemon");
+        throw std::runtime_error(
+            "--store redis:// needs the secret key that encrypts vendor keys in Redis: set "
+            "SWITCHBOARD_SECRET_KEY (64 hex digits, e.g. from `openssl rand -hex 32`) or "
+            "SWITCHBOARD_SECRET_KEY_FILE (a file holding them), the same on every daemon");
     try {
         if (!inline_key.empty()) return parse_secret_key(inline_key);
         warn_unless_trusted_secret(file);
@@ -74,8 +80,9 @@ SecretKey load_secret_key(const Environment &env) {
         text << in.rdbuf();
         return parse_secret_key(text.str());
     } catch (const std::runtime_error &e) {
-        throw std::runtime_error((inline_key.empty() ? "SWITCHBOARD_SECRET_KEY_FILE: " : "SWITCHBOARD_SECRET_KEY: ") +
-                                 std::string(e.what()));
+        throw std::runtime_error(
+            (inline_key.empty() ? "SWITCHBOARD_SECRET_KEY_FILE: " : "SWITCHBOARD_SECRET_KEY: ") +
+            std::string(e.what()));
     }
 }
 

@@ -3,12 +3,12 @@
 // Redis server named by `--store redis://HOST:PORT` or SWITCHBOARD_REDIS_URL,
 // and the operator's secret key that seals vendor keys stored there
 // (SWITCHBOARD_SECRET_KEY, or SWITCHBOARD_SECRET_KEY_FILE holding it).
-#include "core/config/environment.hpp"
-#include "core/store/secret_box.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "core/config/environment.hpp"
+#include "core/store/secret_box.hpp"
 
 namespace sb::core {
 

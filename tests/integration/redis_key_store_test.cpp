@@ -1,14 +1,14 @@
 // The Redis KeyStore and RateCounters as two daemons use them: two stores,
 // each with its own connection and watcher, on one real redis-server.
 #include "core/store/redis_key_store.hpp"
+
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
 #include "core/store/redis_store.hpp"
 #include "support/daemon_process.hpp"
 #include "support/redis_server.hpp"
-
-#include <boost/test/unit_test.hpp>
-
-#include <atomic>
-#include <thread>
 
 using namespace sb::core;
 using namespace sb::test;
@@ -17,7 +17,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const SecretKey kKey = parse_secret_key("8f3a0c5e7b9d1f2a4c6e8a0b2d4f6a8c0e2a4c6e8b0d2f4a6c8e0a2c4e6a8c0e");
+const SecretKey kKey =
+    parse_secret_key("8f3a0c5e7b9d1f2a4c6e8a0b2d4f6a8c0e2a4c6e8b0d2f4a6c8e0a2c4e6a8c0e");
 
 // What one daemon holds of the shared store.
 struct Node {
@@ -26,7 +27,9 @@ struct Node {
     std::unique_ptr<RedisRateCounters> counters;
 
     explicit Node(const RedisServer &server)
-        : redis({"127.0.0.1", server.port()}, kKey), keys(redis.key_store()), counters(redis.rate_counters()) {
+        : redis({"127.0.0.1", server.port()}, kKey),
+          keys(redis.key_store()),
+          counters(redis.rate_counters()) {
         redis.start_watching();
     }
     ~Node() { redis.stop_watching(); }
@@ -72,7 +75,8 @@ BOOST_AUTO_TEST_CASE(rpm_limit_holds_across_two_daemons, *utf::timeout(60)) {
     for (auto &c : clients) c.join();
     BOOST_TEST(accepted.load() == limit);
     BOOST_TEST(server.command({"GET", "sb:rate:vk-rate:rpm:" + std::to_string(window)}) == "48");
-    const long ttl = std::stol(server.command({"TTL", "sb:rate:vk-rate:rpm:" + std::to_string(window)}));
+    const long ttl =
+        std::stol(server.command({"TTL", "sb:rate:vk-rate:rpm:" + std::to_string(window)}));
     BOOST_TEST(ttl > 0);
     BOOST_TEST(ttl <= 2 * kRateWindowSeconds);
     // Another window starts from zero.
@@ -86,17 +90,21 @@ BOOST_AUTO_TEST_CASE(keys_and_spend_are_shared_and_stored_only_as_hashes, *utf::
     BOOST_TEST(a.keys->has_keys() == false);
     const std::string text = "sk-sb-0123456789abcdef0123456789abcdef";
     a.keys->create(record("vk-0000000000000001", text));
-    BOOST_CHECK_THROW(b.keys->create(record("vk-0000000000000002", text)), std::runtime_error);  // same key
+    BOOST_CHECK_THROW(b.keys->create(record("vk-0000000000000002", text)),
+                      std::runtime_error);  // same key
     // B finds it at once (looked up on a miss) and lists it within a second.
     auto found = b.keys->find_by_hash(hash_virtual_key(text));
     BOOST_TEST_REQUIRE(found.has_value());
     BOOST_TEST(found->id == "vk-0000000000000001");
-    BOOST_TEST(eventually([&] { return b.keys->list().size() == 1 && b.keys->has_keys(); }, 1'000ms));
-    BOOST_TEST(server.command({"HGET", "sb:keys", "vk-0000000000000001"}).find(text) == std::string::npos);
+    BOOST_TEST(
+        eventually([&] { return b.keys->list().size() == 1 && b.keys->has_keys(); }, 1'000ms));
+    BOOST_TEST(server.command({"HGET", "sb:keys", "vk-0000000000000001"}).find(text) ==
+               std::string::npos);
 
     // A revoke on B reaches A within a second.
     BOOST_TEST(b.keys->revoke("vk-0000000000000001", 1'700'000'100));
-    BOOST_TEST(eventually([&] { return a.keys->get("vk-0000000000000001")->revoked_at.has_value(); }, 1'000ms));
+    BOOST_TEST(eventually(
+        [&] { return a.keys->get("vk-0000000000000001")->revoked_at.has_value(); }, 1'000ms));
     BOOST_TEST(!b.keys->revoke("vk-missing", 1));
 
     // Spend adds up across both: the budget check on either sees the sum.
@@ -135,9 +143,14 @@ BOOST_AUTO_TEST_CASE(redis_killed_and_restarted_loses_no_spend_and_no_key, *utf:
     // Back, empty (no persistence): the records and every addition return,
     // each counted once.
     server.start();
-    BOOST_TEST(eventually([&] { return a.keys->pending_spend() + b.keys->pending_spend() == 0; }, 5'000ms));
-    BOOST_TEST(eventually([&] { return server.command({"GET", "sb:spend:" + id + ":" + std::to_string(period)}) == "500"; },
-                          3'000ms),
+    BOOST_TEST(eventually([&] { return a.keys->pending_spend() + b.keys->pending_spend() == 0; },
+                          5'000ms));
+    BOOST_TEST(eventually(
+                   [&] {
+                       return server.command({"GET", "sb:spend:" + id + ":" +
+                                                         std::to_string(period)}) == "500";
+                   },
+                   3'000ms),
                server.command({"GET", "sb:spend:" + id + ":" + std::to_string(period)}));
     BOOST_TEST(a.keys->spend(id, period) == 500);
     BOOST_TEST(b.keys->spend(id, period) == 500);

@@ -1,14 +1,13 @@
 // Several daemons sharing config, keys, spend and rate counters through a
 // real redis-server (Debian's) started on loopback by each case.
 #define BOOST_TEST_MODULE switchboard_shared_store
+#include <boost/test/results_collector.hpp>
+#include <cmath>
+#include <thread>
+
 #include "integration/integration_fixture.hpp"
 #include "support/child_command.hpp"
 #include "support/redis_server.hpp"
-
-#include <boost/test/results_collector.hpp>
-
-#include <cmath>
-#include <thread>
 
 using namespace sb::test;
 using namespace sb::test::it;
@@ -17,7 +16,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kSecretKeyHex = "8f3a0c5e7b9d1f2a4c6e8a0b2d4f6a8c0e2a4c6e8b0d2f4a6c8e0a2c4e6a8c0e";
+const std::string kSecretKeyHex =
+    "8f3a0c5e7b9d1f2a4c6e8a0b2d4f6a8c0e2a4c6e8b0d2f4a6c8e0a2c4e6a8c0e";
 const std::string kVendorKey = "sk-vendor-SECRET-shared-9876";
 
 // One Redis, one mock vendor, and daemons started against them, each with
@@ -46,16 +46,20 @@ struct Cluster {
         try {
             auto id = boost::unit_test::framework::current_test_case().p_id;
             if (!boost::unit_test::results_collector.results(id).passed())
-                for (auto &d : daemons) std::cerr << "---- daemon log ----\n" << tail_of(d->log_text()) << "\n";
+                for (auto &d : daemons)
+                    std::cerr << "---- daemon log ----\n" << tail_of(d->log_text()) << "\n";
         } catch (...) {
         }
     }
 };
 
-TestHttpClient client_of(const DaemonProcess &d) { return TestHttpClient("127.0.0.1", d.port(), 5'000ms); }
+TestHttpClient client_of(const DaemonProcess &d) {
+    return TestHttpClient("127.0.0.1", d.port(), 5'000ms);
+}
 
 json::object vendor_config(const Cluster &c) {
-    return json::object{{"provider", "openai"}, {"api_key", kVendorKey}, {"api_base", c.mock.base_url()}};
+    return json::object{
+        {"provider", "openai"}, {"api_key", kVendorKey}, {"api_base", c.mock.base_url()}};
 }
 
 bool chat_answers(const DaemonProcess &d) {
@@ -68,7 +72,9 @@ template <class F>
 std::optional<std::chrono::milliseconds> time_until(F ready, std::chrono::milliseconds limit) {
     const auto start = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - start < limit) {
-        if (ready()) return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        if (ready())
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start);
         std::this_thread::sleep_for(20ms);
     }
     return std::nullopt;
@@ -91,8 +97,10 @@ void check_within_a_second(const std::optional<std::chrono::milliseconds> &took)
 }
 
 // How long until daemon d's config shows `model`, checked for up to 3 s.
-std::optional<std::chrono::milliseconds> time_until_model(const DaemonProcess &d, std::string_view model) {
-    return time_until([&] { return text(client_of(d).get(config_path).json(), "model") == model; }, 3'000ms);
+std::optional<std::chrono::milliseconds> time_until_model(const DaemonProcess &d,
+                                                          std::string_view model) {
+    return time_until([&] { return text(client_of(d).get(config_path).json(), "model") == model; },
+                      3'000ms);
 }
 
 // The mock vendor's model and key, from the environment of each daemon.
@@ -111,7 +119,9 @@ std::pair<std::string, std::string> create_key(const DaemonProcess &d, const jso
 }
 
 unsigned chat_status(const DaemonProcess &d, const std::string &key) {
-    return client_of(d).post(chat_path, json::serialize(chat_body()), {{"Authorization", "Bearer " + key}}).status;
+    return client_of(d)
+        .post(chat_path, json::serialize(chat_body()), {{"Authorization", "Bearer " + key}})
+        .status;
 }
 
 // The key's spend in USD as daemon d reports it; -1 when it cannot say.
@@ -137,10 +147,10 @@ BOOST_AUTO_TEST_CASE(redis_store_is_refused_without_a_secret_key, *utf::timeout(
     for (const Env &env : {Env{}, Env{{"SWITCHBOARD_SECRET_KEY", bad_key}}}) {
         Env full = env;
         full.emplace("HOME", tmp.path().string());
-        CommandResult r = run_command({SB_DAEMON_PATH, "--listen", "127.0.0.1:0", "--plugins-dir", plugins.string(),
-                                       "--state-dir", tmp.subdir("state").string(), "--store",
-                                       "redis://127.0.0.1:1"},
-                                      full, tmp.path() / "daemon.log", 20s);
+        CommandResult r = run_command(
+            {SB_DAEMON_PATH, "--listen", "127.0.0.1:0", "--plugins-dir", plugins.string(),
+             "--state-dir", tmp.subdir("state").string(), "--store", "redis://127.0.0.1:1"},
+            full, tmp.path() / "daemon.log", 20s);
         BOOST_TEST(!r.timed_out);
         BOOST_TEST(r.exit_code == 2, r.output);
         BOOST_TEST(r.output.find("store_refused") != std::string::npos, r.output);
@@ -150,7 +160,8 @@ BOOST_AUTO_TEST_CASE(redis_store_is_refused_without_a_secret_key, *utf::timeout(
     }
 }
 
-BOOST_AUTO_TEST_CASE(config_change_on_one_daemon_serves_on_the_other_within_a_second, *utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(config_change_on_one_daemon_serves_on_the_other_within_a_second,
+                     *utf::timeout(120)) {
     Cluster c;
     auto &a = c.start_daemon();
     auto &b = c.start_daemon();
@@ -170,7 +181,8 @@ BOOST_AUTO_TEST_CASE(config_change_on_one_daemon_serves_on_the_other_within_a_se
     BOOST_TEST(stored.find("SECRET") == std::string::npos, stored);
 
     // And back the other way: a change on B (a model) reaches A.
-    r = client_of(b).post_json(config_path, json::object{{"provider", "openai"}, {"model", "mock-model"}});
+    r = client_of(b).post_json(config_path,
+                               json::object{{"provider", "openai"}, {"model", "mock-model"}});
     BOOST_TEST_REQUIRE(r.status == 200u, r.body);
     check_within_a_second(time_until_model(a, "mock-model"));
     // B's change kept A's key (B read the latest before changing it).
@@ -189,7 +201,8 @@ BOOST_AUTO_TEST_CASE(a_missed_message_is_caught_by_the_periodic_read, *utf::time
     check_within_a_second(time_until_model(a, "mock-model"));
 }
 
-BOOST_AUTO_TEST_CASE(chat_keeps_serving_while_redis_is_down_and_state_comes_back, *utf::timeout(180)) {
+BOOST_AUTO_TEST_CASE(chat_keeps_serving_while_redis_is_down_and_state_comes_back,
+                     *utf::timeout(180)) {
     Cluster c;
     auto daemons = configured_pair(c);
     DaemonProcess &a = daemons.first, &b = daemons.second;
@@ -202,28 +215,39 @@ BOOST_AUTO_TEST_CASE(chat_keeps_serving_while_redis_is_down_and_state_comes_back
             BOOST_TEST(chat_answers(*d));
             BOOST_TEST((std::chrono::steady_clock::now() - start < 1'500ms));
         }
-        auto ready = time_until([&] { return is_false(client_of(*d).get("/readyz").json(), "store_reachable"); },
-                                3'000ms);
+        auto ready = time_until(
+            [&] { return is_false(client_of(*d).get("/readyz").json(), "store_reachable"); },
+            3'000ms);
         BOOST_TEST(ready.has_value(), "readyz never reported the store down");
         auto r = client_of(*d).get("/readyz");
         BOOST_TEST(r.status == 200u, r.body);  // still serving: still ready
         BOOST_TEST(text(r.json(), "store") == "redis");
     }
     // A config change cannot be shared now: refused, nothing changed.
-    auto r = client_of(a).post_json(config_path, json::object{{"provider", "openai"}, {"model", "mock-model"}});
+    auto r = client_of(a).post_json(config_path,
+                                    json::object{{"provider", "openai"}, {"model", "mock-model"}});
     BOOST_TEST(r.status >= 500u, r.body);
 
     // Redis comes back empty (no persistence): the daemons write back what
     // they know, and stay in step.
     c.redis.start();
-    BOOST_TEST(time_until([&] { return !c.redis.command({"GET", "sb:config"}).empty(); }, 3'000ms).has_value());
+    BOOST_TEST(time_until(
+                   [&] {
+                       return !c.redis.command({"GET", "sb:config"}).empty();
+                   },
+                   3'000ms)
+                   .has_value());
     for (auto *d : {&a, &b})
-        BOOST_TEST(time_until([&] { return is_true(client_of(*d).get("/readyz").json(), "store_reachable"); }, 3'000ms)
-                       .has_value());
+        BOOST_TEST(
+            time_until(
+                [&] { return is_true(client_of(*d).get("/readyz").json(), "store_reachable"); },
+                3'000ms)
+                .has_value());
     BOOST_TEST(c.redis.command({"GET", "sb:config"}).find(kVendorKey) == std::string::npos);
     BOOST_TEST(chat_answers(a));
     BOOST_TEST(chat_answers(b));
-    r = client_of(a).post_json(config_path, json::object{{"provider", "openai"}, {"model", "mock-model"}});
+    r = client_of(a).post_json(config_path,
+                               json::object{{"provider", "openai"}, {"model", "mock-model"}});
     BOOST_TEST_REQUIRE(r.status == 200u, r.body);
     check_within_a_second(time_until_model(b, "mock-model"));
 }
@@ -234,7 +258,9 @@ BOOST_AUTO_TEST_CASE(a_keys_rpm_limit_holds_across_two_daemons, *utf::timeout(18
     auto &b = c.start_daemon(openai_env(c));
     // All in one minute window (the limit is per window).
     const auto into = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count() % 60;
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() %
+                      60;
     if (into > 45) std::this_thread::sleep_for(std::chrono::seconds(61 - into));
     auto [id, key] = create_key(a, {{"name", "shared-rpm"}, {"rpm_limit", 5}});
     int accepted = 0, limited = 0;
@@ -254,7 +280,8 @@ BOOST_AUTO_TEST_CASE(a_budget_stops_a_key_on_both_daemons, *utf::timeout(120)) {
     auto &a = c.start_daemon(openai_env(c));
     auto &b = c.start_daemon(openai_env(c));
     // The budget holds two chats.
-    auto [id, key] = create_key(b, {{"name", "shared-budget"}, {"budget_usd", 0.000002}, {"budget_period", "daily"}});
+    auto [id, key] = create_key(
+        b, {{"name", "shared-budget"}, {"budget_usd", 0.000002}, {"budget_period", "daily"}});
     BOOST_TEST(chat_status(a, key) == 200u);
     BOOST_TEST(chat_status(b, key) == 200u);
     BOOST_TEST(chat_status(a, key) == 402u);
@@ -263,7 +290,8 @@ BOOST_AUTO_TEST_CASE(a_budget_stops_a_key_on_both_daemons, *utf::timeout(120)) {
     BOOST_TEST(std::abs(spend_on(b, id) - 2 * kCostOfOneChat) < 1e-12);
 }
 
-BOOST_AUTO_TEST_CASE(killing_and_restarting_redis_loses_no_spend_and_keeps_chat_serving, *utf::timeout(180)) {
+BOOST_AUTO_TEST_CASE(killing_and_restarting_redis_loses_no_spend_and_keeps_chat_serving,
+                     *utf::timeout(180)) {
     Cluster c;
     auto &a = c.start_daemon(openai_env(c));
     auto &b = c.start_daemon(openai_env(c));
@@ -280,9 +308,11 @@ BOOST_AUTO_TEST_CASE(killing_and_restarting_redis_loses_no_spend_and_keeps_chat_
 
     c.redis.start();  // empty: no persistence
     for (auto *d : {&a, &b})
-        BOOST_TEST(time_until([&] { return std::abs(spend_on(*d, id) - 6 * kCostOfOneChat) < 1e-12; }, 5'000ms)
-                       .has_value(),
-                   "spend seen: " << spend_on(*d, id));
+        BOOST_TEST(
+            time_until([&] { return std::abs(spend_on(*d, id) - 6 * kCostOfOneChat) < 1e-12; },
+                       5'000ms)
+                .has_value(),
+            "spend seen: " << spend_on(*d, id));
     BOOST_TEST(chat_status(b, key) == 200u);
     BOOST_TEST(std::abs(spend_on(a, id) - 7 * kCostOfOneChat) < 1e-12);
 }

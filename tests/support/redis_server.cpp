@@ -1,18 +1,18 @@
 #include "support/redis_server.hpp"
 
-#include "core/store/redis_client.hpp"
-
-#include <chrono>
-#include <csignal>
-#include <stdexcept>
-#include <thread>
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <stdexcept>
+#include <thread>
+
+#include "core/store/redis_client.hpp"
 
 namespace sb::test {
 namespace {
@@ -35,7 +35,8 @@ unsigned short free_port() {
 std::string redis_server_path() {
     for (const char *p : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"})
         if (::access(p, X_OK) == 0) return p;
-    throw std::runtime_error("redis-server not found: run scripts/install-deps.sh (Debian's redis-server)");
+    throw std::runtime_error(
+        "redis-server not found: run scripts/install-deps.sh (Debian's redis-server)");
 }
 
 }  // namespace
@@ -61,9 +62,9 @@ void RedisServer::start() {
     const std::string exe = redis_server_path();
     const std::string port = std::to_string(port_);
     const std::string log = (dir_ / "redis.log").string();
-    std::vector<std::string> args{exe,          "--port",     port,    "--bind",       "127.0.0.1",
-                                  "--save",     "",           "--appendonly", "no", "--dir", dir_.string(),
-                                  "--logfile",  log,          "--daemonize", "no"};
+    std::vector<std::string> args{exe, "--port",       port, "--bind", "127.0.0.1",   "--save",
+                                  "",  "--appendonly", "no", "--dir",  dir_.string(), "--logfile",
+                                  log, "--daemonize",  "no"};
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {

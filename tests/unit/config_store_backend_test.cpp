@@ -1,10 +1,9 @@
 #define BOOST_TEST_MODULE config_store_backend
 #include <boost/test/unit_test.hpp>
-
-#include "core/config/config_store.hpp"
-
 #include <memory>
 #include <stdexcept>
+
+#include "core/config/config_store.hpp"
 
 using namespace sb::core;
 
@@ -76,7 +75,8 @@ BOOST_AUTO_TEST_CASE(unreachable_keeps_the_last_config_and_refuses_changes) {
     doc.reachable = false;
     BOOST_TEST(!store.reload());
     BOOST_TEST(store.snapshot().active_provider == "openai");
-    BOOST_CHECK_THROW(store.update([](StoredConfig &c) { c.active_provider = "anthropic"; }), std::runtime_error);
+    BOOST_CHECK_THROW(store.update([](StoredConfig &c) { c.active_provider = "anthropic"; }),
+                      std::runtime_error);
     BOOST_TEST(store.snapshot().active_provider == "openai");
     BOOST_TEST(doc.saves == 1);
 }

@@ -1,8 +1,7 @@
 #define BOOST_TEST_MODULE secret_box
-#include <boost/test/unit_test.hpp>
-
 #include "core/store/secret_box.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <string>
 
 using namespace sb::core;
@@ -47,7 +46,8 @@ BOOST_AUTO_TEST_CASE(a_changed_byte_anywhere_is_detected) {
 
 BOOST_AUTO_TEST_CASE(a_value_moved_to_another_field_does_not_open) {
     SecretBox box(parse_secret_key(kKeyHex));
-    BOOST_CHECK_THROW(box.open(box.seal(kSecret, kField), "config/providers/anthropic/api_key"), std::runtime_error);
+    BOOST_CHECK_THROW(box.open(box.seal(kSecret, kField), "config/providers/anthropic/api_key"),
+                      std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(another_key_is_refused_and_named_as_such) {
@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_CASE(another_key_is_refused_and_named_as_such) {
         BOOST_TEST(std::string(e.what()).find(kOtherKeyHex) == std::string::npos);
     }
     // Even with the key id forged to match, the tag refuses it.
-    std::string forged = other.seal("x", kField).substr(0, body_start(sealed)) + sealed.substr(body_start(sealed));
+    std::string forged =
+        other.seal("x", kField).substr(0, body_start(sealed)) + sealed.substr(body_start(sealed));
     BOOST_CHECK_THROW(other.open(forged, kField), std::runtime_error);
 }
 
@@ -77,7 +78,8 @@ BOOST_AUTO_TEST_CASE(secret_key_must_be_64_hex_digits_and_errors_do_not_quote_it
     std::string upper = kKeyHex;
     for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     BOOST_TEST((parse_secret_key(upper) == parse_secret_key(kKeyHex)));
-    for (std::string bad : {std::string(""), kKeyHex.substr(2), kKeyHex + "00", "zz" + kKeyHex.substr(2)}) {
+    for (std::string bad :
+         {std::string(""), kKeyHex.substr(2), kKeyHex + "00", "zz" + kKeyHex.substr(2)}) {
         try {
             parse_secret_key(bad);
             BOOST_FAIL("accepted a bad key");

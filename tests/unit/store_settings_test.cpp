@@ -1,13 +1,13 @@
 #define BOOST_TEST_MODULE store_settings
-#include <boost/test/unit_test.hpp>
-
 #include "core/store/store_settings.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sys/stat.h>
-#include <unistd.h>
 
 using namespace sb::core;
 namespace fs = std::filesystem;
@@ -40,8 +40,9 @@ BOOST_AUTO_TEST_CASE(parses_host_and_port) {
 }
 
 BOOST_AUTO_TEST_CASE(refuses_what_it_does_not_support) {
-    for (std::string bad : {"", "localhost:6379", "http://h:1", "rediss://h:1", "redis://h:0", "redis://h:70000",
-                            "redis://h:1/2", "redis://h:1?db=2", "redis://:6379", "redis://h:port"})
+    for (std::string bad :
+         {"", "localhost:6379", "http://h:1", "rediss://h:1", "redis://h:0", "redis://h:70000",
+          "redis://h:1/2", "redis://h:1?db=2", "redis://:6379", "redis://h:port"})
         BOOST_CHECK_THROW(parse_redis_url(bad), std::invalid_argument);
     // A password in the URL is refused without repeating it.
     std::string why = message_of([] { parse_redis_url("redis://user:hunter2@h:6379"); });
@@ -55,14 +56,17 @@ BOOST_AUTO_TEST_CASE(flag_wins_over_environment_and_file_is_the_default) {
     BOOST_TEST(!choose_store("file", env).has_value());
     BOOST_TEST(choose_store("", env)->host == "from-env");
     BOOST_TEST(choose_store("redis://from-flag:2", env)->host == "from-flag");
-    std::string why = message_of([&] { choose_store("", Environment{{"SWITCHBOARD_REDIS_URL", "redis://h:x"}}); });
+    std::string why = message_of([&] {
+        choose_store("", Environment{{"SWITCHBOARD_REDIS_URL", "redis://h:x"}});
+    });
     BOOST_TEST(why.find("SWITCHBOARD_REDIS_URL") != std::string::npos);
     why = message_of([&] { choose_store("memcached://h", env); });
     BOOST_TEST(why.find("--store") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(secret_key_comes_from_the_variable_or_the_file) {
-    BOOST_TEST((load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY", kKeyHex}}) == parse_secret_key(kKeyHex)));
+    BOOST_TEST((load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY", kKeyHex}}) ==
+                parse_secret_key(kKeyHex)));
     fs::path file = fs::temp_directory_path() / ("sb-secret-key-" + std::to_string(::getpid()));
     {
         std::ofstream out(file);
@@ -71,12 +75,14 @@ BOOST_AUTO_TEST_CASE(secret_key_comes_from_the_variable_or_the_file) {
     ::chmod(file.c_str(), 0600);
     BOOST_TEST((load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY_FILE", file.string()}}) ==
                 parse_secret_key(kKeyHex)));
-    std::string why =
-        message_of([&] { load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY", kKeyHex},
-                                                     {"SWITCHBOARD_SECRET_KEY_FILE", file.string()}}); });
+    std::string why = message_of([&] {
+        load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY", kKeyHex},
+                                    {"SWITCHBOARD_SECRET_KEY_FILE", file.string()}});
+    });
     BOOST_TEST(why.find("both") != std::string::npos);
     fs::remove(file);
-    BOOST_CHECK_THROW(load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY_FILE", file.string()}}), std::runtime_error);
+    BOOST_CHECK_THROW(load_secret_key(Environment{{"SWITCHBOARD_SECRET_KEY_FILE", file.string()}}),
+                      std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(missing_or_bad_secret_key_is_refused_without_quoting_it) {
