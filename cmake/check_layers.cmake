@@ -21,7 +21,7 @@ file(REAL_PATH "${SOURCE_DIR}" SOURCE_DIR)
 # --- The rules -----------------------------------------------------------------------------
 # A layer id per folder. Core layers are listed so that a new core/ folder must be given a
 # rule here before it can hold code (an unknown folder is reported, not silently allowed).
-set(CORE_LAYERS core core/net core/upstream core/plugin core/config core/keys core/gateway)
+set(CORE_LAYERS core core/net core/upstream core/plugin core/config core/keys core/store core/gateway)
 
 # _allowed_<layer>: the layers a file of <layer> may include from. A plugin may also
 # include its own folder ("plugin:<id>", added in _allowed_for).
@@ -36,6 +36,7 @@ set(_allowed_core/config   core core/plugin core/upstream core/config)
 set(_allowed_core/keys     core core/config core/keys)
 set(_allowed_core/gateway  ${CORE_LAYERS})
 set(_allowed_host          ${CORE_LAYERS} host sdk)
+set(_allowed_core/store    core core/config core/keys core/store)
 
 # One line per layer, printed with a violation.
 set(_rule_sdk           "sdk/ (the C ABI and its C++ helper) includes only sdk headers and system headers")
@@ -49,6 +50,7 @@ set(_rule_core/config   "core/config includes only core/ root, core/plugin, core
 set(_rule_core/keys     "core/keys includes only core/ root, core/config (the state dir's files) and core/keys")
 set(_rule_core/gateway  "core/gateway includes only core/ folders: never host/, plugins/ or the ABI directly")
 set(_rule_host          "host/ includes only core/, host/ and sdk headers: never plugins/")
+set(_rule_core/store    "core/store (the Redis store) includes only core/ root, core/config, core/keys and core/store")
 
 # Layer of a tree-relative path, or "" when the path is outside the checked folders.
 function(_layer_of rel out)

@@ -8,6 +8,9 @@
 #include "core/keys/local_key_store.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/store/redis_key_store.hpp"
+#include "core/store/redis_store.hpp"
+#include "core/store/store_settings.hpp"
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/access_control.hpp"
@@ -67,6 +70,11 @@ Options:
                           weight) with fallbacks, and a price table. Reloaded on
                           SIGHUP and when it changes; a bad file refuses start-up,
                           a bad reload keeps the last good one. See docs/routing.md
+  --store URL             where runtime config, virtual keys, spend and rate
+                          counters live: "file" (the default: --state-dir) or
+                          redis://HOST:PORT, shared by every daemon pointed at
+                          it (env SWITCHBOARD_REDIS_URL; needs
+                          SWITCHBOARD_SECRET_KEY). See docs/deployment.md
   --threads N             I/O threads (default: number of CPUs)
   --max-connections N     client connections served at once (default 10000,
                           lowered to what the open-file limit allows: two
@@ -122,6 +130,11 @@ Environment:
   SWITCHBOARD_CLIENT_KEYS comma-separated keys (or the file <state-dir>/client_keys,
                           one per line): when set, /v1/* needs "Authorization:
                           Bearer <client key>"
+  SWITCHBOARD_REDIS_URL   redis://HOST:PORT, as --store (the flag wins)
+  SWITCHBOARD_SECRET_KEY  64 hex digits (openssl rand -hex 32), the same on every
+                          daemon: encrypts vendor keys stored in Redis
+                          (AES-256-GCM); required with a Redis store
+  SWITCHBOARD_SECRET_KEY_FILE  a file holding that key instead
   SWITCHBOARD_METRICS_TOKEN  when set, GET /metrics needs "Authorization: Bearer
                           <token>"; without it /metrics is open (even with an
                           admin token)
@@ -142,6 +155,7 @@ struct Options {
     fs::path plugins_dir;
     fs::path state_dir;
     fs::path routes_file;
+    std::string store;  // --store: empty, "file" or redis://HOST:PORT
     unsigned threads = 0;
     std::optional<long> max_connections;
     std::optional<long> max_connections_per_client;
@@ -220,6 +234,8 @@ Options parse_options(int argc, char **argv) {
             o.state_dir = value();
         } else if (a == "--config") {
             o.routes_file = value();
+        } else if (a == "--store") {
+            o.store = value();
         } else if (a == "--threads") {
             o.threads = static_cast<unsigned>(parse_positive(a, value()));
         } else if (a == "--max-connections") {
@@ -262,6 +278,11 @@ Options parse_options(int argc, char **argv) {
         } else {
             usage_error("unknown option '" + a + "'");
         }
+    }
+    try {
+        (void)sb::core::choose_store(o.store, sb::core::Environment::capture());
+    } catch (const std::invalid_argument &e) {
+        usage_error(e.what());
     }
     if (o.plugins_dir.empty()) o.plugins_dir = default_plugins_dir();
     if (o.state_dir.empty()) o.state_dir = default_state_dir();
@@ -368,8 +389,41 @@ int main(int argc, char **argv) {
             log_event(LogLevel::warn, "no_plugins",
                       {{"dir", dir}, {"note", "--allow-no-plugins: serving no provider until plugins are added"}});
         }
-        sb::core::ConfigStore store(options.state_dir);
         sb::core::Environment env = sb::core::Environment::capture();
+        // Validated by parse_options.
+        const std::optional<sb::core::RedisEndpoint> redis_at = sb::core::choose_store(options.store, env);
+        std::unique_ptr<sb::core::RedisStore> redis;
+        if (redis_at) {
+            try {
+                redis = std::make_unique<sb::core::RedisStore>(*redis_at, sb::core::load_secret_key(env));
+            } catch (const std::runtime_error &e) {
+                log_event(LogLevel::error, "store_refused", {{"store", redis_at->url()}, {"reason", e.what()}});
+                return 2;
+            }
+        }
+        auto store_owner = redis ? std::make_unique<sb::core::ConfigStore>(redis->config_backend())
+                                 : std::make_unique<sb::core::ConfigStore>(options.state_dir);
+        sb::core::ConfigStore &store = *store_owner;
+        // Virtual keys (hashes and spend) and rate counters: in the state dir
+        // and this process, or in Redis.
+        std::unique_ptr<sb::core::KeyStore> key_store_owner;
+        std::unique_ptr<sb::core::RateCounters> rate_counters_owner;
+        if (redis) {
+            key_store_owner = redis->key_store();
+            rate_counters_owner = redis->rate_counters();
+            redis->watch_config(store);
+            redis->start_watching();
+        } else {
+            key_store_owner = std::make_unique<sb::core::LocalKeyStore>(options.state_dir);
+            rate_counters_owner = std::make_unique<sb::core::LocalRateCounters>();
+        }
+        // The watcher's handlers use the stores: it stops before they go,
+        // however this scope is left.
+        struct StopWatching {
+            sb::core::RedisStore *redis;
+            ~StopWatching() {
+                    }
+        } stop_watching{redis.get()};
         sb::host::AccessControl access = sb::host::AccessControl::load(env, options.state_dir);
         if (!access.has_admin_token() && !sb::core::is_loopback(endpoint.address())) {
             log_event(LogLevel::error, "refusing_to_listen",
@@ -433,11 +487,11 @@ int main(int argc, char **argv) {
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.on_reload([&gateway](const sb::core::ReloadSummary &summary) { gateway.providers_changed(summary); });
         reloader.watch(io.get_executor());
-        // Virtual keys: hashes and spend in the state dir, rate counters in
-        // this process, prices shipped in (the config file's "prices"
-        // override them through prices.override_from).
-        sb::core::LocalKeyStore key_store(options.state_dir);
-        sb::core::LocalRateCounters rate_counters;
+        // Virtual keys: the stores chosen above (--store), prices shipped in
+        // with the config file's "prices" laid over them at start and on
+        // every reload.
+        sb::core::KeyStore &key_store = *key_store_owner;
+        sb::core::RateCounters &rate_counters = *rate_counters_owner;
         const sb::core::PriceTable shipped_prices = sb::core::PriceTable::shipped();
         sb::core::PriceTable prices = shipped_prices;
         routes->on_reload([&prices, &shipped_prices](const sb::core::RoutesFile &file) {

@@ -79,7 +79,11 @@ Response Router::readiness(const Request &request) const {
     boost::json::object doc{{"status", ready ? "ready" : "not_ready"},
                             {"providers", set->providers.size()},
                             {"refused", set->refused.size()},
-                            {"config_readable", config_readable}};
+                            {"config_readable", config_readable},
+                            // Informational: a shared store that is down leaves chat serving
+                            // on the last known config, so it does not make the daemon unready.
+                            {"store", store_.backend_kind()},
+                            {"store_reachable", store_.backend_reachable()}};
     return json_response(ready ? http::status::ok : http::status::service_unavailable, boost::json::serialize(doc),
                          request.version());
 }

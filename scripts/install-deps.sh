@@ -5,6 +5,8 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config ca-certificates openssl binutils
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev
   libssl-dev python3
+  # --store redis://: the client library, and the server the Redis tests start.
+  libhiredis-dev redis-server
 )
 # The spec check (tests/spec) runs on Node; a Node from elsewhere (nodesource,
 # nvm) is fine, so Debian's nodejs/npm only come in when there is no node.

@@ -79,30 +79,66 @@ std::string serialize_stored_config(const StoredConfig &config) {
     return json::serialize(root) + "\n";
 }
 
-ConfigStore::ConfigStore(std::filesystem::path state_dir)
-    : file_(state_dir / kFileName), dir_fd_(open_state_dir(state_dir)) {
-    try {
-        if (auto text = read_current()) current_ = parse_stored_config(*text);
-    } catch (const std::exception &e) {
-        std::filesystem::path aside_path;
+namespace {
+
+// The embedded default: <state_dir>/config.json.
+class FileConfigBackend final : public ConfigBackend {
+public:
+    explicit FileConfigBackend(const std::filesystem::path &state_dir)
+        : file_(state_dir / kFileName), dir_fd_(open_state_dir(state_dir)) {
+        // A corrupt file at start-up is moved aside, never overwritten.
         try {
-            aside_path = move_state_file_aside(dir_fd_, kFileName, file_);
-        } catch (const std::exception &aside_failed) {
-            ::close(dir_fd_);
-            throw std::runtime_error(file_.string() + " is unreadable (" + e.what() + ") and " + aside_failed.what());
+            if (auto text = read_state_file(dir_fd_, kFileName, file_)) parse_stored_config(*text);
+        } catch (const std::exception &e) {
+            std::filesystem::path aside_path;
+            try {
+                aside_path = move_state_file_aside(dir_fd_, kFileName, file_);
+            } catch (const std::exception &aside_failed) {
+                ::close(dir_fd_);
+                throw std::runtime_error(file_.string() + " is unreadable (" + e.what() + ") and " +
+                                         aside_failed.what());
+            }
+            log_event(LogLevel::error, "config_corrupt",
+                      {{"file", file_.string()}, {"reason", e.what()}, {"moved_to", aside_path.string()}});
         }
-        log_event(LogLevel::error, "config_corrupt",
-                  {{"file", file_.string()}, {"reason", e.what()}, {"moved_to", aside_path.string()}});
+    }
+    ~FileConfigBackend() override { ::close(dir_fd_); }
+
+    std::optional<StoredConfig> load() override {
+        auto text = read_state_file(dir_fd_, kFileName, file_);
+        if (!text) return std::nullopt;
+        return parse_stored_config(*text);
+    }
+    void save(const StoredConfig &config) override {
+        write_state_file(dir_fd_, kFileName, file_, serialize_stored_config(config));
+    }
+    std::string_view kind() const noexcept override { return "file"; }
+    std::filesystem::path file() const override { return file_; }
+
+private:
+    std::filesystem::path file_;
+    int dir_fd_ = -1;
+};
+
+}  // namespace
+
+ConfigStore::ConfigStore(std::filesystem::path state_dir)
+    : ConfigStore(std::make_unique<FileConfigBackend>(state_dir)) {}
+
+ConfigStore::ConfigStore(std::unique_ptr<ConfigBackend> backend) : backend_(std::move(backend)) {
+    try {
+        if (auto stored = backend_->load()) current_ = std::move(*stored);
+    } catch (const std::exception &e) {
+        // An unreadable document is fatal; a shared store that is down now
+        // is read again once it answers.
+        if (backend_->reachable()) throw;
+        log_event(LogLevel::warn, "config_store_unavailable",
+                  {{"store", std::string(backend_->kind())}, {"reason", e.what()},
+                   {"note", "serving without runtime config until the store answers"}});
     }
 }
 
-ConfigStore::~ConfigStore() { ::close(dir_fd_); }
-
-// The file's text, or nullopt when there is none. A link in its place is
-// not followed.
-std::optional<std::string> ConfigStore::read_current() const {
-    return read_state_file(dir_fd_, kFileName, file_);
-}
+ConfigStore::~ConfigStore() = default;
 
 StoredConfig ConfigStore::snapshot() const {
     std::lock_guard lock(mutex_);
@@ -112,21 +148,23 @@ StoredConfig ConfigStore::snapshot() const {
 StoredConfig ConfigStore::update(const std::function<void(StoredConfig &)> &change) {
     std::lock_guard lock(mutex_);
     StoredConfig next = current_;
+    // Another daemon may have changed it since we last read it.
+    if (backend_->shared()) next = backend_->load().value_or(StoredConfig{});
     change(next);
-    write_state_file(dir_fd_, kFileName, file_, serialize_stored_config(next));
+    backend_->save(next);
     current_ = next;
     return next;
 }
 
 bool ConfigStore::reload() {
     try {
-        auto text = read_current();
-        StoredConfig next = text ? parse_stored_config(*text) : StoredConfig{};
+        StoredConfig next = backend_->load().value_or(StoredConfig{});
         std::lock_guard lock(mutex_);
         current_ = std::move(next);
         return true;
     } catch (const std::exception &e) {
-        log_event(LogLevel::error, "config_reload_failed", {{"file", file_.string()}, {"reason", e.what()}});
+        log_event(LogLevel::error, "config_reload_failed",
+                  {{"store", std::string(backend_->kind())}, {"file", backend_->file().string()}, {"reason", e.what()}});
         return false;
     }
 }

@@ -1,6 +1,9 @@
 #pragma once
-// Runtime provider config set through the admin API, persisted as JSON in
-// the state dir: written to a fresh temp file (O_EXCL|O_NOFOLLOW, a random
+// Runtime provider config set through the admin API, kept by a pluggable
+// backend: the file below (the default), or a shared store (Redis, see
+// core/store) that several daemons read and write.
+//
+// The file backend persists it as JSON in the state dir: written to a fresh temp file (O_EXCL|O_NOFOLLOW, a random
 // name), fsynced, renamed over the old one, mode 0600. A corrupt file at
 // start-up is moved aside, never overwritten.
 //
@@ -12,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,6 +40,25 @@ struct StoredConfig {
     std::map<std::string, ProviderSettings, std::less<>> providers;
 };
 
+// Where the config is kept. Thread safety: ConfigStore serializes calls.
+class ConfigBackend {
+public:
+    virtual ~ConfigBackend() = default;
+    // The stored config; nullopt when none was ever stored. Throws
+    // std::runtime_error when it cannot be read (corrupt, unreachable).
+    virtual std::optional<StoredConfig> load() = 0;
+    // Throws std::runtime_error (nothing stored) when it cannot be written.
+    virtual void save(const StoredConfig &config) = 0;
+    // "file" or "redis", for /readyz and logs.
+    virtual std::string_view kind() const noexcept = 0;
+    // Whether the backend answered last time it was asked (no I/O).
+    virtual bool reachable() const noexcept { return true; }
+    // Other processes write it too: update() reads it before changing it.
+    virtual bool shared() const noexcept { return false; }
+    // The file backend's file; empty for the others.
+    virtual std::filesystem::path file() const { return {}; }
+};
+
 class ConfigStore {
 public:
     // Reads <state_dir>/config.json if present. Creates state_dir (0700);
@@ -43,24 +66,30 @@ public:
     // directory and the fix when it is owned by another user or writable by
     // group or others.
     explicit ConfigStore(std::filesystem::path state_dir);
+    // Any backend. Reads it now; one that cannot be reached yet (a shared
+    // store that is down) leaves the config empty until reload() succeeds.
+    // Throws when it answers with something unreadable.
+    explicit ConfigStore(std::unique_ptr<ConfigBackend> backend);
     ~ConfigStore();
     ConfigStore(const ConfigStore &) = delete;
     ConfigStore &operator=(const ConfigStore &) = delete;
 
     StoredConfig snapshot() const;
-    // Applies change to a copy, persists it, then makes it current. Throws
-    // std::runtime_error (nothing changed) when the file cannot be written.
+    // Applies change to a copy (of the shared store's latest, when it is
+    // shared), persists it, then makes it current. Throws
+    // std::runtime_error (nothing changed) when it cannot be written.
     StoredConfig update(const std::function<void(StoredConfig &)> &change);
-    // Re-reads the file (SIGHUP). Keeps the current config if it is corrupt.
+    // Re-reads the backend (SIGHUP, a change on another daemon). Keeps the
+    // current config if it is corrupt or unreachable.
     bool reload();
 
-    const std::filesystem::path &file() const noexcept { return file_; }
+    // The file backend's file; empty for the others.
+    std::filesystem::path file() const { return backend_->file(); }
+    std::string_view backend_kind() const noexcept { return backend_->kind(); }
+    bool backend_reachable() const noexcept { return backend_->reachable(); }
 
 private:
-    std::optional<std::string> read_current() const;
-
-    std::filesystem::path file_;
-    int dir_fd_ = -1;
+    std::unique_ptr<ConfigBackend> backend_;
     mutable std::mutex mutex_;
     StoredConfig current_;
 };

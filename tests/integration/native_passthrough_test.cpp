@@ -101,49 +101,61 @@ std::string client_body(const json::object &recorded_request, const std::string 
     return json::serialize(body);
 }
 
+// One recorded exchange of tests/fixtures/recorded.
+struct Exchange {
+    json::object rec;
+    int status() const { return static_cast<int>(rec.at("response").at("status").to_number<int64_t>()); }
+    std::string body() const { return std::string(rec.at("response").at("body").as_string()); }
+    bool stream() const { return rec.at("stream").as_bool(); }
+    const json::object &request() const { return rec.at("request").at("body").as_object(); }
+};
+
+// Serves each recording of vendor from server in turn (cut as serve() cuts)
+// and runs check(exchange, a fresh request id) on it; returns how many.
+template <class Check>
+int replay_each(const std::string &vendor, LoopbackHttpServer &server, Check check) {
+    int n = 0;
+    for (const auto &name : sbtest::recordings(vendor)) {
+        const Exchange e{sbtest::recording(vendor, name)};
+        BOOST_TEST_CONTEXT(name) {
+            const std::string content_type(e.rec.at("response").at("content_type").as_string());
+            server.set_handler([&](const RecordedRequest &) { return serve(e.status(), content_type, e.body(), e.stream()); });
+            check(e, vendor + "-" + std::to_string(++n));
+        }
+    }
+    return n;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(anthropic_recordings_pass_through_byte_for_byte) {
     Daemon d;
-    int n = 0;
-    for (const auto &name : sbtest::recordings("anthropic")) {
-        const json::object rec = sbtest::recording("anthropic", name);
-        const json::object &response = rec.at("response").as_object();
-        const int status = static_cast<int>(response.at("status").to_number<int64_t>());
-        const std::string vendor_body(response.at("body").as_string());
-        const bool stream = rec.at("stream").as_bool();
-        const json::object &recorded_request = rec.at("request").as_object().at("body").as_object();
-        BOOST_TEST_CONTEXT(name) {
-            d.anthropic.set_handler([&](const RecordedRequest &) {
-                return serve(status, std::string(response.at("content_type").as_string()), vendor_body, stream);
-            });
-            const std::string id = "native-anthropic-" + std::to_string(++n);
-            const TestHttpResponse r = d.post("/v1/messages", client_body(recorded_request, "anthropic"),
-                                              {{"x-api-key", kClientKey},
-                                               {"anthropic-version", "2023-06-01"},
-                                               {"anthropic-beta", "prompt-caching-2024-07-31"},
-                                               {"x-request-id", id}});
-            BOOST_TEST(r.status == static_cast<unsigned>(status), r.body.substr(0, 300));
-            BOOST_TEST(r.body == vendor_body, "the body differs from the vendor's");
-            BOOST_TEST(r.header("request-id") == "req_native_1");
-            BOOST_TEST(r.header("x-switchboard-provider") == "anthropic");
+    const int n = replay_each("anthropic", d.anthropic, [&](const Exchange &e, const std::string &id) {
+        const TestHttpResponse r = d.post("/v1/messages", client_body(e.request(), "anthropic"),
+                                          {{"x-api-key", kClientKey},
+                                           {"anthropic-version", "2023-06-01"},
+                                           {"anthropic-beta", "prompt-caching-2024-07-31"},
+                                           {"x-request-id", id}});
+        BOOST_TEST(r.status == static_cast<unsigned>(e.status()), r.body.substr(0, 300));
+        BOOST_TEST(r.body == e.body(), "the body differs from the vendor's");
+        BOOST_TEST(r.header("request-id") == "req_native_1");
+        BOOST_TEST(r.header("x-switchboard-provider") == "anthropic");
 
-            // What the vendor got: the client's bytes with the bare model,
-            // the provider's key, the client's version and beta.
-            const auto seen = d.anthropic.requests();
-            BOOST_TEST_REQUIRE(!seen.empty());
-            const RecordedRequest &v = seen.back();
-            BOOST_TEST(v.target == "/v1/messages");
-            BOOST_TEST(v.body == json::serialize(recorded_request), "the vendor got other bytes than the client's");
-            BOOST_TEST(v.header("x-api-key") == kAnthropicKey);
-            BOOST_TEST(v.header("anthropic-version") == "2023-06-01");
-            BOOST_TEST(v.header("anthropic-beta") == "prompt-caching-2024-07-31");
-            for (const auto &[header, value] : v.headers)
-                BOOST_TEST(value.find(kClientKey) == std::string::npos, "the client key reached the vendor in " << header);
-            BOOST_TEST(logged(d.h, id, "native") == "true");
-            BOOST_TEST(logged(d.h, id, "dialect") == "anthropic.messages");
-        }
-    }
+        // What the vendor got: the client's bytes with the bare model, the
+        // provider's key, the client's version and beta.
+        const auto seen = d.anthropic.requests();
+        BOOST_TEST_REQUIRE(!seen.empty());
+        const RecordedRequest &v = seen.back();
+        BOOST_TEST(v.target == "/v1/messages");
+        BOOST_TEST(v.body == json::serialize(e.request()), "the vendor got other bytes than the client's");
+        BOOST_TEST(v.header("x-api-key") == kAnthropicKey);
+        BOOST_TEST(v.header("anthropic-version") == "2023-06-01");
+        BOOST_TEST(v.header("anthropic-beta") == "prompt-caching-2024-07-31");
+        for (const auto &[header, value] : v.headers)
+            BOOST_TEST(value.find(kClientKey) == std::string::npos, "the client key reached the vendor in " << header);
+        BOOST_TEST(logged(d.h, id, "native") == "true");
+        BOOST_TEST(logged(d.h, id, "dialect") == "anthropic.messages");
+    });
     BOOST_TEST(n > 10);
     BOOST_TEST(d.h.log_text().find(kAnthropicKey) == std::string::npos, "the vendor key is in the log");
 }
@@ -229,42 +241,27 @@ BOOST_AUTO_TEST_CASE(vendor_errors_come_back_in_the_vendors_shape_and_count_toke
 
 BOOST_AUTO_TEST_CASE(openai_responses_recordings_pass_through_byte_for_byte) {
     Daemon d;
-    int n = 0;
-    for (const auto &name : sbtest::recordings("openai-responses")) {
-        const json::object rec = sbtest::recording("openai-responses", name);
-        const json::object &response = rec.at("response").as_object();
-        const int status = static_cast<int>(response.at("status").to_number<int64_t>());
-        const std::string vendor_body(response.at("body").as_string());
-        const bool stream = rec.at("stream").as_bool();
-        const json::object &recorded_request = rec.at("request").as_object().at("body").as_object();
-        BOOST_TEST_CONTEXT(name) {
-            d.openai.set_handler([&](const RecordedRequest &) {
-                return serve(status, std::string(response.at("content_type").as_string()), vendor_body, stream);
-            });
-            const std::string id = "native-responses-" + std::to_string(++n);
-            const TestHttpResponse r = d.post("/v1/responses", client_body(recorded_request, "openai"),
-                                              {{"authorization", "Bearer " + kClientKey}, {"x-request-id", id}});
-            BOOST_TEST(r.status == static_cast<unsigned>(status), r.body.substr(0, 300));
-            BOOST_TEST(r.body == vendor_body, "the body differs from the vendor's");
-            const auto seen = d.openai.requests();
-            BOOST_TEST_REQUIRE(!seen.empty());
-            BOOST_TEST(seen.back().target == "/v1/responses");
-            BOOST_TEST(seen.back().body == json::serialize(recorded_request));
-            BOOST_TEST(seen.back().header("authorization") == "Bearer " + kOpenAIKey);
-            BOOST_TEST(logged(d.h, id, "native") == "true");
-            // Usage read from the answer (response.completed in a stream).
-            if (status == 200) {
-                const std::string body_json =
-                    stream ? vendor_body.substr(vendor_body.rfind("data: {\"type\":\"response.") + 6) : vendor_body;
-                const json::value parsed = json::parse(body_json.substr(0, body_json.find('\n')));
-                const json::object &resp =
-                    stream ? parsed.at("response").as_object() : parsed.as_object();
-                if (const json::value *usage = resp.if_contains("usage"); usage && usage->is_object())
-                    BOOST_TEST(logged(d.h, id, "prompt_tokens") ==
-                               std::to_string(usage->at("input_tokens").to_number<int64_t>()));
-            }
-        }
-    }
+    const int n = replay_each("openai-responses", d.openai, [&](const Exchange &e, const std::string &id) {
+        const TestHttpResponse r = d.post("/v1/responses", client_body(e.request(), "openai"),
+                                          {{"authorization", "Bearer " + kClientKey}, {"x-request-id", id}});
+        BOOST_TEST(r.status == static_cast<unsigned>(e.status()), r.body.substr(0, 300));
+        const std::string vendor_body = e.body();
+        BOOST_TEST(r.body == vendor_body, "the body differs from the vendor's");
+        const auto seen = d.openai.requests();
+        BOOST_TEST_REQUIRE(!seen.empty());
+        BOOST_TEST(seen.back().target == "/v1/responses");
+        BOOST_TEST(seen.back().body == json::serialize(e.request()));
+        BOOST_TEST(seen.back().header("authorization") == "Bearer " + kOpenAIKey);
+        BOOST_TEST(logged(d.h, id, "native") == "true");
+        if (e.status() != 200) return;
+        // Usage read from the answer (response.completed in a stream).
+        const std::string body_json =
+            e.stream() ? vendor_body.substr(vendor_body.rfind("data: {\"type\":\"response.") + 6) : vendor_body;
+        const json::value parsed = json::parse(body_json.substr(0, body_json.find('\n')));
+        const json::object &response = e.stream() ? parsed.at("response").as_object() : parsed.as_object();
+        if (const json::value *usage = response.if_contains("usage"); usage && usage->is_object())
+            BOOST_TEST(logged(d.h, id, "prompt_tokens") == std::to_string(usage->at("input_tokens").to_number<int64_t>()));
+    });
     BOOST_TEST(n >= 5);
     BOOST_TEST(d.h.log_text().find(kOpenAIKey) == std::string::npos, "the vendor key is in the log");
 }
