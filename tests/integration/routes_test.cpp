@@ -55,10 +55,17 @@ struct Routes {
     TestHttpResponse chat(std::string_view model) const {
         return client().post_json(chat_path, chat_body(model));
     }
-    std::size_t count(std::string_view text) const {
-        const std::string log = daemon->log_text();
+    // How often text is in the log, waiting (up to 2 s) for it to reach
+    // at_least: a request's log line is written once its response is out.
+    std::size_t count(std::string_view text, std::size_t at_least = 0) const {
         std::size_t n = 0;
-        for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+        for (int tries = 0; tries < 200; ++tries) {
+            const std::string log = daemon->log_text();
+            n = 0;
+            for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+            if (n >= at_least) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds{10});
+        }
         return n;
     }
 };
@@ -93,7 +100,7 @@ BOOST_AUTO_TEST_CASE(the_split_follows_the_weights_and_each_key_goes_only_to_its
     for (const auto &req : at_a) BOOST_TEST(req.header("Authorization") == "Bearer " + key_a);
     for (const auto &req : at_b) BOOST_TEST(req.header("Authorization") == "Bearer " + key_b);
     BOOST_TEST(text(parse_json(at_a.front().body), "model") == "gpt-4o-mini");
-    BOOST_TEST(r.count("deployment=a ") == std::size_t(said_a));
+    BOOST_TEST(r.count("deployment=a ", std::size_t(said_a)) == std::size_t(said_a));
     const std::string log = r.daemon->log_text();
     BOOST_TEST(log.find(key_a) == std::string::npos);
     BOOST_TEST(log.find(key_b) == std::string::npos);
@@ -180,7 +187,7 @@ BOOST_AUTO_TEST_CASE(alias_fallbacks_serve_when_the_deployments_fail, *utf::time
     BOOST_TEST(reply.header("x-switchboard-deployment") == "backup-b");
     BOOST_TEST(r.a.chat_requests().size() == 1u);  // handed over at once: a fallback follows
     BOOST_TEST(r.b.chat_requests().size() == 1u);
-    BOOST_TEST(r.count("fallbacks=1") == 1u);
+    BOOST_TEST(r.count("fallbacks=1", 1) == 1u);
     BOOST_TEST(r.count("event=deployment_cooled_down deployment=boom") == 1u);
 }
 
