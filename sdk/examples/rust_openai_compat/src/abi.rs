@@ -287,13 +287,18 @@ pub struct sb_plugin {
 macro_rules! table_has {
     ($table:expr, $ty:ty, $field:ident) => {{
         let t: *const $ty = $table;
-        let base = t as usize;
+        // The field's address only: it is not read unless the table holds it.
         let field = std::ptr::addr_of!((*t).$field);
-        let end = field as usize - base + std::mem::size_of_val(&*field);
+        let end = field as usize - t as usize + $crate::abi::pointee_size(field);
         (*t).struct_size as usize >= end
     }};
 }
 pub(crate) use table_has;
+
+/// size_of the type behind a pointer, without touching what it points to.
+pub const fn pointee_size<T>(_: *const T) -> usize {
+    std::mem::size_of::<T>()
+}
 
 /// The tables this plugin hands the host are immutable statics holding raw
 /// pointers to other statics; this wrapper lets them live in a `static`.

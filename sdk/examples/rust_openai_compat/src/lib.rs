@@ -22,8 +22,6 @@ use translate::{Failure, Request, Step, Stream, Usage};
 
 // ------------------------------------------------------------- the tables
 
-const MODELS: [sb_str; 0] = [];
-
 static DESCRIPTOR: Shared<sb_provider_descriptor> = Shared(sb_provider_descriptor {
     struct_size: struct_size::<sb_provider_descriptor>(),
     id: sb_str::from_static("rust_openai_compat"),
@@ -38,8 +36,9 @@ static DESCRIPTOR: Shared<sb_provider_descriptor> = Shared(sb_provider_descripto
     // Tools and images are whatever the server takes: the body passes through.
     capabilities: SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_VISION | SB_CAP_MODEL_LISTING,
     stream_framing: SB_FRAMING_SSE,
-    known_models: MODELS.as_ptr(),
-    known_model_count: MODELS.len(),
+    // No static list: the server lists its own models (model listing).
+    known_models: std::ptr::null(),
+    known_model_count: 0,
     credential_header: sb_str::from_static("authorization"),
     credential_prefix: sb_str::from_static("Bearer "),
 });

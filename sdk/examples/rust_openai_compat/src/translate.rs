@@ -176,7 +176,7 @@ pub fn parse_models_response(status: i32, body: &[u8]) -> Result<Vec<String>, Fa
 /// error code where the status is not specific enough.
 pub fn classify(status: i32, body: &[u8]) -> Failure {
     let doc = json::parse(body);
-    let error = doc.and_then(|d| d.get("error"));
+    let error = doc.and_then(|d| d.get("error")).filter(|e| e.kind() != Kind::Null);
     let code = error.map(|e| error_code(&e)).unwrap_or_default();
     let kind = match status {
         401 => SB_ERROR_INVALID_API_KEY,
