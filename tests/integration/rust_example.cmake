@@ -3,7 +3,7 @@
 # OpenAI-compatible vendor, in process and isolated. Skipped, with the reason,
 # when no rustc was found. Included from tests/integration/CMakeLists.txt.
 if(NOT TARGET sb_rust_example)
-  foreach(_name rust_example_unit_test)
+  foreach(_name rust_example_unit_test rust_example_test)
     add_test(NAME ${_name} COMMAND sh -c "echo 'no rustc: install it (scripts/install-deps.sh) to build and test the Rust example plugin'; exit 77")
     set_tests_properties(${_name} PROPERTIES SKIP_RETURN_CODE 77 LABELS integration)
   endforeach()
@@ -23,3 +23,9 @@ add_custom_command(OUTPUT ${_sb_rust_unit}
 add_custom_target(sb_rust_example_unit ALL DEPENDS ${_sb_rust_unit})
 add_test(NAME rust_example_unit_test COMMAND ${_sb_rust_unit})
 set_tests_properties(rust_example_unit_test PROPERTIES TIMEOUT 60)
+
+sb_add_test(rust_example_test ${CMAKE_CURRENT_LIST_DIR}/rust_example_test.cpp)
+target_link_libraries(rust_example_test PRIVATE sb_integration_fixture ${CMAKE_DL_LIBS})
+target_compile_definitions(rust_example_test PRIVATE SB_RUST_EXAMPLE_PLUGIN="${_sb_rust_plugin}")
+add_dependencies(rust_example_test switchboard sb_rust_example)
+set_tests_properties(rust_example_test PROPERTIES LABELS integration TIMEOUT 300)
