@@ -181,6 +181,13 @@ Response AdminApi::providers(const Request &request) {
         o["embeddings"] = embeddings_json(info.embeddings);
         o["stream_framing"] = info.stream_framing == SB_FRAMING_NDJSON ? "ndjson" : "sse";
         o["requires_api_key"] = info.has(SB_CAP_REQUIRES_API_KEY);
+        // Whether the plugin is given keys (ABI < 1.4, or no credential_header):
+        // an operator sees which plugins are trusted with secrets.
+        o["sees_keys"] = info.sees_keys;
+        if (info.sees_keys)
+            o["credential_header"] = nullptr;
+        else
+            o["credential_header"] = info.credential_header;
         o["api_key_set"] = !resolved.api_key.value.empty();
         o["configured"] = !core::missing_configuration(info, resolved).has_value();
         o["active"] = info.id == active;

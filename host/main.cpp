@@ -114,6 +114,11 @@ Options:
 Environment:
   <ID>_API_KEY, <ID>_MODEL, <ID>_API_BASE   per-provider settings, names as each
                           plugin declares them (GET /api/backdoor/llm/providers)
+  Secrets (every *_API_KEY, the variables a --config file's api_key_env names,
+  and SWITCHBOARD_SECRET_KEY, _REDIS_URL, _ADMIN_TOKEN, _CLIENT_KEYS,
+  _METRICS_TOKEN) are read once at start, then wiped from the process
+  environment before any plugin loads (getenv and /proc/<pid>/environ find
+  nothing); SIGHUP rereads none of them.
   LLM_PROVIDER            the active provider at start-up
   SWITCHBOARD_ADMIN_TOKEN admin token (or the file <state-dir>/admin_token): when
                           set, GET/POST /api/backdoor/llm/config, /test and
@@ -206,7 +211,7 @@ fs::path default_state_dir() {
     return fs::current_path() / "switchboard-state";
 }
 
-Options parse_options(int argc, char **argv) {
+Options parse_options(int argc, char **argv, const sb::core::Environment &env) {
     Options o;
     if (argc >= 2 && std::string_view(argv[1]) == "plugin") {
         if (argc != 4 || std::string_view(argv[2]) != "check") usage_error("usage: switchboard plugin check FILE");
@@ -280,7 +285,7 @@ Options parse_options(int argc, char **argv) {
         }
     }
     try {
-        (void)sb::core::choose_store(o.store, sb::core::Environment::capture());
+        (void)sb::core::choose_store(o.store, env);
     } catch (const std::invalid_argument &e) {
         usage_error(e.what());
     }
@@ -362,10 +367,24 @@ asio::awaitable<void> handle_signals(asio::signal_set &signals, sb::core::HttpSe
     }
 }
 
+// The variables a routes file names for its deployments' keys.
+std::vector<std::string> key_variables(const sb::core::RoutesFile &routes) {
+    std::vector<std::string> names;
+    for (const auto &[name, alias] : routes.models())
+        for (const auto &d : alias.deployments)
+            if (!d.api_key_env.empty()) names.push_back(d.api_key_env);
+    return names;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-    Options options = parse_options(argc, argv);
+    // Keys leave the process environment before any plugin is loaded (a
+    // plugin could read it, and /proc/<pid>/environ shows it): from here on
+    // they live only in this snapshot.
+    const sb::core::Environment env = sb::core::Environment::capture();
+    sb::core::remove_secrets_from_process();
+    Options options = parse_options(argc, argv, env);
     sb::core::set_log_level(options.log_level);
     sb::core::set_log_format(options.log_format);
     asio::ip::tcp::endpoint endpoint = parse_listen(options.listen);
@@ -374,6 +393,22 @@ int main(int argc, char **argv) {
         log_event(LogLevel::info, "starting",
                   {{"version", SWITCHBOARD_VERSION}, {"plugins_dir", options.plugins_dir.string()},
                    {"state_dir", options.state_dir.string()}});
+        const sb::core::ApiBasePolicy api_base_policy =
+            sb::core::ApiBasePolicy::from_environment(env);
+        // Before the plugins: the routes file names the variables of its
+        // deployments' keys, which leave the environment too.
+        std::unique_ptr<sb::core::RoutesSource> routes;
+        try {
+            routes = options.routes_file.empty() ? std::make_unique<sb::core::RoutesSource>()
+                                                 : std::make_unique<sb::core::RoutesSource>(
+                                                       options.routes_file, env, api_base_policy);
+        } catch (const std::exception &e) {
+            log_event(LogLevel::error, "routes_file_refused",
+                      {{"reason", e.what()},
+                       {"fix", "correct the file given to --config (docs/routing.md)"}});
+            return 2;
+        }
+        sb::core::remove_secrets_from_process(key_variables(*routes->current()));
         sb::core::ProviderRegistry registry(sb::core::load_plugins_dir(options.plugins_dir));
         if (const auto loaded = registry.current(); loaded->providers.empty() && loaded->refused.empty()) {
             // Missing, unreadable or empty: the daemon would answer every call
@@ -389,7 +424,6 @@ int main(int argc, char **argv) {
             log_event(LogLevel::warn, "no_plugins",
                       {{"dir", dir}, {"note", "--allow-no-plugins: serving no provider until plugins are added"}});
         }
-        sb::core::Environment env = sb::core::Environment::capture();
         // Validated by parse_options.
         const std::optional<sb::core::RedisEndpoint> redis_at = sb::core::choose_store(options.store, env);
         std::unique_ptr<sb::core::RedisStore> redis;
@@ -447,7 +481,7 @@ int main(int argc, char **argv) {
         std::vector<asio::io_context *> workers{&io};
         for (auto &extra : more_io) workers.push_back(extra.get());
         sb::core::GatewayOptions gateway_options;
-        gateway_options.api_base_policy = sb::core::ApiBasePolicy::from_environment(env);
+        gateway_options.api_base_policy = api_base_policy;
         sb::core::UpstreamClientOptions upstream_options;
         upstream_options.address_allowed = [policy = gateway_options.api_base_policy](const asio::ip::address &a) {
             return policy.address_allowed(a);
@@ -468,17 +502,6 @@ int main(int argc, char **argv) {
             gateway_options.test_timeouts.total = t;
             gateway_options.test_timeouts.read = t;
             gateway_options.test_timeouts.connect = std::min(gateway_options.test_timeouts.connect, t);
-        }
-        std::unique_ptr<sb::core::RoutesSource> routes;
-        try {
-            routes = options.routes_file.empty()
-                         ? std::make_unique<sb::core::RoutesSource>()
-                         : std::make_unique<sb::core::RoutesSource>(options.routes_file, env,
-                                                                    gateway_options.api_base_policy);
-        } catch (const std::exception &e) {
-            log_event(LogLevel::error, "routes_file_refused",
-                      {{"reason", e.what()}, {"fix", "correct the file given to --config (docs/routing.md)"}});
-            return 2;
         }
         routes->watch(io.get_executor());
         sb::core::ChatGateway gateway(registry, store, env, upstream, gateway_options);

@@ -92,6 +92,13 @@ int check_plugin(const std::filesystem::path &file) {
                 yes_no(info.has(SB_CAP_REQUIRES_API_KEY)).c_str());
     std::printf("  stream framing  %s\n", info.stream_framing == SB_FRAMING_NDJSON ? "ndjson" : "sse");
     std::printf("  known models    %zu\n", info.known_models.size());
+    if (info.sees_keys)
+        std::printf("  sees_keys       true (the plugin is given API keys: ABI %s%s)\n",
+                    library->abi_version().c_str(),
+                    library->table().abi_minor >= 4 ? ", no credential_header" : " < 1.4");
+    else
+        std::printf("  sees_keys       false (the host writes the key into %s)\n",
+                    info.credential_header.c_str());
 
     std::printf("self-checks:\n");
     const std::string key = "sk-switchboard-check-KEY-0123456789";
@@ -103,6 +110,14 @@ int check_plugin(const std::filesystem::path &file) {
         if (!req.url.starts_with("http://") && !req.url.starts_with("https://"))
             throw std::runtime_error("URL is not absolute http(s): " + req.url);
         if (req.url.find(key) != std::string::npos) throw std::runtime_error("the API key is in the URL");
+        if (!info.sees_keys) {
+            std::size_t written = 0;
+            for (const auto &[name, value] : req.headers)
+                written += name == info.credential_header && value == info.credential_prefix + key;
+            if (written != 1)
+                throw std::runtime_error("the host did not write the key into " +
+                                         info.credential_header);
+        }
         return req.method + " " + req.url;
     });
     check("classifies a 401 answer as an error", [&] {

@@ -4,6 +4,10 @@
 
 #include <switchboard/usage_json.hpp>
 
+#include <boost/beast/core/string.hpp>
+
+#include <algorithm>
+
 namespace sb::core {
 namespace {
 
@@ -83,9 +87,36 @@ ErrorCode code_for_kind(sb_error_kind kind) {
                        provider);
 }
 
-sb_provider_config to_abi(const EffectiveConfig &c) {
-    return sb_provider_config{sizeof(sb_provider_config), to_sb(c.api_key), to_sb(c.api_base),
-                              to_sb(c.model)};
+// The config a plugin is given: without the key when it does not see keys.
+sb_provider_config to_abi(const EffectiveConfig &c, const ProviderInfo &info) {
+    return sb_provider_config{sizeof(sb_provider_config),
+                              info.sees_keys ? to_sb(c.api_key) : sb_str{nullptr, 0},
+                              to_sb(c.api_base), to_sb(c.model)};
+}
+
+bool is_token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Where a plugin of minor 4 or later wants the key written, checked: a
+// lower-case header name, a prefix that cannot break the header.
+void read_credential_placement(const sb_plugin &table, ProviderInfo &info) {
+    const sb_provider_descriptor &d = *table.descriptor;
+    if (table.abi_minor < 4 || !SB_TABLE_HAS(&d, sb_provider_descriptor, credential_prefix)) return;
+    if ((d.credential_header.len && !d.credential_header.ptr) ||
+        (d.credential_prefix.len && !d.credential_prefix.ptr))
+        throw PluginLoadError("descriptor has a string with a null pointer");
+    info.credential_header = to_string(d.credential_header);
+    info.credential_prefix = to_string(d.credential_prefix);
+    if (info.credential_header.size() > 64 ||
+        !std::all_of(info.credential_header.begin(), info.credential_header.end(), is_token_char))
+        throw PluginLoadError("credential_header must be a lower-case HTTP header name");
+    if (info.credential_prefix.size() > 64 ||
+        info.credential_prefix.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+        throw PluginLoadError(
+            "credential_prefix must be at most 64 characters without CR, LF or NUL");
+    info.sees_keys = info.credential_header.empty();
 }
 
 struct RequestBuilder {
@@ -205,26 +236,37 @@ EmbeddingSupport describe_embeddings(const sb_embeddings *e) {
     return support;
 }
 
-UpstreamRequest finish_request(RequestBuilder &builder, const std::string &provider) {
-    if (builder.overflow) throw_oversized(provider);
+// A request a plugin built, checked; for a plugin that does not see keys,
+// with the credential header the host writes (and no other of that name).
+UpstreamRequest finish_request(RequestBuilder &builder, const ProviderInfo &info,
+                               std::string_view api_key) {
+    if (builder.overflow) throw_oversized(info.id);
     if (builder.request.url.empty())
         throw GatewayError(ErrorCode::upstream_error,
-                           "provider plugin '" + provider + "' built a request without a URL", {},
-                           provider);
+                           "provider plugin '" + info.id + "' built a request without a URL", {},
+                           info.id);
+    if (!info.sees_keys) {
+        std::erase_if(builder.request.headers, [&](const auto &h) {
+            return boost::beast::iequals(h.first, info.credential_header);
+        });
+        if (!api_key.empty())
+            builder.request.headers.emplace_back(info.credential_header,
+                                                 info.credential_prefix + std::string(api_key));
+    }
     return std::move(builder.request);
 }
 
 // One plugin call that builds a vendor request: its failure thrown, its
-// request checked.
+// request checked and given its credential.
 template <class Call>
-UpstreamRequest build_request(const std::string &provider, std::string_view api_key, Call &&call) {
+UpstreamRequest build_request(const ProviderInfo &info, std::string_view api_key, Call &&call) {
     RequestBuilder builder;
     sb_http_request_builder out = builder.abi();
     ErrorReport report;
     sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
     const sb_status st = call(&out, &err);
-    if (st != SB_OK) throw_plugin_error(st, report, provider, api_key);
-    return finish_request(builder, provider);
+    if (st != SB_OK) throw_plugin_error(st, report, info.id, api_key);
+    return finish_request(builder, info, api_key);
 }
 
 }  // namespace
@@ -256,6 +298,7 @@ LoadedProvider::LoadedProvider(std::shared_ptr<PluginLibrary> library) : library
     info_.lifecycle = ModelLifecycles(read_model_lifecycle(library_->table()));
     embeddings_ = read_embeddings(library_->table());
     info_.embeddings = describe_embeddings(embeddings_);
+    read_credential_placement(library_->table(), info_);
     native_ = read_native(library_->table());
     if (native_)
         for (size_t i = 0; i < native_->dialect_count; ++i)
@@ -273,16 +316,17 @@ UpstreamRequest LoadedProvider::build_native_request(const EffectiveConfig &conf
         throw GatewayError(ErrorCode::invalid_request,
                            "provider '" + info_.id + "' does not take " + std::string(call.dialect) + " natively",
                            {}, info_.id);
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     std::vector<sb_header> headers;
     headers.reserve(call.headers.size());
     for (const auto &h : call.headers) headers.push_back(sb_header{to_sb(h.first), to_sb(h.second)});
     sb_native_request req{sizeof(sb_native_request), to_sb(call.dialect),  to_sb(call.operation),
                           to_sb(call.body_json),      headers.data(),        headers.size(),
                           call.stream ? 1 : 0};
-    return build_request(info_.id, config.api_key, [&](const sb_http_request_builder *out, const sb_error_sink *err) {
-        return native_->build_native_request(&cfg, &req, out, err);
-    });
+    return build_request(info_, config.api_key,
+                         [&](const sb_http_request_builder *out, const sb_error_sink *err) {
+                             return native_->build_native_request(&cfg, &req, out, err);
+                         });
 }
 
 const sb_embeddings &LoadedProvider::embeddings_table() const {
@@ -294,17 +338,18 @@ const sb_embeddings &LoadedProvider::embeddings_table() const {
 UpstreamRequest LoadedProvider::build_embeddings_request(const EffectiveConfig &config, std::string_view body_json,
                                                          std::size_t input_count) const {
     const sb_embeddings &table = embeddings_table();
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     sb_embeddings_request req{sizeof(sb_embeddings_request), to_sb(body_json), input_count};
-    return build_request(info_.id, config.api_key, [&](const sb_http_request_builder *out, const sb_error_sink *err) {
-        return table.build_embeddings_request(&cfg, &req, out, err);
-    });
+    return build_request(info_, config.api_key,
+                         [&](const sb_http_request_builder *out, const sb_error_sink *err) {
+                             return table.build_embeddings_request(&cfg, &req, out, err);
+                         });
 }
 
 std::string LoadedProvider::parse_embeddings_response(const EffectiveConfig &config,
                                                       const UpstreamResponse &response, TokenUsage &usage) const {
     const sb_embeddings &table = embeddings_table();
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     AbiResponse abi(response, &usage);
     BoundedOutput output;
     sb_sink out{&output, &on_write};
@@ -318,16 +363,17 @@ std::string LoadedProvider::parse_embeddings_response(const EffectiveConfig &con
 
 UpstreamRequest LoadedProvider::build_chat_request(const EffectiveConfig &config,
                                              std::string_view body_json, bool stream) const {
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     sb_chat_request req{sizeof(sb_chat_request), to_sb(body_json), stream ? 1 : 0};
-    return build_request(info_.id, config.api_key, [&](const sb_http_request_builder *out, const sb_error_sink *err) {
-        return library_->table().build_chat_request(&cfg, &req, out, err);
-    });
+    return build_request(info_, config.api_key,
+                         [&](const sb_http_request_builder *out, const sb_error_sink *err) {
+                             return library_->table().build_chat_request(&cfg, &req, out, err);
+                         });
 }
 
 std::string LoadedProvider::parse_chat_response(const EffectiveConfig &config, const UpstreamResponse &response,
                                           TokenUsage *usage) const {
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     const bool typed = reports_typed_usage(*library_);
     TokenUsage reported;
     AbiResponse abi(response, typed ? &reported : nullptr);
@@ -349,7 +395,7 @@ std::unique_ptr<ProviderStream> LoadedProvider::open_stream(const EffectiveConfi
         throw GatewayError(ErrorCode::invalid_request,
                            "provider '" + info_.id + "' does not support streaming", "stream",
                            info_.id);
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     sb_chat_request req{sizeof(sb_chat_request), to_sb(body_json), 1};
     ErrorReport report;
     sb_error_sink err{sizeof(sb_error_sink), &report, &on_error};
@@ -364,7 +410,7 @@ std::unique_ptr<ProviderStream> LoadedProvider::open_stream(const EffectiveConfi
 
 std::optional<UpstreamRequest> LoadedProvider::build_models_request(const EffectiveConfig &config) const {
     if (!info_.has(SB_CAP_MODEL_LISTING)) return std::nullopt;
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     RequestBuilder builder;
     sb_http_request_builder out = builder.abi();
     ErrorReport report;
@@ -372,7 +418,7 @@ std::optional<UpstreamRequest> LoadedProvider::build_models_request(const Effect
     sb_status st = library_->table().build_models_request(&cfg, &out, &err);
     if (st == SB_ERR_UNSUPPORTED) return std::nullopt;
     if (st != SB_OK) throw_plugin_error(st, report, info_.id, config.api_key);
-    return finish_request(builder, info_.id);
+    return finish_request(builder, info_, config.api_key);
 }
 
 std::vector<std::string> LoadedProvider::parse_models_response(const EffectiveConfig &config,
@@ -386,7 +432,7 @@ std::vector<std::string> LoadedProvider::parse_models_response(const EffectiveCo
             if (c->total <= kMaxPluginOutput && id.len > 0) c->ids.push_back(to_string(id));
         }
     } collector;
-    sb_provider_config cfg = to_abi(config);
+    sb_provider_config cfg = to_abi(config, info_);
     AbiResponse abi(response);
     sb_model_sink out{sizeof(sb_model_sink), &collector, &Collector::add};
     ErrorReport report;

@@ -2,7 +2,8 @@
 // The host's C++ view of one loaded provider plugin (LoadedProvider; the
 // plugin side's C++ helper is sdk::Provider): copies of its descriptor, and
 // every ABI call wrapped so that plugin statuses become GatewayErrors (with
-// any API key redacted) and plugin output is bounded.
+// any API key redacted), plugin output is bounded, and a plugin that
+// declares where its credential goes never sees the key.
 #include "core/upstream/http_message.hpp"
 #include "core/plugin/model_lifecycle.hpp"
 #include "core/plugin/plugin_library.hpp"
@@ -46,6 +47,14 @@ struct ProviderInfo {
     // "anthropic.messages".
     std::vector<std::string> native_dialects;
     EmbeddingSupport embeddings;
+    // Where the host writes the key (ABI v1.4 credential_header, lower-case,
+    // and credential_prefix); empty header: the plugin places it itself.
+    std::string credential_header;
+    std::string credential_prefix;
+    // Whether the plugin is given API keys: true for a plugin of minor < 4
+    // or one without credential_header. Otherwise every call gets an empty
+    // key and the host writes the header into every request built.
+    bool sees_keys = true;
 
     bool has(uint64_t capability) const noexcept { return (capabilities & capability) != 0; }
 };

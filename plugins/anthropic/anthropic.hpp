@@ -98,9 +98,10 @@ kit::ClassifiedError classify_http(int status, std::string_view body, std::strin
 kit::ClassifiedError classify_error_object(int status, const json::object &error,
                                            std::string_view api_key);
 
-// Anthropic authenticates with x-api-key, not a bearer token; version is the
-// anthropic-version header (empty: the one this plugin speaks).
-void add_auth(sdk::HttpRequest &req, std::string_view api_key, std::string_view version = {});
+// The anthropic-version header: version, or (empty) the one this plugin
+// speaks. The key goes in x-api-key, written by the host (the descriptor's
+// credential_header).
+void add_version(sdk::HttpRequest &req, std::string_view version = {});
 
 sdk::ProviderError not_messages_api(int status, std::string_view detail);
 

@@ -25,6 +25,7 @@ const sb_provider_descriptor &Provider::descriptor() {
             .env_api_key = "ANTHROPIC_API_KEY",
             .env_model = "ANTHROPIC_MODEL",
             .env_api_base = "ANTHROPIC_API_BASE",
+            .credential_header = "x-api-key",
         },
         kModels);
     return d;

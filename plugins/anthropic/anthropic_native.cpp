@@ -20,7 +20,7 @@ sdk::HttpRequest Provider::build_native_request(const sdk::Config &config, const
     req.url = kit::join_url(config.api_base, request.operation.substr(1));
     kit::add_json_headers(req, request.stream);
     // The client's version and betas: what it wrote is what the vendor reads.
-    add_auth(req, config.api_key, request.header("anthropic-version"));
+    add_version(req, request.header("anthropic-version"));
     if (auto beta = request.header("anthropic-beta"); !beta.empty())
         req.headers.emplace_back("anthropic-beta", std::string(beta));
     req.body = std::string(request.body_json);

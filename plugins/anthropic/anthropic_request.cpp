@@ -495,8 +495,7 @@ json::object translate_request(const json::object &unified, std::string_view mod
     return out;
 }
 
-void add_auth(sdk::HttpRequest &req, std::string_view api_key, std::string_view version) {
-    req.headers.emplace_back("x-api-key", std::string(api_key));
+void add_version(sdk::HttpRequest &req, std::string_view version) {
     req.headers.emplace_back("anthropic-version", std::string(version.empty() ? kApiVersion : version));
 }
 
@@ -506,7 +505,7 @@ sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::st
     req.method = "POST";
     req.url = kit::join_url(config.api_base, "messages");
     kit::add_json_headers(req, stream);
-    add_auth(req, config.api_key);
+    add_version(req);
     req.body = kit::to_json(translate_request(unified, config.model, stream));
     return req;
 }
@@ -517,7 +516,7 @@ std::optional<sdk::HttpRequest> Provider::build_models_request(const sdk::Config
     // One page of up to 1000 covers every model Anthropic offers.
     req.url = kit::join_url(config.api_base, "models") + "?limit=1000";
     req.headers.emplace_back("Accept", "application/json");
-    add_auth(req, config.api_key);
+    add_version(req);
     return req;
 }
 

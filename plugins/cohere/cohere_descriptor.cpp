@@ -24,6 +24,8 @@ const sb_provider_descriptor &Provider::descriptor() {
             .env_api_key = "COHERE_API_KEY",
             .env_model = "COHERE_MODEL",
             .env_api_base = "COHERE_API_BASE",
+            .credential_header = "authorization",
+            .credential_prefix = "Bearer ",
         },
         kModels);
     return d;

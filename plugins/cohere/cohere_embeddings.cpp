@@ -35,7 +35,6 @@ sdk::HttpRequest Embeddings::build_embeddings_request(const sdk::Config &config,
         if (const json::value *v = batch.if_contains(passed)) request[passed] = *v;
     sdk::HttpRequest req;
     req.url = api_root(config.api_base) + "/v2/embed";
-    kit::add_bearer_auth(req, config.api_key);
     kit::add_json_headers(req, false);
     req.body = kit::to_json(request);
     return req;

@@ -297,7 +297,6 @@ sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::st
     req.method = "POST";
     req.url = api_root(config.api_base) + "/v2/chat";
     kit::add_json_headers(req, stream);
-    kit::add_bearer_auth(req, config.api_key);
     req.body = kit::to_json(translate_request(in, config.model, stream));
     return req;
 }
@@ -309,7 +308,6 @@ std::optional<sdk::HttpRequest> Provider::build_models_request(const sdk::Config
     // and rerank models, and one large page avoids pagination.
     req.url = api_root(config.api_base) + "/v1/models?endpoint=chat&page_size=1000";
     req.headers.emplace_back("Accept", "application/json");
-    kit::add_bearer_auth(req, config.api_key);
     return req;
 }
 

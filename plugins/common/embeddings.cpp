@@ -91,7 +91,6 @@ sdk::HttpRequest OpenAICompatEmbedder::build_embeddings_request(const sdk::Confi
     rewrite_request(batch, config);
     sdk::HttpRequest req;
     req.url = join_url(config.api_base, options_.path);
-    add_bearer_auth(req, config.api_key);
     add_json_headers(req, false);
     req.body = to_json(batch);
     return req;

@@ -183,11 +183,6 @@ std::string join_url(std::string_view base, std::string_view path) {
     return url;
 }
 
-void add_bearer_auth(sdk::HttpRequest &req, std::string_view api_key) {
-    if (api_key.empty()) return;
-    req.headers.emplace_back("Authorization", "Bearer " + std::string(api_key));
-}
-
 void add_json_headers(sdk::HttpRequest &req, bool stream) {
     req.headers.emplace_back("Content-Type", "application/json");
     req.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");

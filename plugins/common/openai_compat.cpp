@@ -25,7 +25,6 @@ sdk::HttpRequest OpenAICompatibleProvider::build_chat_request(const sdk::Config 
     req.method = "POST";
     req.url = join_url(config.api_base, options_.chat_path);
     add_json_headers(req, stream);
-    add_bearer_auth(req, config.api_key);
     req.body = json::serialize(body);
     return req;
 }
@@ -70,7 +69,6 @@ std::optional<sdk::HttpRequest> OpenAICompatibleProvider::build_models_request(c
     req.method = "GET";
     req.url = join_url(config.api_base, options_.models_path);
     req.headers.emplace_back("Accept", "application/json");
-    add_bearer_auth(req, config.api_key);
     return req;
 }
 

@@ -10,6 +10,8 @@ const sb_provider_descriptor &Provider::descriptor() {
         .env_model = "CUSTOM_MODEL",
         .env_api_base = "CUSTOM_API_BASE",
         .capabilities = SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_VISION | SB_CAP_MODEL_LISTING,
+        .credential_header = "authorization",
+        .credential_prefix = "Bearer ",
     });
     return d;
 }

@@ -23,6 +23,7 @@ const sb_provider_descriptor &Provider::descriptor() {
             .env_api_key = "GOOGLE_API_KEY",
             .env_model = "GOOGLE_MODEL",
             .env_api_base = "GOOGLE_API_BASE",
+            .credential_header = "x-goog-api-key",
         },
         kModels);
     return d;

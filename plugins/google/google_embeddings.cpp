@@ -33,8 +33,6 @@ sdk::HttpRequest Embeddings::build_embeddings_request(const sdk::Config &config,
     sdk::HttpRequest req;
     req.url = kit::join_url(config.api_base, resource + ":batchEmbedContents");
     kit::add_json_headers(req, false);
-    // Header only: a ?key= query parameter would end up in logs and errors.
-    req.headers.emplace_back("x-goog-api-key", std::string(config.api_key));
     req.body = kit::to_json(json::object{{"requests", std::move(requests)}});
     return req;
 }

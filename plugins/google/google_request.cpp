@@ -552,8 +552,6 @@ sdk::HttpRequest Provider::build_chat_request(const sdk::Config &config, std::st
     req.url = kit::join_url(config.api_base, model_resource(model) +
                                                  (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"));
     kit::add_json_headers(req, stream);
-    // Header only: a ?key= query parameter would end up in logs and errors.
-    req.headers.emplace_back("x-goog-api-key", std::string(config.api_key));
     req.body = kit::to_json(translate_request(unified, model));
     return req;
 }
@@ -564,7 +562,6 @@ std::optional<sdk::HttpRequest> Provider::build_models_request(const sdk::Config
     // 1000 is the API's page maximum; a sans-I/O plugin cannot follow pages.
     req.url = kit::join_url(config.api_base, "models?pageSize=1000");
     req.headers.emplace_back("Accept", "application/json");
-    req.headers.emplace_back("x-goog-api-key", std::string(config.api_key));
     return req;
 }
 

@@ -22,6 +22,8 @@ const sb_provider_descriptor &Provider::descriptor() {
             .env_api_key = "MISTRAL_API_KEY",
             .env_model = "MISTRAL_MODEL",
             .env_api_base = "MISTRAL_API_BASE",
+            .credential_header = "authorization",
+            .credential_prefix = "Bearer ",
         },
         kModels);
     return d;

@@ -23,6 +23,8 @@ const sb_provider_descriptor &Provider::descriptor() {
             .env_api_key = "OPENAI_API_KEY",
             .env_model = "OPENAI_MODEL",
             .env_api_base = "OPENAI_API_BASE",
+            .credential_header = "authorization",
+            .credential_prefix = "Bearer ",
         },
         kModels);
     return d;

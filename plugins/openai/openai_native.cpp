@@ -16,7 +16,6 @@ sdk::HttpRequest Provider::build_native_request(const sdk::Config &config, const
     req.method = "POST";
     req.url = kit::join_url(config.api_base, "responses");
     kit::add_json_headers(req, request.stream);
-    kit::add_bearer_auth(req, config.api_key);
     if (auto beta = request.header("openai-beta"); !beta.empty()) req.headers.emplace_back("OpenAI-Beta", std::string(beta));
     req.body = std::string(request.body_json);
     return req;

@@ -34,6 +34,8 @@ const sb_provider_descriptor &Provider::descriptor() {
             .env_api_key = "TOGETHER_API_KEY",
             .env_model = "TOGETHER_MODEL",
             .env_api_base = "TOGETHER_API_BASE",
+            .credential_header = "authorization",
+            .credential_prefix = "Bearer ",
         },
         kModels);
     return d;

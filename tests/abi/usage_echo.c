@@ -1,7 +1,6 @@
 /*
- * usage_echo: a plain C99 test plugin built three times, against the frozen
- * v1.0 and v1.1 headers (tests/abi/v1_0, tests/abi/v1_1) and against the
- * current one, to prove that plugins of every minor version load into one
+ * usage_echo: a plain C99 test plugin built once against each frozen header
+ * (tests/abi/v1_0 ... v1_3) and once against the current one, to prove that plugins of every minor version load into one
  * host, chat (plain and streamed), and get their token counts to it.
  *
  * OpenAI-compatible pass-through: the request body goes out unchanged, a 2xx
@@ -14,6 +13,14 @@
  * to {base}/embeddings unchanged and an OpenAI list comes back unchanged, its
  * input tokens reported typed as TYPED_PROMPT. The v1.2 build of the same
  * source has no such table, so the host must answer its embeddings with 400.
+ *
+ * Keys: every build names a key variable (ABI1x_API_KEY) but needs none.
+ * Built against v1.0-1.3 it is given the key and sends it as a bearer token
+ * itself, as every plugin did before v1.4. Built against v1.4 or later it
+ * declares credential_header "authorization" with "Bearer ", so the host
+ * writes the key; it refuses every call that hands it a key anyway (status
+ * SB_ERR_INTERNAL, "was given an API key"), so a chat that works with a key
+ * configured proves the host never gave it one.
  *
  * USAGE_ECHO_MINOR (set by the build) must match the header's minor: it
  * proves the build picked the header it meant to.
@@ -32,16 +39,25 @@
 #if SB_ABI_VERSION_MINOR == 0
 #define ECHO_ID "abi10"
 #define ECHO_ENV_BASE "ABI10_API_BASE"
+#define ECHO_ENV_KEY "ABI10_API_KEY"
 #elif SB_ABI_VERSION_MINOR == 1
 #define ECHO_ID "abi11"
 #define ECHO_ENV_BASE "ABI11_API_BASE"
+#define ECHO_ENV_KEY "ABI11_API_KEY"
 #elif SB_ABI_VERSION_MINOR == 2
 #define ECHO_ID "abi12"
 #define ECHO_ENV_BASE "ABI12_API_BASE"
-#else
+#define ECHO_ENV_KEY "ABI12_API_KEY"
+#elif SB_ABI_VERSION_MINOR == 3
 #define ECHO_ID "abi13"
 #define ECHO_ENV_BASE "ABI13_API_BASE"
+#define ECHO_ENV_KEY "ABI13_API_KEY"
+#else
+#define ECHO_ID "abi14"
+#define ECHO_ENV_BASE "ABI14_API_BASE"
+#define ECHO_ENV_KEY "ABI14_API_KEY"
 #endif
+
 
 /* The typed counts of a v1.2 build: never what the JSON says. */
 #define TYPED_PROMPT 101
@@ -57,12 +73,29 @@ static int contains(sb_str text, const char *needle) {
     return 0;
 }
 
-/* POST {base}{path} with body, as is. */
+/* SB_OK when this build may hold config's key: only a build older than v1.4
+   is ever given one. */
+static sb_status check_key(const sb_provider_config *config, const sb_error_sink *err) {
+#if SB_ABI_VERSION_MINOR >= 4
+    if (config->api_key.len != 0 || config->api_key.ptr != NULL) {
+        report(err, SB_ERROR_UPSTREAM, 0, ECHO_ID " was given an API key");
+        return SB_ERR_INTERNAL;
+    }
+#else
+    (void)config;
+    (void)err;
+#endif
+    return SB_OK;
+}
+
+/* POST {base}{path} with body, as is; before v1.4 with the key as a bearer
+   token. */
 static sb_status post_to(const sb_provider_config *config, const char *path, sb_str body,
                          const sb_http_request_builder *out, const sb_error_sink *err) {
     char url[1024];
     size_t path_len = strlen(path);
     sb_str u;
+    if (check_key(config, err) != SB_OK) return SB_ERR_INTERNAL;
     if (config->api_base.len + path_len + 1 > sizeof url) {
         report(err, SB_ERROR_INVALID_REQUEST, 0, "API base too long");
         return SB_ERR_INVALID_ARGUMENT;
@@ -74,6 +107,25 @@ static sb_status post_to(const sb_provider_config *config, const char *path, sb_
     out->set_method(out->ctx, lit("POST"));
     out->set_url(out->ctx, u);
     out->add_header(out->ctx, lit("Content-Type"), lit("application/json"));
+#if SB_ABI_VERSION_MINOR >= 4
+    /* A header of the declared name (in another case): the host must drop
+       it and write only its own. */
+    out->add_header(out->ctx, lit("AUTHORIZATION"), lit("Bearer written-by-the-plugin"));
+#else
+    if (config->api_key.len > 0) {
+        char bearer[1024];
+        sb_str b;
+        if (config->api_key.len + 7 > sizeof bearer) {
+            report(err, SB_ERROR_INVALID_REQUEST, 0, "API key too long");
+            return SB_ERR_INVALID_ARGUMENT;
+        }
+        memcpy(bearer, "Bearer ", 7);
+        memcpy(bearer + 7, config->api_key.ptr, config->api_key.len);
+        b.ptr = bearer;
+        b.len = 7 + config->api_key.len;
+        out->add_header(out->ctx, lit("Authorization"), b);
+    }
+#endif
     out->append_body(out->ctx, body.ptr, body.len);
     return SB_OK;
 }
@@ -106,7 +158,7 @@ static void report_stream_usage(const sb_chunk_sink *out, int with_rest) {
 
 static sb_status parse_chat_response(const sb_provider_config *config, const sb_http_response *response,
                                      const sb_sink *out, const sb_error_sink *err) {
-    (void)config;
+    if (check_key(config, err) != SB_OK) return SB_ERR_INTERNAL;
     if (response->status < 200 || response->status > 299) {
         report(err, SB_ERROR_UPSTREAM, response->status, ECHO_ID " upstream failed");
         return SB_ERR_UPSTREAM;
@@ -127,8 +179,9 @@ struct sb_stream {
 
 static sb_status stream_open(const sb_provider_config *config, const sb_chat_request *request,
                              sb_stream **stream, const sb_error_sink *err) {
-    (void)config;
     (void)request;
+    *stream = NULL;
+    if (check_key(config, err) != SB_OK) return SB_ERR_INTERNAL;
     *stream = (sb_stream *)calloc(1, sizeof(sb_stream));
     if (!*stream) {
         report(err, SB_ERROR_UPSTREAM, 0, "out of memory");
@@ -173,7 +226,7 @@ static sb_status build_embeddings_request(const sb_provider_config *config, cons
 static sb_status parse_embeddings_response(const sb_provider_config *config, const sb_http_response *response,
                                            const sb_sink *out, const sb_error_sink *err) {
     sb_usage u;
-    (void)config;
+    if (check_key(config, err) != SB_OK) return SB_ERR_INTERNAL;
     if (response->status < 200 || response->status > 299) {
         report(err, SB_ERROR_UPSTREAM, response->status, ECHO_ID " upstream failed");
         return SB_ERR_UPSTREAM;
@@ -197,7 +250,11 @@ static const void *get_extension(const char *id) {
 
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT(ECHO_ID), LIT("Usage echo " ECHO_ID), LIT("1.0.0"), LIT("echo-model"),
-    { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, LIT(ECHO_ENV_BASE), SB_CAP_STREAMING, SB_FRAMING_SSE, NULL, 0 };
+    { NULL, 0 }, LIT(ECHO_ENV_KEY), { NULL, 0 }, LIT(ECHO_ENV_BASE), SB_CAP_STREAMING, SB_FRAMING_SSE, NULL, 0
+#if SB_ABI_VERSION_MINOR >= 4
+    , LIT("authorization"), LIT("Bearer ")
+#endif
+};
 
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &descriptor, NULL, NULL,

@@ -551,6 +551,8 @@ BOOST_AUTO_TEST_CASE(plugin_check_reports_whether_the_daemon_would_load_a_file, 
         BOOST_TEST(r.output.find("[FAIL]") == std::string::npos, r.output);
         BOOST_TEST(r.output.find("switchboard_plugin_entry") != std::string::npos, "symbol check: " << r.output);
         BOOST_TEST(std::regex_search(r.output, std::regex(R"(abi\s+1\.\d+)")), r.output);
+        // ABI 1.4 with a credential header: the host writes the key.
+        BOOST_TEST(std::regex_search(r.output, std::regex(R"(sees_keys\s+false)")), r.output);
     }
     struct Bad {
         const char *file;
@@ -593,6 +595,7 @@ BOOST_AUTO_TEST_CASE(plugin_check_reports_whether_the_daemon_would_load_a_file, 
         BOOST_TEST(std::regex_search(r.output, std::regex(R"(\bid\s+older\b)")), r.output);
         BOOST_TEST(std::regex_search(r.output, std::regex(R"(abi\s+1\.0\b)")), r.output);
         BOOST_TEST(icontains(r.output, "self_check: not provided"), r.output);
+        BOOST_TEST(std::regex_search(r.output, std::regex(R"(sees_keys\s+true)")), r.output);
     }
     {
         auto r = plugin_check(built_plugin_path("newer_minor.so"));

@@ -221,7 +221,7 @@ static sb_status build_embeddings_request(const sb_provider_config *config, sb_s
 static const newer_descriptor descriptor = {
     { sizeof(newer_descriptor), LIT(CECHO_ID), LIT(CECHO_NAME), LIT("1.7.0"), { NULL, 0 }, { NULL, 0 },
       LIT(CECHO_ENV("API_KEY")), LIT(CECHO_ENV("MODEL")), LIT(CECHO_ENV("API_BASE")),
-      SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0 },
+      SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0, { NULL, 0 }, { NULL, 0 } },
     LIT("https://example.invalid/newer"),
     0 };
 
@@ -260,7 +260,7 @@ typedef struct v1_0_plugin {
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT(CECHO_ID), LIT(CECHO_NAME), LIT("1.0.0"), { NULL, 0 }, { NULL, 0 },
     LIT(CECHO_ENV("API_KEY")), LIT(CECHO_ENV("MODEL")), LIT(CECHO_ENV("API_BASE")),
-    SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0 };
+    SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0, { NULL, 0 }, { NULL, 0 } };
 
 /* Followed by a poison pointer: a host reading self_check past struct_size would call it. */
 static const struct {
@@ -276,7 +276,7 @@ static const struct {
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT(CECHO_ID), LIT(CECHO_NAME), LIT("1.0.0"), { NULL, 0 }, { NULL, 0 },
     LIT(CECHO_ENV("API_KEY")), LIT(CECHO_ENV("MODEL")), LIT(CECHO_ENV("API_BASE")),
-    SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0 };
+    SB_CAP_MODEL_LISTING, SB_FRAMING_SSE, NULL, 0, { NULL, 0 }, { NULL, 0 } };
 
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, CECHO_MINOR, &descriptor, NULL, NULL,

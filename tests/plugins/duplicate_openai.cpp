@@ -12,7 +12,7 @@ public:
         static const sb_provider_descriptor d = {
             sizeof(sb_provider_descriptor), to_sb("openai"), to_sb("Duplicate OpenAI"), to_sb("0.0.1"),
             to_sb("gpt-3.5-turbo"), to_sb("https://duplicate.invalid/v1"), to_sb("OPENAI_API_KEY"),
-            to_sb("OPENAI_MODEL"), to_sb("OPENAI_API_BASE"), 0, SB_FRAMING_SSE, nullptr, 0};
+            to_sb("OPENAI_MODEL"), to_sb("OPENAI_API_BASE"), 0, SB_FRAMING_SSE, nullptr, 0, {}, {}};
         return d;
     }
     HttpRequest build_chat_request(const Config &, std::string_view, bool) override {

@@ -61,7 +61,7 @@ static sb_status unsupported_parse_models(const sb_provider_config *c, const sb_
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT("initfails"), LIT("Init Fails"), LIT("1.0.0"),
     { NULL, 0 }, { NULL, 0 }, LIT("INITFAILS_API_KEY"), LIT("INITFAILS_MODEL"), LIT("INITFAILS_API_BASE"),
-    0, SB_FRAMING_SSE, NULL, 0 };
+    0, SB_FRAMING_SSE, NULL, 0, { NULL, 0 }, { NULL, 0 } };
 
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &descriptor, init, NULL,

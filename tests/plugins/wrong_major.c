@@ -8,7 +8,7 @@
 
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT("wrongmajor"), LIT("Wrong Major"), LIT("2.0.0"),
-    { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, 0, SB_FRAMING_SSE, NULL, 0 };
+    { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, { NULL, 0 }, 0, SB_FRAMING_SSE, NULL, 0, { NULL, 0 }, { NULL, 0 } };
 
 static const sb_plugin table = {
     sizeof(sb_plugin), 2, 0, &descriptor, NULL, NULL,

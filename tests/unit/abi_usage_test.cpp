@@ -168,7 +168,7 @@ namespace {
 
 const sb_provider_descriptor kSdkDescriptor = {
     sizeof(sb_provider_descriptor), sdk::to_sb("sdkusage"), sdk::to_sb("SDK usage"), sdk::to_sb("1"),
-    sdk::to_sb("m"), {}, {}, {}, {}, SB_CAP_STREAMING, SB_FRAMING_SSE, nullptr, 0};
+    sdk::to_sb("m"), {}, {}, {}, {}, SB_CAP_STREAMING, SB_FRAMING_SSE, nullptr, 0, {}, {}};
 
 // Reports typed usage that differs from its JSON's when `typed` is set.
 template <bool typed>

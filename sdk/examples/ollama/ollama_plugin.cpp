@@ -115,13 +115,6 @@ void require_base(const sdk::Config &config) {
                                   std::string(kDefaultBase) + ")");
 }
 
-void add_common_headers(const sdk::Config &config, sdk::HttpRequest &req) {
-    // Ollama itself needs no key; one that is configured is sent as a bearer
-    // token for Ollama servers behind an authenticating reverse proxy.
-    if (!config.api_key.empty())
-        req.headers.emplace_back("Authorization", "Bearer " + std::string(config.api_key));
-}
-
 // ------------------------------------------------------------ errors
 
 sdk::ProviderError api_base_incorrect(int status, std::string_view detail) {
@@ -568,7 +561,6 @@ public:
         req.url = url_for(config.api_base, "/api/embed");
         req.headers.emplace_back("Content-Type", "application/json");
         req.headers.emplace_back("Accept", "application/json");
-        add_common_headers(config, req);
         req.body = json::serialize(body);
         return req;
     }
@@ -602,20 +594,25 @@ public:
     static const sb_provider_descriptor &descriptor() {
         static const sb_str known[] = {sdk::to_sb("llama3.2"), sdk::to_sb("llama3.1"), sdk::to_sb("qwen2.5"),
                                        sdk::to_sb("mistral"), sdk::to_sb("gemma2")};
-        static const sb_provider_descriptor d = {
-            sizeof(sb_provider_descriptor),
-            sdk::to_sb("ollama"),
-            sdk::to_sb("Ollama"),
-            sdk::to_sb(SWITCHBOARD_OLLAMA_VERSION),
-            sdk::to_sb("llama3.2"),
-            sdk::to_sb(kDefaultBase),
-            sdk::to_sb("OLLAMA_API_KEY"),
-            sdk::to_sb("OLLAMA_MODEL"),
-            sdk::to_sb("OLLAMA_API_BASE"),
-            SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_MODEL_LISTING,
-            SB_FRAMING_NDJSON,
-            known,
-            sizeof(known) / sizeof(known[0])};
+        static const sb_provider_descriptor d = [] {
+            sdk::DescriptorFields f;
+            f.id = "ollama";
+            f.display_name = "Ollama";
+            f.plugin_version = SWITCHBOARD_OLLAMA_VERSION;
+            f.default_model = "llama3.2";
+            f.default_api_base = kDefaultBase;
+            f.env_api_key = "OLLAMA_API_KEY";
+            f.env_model = "OLLAMA_MODEL";
+            f.env_api_base = "OLLAMA_API_BASE";
+            f.capabilities = SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_MODEL_LISTING;
+            f.stream_framing = SB_FRAMING_NDJSON;
+            // Ollama itself needs no key; one that is configured goes out as
+            // a bearer token (for an Ollama behind an authenticating proxy),
+            // written by the host: this plugin never sees it.
+            f.credential_header = "authorization";
+            f.credential_prefix = "Bearer ";
+            return sdk::describe(f, known);
+        }();
         return d;
     }
 
@@ -627,7 +624,6 @@ public:
         req.url = url_for(config.api_base, "/api/chat");
         req.headers.emplace_back("Content-Type", "application/json");
         req.headers.emplace_back("Accept", stream ? "application/x-ndjson" : "application/json");
-        add_common_headers(config, req);
         req.body = build_chat_body(config, body_json, stream);
         return req;
     }
@@ -646,7 +642,6 @@ public:
         req.method = "GET";
         req.url = url_for(config.api_base, "/api/tags");
         req.headers.emplace_back("Accept", "application/json");
-        add_common_headers(config, req);
         return req;
     }
 

@@ -100,6 +100,53 @@ inline std::string_view find_header(const sb_header *headers, size_t count, std:
 
 }  // namespace detail
 
+// The descriptor's fields by name (sb_provider_descriptor is positional):
+//     static constexpr sb_provider_descriptor d = sdk::describe(fields, models);
+// Every view must point to static storage (string literals).
+struct DescriptorFields {
+    std::string_view id;
+    std::string_view display_name;
+    std::string_view plugin_version = "1.0.0";
+    std::string_view default_model;
+    std::string_view default_api_base;
+    std::string_view env_api_key;
+    std::string_view env_model;
+    std::string_view env_api_base;
+    uint64_t capabilities = 0;  // SB_CAP_* bits
+    sb_stream_framing stream_framing = SB_FRAMING_SSE;
+    // ABI v1.4: where the host writes the key, e.g. "authorization" with
+    // "Bearer ". Set it and the plugin is never given the key (Config's
+    // api_key is empty): the host adds the header to every request built.
+    std::string_view credential_header;
+    std::string_view credential_prefix;
+};
+
+// The descriptor for fields and a static list of count chat model ids.
+constexpr sb_provider_descriptor describe(const DescriptorFields &f, const sb_str *models = nullptr,
+                                          size_t count = 0) noexcept {
+    return sb_provider_descriptor{sizeof(sb_provider_descriptor),
+                                  to_sb(f.id),
+                                  to_sb(f.display_name),
+                                  to_sb(f.plugin_version),
+                                  to_sb(f.default_model),
+                                  to_sb(f.default_api_base),
+                                  to_sb(f.env_api_key),
+                                  to_sb(f.env_model),
+                                  to_sb(f.env_api_base),
+                                  f.capabilities,
+                                  static_cast<int32_t>(f.stream_framing),
+                                  count ? models : nullptr,
+                                  count,
+                                  to_sb(f.credential_header),
+                                  to_sb(f.credential_prefix)};
+}
+
+template <size_t N>
+constexpr sb_provider_descriptor describe(const DescriptorFields &f,
+                                          const sb_str (&models)[N]) noexcept {
+    return describe(f, models, N);
+}
+
 struct Config {
     std::string_view api_key;
     std::string_view api_base;
@@ -274,10 +321,30 @@ inline HttpResponse to_response(const sb_http_response *r, UsageReport *report =
     return HttpResponse{r->status, r->headers, r->header_count, to_sv(r->body), sink, report};
 }
 
-inline void write_request(const HttpRequest &req, const sb_http_request_builder *out) {
+// The plugin's descriptor, recorded at entry: where its credential goes.
+inline const sb_provider_descriptor *&own_descriptor() noexcept {
+    static const sb_provider_descriptor *d = nullptr;
+    return d;
+}
+
+// A host of ABI v1.4 or later never gives a plugin that declares
+// credential_header the key, and writes the header itself; an older host
+// gives it the key. Then the helper writes the header the newer host would.
+inline void place_credential(const sb_provider_config *config, const sb_http_request_builder *out) {
+    const sb_provider_descriptor *d = own_descriptor();
+    if (!d || !SB_TABLE_HAS(d, sb_provider_descriptor, credential_prefix)) return;
+    if (config->api_key.len == 0 || d->credential_header.len == 0) return;
+    std::string value(to_sv(d->credential_prefix));
+    value += to_sv(config->api_key);
+    out->add_header(out->ctx, d->credential_header, to_sb(value));
+}
+
+inline void write_request(const HttpRequest &req, const sb_provider_config *config,
+                          const sb_http_request_builder *out) {
     out->set_method(out->ctx, to_sb(req.method));
     out->set_url(out->ctx, to_sb(req.url));
     for (const auto &h : req.headers) out->add_header(out->ctx, to_sb(h.first), to_sb(h.second));
+    place_credential(config, out);
     if (!req.body.empty()) out->append_body(out->ctx, req.body.data(), req.body.size());
 }
 
@@ -313,7 +380,7 @@ struct Adapter {
         return guarded(err, [&] {
             HttpRequest req = instance().build_chat_request(
                 to_config(config), to_sv(request->body_json), request->stream != 0);
-            write_request(req, out);
+            write_request(req, config, out);
             return SB_OK;
         });
     }
@@ -378,7 +445,7 @@ struct Adapter {
                 report(err, SB_ERROR_UPSTREAM, 0, "this provider cannot list models");
                 return SB_ERR_UNSUPPORTED;
             }
-            write_request(*req, out);
+            write_request(*req, config, out);
             return SB_OK;
         });
     }
@@ -420,6 +487,7 @@ struct Adapter {
     static sb_status entry(const sb_host_info *, uint32_t major_min, uint32_t major_max,
                            const sb_plugin **plugin) noexcept {
         if (major_min > SB_ABI_VERSION_MAJOR || major_max < SB_ABI_VERSION_MAJOR) return SB_ERR_VERSION;
+        own_descriptor() = &P::descriptor();
         *plugin = &table();
         return SB_OK;
     }
@@ -432,7 +500,8 @@ struct NativeAdapter {
         return guarded(err, [&] {
             NativeRequest native{to_sv(request->dialect), to_sv(request->operation), to_sv(request->body_json),
                                  request->headers, request->header_count, request->stream != 0};
-            write_request(Adapter<P>::instance().build_native_request(to_config(config), native), out);
+            write_request(Adapter<P>::instance().build_native_request(to_config(config), native),
+                          config, out);
             return SB_OK;
         });
     }
@@ -492,9 +561,9 @@ struct EmbeddingsAdapter {
     static sb_status build(const sb_provider_config *config, const sb_embeddings_request *request,
                            const sb_http_request_builder *out, const sb_error_sink *err) {
         return guarded(err, [&] {
-            write_request(instance().build_embeddings_request(to_config(config), to_sv(request->body_json),
-                                                              request->input_count),
-                          out);
+            write_request(instance().build_embeddings_request(
+                              to_config(config), to_sv(request->body_json), request->input_count),
+                          config, out);
             return SB_OK;
         });
     }

@@ -63,13 +63,17 @@
  *           sb_http_response.usage (typed token counts). v1.3 added the
  *           extension sb.native/1 (client dialects a plugin takes as the
  *           client wrote them) and the extension sb.embeddings/1
- *           (sb_embeddings, sb_embeddings_request).
+ *           (sb_embeddings, sb_embeddings_request). v1.4 appended
+ *           sb_provider_descriptor.credential_header and credential_prefix:
+ *           a plugin that names where its vendor wants the credential is
+ *           never given the key; the host writes it into the request.
  * Host      What the host guarantees to build_chat_request, stream_open and
  *           parse_chat_response (checked before the plugin is called, so a
  *           plugin need not re-check it):
  *             - config.model and config.api_base are non-empty;
  *             - config.api_key is non-empty when the descriptor has
- *               SB_CAP_REQUIRES_API_KEY;
+ *               SB_CAP_REQUIRES_API_KEY, except for a plugin that does not
+ *               see keys (below), which always gets it empty;
  *             - request.body_json is valid JSON: an object whose "messages"
  *               is a non-empty array of objects, each with a string "role";
  *             - its "model" is the vendor model name (config.model);
@@ -79,6 +83,24 @@
  *               a plugin that needs the vendor to send usage asks for it.
  *           build_models_request and parse_models_response get the same
  *           config guarantees.
+ * Keys      A plugin whose sb_plugin.abi_minor is 4 or more and whose
+ *           descriptor has a non-empty credential_header "does not see
+ *           keys": the host passes config.api_key EMPTY (ptr NULL, len 0)
+ *           to EVERY call (build_chat_request, parse_chat_response,
+ *           stream_open, build_models_request, parse_models_response,
+ *           sb.native/1's build_native_request, sb.embeddings/1's two
+ *           functions). After a build_* call returns SB_OK the host
+ *           removes every header of that name the plugin set (compared
+ *           case-insensitively) and, when a key is configured, appends
+ *           `credential_header: credential_prefix key`. With
+ *           SB_CAP_REQUIRES_API_KEY the host still refuses the call (not
+ *           configured) when no key is configured, without calling the
+ *           plugin. Every other plugin (minor < 4, or an empty
+ *           credential_header) is given the key and places it itself, as in
+ *           v1.0-1.3; the host reports it as "sees_keys". Such a plugin
+ *           built against this header that finds a non-empty api_key is on
+ *           a host older than v1.4 and places the key itself where
+ *           credential_header says (the C++ helper does).
  *
  * This header compiles as C99 and as C++.
  */
@@ -93,7 +115,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 3
+#define SB_ABI_VERSION_MINOR 4
 
 /* The only symbol a plugin exports (type sb_entry_fn, at the end). */
 #define SB_ENTRY_SYMBOL "switchboard_plugin_entry"
@@ -218,6 +240,17 @@ typedef struct sb_provider_descriptor {
        known_model_count is 0 */
     const sb_str *known_models;
     size_t known_model_count;
+
+    /* ---- appended in v1.4: read only when SB_TABLE_HAS covers it ---- */
+
+    /* Where the host writes the credential (the plugin never sees it): a
+       header name, lower-case, e.g. "authorization", "x-api-key",
+       "x-goog-api-key"; empty: the plugin places the key itself and is given
+       it, as in v1.0-1.3. See "Keys" at the top. */
+    sb_str credential_header;
+    /* Written before the key in that header, e.g. "Bearer "; may be empty.
+       No CR, LF or NUL. */
+    sb_str credential_prefix;
 } sb_provider_descriptor;
 
 /* -------------------------------------------------------- call arguments */
@@ -227,7 +260,9 @@ typedef struct sb_provider_descriptor {
    See "Host" at the top for what is guaranteed non-empty. */
 typedef struct sb_provider_config {
     uint32_t struct_size;
-    sb_str api_key;  /* non-empty with SB_CAP_REQUIRES_API_KEY, else may be empty */
+    /* non-empty with SB_CAP_REQUIRES_API_KEY, else may be empty; always
+       empty for a plugin that does not see keys ("Keys" at the top) */
+    sb_str api_key;
     sb_str api_base; /* non-empty: the configured or default base */
     sb_str model;    /* non-empty: the vendor model name, never "provider/model" */
 } sb_provider_config;
@@ -612,7 +647,8 @@ typedef struct sb_embeddings {
 
     /* [any-thread] Never NULL. Builds the vendor request for one batch, as
        build_chat_request does (set_method and set_url once each, headers and
-       body any number of times, the key only where the vendor wants it).
+       body any number of times; the key, when the plugin is given one,
+       only where the vendor wants it).
        SB_ERR_INVALID_ARGUMENT (kind INVALID_REQUEST) for a request the
        vendor cannot take, with a message naming the field. */
     sb_status (*build_embeddings_request)(const sb_provider_config *config,

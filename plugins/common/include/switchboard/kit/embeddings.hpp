@@ -45,7 +45,8 @@ struct OpenAIEmbeddingsOptions {
 
 // An Embedder for vendors that speak OpenAI's POST {base}/embeddings: the
 // batch passed through with "model" from config (rewrite_request adapts
-// it), bearer auth; answers with "data":[{"index","embedding"}] as numbers
+// it), no key (the descriptor's credential_header has the host write it:
+// "authorization", "Bearer "); answers with "data":[{"index","embedding"}] as numbers
 // or base64, "usage.prompt_tokens". Errors classified as chat's are.
 class OpenAICompatEmbedder : public sdk::Embedder {
 public:

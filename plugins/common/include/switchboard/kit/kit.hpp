@@ -121,9 +121,6 @@ inline std::int64_t created_now() { return std::int64_t(std::time(nullptr)); }
 // slashes trimmed: join_url("https://x/v1//", "/models") == "https://x/v1/models".
 std::string join_url(std::string_view base, std::string_view path);
 
-// Adds "Authorization: Bearer <key>" (nothing when key is empty).
-void add_bearer_auth(sdk::HttpRequest &req, std::string_view api_key);
-
 // Adds Content-Type/Accept for a JSON (or SSE when stream) exchange.
 void add_json_headers(sdk::HttpRequest &req, bool stream);
 

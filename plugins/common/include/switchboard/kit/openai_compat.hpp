@@ -72,7 +72,9 @@ protected:
 };
 
 // A complete Provider for an OpenAI-compatible vendor, built from its
-// descriptor. The vendor's differences are the virtual hooks below.
+// descriptor, whose credential_header must say where the key goes
+// ("authorization", "Bearer "): no request it builds carries a key, the host
+// writes it (ABI v1.4). The vendor's differences are the virtual hooks below.
 class OpenAICompatibleProvider : public VendorProvider {
 public:
     explicit OpenAICompatibleProvider(const sb_provider_descriptor &descriptor, OpenAICompatOptions options = {})

@@ -19,7 +19,10 @@ namespace switchboard::kit {
 inline constexpr std::uint64_t kVendorCapabilities = SB_CAP_STREAMING | SB_CAP_TOOLS | SB_CAP_VISION |
                                                      SB_CAP_MODEL_LISTING | SB_CAP_REQUIRES_API_KEY;
 
-// The descriptor's facts by name (sb_provider_descriptor is positional).
+// The descriptor's facts by name (sb_provider_descriptor is positional),
+// with a cloud vendor's capabilities by default. credential_header and
+// credential_prefix say where the host writes the key (ABI v1.4: the plugin
+// is then never given it), e.g. "authorization" and "Bearer ".
 struct DescriptorFacts {
     std::string_view id{};
     std::string_view display_name{};
@@ -30,24 +33,25 @@ struct DescriptorFacts {
     std::string_view env_api_base{};
     std::uint64_t capabilities = kVendorCapabilities;
     std::string_view plugin_version = "1.0.0";
+    std::string_view credential_header{};
+    std::string_view credential_prefix{};
 };
 
 // The descriptor for facts and the plugin's static list of chat model ids.
 constexpr sb_provider_descriptor describe(const DescriptorFacts &f, std::span<const sb_str> models = {}) {
-    using sdk::to_sb;
-    return {sizeof(sb_provider_descriptor),
-            to_sb(f.id),
-            to_sb(f.display_name),
-            to_sb(f.plugin_version),
-            to_sb(f.default_model),
-            to_sb(f.default_api_base),
-            to_sb(f.env_api_key),
-            to_sb(f.env_model),
-            to_sb(f.env_api_base),
-            f.capabilities,
-            SB_FRAMING_SSE,
-            models.empty() ? nullptr : models.data(),
-            models.size()};
+    sdk::DescriptorFields fields;
+    fields.id = f.id;
+    fields.display_name = f.display_name;
+    fields.plugin_version = f.plugin_version;
+    fields.default_model = f.default_model;
+    fields.default_api_base = f.default_api_base;
+    fields.env_api_key = f.env_api_key;
+    fields.env_model = f.env_model;
+    fields.env_api_base = f.env_api_base;
+    fields.capabilities = f.capabilities;
+    fields.credential_header = f.credential_header;
+    fields.credential_prefix = f.credential_prefix;
+    return sdk::describe(fields, models.data(), models.size());
 }
 
 // A vendor plugin's Provider: answers sb.model_lifecycle/1 with the vendor's
