@@ -193,22 +193,10 @@ boost::test_tools::assertion_result daemon_isolates_plugins(utf::test_unit_id) {
     return ok;
 }
 
-// The plugin is built for ABI 1.4 (the host places its credential) and
-// refuses an older host: until this tree's header and daemon speak 1.4, the
-// cases are skipped, saying why.
-boost::test_tools::assertion_result host_speaks_1_4(utf::test_unit_id) {
-    boost::test_tools::assertion_result ok(SB_ABI_VERSION_MINOR >= 4);
-    if (!ok) ok.message() << "skipped: this tree's provider ABI is 1." << SB_ABI_VERSION_MINOR
-                          << "; the Rust example needs a 1.4 host (credential placement)";
-    return ok;
-}
-
 // A host for loading the plugin into this test process, for the layout check.
 const void *no_host_extension(const char *) { return nullptr; }
 
-sb_host_info host_of_minor(uint32_t minor) {
-    return sb_host_info{sizeof(sb_host_info), minor, {"test", 4}, {"0", 1}, &no_host_extension};
-}
+const sb_host_info test_host{sizeof(sb_host_info), SB_ABI_VERSION_MINOR, {"test", 4}, {"0", 1}, &no_host_extension};
 
 struct Reported {
     sb_error_kind kind = SB_ERROR_NONE;
@@ -221,22 +209,43 @@ void record(void *ctx, sb_error_kind kind, int32_t, sb_str message) {
     r->message.assign(view(message));
 }
 
+// The headers build_chat_request sets for a plain chat given api_key, one
+// "name: value\n" per header.
+std::string built_headers(const sb_plugin &plugin, std::string_view api_key) {
+    std::string headers;
+    sb_http_request_builder out{sizeof(sb_http_request_builder), &headers,
+                                [](void *, sb_str) {},
+                                [](void *, sb_str) {},
+                                [](void *ctx, sb_str name, sb_str value) {
+                                    *static_cast<std::string *>(ctx) += std::string(view(name)) + ": " +
+                                                                        std::string(view(value)) + "\n";
+                                },
+                                [](void *, const char *, size_t) {}};
+    const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
+    const std::string base = "http://127.0.0.1:9/v1";
+    const sb_provider_config config{sizeof(sb_provider_config), {api_key.data(), api_key.size()},
+                                    {base.data(), base.size()}, {"m", 1}};
+    const sb_chat_request request{sizeof(sb_chat_request), {body.data(), body.size()}, 0};
+    Reported why;
+    const sb_error_sink err{sizeof(sb_error_sink), &why, &record};
+    BOOST_TEST(plugin.build_chat_request(&config, &request, &out, &err) == SB_OK, why.message);
+    return headers;
+}
+
 }  // namespace
 
 // Rust computes struct_size with size_of on its #[repr(C)] mirror; equal to
 // the C compiler's sizeof here, and every field read back through the C
 // declarations, the mirror has the header's layout.
-BOOST_AUTO_TEST_CASE(rust_tables_have_the_c_headers_layout, *utf::precondition(host_speaks_1_4) *
-                                                               utf::timeout(30)) {
+BOOST_AUTO_TEST_CASE(rust_tables_have_the_c_headers_layout, *utf::timeout(30)) {
     void *lib = ::dlopen(rust_plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
     BOOST_TEST_REQUIRE(lib != nullptr, ::dlerror());
     auto entry = reinterpret_cast<sb_entry_fn>(::dlsym(lib, SB_ENTRY_SYMBOL));
     BOOST_TEST_REQUIRE(entry != nullptr);
 
-    const sb_host_info host = host_of_minor(SB_ABI_VERSION_MINOR);
     const sb_plugin *plugin = nullptr;
-    BOOST_TEST(entry(&host, 2, 3, &plugin) == SB_ERR_VERSION);
-    BOOST_TEST_REQUIRE(entry(&host, 1, 1, &plugin) == SB_OK);
+    BOOST_TEST(entry(&test_host, 2, 3, &plugin) == SB_ERR_VERSION);
+    BOOST_TEST_REQUIRE(entry(&test_host, 1, 1, &plugin) == SB_OK);
     BOOST_TEST_REQUIRE(plugin != nullptr);
     BOOST_TEST(plugin->struct_size == sizeof(sb_plugin));
     BOOST_TEST(plugin->abi_major == 1u);
@@ -246,32 +255,42 @@ BOOST_AUTO_TEST_CASE(rust_tables_have_the_c_headers_layout, *utf::precondition(h
     BOOST_TEST(view(d.id) == provider);
     BOOST_TEST(view(d.env_api_base) == "RUST_OPENAI_COMPAT_API_BASE");
     BOOST_TEST(d.stream_framing == SB_FRAMING_SSE);
-#if SB_ABI_VERSION_MINOR >= 4  // the fields exist from 1.4 on
     BOOST_TEST(view(d.credential_header) == "authorization");
     BOOST_TEST(view(d.credential_prefix) == "Bearer ");
-#endif
     BOOST_TEST((plugin->stream_open && plugin->parse_models_response && plugin->self_check));
     BOOST_TEST(!plugin->get_extension);
 
-    // A host older than 1.4 would not place the key: the plugin says so.
+    BOOST_TEST(!plugin->init);
     Reported why;
     const sb_error_sink sink{sizeof(sb_error_sink), &why, &record};
-    const sb_host_info old_host = host_of_minor(3);
-    BOOST_TEST(plugin->init(&old_host, &sink) != SB_OK);
-    BOOST_TEST(why.message.find("1.4") != std::string::npos, why.message);
-    BOOST_TEST(plugin->init(&host, &sink) == SB_OK);
-    BOOST_TEST(plugin->self_check(&sink) == SB_OK);
+    BOOST_TEST(plugin->self_check(&sink) == SB_OK, why.message);
+
+    // From a 1.4 host (no key) the plugin writes no credential; an older host
+    // hands it the key, and it goes where the descriptor says.
+    BOOST_TEST(built_headers(*plugin, "").find("authorization") == std::string::npos);
+    BOOST_TEST(built_headers(*plugin, "sk-old-host").find("authorization: Bearer sk-old-host\n") !=
+               std::string::npos);
     ::dlclose(lib);
 }
 
-BOOST_AUTO_TEST_CASE(serves_in_process, *utf::precondition(host_speaks_1_4) * utf::timeout(120)) {
+BOOST_AUTO_TEST_CASE(plugin_check_passes_it_as_a_plugin_that_sees_no_keys, *utf::timeout(60)) {
+    TempDir tmp("sb-rust-check");
+    const fs::path plugin = tmp.subdir("plugins") / rust_plugin.filename();
+    fs::copy_file(rust_plugin, plugin);
+    CommandResult r = run_command({SB_DAEMON_PATH, "plugin", "check", plugin.string()}, {}, tmp.path() / "check.log",
+                                  std::chrono::seconds(30));
+    BOOST_TEST(r.exit_code == 0, r.output);
+    BOOST_TEST(r.output.find("sees_keys       false") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("[FAIL]") == std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(serves_in_process, *utf::timeout(120)) {
     RustDaemon d;
     BOOST_TEST(d.plugin_mapped_in_daemon(), "an in-process plugin is mapped into the daemon");
     serves_through_the_rust_plugin(d);
 }
 
-BOOST_AUTO_TEST_CASE(serves_isolated_in_a_helper_process, *utf::precondition(host_speaks_1_4) *
-                                                             utf::precondition(daemon_isolates_plugins) *
+BOOST_AUTO_TEST_CASE(serves_isolated_in_a_helper_process, *utf::precondition(daemon_isolates_plugins) *
                                                              utf::timeout(120)) {
     RustDaemon d({"--plugin-isolation", "process"});
     BOOST_TEST(!d.plugin_mapped_in_daemon(), "an isolated plugin runs in its helper, not in the daemon");

@@ -5,8 +5,10 @@
 //! provider `rust_openai_compat`.
 //!
 //! It is built for ABI 1.4 and declares where its credential goes
-//! (`authorization: Bearer <key>`), so the host writes the key into each
-//! request after the plugin has built it and the plugin never sees a key.
+//! (`authorization: Bearer <key>`), so a 1.4 host writes the key into each
+//! request after the plugin has built it and the plugin never sees a key. A
+//! host older than 1.4 still hands it the key; then, as the header asks, it
+//! places the key itself where it declared.
 //!
 //! Every exported function is an `extern "C"` wrapper that runs its body
 //! inside `guarded`: no Rust panic ever unwinds into the host.
@@ -21,6 +23,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use translate::{Failure, Request, Step, Stream, Usage};
 
 // ------------------------------------------------------------- the tables
+
+/// Where the vendor wants the credential (declared in the descriptor).
+const CREDENTIAL_HEADER: &str = "authorization";
+const CREDENTIAL_PREFIX: &str = "Bearer ";
 
 static DESCRIPTOR: Shared<sb_provider_descriptor> = Shared(sb_provider_descriptor {
     struct_size: struct_size::<sb_provider_descriptor>(),
@@ -39,8 +45,8 @@ static DESCRIPTOR: Shared<sb_provider_descriptor> = Shared(sb_provider_descripto
     // No static list: the server lists its own models (model listing).
     known_models: std::ptr::null(),
     known_model_count: 0,
-    credential_header: sb_str::from_static("authorization"),
-    credential_prefix: sb_str::from_static("Bearer "),
+    credential_header: sb_str::from_static(CREDENTIAL_HEADER),
+    credential_prefix: sb_str::from_static(CREDENTIAL_PREFIX),
 });
 
 static PLUGIN: Shared<sb_plugin> = Shared(sb_plugin {
@@ -48,7 +54,7 @@ static PLUGIN: Shared<sb_plugin> = Shared(sb_plugin {
     abi_major: SB_ABI_VERSION_MAJOR,
     abi_minor: SB_ABI_VERSION_MINOR,
     descriptor: &DESCRIPTOR.0,
-    init: Some(init),
+    init: None,
     shutdown: None,
     build_chat_request,
     parse_chat_response,
@@ -97,11 +103,9 @@ fn guarded(err: *const sb_error_sink, body: impl FnOnce() -> Result<sb_status, F
         }
     };
     if !err.is_null() {
-        // A panic while reporting must not escape either.
-        let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
-            let sink = &*err;
-            (sink.report)(sink.ctx, failure.kind, failure.http_status, sb_str::of(failure.message.as_bytes()));
-        }));
+        // SAFETY: a non-NULL sink is the host's, valid for this call.
+        let sink = unsafe { &*err };
+        unsafe { (sink.report)(sink.ctx, failure.kind, failure.http_status, sb_str::of(failure.message.as_bytes())) };
     }
     failure.status
 }
@@ -113,11 +117,19 @@ unsafe fn text<'a>(s: &sb_str) -> &'a str {
     std::str::from_utf8(s.bytes()).unwrap_or("")
 }
 
-unsafe fn send(request: &Request, out: &sb_http_request_builder) {
+/// Hands `request` to the host's builder. `api_key` is empty from a 1.4
+/// host, which writes the credential itself; a non-empty one means an older
+/// host, and the key goes where the descriptor says.
+unsafe fn send(request: &Request, api_key: &sb_str, out: &sb_http_request_builder) {
     (out.set_method)(out.ctx, sb_str::of(request.method.as_bytes()));
     (out.set_url)(out.ctx, sb_str::of(request.url.as_bytes()));
     for (name, value) in &request.headers {
         (out.add_header)(out.ctx, sb_str::of(name.as_bytes()), sb_str::of(value.as_bytes()));
+    }
+    let key = api_key.bytes();
+    if !key.is_empty() {
+        let value = [CREDENTIAL_PREFIX.as_bytes(), key].concat();
+        (out.add_header)(out.ctx, sb_str::from_static(CREDENTIAL_HEADER), sb_str::of(&value));
     }
     if !request.body.is_empty() {
         (out.append_body)(out.ctx, request.body.as_ptr() as *const c_char, request.body.len());
@@ -136,23 +148,6 @@ fn to_sb_usage(u: &Usage) -> sb_usage {
 
 // ------------------------------------------------------ the ABI functions
 
-/// Refuses a host older than 1.4: it would not place the credential this
-/// plugin leaves out, and every request would go out without a key.
-unsafe extern "C" fn init(host: *const sb_host_info, err: *const sb_error_sink) -> sb_status {
-    guarded(err, || {
-        let minor = (*host).abi_minor;
-        if minor < 4 {
-            return Err(Failure {
-                status: SB_ERR_VERSION,
-                kind: SB_ERROR_NOT_CONFIGURED,
-                http_status: 0,
-                message: format!("needs a host with provider ABI 1.4 or later (credential placement); this host has 1.{}", minor),
-            });
-        }
-        Ok(SB_OK)
-    })
-}
-
 unsafe extern "C" fn build_chat_request(
     config: *const sb_provider_config,
     request: *const sb_chat_request,
@@ -162,7 +157,7 @@ unsafe extern "C" fn build_chat_request(
     guarded(err, || {
         let request = &*request;
         let built = translate::build_chat_request(text(&(*config).api_base), request.body_json.bytes(), request.stream != 0)?;
-        send(&built, &*out);
+        send(&built, &(*config).api_key, &*out);
         Ok(SB_OK)
     })
 }
@@ -248,7 +243,8 @@ unsafe extern "C" fn build_models_request(
     err: *const sb_error_sink,
 ) -> sb_status {
     guarded(err, || {
-        send(&translate::build_models_request(text(&(*config).api_base)), &*out);
+        let config = &*config;
+        send(&translate::build_models_request(text(&config.api_base)), &config.api_key, &*out);
         Ok(SB_OK)
     })
 }
