@@ -28,4 +28,8 @@ sb_add_test(rust_example_test ${CMAKE_CURRENT_LIST_DIR}/rust_example_test.cpp)
 target_link_libraries(rust_example_test PRIVATE sb_integration_fixture ${CMAKE_DL_LIBS})
 target_compile_definitions(rust_example_test PRIVATE SB_RUST_EXAMPLE_PLUGIN="${_sb_rust_plugin}")
 add_dependencies(rust_example_test switchboard sb_rust_example)
+# The isolated case starts the plugin helper, where the tree has one.
+if(TARGET switchboard-plugin-helper)
+  add_dependencies(rust_example_test switchboard-plugin-helper)
+endif()
 set_tests_properties(rust_example_test PROPERTIES LABELS integration TIMEOUT 300)
