@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the build and tests need, only if missing.
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config ca-certificates openssl binutils
+  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config ca-certificates openssl binutils rustc
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev
   libssl-dev python3
   # --store redis://: the client library, and the server the Redis tests start.
