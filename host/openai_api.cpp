@@ -65,8 +65,8 @@ boost::asio::awaitable<Reply> OpenAIApi::chat_completions(Request &request, core
     json::object body = parse_json_object(request.body());
     std::string().swap(request.body());
     validate_chat_request(body);
-    std::string model_field;
-    if (auto model = body.find("model"); model != body.end()) model_field = std::string(model->value().get_string());
+    std::string_view model_field;  // routed before the body moves on
+    if (auto model = body.find("model"); model != body.end()) model_field = model->value().get_string();
     std::vector<core::ChatTarget> chain = gateway_.with_fallbacks(gateway_.route(model_field));
     if (auto flag = body.find("stream"); flag != body.end() && flag->value().is_bool() && flag->value().get_bool()) {
         static const core::EncoderFactory make_encoder(openai_sse);

@@ -30,16 +30,16 @@ void put_hex(char *out, int digits, std::uint64_t value) {
     for (int i = digits - 1; i >= 0; --i, value >>= 4) out[i] = core::kHexDigits[value & 0xf];
 }
 
-std::string new_request_id() {
+// Into id, whose capacity a connection's next request reuses.
+void new_request_id(std::string &id) {
     static std::atomic<std::uint64_t> counter{0};
     thread_local std::mt19937_64 rng(std::random_device{}());
     // req_ + 12 hex digits of randomness + 6 of a counter; written by hand
     // because snprintf stood out in the per-request profile.
-    std::string id = "req_";
+    id.assign("req_");
     id.resize(4 + 12 + 6);
     put_hex(id.data() + 4, 12, rng());
     put_hex(id.data() + 16, 6, ++counter);
-    return id;
 }
 
 // A client-given id is kept only when it is short and plain.
@@ -51,17 +51,27 @@ bool acceptable_request_id(std::string_view id) {
     return true;
 }
 
-// The percent-decoded path of an origin-form target. Plain targets (the
-// usual API paths) skip the URL parser, which showed up in profiles.
-std::string request_path(std::string_view target) {
+// The percent-decoded path of an origin-form target, into out (whose
+// capacity a connection's next request reuses). Plain targets (the usual API
+// paths) skip the URL parser, which showed up in profiles.
+void request_path(std::string_view target, std::string &out) {
     const std::string_view path = target.substr(0, target.find('?'));
     const bool plain = !path.empty() && path.front() == '/' && std::all_of(path.begin(), path.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '_' || c == '.';
     });
-    if (plain) return std::string(path);
+    if (plain) {
+        out.assign(path);
+        return;
+    }
     auto url = boost::urls::parse_origin_form(target);
     if (!url) throw GatewayError(ErrorCode::invalid_request, "malformed request target");
-    return url->path();
+    out = url->path();
+}
+
+std::string request_path(std::string_view target) {
+    std::string path;
+    request_path(target, path);
+    return path;
 }
 
 [[noreturn]] void method_not_allowed(std::string_view path) {
@@ -228,9 +238,11 @@ namespace {
 // What handle() does around dispatch, in plain functions: their temporaries
 // stay on the stack instead of in the coroutine frame a held stream keeps.
 
-std::string request_id_for(const Request &request) {
-    if (auto given = request["x-request-id"]; acceptable_request_id(given)) return std::string(given);
-    return new_request_id();
+void request_id_for(const Request &request, std::string &id) {
+    if (auto given = request["x-request-id"]; acceptable_request_id(given))
+        id.assign(given);
+    else
+        new_request_id(id);
 }
 
 // The error response for what dispatch threw, in the shape of the path's
@@ -353,13 +365,13 @@ public:
 
     boost::asio::awaitable<Reply> handle(Request &request, core::Exchange &exchange) override {
         context_ = core::RequestContext{};
-        request_id_ = request_id_for(request);
+        request_id_for(request, request_id_);
         error_type_.clear();
         path_.clear();
         Reply reply;
         std::exception_ptr failure;
         try {
-            path_ = request_path(request.target());
+            request_path(request.target(), path_);
             reply = co_await router_.dispatch(request, path_, exchange, context_);
         } catch (...) {
             failure = std::current_exception();

@@ -127,7 +127,7 @@ ConfigStore::ConfigStore(std::filesystem::path state_dir)
 
 ConfigStore::ConfigStore(std::unique_ptr<ConfigBackend> backend) : backend_(std::move(backend)) {
     try {
-        if (auto stored = backend_->load()) current_ = std::move(*stored);
+        if (auto stored = backend_->load()) current_ = std::make_shared<const StoredConfig>(std::move(*stored));
     } catch (const std::exception &e) {
         // An unreadable document is fatal; a shared store that is down now
         // is read again once it answers.
@@ -140,19 +140,21 @@ ConfigStore::ConfigStore(std::unique_ptr<ConfigBackend> backend) : backend_(std:
 
 ConfigStore::~ConfigStore() = default;
 
-StoredConfig ConfigStore::snapshot() const {
+StoredConfig ConfigStore::snapshot() const { return *current(); }
+
+std::shared_ptr<const StoredConfig> ConfigStore::current() const {
     std::lock_guard lock(mutex_);
     return current_;
 }
 
 StoredConfig ConfigStore::update(const std::function<void(StoredConfig &)> &change) {
     std::lock_guard lock(mutex_);
-    StoredConfig next = current_;
+    StoredConfig next = *current_;
     // Another daemon may have changed it since we last read it.
     if (backend_->shared()) next = backend_->load().value_or(StoredConfig{});
     change(next);
     backend_->save(next);
-    current_ = next;
+    current_ = std::make_shared<const StoredConfig>(next);
     return next;
 }
 
@@ -160,7 +162,7 @@ bool ConfigStore::reload() {
     try {
         StoredConfig next = backend_->load().value_or(StoredConfig{});
         std::lock_guard lock(mutex_);
-        current_ = std::move(next);
+        current_ = std::make_shared<const StoredConfig>(std::move(next));
         return true;
     } catch (const std::exception &e) {
         log_event(LogLevel::error, "config_reload_failed",

@@ -75,6 +75,9 @@ public:
     ConfigStore &operator=(const ConfigStore &) = delete;
 
     StoredConfig snapshot() const;
+    // The same without a copy: an immutable snapshot, replaced whole by
+    // update() and reload(), so a new pointer is a new config.
+    std::shared_ptr<const StoredConfig> current() const;
     // Applies change to a copy (of the shared store's latest, when it is
     // shared), persists it, then makes it current. Throws
     // std::runtime_error (nothing changed) when it cannot be written.
@@ -91,7 +94,7 @@ public:
 private:
     std::unique_ptr<ConfigBackend> backend_;
     mutable std::mutex mutex_;
-    StoredConfig current_;
+    std::shared_ptr<const StoredConfig> current_ = std::make_shared<const StoredConfig>();
 };
 
 // Parses the persisted document; throws std::runtime_error when malformed.

@@ -31,19 +31,38 @@ std::string ChatGateway::active_provider() const {
 ChatTarget ChatGateway::target(std::string_view provider_id, const ConfigOverrides *overrides) const {
     ChatTarget t;
     t.providers = registry_.current();
-    StoredConfig stored = store_.snapshot();
-    std::string id = provider_id.empty() ? resolve_active_provider(*t.providers, stored, env_)
+    const std::shared_ptr<const StoredConfig> stored = store_.current();
+    std::string id = provider_id.empty() ? resolve_active_provider(*t.providers, *stored, env_)
                                          : std::string(provider_id);
     if (id.empty())
         throw GatewayError(ErrorCode::unknown_provider, "no provider plugin is loaded", "provider");
     t.provider = t.providers->find(id);
     if (!t.provider)
         throw GatewayError(ErrorCode::unknown_provider, "unknown provider '" + id + "'", "provider");
-    // Applied to this call's copy as a stored change would be: the key
-    // binding rule holds for them too.
-    if (overrides) apply_config_change(t.provider->info(), stored, env_, *overrides);
-    t.config = resolve_provider_config(t.provider->info(), stored, env_);
+    if (overrides) {
+        // Applied to this call's copy as a stored change would be: the key
+        // binding rule holds for them too.
+        StoredConfig changed = *stored;
+        apply_config_change(t.provider->info(), changed, env_, *overrides);
+        t.config = resolve_provider_config(t.provider->info(), changed, env_);
+    } else {
+        t.config = resolved_config(t.providers, stored, *t.provider);
+    }
     return t;
+}
+
+ResolvedProviderConfig ChatGateway::resolved_config(const std::shared_ptr<const ProviderSet> &providers,
+                                                    const std::shared_ptr<const StoredConfig> &stored,
+                                                    const LoadedProvider &provider) const {
+    std::lock_guard lock(resolved_.mutex);
+    if (resolved_.providers.lock() != providers || resolved_.stored != stored) {
+        resolved_.providers = providers;
+        resolved_.stored = stored;
+        resolved_.configs.clear();
+    }
+    for (const auto &[known, config] : resolved_.configs)
+        if (known == &provider) return config;
+    return resolved_.configs.emplace_back(&provider, resolve_provider_config(provider.info(), *stored, env_)).second;
 }
 
 namespace {
@@ -338,27 +357,29 @@ boost::asio::awaitable<UpstreamBody> ChatGateway::open_with_retries(const ChatTa
 
 std::vector<ChatTarget> ChatGateway::with_fallbacks(ChatTarget primary) const {
     std::vector<ChatTarget> chain;
-    // Adds t (then what its alias brings) unless the chain has it already.
-    auto add = [&chain](ChatTarget t) {
+    // Adds next unless the chain has it already.
+    auto add_one = [&chain](ChatTarget next) {
+        bool repeat = false;
+        for (auto &known : chain) {
+            if (known.provider != next.provider || known.config.model.value != next.config.model.value ||
+                known.config.api_base.value != next.config.api_base.value ||
+                known.config.api_key.value != next.config.api_key.value)
+                continue;
+            repeat = true;
+            known.model_known = known.model_known || next.model_known;
+        }
+        if (!repeat) chain.push_back(std::move(next));
+    };
+    // Adds t, then what its alias brings.
+    auto add = [&add_one](ChatTarget t) {
         std::vector<ChatTarget> rest = std::move(t.alias_rest);
         t.alias_rest.clear();
-        rest.insert(rest.begin(), std::move(t));
-        for (auto &next : rest) {
-            bool repeat = false;
-            for (auto &known : chain) {
-                if (known.provider != next.provider || known.config.model.value != next.config.model.value ||
-                    known.config.api_base.value != next.config.api_base.value ||
-                    known.config.api_key.value != next.config.api_key.value)
-                    continue;
-                repeat = true;
-                known.model_known = known.model_known || next.model_known;
-            }
-            if (!repeat) chain.push_back(std::move(next));
-        }
+        add_one(std::move(t));
+        for (auto &next : rest) add_one(std::move(next));
     };
     add(std::move(primary));
-    StoredConfig stored = store_.snapshot();
-    std::vector<std::string> entries = stored.fallback;
+    const std::shared_ptr<const StoredConfig> stored = store_.current();
+    std::vector<std::string> entries = stored->fallback;
     if (entries.empty()) entries = split_list(env_.get("SWITCHBOARD_FALLBACK"));
     for (const auto &entry : entries) {
         try {

@@ -204,6 +204,22 @@ private:
     // The active provider last seen, to say when its plugin goes away.
     std::mutex active_mutex_;
     std::string active_seen_;
+
+    // Each provider's resolved config (environment lookups and string
+    // copies), kept while the provider set and the stored config are the
+    // snapshots it was resolved from: both are replaced whole on a change,
+    // and the environment is read once, at start-up. The set is not kept
+    // alive (its libraries unload when the registry lets it go).
+    struct ResolvedConfigs {
+        std::mutex mutex;
+        std::weak_ptr<const ProviderSet> providers;
+        std::shared_ptr<const StoredConfig> stored;
+        std::vector<std::pair<const LoadedProvider *, ResolvedProviderConfig>> configs;
+    };
+    ResolvedProviderConfig resolved_config(const std::shared_ptr<const ProviderSet> &providers,
+                                           const std::shared_ptr<const StoredConfig> &stored,
+                                           const LoadedProvider &provider) const;
+    mutable ResolvedConfigs resolved_;
 };
 
 }  // namespace sb::core

@@ -498,7 +498,7 @@ struct UpstreamClient::Impl {
 
     // Sends the request and reads the response head, on a pooled connection
     // when there is one (once more on a fresh one if it turns out stale).
-    asio::awaitable<UpstreamBody> open(UpstreamRequest request, UpstreamTimeouts timeouts) {
+    asio::awaitable<UpstreamBody> open(const UpstreamRequest &request, UpstreamTimeouts timeouts) {
         auto target = urls.get(request.url, [&] { return split_url(request.url); });
         const std::string request_head = serialize_head(request, *target);
         const asio::any_io_executor home = co_await asio::this_coro::executor;
@@ -653,7 +653,7 @@ struct UpstreamClient::Impl {
     }
 
     asio::awaitable<UpstreamResponse> send(UpstreamRequest request, UpstreamTimeouts timeouts) {
-        const UpstreamBody body = co_await open(std::move(request), timeouts);
+        const UpstreamBody body = co_await open(request, timeouts);
         co_return co_await read_all(*body.state_);
     }
 
@@ -736,8 +736,8 @@ boost::asio::awaitable<UpstreamResponse> UpstreamClient::send(UpstreamRequest re
     return impl_->send(std::move(request), timeouts);
 }
 
-boost::asio::awaitable<UpstreamBody> UpstreamClient::open(UpstreamRequest request, UpstreamTimeouts timeouts) {
-    return impl_->open(std::move(request), timeouts);
+boost::asio::awaitable<UpstreamBody> UpstreamClient::open(const UpstreamRequest &request, UpstreamTimeouts timeouts) {
+    return impl_->open(request, timeouts);
 }
 
 std::size_t UpstreamClient::idle_connections() const {

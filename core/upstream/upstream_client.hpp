@@ -131,8 +131,10 @@ public:
 
     // Sends one request and reads the response head; the body is read from
     // the returned UpstreamBody (a slow reader slows the vendor's sending:
-    // nothing is buffered ahead). Throws UpstreamError.
-    boost::asio::awaitable<UpstreamBody> open(UpstreamRequest request, UpstreamTimeouts timeouts);
+    // nothing is buffered ahead). Throws UpstreamError. The request is read
+    // until the head has arrived, so it must outlive the awaitable: a caller
+    // that retries sends the same request again without copying it.
+    boost::asio::awaitable<UpstreamBody> open(const UpstreamRequest &request, UpstreamTimeouts timeouts);
 
     // Idle pooled connections now (for tests and metrics).
     std::size_t idle_connections() const;

@@ -127,6 +127,25 @@ BOOST_AUTO_TEST_CASE(store_persists_atomically_with_mode_0600_and_survives_reope
     BOOST_TEST(c.providers["openai"].api_key_base == "https://api.openai.com/v1");
 }
 
+// The gateway keeps what it resolved from a snapshot while current() hands
+// out the same one: a change must come as a new snapshot, the old one intact.
+BOOST_AUTO_TEST_CASE(current_is_an_immutable_snapshot_replaced_whole_by_update_and_reload) {
+    TempDir dir;
+    ConfigStore store(dir.path);
+    const auto before = store.current();
+    BOOST_TEST(store.current() == before);  // unchanged: the same snapshot
+    store.update([](StoredConfig &c) { c.providers["openai"] = {"", "http://127.0.0.1:9/v1", "m1", ""}; });
+    const auto updated = store.current();
+    BOOST_TEST(updated != before);
+    BOOST_TEST(before->providers.empty());
+    BOOST_TEST(updated->providers.at("openai").model == "m1");
+    BOOST_TEST(store.snapshot().providers.at("openai").model == "m1");
+    BOOST_TEST(store.reload());
+    BOOST_TEST(store.current() != updated);
+    BOOST_TEST(store.current()->providers.at("openai").model == "m1");
+    BOOST_TEST(updated->providers.at("openai").model == "m1");
+}
+
 BOOST_AUTO_TEST_CASE(corrupt_state_file_is_moved_aside_not_overwritten) {
     TempDir dir;
     { std::ofstream(dir.path / "config.json") << "{ this is not json"; }
