@@ -11,10 +11,8 @@
 #define BOOST_TEST_NO_MAIN
 #include "core/plugin/sandbox.hpp"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <switchboard/provider_abi.h>
@@ -36,7 +34,12 @@
 #include <utility>
 #include <vector>
 
+#include "plugins/hostile/hostile_report.hpp"
+#include "support/child_command.hpp"
+
 namespace fs = std::filesystem;
+using namespace sb::test::hostile;
+using sb::test::read_text_file;
 
 namespace {
 
@@ -46,13 +49,6 @@ constexpr const char *kCanary = "SB_SANDBOX_CANARY_API_KEY=sk-canary-0123456789"
 const fs::path kFixtures = SB_TEST_FIXTURES_DIR;
 
 using Records = std::vector<std::pair<std::string, std::string>>;
-
-std::string read_file(const fs::path &file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // ------------------------------------------------- driving a plugin's table
 
@@ -104,8 +100,8 @@ Inputs inputs_for(const std::string &id) {
                                   : std::pair<std::string, std::string>{
                                         "openai/openai-text.json", "openai/openai-text.chunks.txt"};
     Inputs in;
-    in.response_body = read_file(kFixtures / response);
-    std::istringstream lines(read_file(kFixtures / chunks));
+    in.response_body = read_text_file(kFixtures / response);
+    std::istringstream lines(read_text_file(kFixtures / chunks));
     for (std::string line; std::getline(lines, line);)
         if (!line.empty()) in.events.push_back(line);
     return in;
@@ -279,8 +275,8 @@ Inspection inspect(pid_t pid) {
                            fs::read_symlink(entry.path(), ec).string());
     }
     std::sort(seen.fds.begin(), seen.fds.end());
-    seen.environ_block = read_file(proc / "environ");
-    seen.status = read_file(proc / "status");
+    seen.environ_block = read_text_file(proc / "environ");
+    seen.status = read_text_file(proc / "status");
     return seen;
 }
 
@@ -360,48 +356,11 @@ std::string plugin_id(const fs::path &plugin) {
     return stem.substr(std::strlen("switchboard-"));
 }
 
-// "name=value;" pairs of one report of the hostile plugin.
-std::map<std::string, long> parse_report(const std::string &text) {
-    std::map<std::string, long> out;
-    std::istringstream in(text);
-    for (std::string pair; std::getline(in, pair, ';');) {
-        auto eq = pair.find('=');
-        if (eq != std::string::npos) out[pair.substr(0, eq)] = std::stol(pair.substr(eq + 1));
-    }
-    return out;
-}
-
-// The report between "<label>[" and "]" in a hostile answer.
-std::string bracketed(const std::string &answer, const std::string &label) {
-    auto start = answer.find(label + "[");
-    if (start == std::string::npos) return {};
-    start += label.size() + 1;
-    return answer.substr(start, answer.find(']', start) - start);
-}
-
 std::string header(const std::string &built_request, const std::string &name) {
     auto at = built_request.find("\n" + name + ": ");
     if (at == std::string::npos) return {};
     at += name.size() + 3;
     return built_request.substr(at, built_request.find('\n', at) - at);
-}
-
-// Every attempt of one report was refused (nonzero errno) and nothing of
-// the environment was visible. mmap_exec is judged apart: the constructor
-// runs under the loading filter, which lets ld.so map code.
-void check_refused(const std::string &where, const std::string &text, bool check_exec) {
-    BOOST_TEST_CONTEXT(where << ": " << text) {
-        auto r = parse_report(text);
-        BOOST_TEST(r.size() >= 14u);
-        for (const char *zero : {"env_vars", "env_keys", "proc_environ_keys", "stack_keys"})
-            BOOST_TEST(r.at(zero) == 0, zero);
-        for (const char *refused :
-             {"proc_environ", "open_passwd", "open_plugins_dir", "create_file", "stat_passwd",
-              "socket", "fork", "posix_spawn", "execve"})
-            BOOST_TEST(r.at(refused) != 0, refused);
-        if (check_exec) BOOST_TEST(r.at("mmap_exec") != 0);
-        BOOST_TEST(!r.count("connect"));  // no socket, so no connection tried
-    }
 }
 
 const fs::path kHostile = SB_HOSTILE_PLUGIN;
@@ -415,29 +374,6 @@ bool traces_left() {
     return fs::exists(kHostile.parent_path() / "hostile-was-here") ||
            fs::exists(kHostile.parent_path() / "hostile-spawned");
 }
-
-// A loopback listener the hostile plugin is told to connect to.
-struct Listener {
-    int fd = -1;
-    int port = 0;
-    Listener() {
-        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 || ::listen(fd, 8) != 0 ||
-            ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) != 0)
-            throw std::runtime_error("listener");
-        port = ntohs(a.sin_port);
-    }
-    ~Listener() { ::close(fd); }
-    bool saw_connection() const {
-        int c = ::accept(fd, nullptr, nullptr);
-        if (c >= 0) ::close(c);
-        return c >= 0;
-    }
-};
 
 }  // namespace
 
@@ -504,8 +440,8 @@ BOOST_AUTO_TEST_CASE(unconfined_it_really_does_what_it_tries) {
 
 BOOST_AUTO_TEST_CASE(every_attempt_is_refused_from_constructor_and_calls) {
     remove_traces();
-    Listener listener;
-    const std::string extra = R"(,"hostile_port":)" + std::to_string(listener.port);
+    TrapListener listener;
+    const std::string extra = R"(,"hostile_port":)" + std::to_string(listener.port());
     Inspection seen;
     Run run = run_confined(kHostile, "hostile", extra, 512, 600, &seen);
     BOOST_TEST_REQUIRE(run.exited_cleanly(), run.first("load_error") << run.first("enter_error"));
