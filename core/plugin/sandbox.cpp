@@ -41,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -155,6 +156,9 @@ Filter build_filter(const Ids &ids, bool loading) {
     if (!f) fail("seccomp_init failed", 0);
     // no_new_privs is set by load_confined itself, before either filter.
     if (int rc = seccomp_attr_set(f.get(), SCMP_FLTATR_CTL_NNP, 0); rc != 0)
+        fail("seccomp_attr_set", -rc);
+    // A system call of another ABI (32-bit int 0x80, x32) ends the process.
+    if (int rc = seccomp_attr_set(f.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0)
         fail("seccomp_attr_set", -rc);
     const auto channel = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(ids.channel_fd));
     for (int nr : {SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(readv), SCMP_SYS(recvmsg),
@@ -324,10 +328,13 @@ void send_descriptor(int socket, int fd) {
 
 void *load_confined(const std::string &plugin_path, int channel_fd, const Limits &limits) {
     if (channel_fd < 3) fail("the channel must not be a standard descriptor", 0);
-    // ld.so opens a name with a slash as given; the supervisor compares it
-    // byte for byte.
-    if (plugin_path.empty() || plugin_path.front() != '/')
-        fail("the plugin path must be absolute", 0);
+    if (plugin_path.empty()) fail("no plugin path", 0);
+    // ld.so opens a name with a slash as given (relative to a working
+    // directory the plugin cannot change); the supervisor compares it byte
+    // for byte.
+    std::error_code ec;
+    const std::string path = std::filesystem::absolute(plugin_path, ec).string();
+    if (ec) fail("cannot make the plugin path absolute", ec.value());
     {
         const auto stat = own_stat_fields();
         require_single_thread(stat);
@@ -343,7 +350,7 @@ void *load_confined(const std::string &plugin_path, int channel_fd, const Limits
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, handoff) != 0) fail("socketpair");
     pid_t supervisor = ::fork();
     if (supervisor < 0) fail("cannot start the load supervisor");
-    if (supervisor == 0) supervise(handoff[1], plugin_path, ids.self);
+    if (supervisor == 0) supervise(handoff[1], path, ids.self);
     ::close(handoff[1]);
     // Where Yama restricts ptrace to ancestors, let the supervisor read our
     // memory (no Yama: EINVAL, nothing to do).
@@ -361,7 +368,7 @@ void *load_confined(const std::string &plugin_path, int channel_fd, const Limits
         send_descriptor(handoff[0], listener);
         ::close(listener);
     }
-    void *handle = ::dlopen(plugin_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void *handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     std::string load_error = handle ? "" : ::dlerror();
     ::close(handoff[0]);
     int status = 0;
