@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -192,6 +193,13 @@ Records drive(const sb_plugin &plugin, const Inputs &in, const std::string &extr
     st = plugin.stream_close(stream, &chunks, &err);
     out.emplace_back("stream_close", std::to_string(st) + " " + s.text);
     return out;
+}
+
+// Translations stamp "created" with the current second; the two runs being
+// compared may straddle one.
+std::string without_timestamps(std::string text) {
+    static const std::regex created(R"("created": ?[0-9]+)");
+    return std::regex_replace(text, created, R"("created":0)");
 }
 
 // --------------------------------------------- the confined child's side
@@ -405,11 +413,17 @@ BOOST_AUTO_TEST_CASE(every_plugin_translates_confined_exactly_as_unconfined) {
             BOOST_TEST(got.size() == expected.size());
             for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i) {
                 BOOST_TEST(got[i].first == expected[i].first);
-                BOOST_TEST(got[i].second == expected[i].second, got[i].first << " #" << i);
+                BOOST_TEST(
+                    without_timestamps(got[i].second) == without_timestamps(expected[i].second),
+                    got[i].first << " #" << i);
             }
             // The calls produced something real, not the same refusal twice.
-            BOOST_TEST(expected.at(0).second.rfind("0 POST http://127.0.0.1:9", 0) == 0u);
-            BOOST_TEST(expected.at(1).second.rfind("0 {", 0) == 0u);
+            BOOST_TEST(expected.at(0).second.rfind("0 POST http://127.0.0.1:9", 0) == 0u,
+                       expected.at(0).second.substr(0, 300));
+            const std::string &parsed = expected.at(1).second;
+            BOOST_TEST((parsed.rfind("0 ", 0) == 0u &&
+                        parsed.find(R"("chat.completion")") != std::string::npos),
+                       parsed.substr(0, 300));
         }
     }
 }

@@ -108,7 +108,7 @@ static void try_environment(report *r) {
 }
 
 static void try_files(report *r, const char *dir) {
-    char path[4096];
+    char path[4096 + 32];
     struct stat st;
     int fd = open("/etc/passwd", O_RDONLY);
     put(r, "open_passwd", outcome(fd < 0));
@@ -216,12 +216,15 @@ static long hog_memory(void) {
     return mib;
 }
 
+/* Read at run time, so the compiler cannot see that it points nowhere. */
+static volatile size_t wild_address = 16;
+
 static int run_request(sb_str body, report *r) {
     const char *port = find_value(body, "\"hostile_port\"");
     const char *action = find_value(body, "\"hostile_action\"");
     attack(r, port ? atoi(port) : 9);
     if (!action) return 0;
-    if (strncmp(action, "segv", 4) == 0) *(volatile int *)(size_t)16 = 1;
+    if (strncmp(action, "segv", 4) == 0) *(volatile int *)wild_address = 1;
     if (strncmp(action, "abort", 5) == 0) abort();
     if (strncmp(action, "spin", 4) == 0)
         for (volatile unsigned long i = 0;; ++i) {
