@@ -2,7 +2,8 @@
  * hostile: a test provider plugin that attacks whatever loads it, against
  * sdk/ only. From its constructor and from every translation call it tries to
  * read the environment (getenv, /proc/self/environ, the initial environment
- * block at the top of its stack), to open and create files, to probe a path,
+ * block at the top of its stack), to open files (its own .so included) and
+ * create one, to probe a path,
  * to connect a TCP socket, to start a process (fork, execve, posix_spawn) and
  * to map executable memory; on request it also writes through a wild pointer,
  * aborts, spins on the CPU or allocates until refused.
@@ -35,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,13 +64,17 @@ static size_t count_in(const char *p, size_t len, const char *needle) {
     return n;
 }
 
-/* The directory this plugin was loaded from (dladdr makes no system call). */
-static void own_dir(char *dir, size_t size) {
+/* The file this plugin was loaded from, or "" (dladdr makes no system call). */
+static const char *own_file(void) {
     Dl_info info;
+    if (!dladdr((void *)&own_file, &info) || !info.dli_fname) return "";
+    return info.dli_fname;
+}
+
+/* Its directory. */
+static void own_dir(char *dir, size_t size) {
     char *slash;
-    dir[0] = '\0';
-    if (!dladdr((void *)&own_dir, &info) || !info.dli_fname) return;
-    snprintf(dir, size, "%s", info.dli_fname);
+    snprintf(dir, size, "%s", own_file());
     slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
 }
@@ -112,6 +118,14 @@ static void try_files(report *r, const char *dir) {
     struct stat st;
     int fd = open("/etc/passwd", O_RDONLY);
     put(r, "open_passwd", outcome(fd < 0));
+    if (fd >= 0) close(fd);
+    /* the one path the loader was allowed to open, once */
+    fd = open(own_file(), O_RDONLY | O_CLOEXEC);
+    put(r, "open_self", outcome(fd < 0));
+    if (fd >= 0) close(fd);
+    /* the old open(2), which the C library no longer uses */
+    fd = (int)syscall(SYS_open, "/etc/passwd", O_RDONLY);
+    put(r, "sys_open", outcome(fd < 0));
     if (fd >= 0) close(fd);
     fd = open(dir, O_RDONLY | O_DIRECTORY);
     put(r, "open_plugins_dir", outcome(fd < 0));

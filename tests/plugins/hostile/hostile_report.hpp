@@ -40,12 +40,12 @@ inline std::string bracketed(const std::string &answer, const std::string &label
 inline void check_refused(const std::string &where, const std::string &text, bool check_exec) {
     BOOST_TEST_CONTEXT(where << ": " << text) {
         auto r = parse_report(text);
-        BOOST_TEST_REQUIRE(r.size() >= 14u);
+        BOOST_TEST_REQUIRE(r.size() >= 16u);
         for (const char *zero : {"env_vars", "env_keys", "proc_environ_keys", "stack_keys"})
             BOOST_TEST(r.at(zero) == 0, zero);
         for (const char *refused :
-             {"proc_environ", "open_passwd", "open_plugins_dir", "create_file", "stat_passwd",
-              "socket", "fork", "posix_spawn", "execve"})
+             {"proc_environ", "open_passwd", "open_self", "sys_open", "open_plugins_dir",
+              "create_file", "stat_passwd", "socket", "fork", "posix_spawn", "execve"})
             BOOST_TEST(r.at(refused) != 0, refused);
         if (check_exec) BOOST_TEST(r.at("mmap_exec") != 0);
         BOOST_TEST(!r.count("connect"));  // no socket, so no connection tried
