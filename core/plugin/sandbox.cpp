@@ -125,7 +125,8 @@ void set_limit(int resource, rlim_t soft, rlim_t hard, const char *name) {
 void set_limits(const Limits &limits) {
     set_limit(RLIMIT_AS, limits.memory_bytes, limits.memory_bytes, "RLIMIT_AS");
     // SIGXCPU at the limit (it terminates), SIGKILL a second later.
-    set_limit(RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1, "RLIMIT_CPU");
+    const rlim_t cpu = limits.cpu_seconds;
+    set_limit(RLIMIT_CPU, cpu, cpu + 1, "RLIMIT_CPU");
     set_limit(RLIMIT_CORE, 0, 0, "RLIMIT_CORE");    // a crash writes no core file
     set_limit(RLIMIT_FSIZE, 0, 0, "RLIMIT_FSIZE");  // nor any other file
 }
@@ -230,22 +231,19 @@ bool read_remote(pid_t pid, std::uint64_t address, void *into, size_t len) {
     return ::process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
-// Whether one notified call may go on. Runs in the supervisor, never in the
-// confined process.
-bool may_continue(const seccomp_notif &call, const std::string &plugin_path, bool &opened) {
+// Whether one notified call may go on (opened: the plugin's one open has
+// been let through). Runs in the supervisor, never in the confined process.
+bool may_continue(const seccomp_notif &call, const std::string &plugin_path, bool opened) {
     if (call.data.nr == SCMP_SYS(openat)) {
         if (opened) return false;
         const auto flags = call.data.args[2] & ~static_cast<std::uint64_t>(O_CLOEXEC | O_LARGEFILE);
         if (flags != O_RDONLY) return false;
         std::string path(plugin_path.size() + 1, '\x01');
         if (!read_remote(call.pid, call.data.args[1], path.data(), path.size())) return false;
-        if (path.compare(0, plugin_path.size(), plugin_path) != 0 || path.back() != '\0')
-            return false;
-        opened = true;
-        return true;
+        return path.compare(0, plugin_path.size(), plugin_path) == 0 && path.back() == '\0';
     }
-    if (call.data.nr ==
-        SCMP_SYS(newfstatat)) {  // fstat(fd) spelled newfstatat(fd, "", AT_EMPTY_PATH)
+    // fstat(fd), as glibc spells it: newfstatat(fd, "", AT_EMPTY_PATH).
+    if (call.data.nr == SCMP_SYS(newfstatat)) {
         char first = 1;
         return (call.data.args[3] & AT_EMPTY_PATH) &&
                read_remote(call.pid, call.data.args[1], &first, 1) && first == '\0';
@@ -295,6 +293,7 @@ bool may_continue(const seccomp_notif &call, const std::string &plugin_path, boo
         // The path was read from a process that may have changed since; the
         // id is still valid only if it is still waiting in that same call.
         if (go_on && seccomp_notify_id_valid(listener, call->id) != 0) continue;
+        if (go_on && call->data.nr == SCMP_SYS(openat)) opened = true;
         std::memset(answer, 0, sizeof *answer);
         answer->id = call->id;
         if (go_on)
