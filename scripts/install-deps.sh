@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config ca-certificates openssl binutils rustc
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-url1.81-dev
-  libssl-dev python3
+  libssl-dev python3 libseccomp-dev
   # --store redis://: the client library, and the server the Redis tests start.
   libhiredis-dev redis-server
 )
