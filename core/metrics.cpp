@@ -226,6 +226,19 @@ std::string Metrics::render() const {
     out += "switchboard_requests_in_flight " + std::to_string(in_flight.requests) + "\n";
     out += "# HELP switchboard_streams_in_flight Streaming responses being sent.\n# TYPE switchboard_streams_in_flight gauge\n";
     out += "switchboard_streams_in_flight " + std::to_string(in_flight.streams) + "\n";
+    const auto helpers = plugin_helpers_ ? plugin_helpers_() : std::vector<PluginHelperCounts>{};
+    out += "# HELP switchboard_plugin_helper_restarts_total Helper processes of isolated plugins started again "
+           "after a failure.\n# TYPE switchboard_plugin_helper_restarts_total counter\n";
+    for (const auto &h : helpers)
+        out += "switchboard_plugin_helper_restarts_total{provider=\"" + escape(h.provider) + "\"} " +
+               std::to_string(h.restarts) + "\n";
+    out += "# HELP switchboard_plugin_helper_failures_total Helper processes of isolated plugins that crashed, "
+           "missed the call deadline or broke the protocol (and were killed).\n"
+           "# TYPE switchboard_plugin_helper_failures_total counter\n";
+    for (const auto &h : helpers)
+        for (const auto &[kind, n] : h.failures)
+            out += "switchboard_plugin_helper_failures_total{provider=\"" + escape(h.provider) + "\",kind=\"" +
+                   escape(kind) + "\"} " + std::to_string(n) + "\n";
     return out;
 }
 

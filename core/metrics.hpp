@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 namespace sb::core {
 
@@ -65,6 +66,19 @@ public:
     // Where render() reads the in-flight gauges (none: they read 0).
     void count_in_flight_with(std::function<InFlight()> source) { in_flight_ = std::move(source); }
 
+    // What the helper processes of isolated plugins went through, per
+    // provider (--plugin-isolation process): restarts, and failures by kind
+    // ("crash", "timeout", "protocol").
+    struct PluginHelperCounts {
+        std::string provider;
+        std::uint64_t restarts = 0;
+        std::map<std::string, std::uint64_t> failures;
+    };
+    // Where render() reads them (none: the series are absent).
+    void count_plugin_helpers_with(std::function<std::vector<PluginHelperCounts>()> source) {
+        plugin_helpers_ = std::move(source);
+    }
+
 private:
     static constexpr std::array<double, 14> kLatencyBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                                                0.0025,  0.005,  0.01,    0.025,  0.05,
@@ -80,6 +94,7 @@ private:
     using Key3 = std::tuple<std::string, std::string, std::string>;
 
     std::function<InFlight()> in_flight_;
+    std::function<std::vector<PluginHelperCounts>()> plugin_helpers_;
     mutable std::mutex mutex_;
     // std::less<>: a request looks its series up by string_views and only
     // allocates the key the first time a series appears.

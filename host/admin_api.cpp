@@ -163,6 +163,8 @@ Response AdminApi::providers(const Request &request) {
         o["abi_version"] = p->library().abi_version();
         o["file"] = p->library().file().string();
         o["loaded_at"] = iso_time(p->library().load_time());
+        o["isolation"] = core::isolation_name(p->library().isolation());
+        o["helper_restarts"] = p->library().helper_restarts();
         o["default_model"] = info.default_model;
         // The seed's default stays the contract; these say whether the vendor still serves it.
         o["default_model_status"] = core::model_status_name(info.lifecycle.status(info.default_model, today));

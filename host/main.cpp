@@ -11,6 +11,7 @@
 #include "core/store/redis_key_store.hpp"
 #include "core/store/redis_store.hpp"
 #include "core/store/store_settings.hpp"
+#include "core/plugin/isolated_plugin.hpp"
 #include "core/plugin/plugin_reloader.hpp"
 #include "core/plugin/provider_registry.hpp"
 #include "host/access_control.hpp"
@@ -105,6 +106,16 @@ Options:
   --log-level LEVEL       debug, info, warn or error (default info)
   --log-format FORMAT     text (key=value, the default) or json (one JSON object
                           per line)
+  --plugin-isolation MODE  where plugins run: in-process (the default: loaded
+                          into the daemon) or process (each in its own helper
+                          process, switchboard-plugin-helper beside the daemon:
+                          empty environment, one socket, memory and CPU limits;
+                          a plugin that crashes or hangs fails its calls with
+                          502 and is restarted). The --config file's "plugins"
+                          sets it per plugin file. See docs/architecture.md
+  --plugin-call-timeout-ms MS  longest a helper process may take for one call
+                          before it is killed and restarted (default 2000)
+  --plugin-memory-mib N   address space of one helper process (default 512)
   --allow-no-plugins      start even when the plugins directory is missing or holds
                           no plugin (a loud warning instead of an error), e.g. to
                           drop plugins in later
@@ -171,6 +182,9 @@ struct Options {
     LogLevel log_level = LogLevel::info;
     sb::core::LogFormat log_format = sb::core::LogFormat::text;
     bool allow_no_plugins = false;
+    sb::core::Isolation plugin_isolation = sb::core::Isolation::in_process;
+    long plugin_call_timeout_ms = 2'000;
+    long plugin_memory_mib = 512;
 };
 
 [[noreturn]] void usage_error(const std::string &message) {
@@ -273,6 +287,15 @@ Options parse_options(int argc, char **argv) {
             if (f == "text") o.log_format = sb::core::LogFormat::text;
             else if (f == "json") o.log_format = sb::core::LogFormat::json;
             else usage_error("unknown log format '" + f + "' (text or json)");
+        } else if (a == "--plugin-isolation") {
+            std::string m = value();
+            auto mode = sb::core::isolation_from_name(m);
+            if (!mode) usage_error("unknown plugin isolation '" + m + "' (process or in-process)");
+            o.plugin_isolation = *mode;
+        } else if (a == "--plugin-call-timeout-ms") {
+            o.plugin_call_timeout_ms = parse_positive(a, value());
+        } else if (a == "--plugin-memory-mib") {
+            o.plugin_memory_mib = parse_positive(a, value());
         } else if (a == "--allow-no-plugins") {
             o.allow_no_plugins = true;
         } else {
@@ -291,6 +314,26 @@ Options parse_options(int argc, char **argv) {
             o.test_timeout_ms = parse_positive("SWITCHBOARD_TEST_TIMEOUT_MS", env);
     }
     return o;
+}
+
+// Where plugins run: --plugin-isolation and the helper flags, and the
+// --config file's "plugins", read before any plugin is loaded. nullopt
+// (logged) when that file is refused.
+std::optional<sb::core::IsolationSettings> isolation_settings(const Options &o) {
+    sb::core::IsolationSettings s;
+    s.default_mode = o.plugin_isolation;
+    s.helper.executable = sb::core::default_helper_executable();
+    s.helper.call_timeout = std::chrono::milliseconds(o.plugin_call_timeout_ms);
+    s.helper.memory_bytes = static_cast<std::uint64_t>(o.plugin_memory_mib) << 20;
+    if (o.routes_file.empty()) return s;
+    try {
+        s.by_file = sb::core::read_plugin_modes(o.routes_file);
+    } catch (const std::exception &e) {
+        log_event(LogLevel::error, "routes_file_refused",
+                  {{"reason", e.what()}, {"fix", "correct the file given to --config (docs/routing.md)"}});
+        return std::nullopt;
+    }
+    return s;
 }
 
 // Raises the soft open-file limit to the hard one and returns how many
@@ -374,7 +417,9 @@ int main(int argc, char **argv) {
         log_event(LogLevel::info, "starting",
                   {{"version", SWITCHBOARD_VERSION}, {"plugins_dir", options.plugins_dir.string()},
                    {"state_dir", options.state_dir.string()}});
-        sb::core::ProviderRegistry registry(sb::core::load_plugins_dir(options.plugins_dir));
+        const auto isolation = isolation_settings(options);
+        if (!isolation) return 2;
+        sb::core::ProviderRegistry registry(sb::core::load_plugins_dir(options.plugins_dir, nullptr, *isolation));
         if (const auto loaded = registry.current(); loaded->providers.empty() && loaded->refused.empty()) {
             // Missing, unreadable or empty: the daemon would answer every call
             // with "no provider plugin is loaded".
@@ -487,6 +532,12 @@ int main(int argc, char **argv) {
         sb::core::PluginReloader reloader(registry, options.plugins_dir);
         reloader.on_reload([&gateway](const sb::core::ReloadSummary &summary) { gateway.providers_changed(summary); });
         reloader.watch(io.get_executor());
+        // The config file's "plugins" apply to reloads; a change reloads.
+        reloader.set_isolation(*isolation);
+        routes->on_reload([&reloader, settings = *isolation](const sb::core::RoutesFile &file) mutable {
+            settings.by_file = file.plugin_modes();
+            if (reloader.set_isolation(settings)) reloader.reload("config file plugins changed");
+        });
         // Virtual keys: the stores chosen above (--store), prices shipped in
         // with the config file's "prices" laid over them at start and on
         // every reload.
@@ -536,6 +587,12 @@ int main(int argc, char **argv) {
             return 2;
         }
         sb::core::HttpServer &server = *listening;
+        metrics.count_plugin_helpers_with([] {
+            std::vector<sb::core::Metrics::PluginHelperCounts> out;
+            for (auto &[provider, counts] : sb::core::plugin_helper_counts())
+                out.push_back({provider, counts.restarts, counts.failures});
+            return out;
+        });
         metrics.count_in_flight_with([&server] {
             return sb::core::Metrics::InFlight{server.requests_in_flight(), server.bodies_in_flight()};
         });

@@ -141,18 +141,51 @@ ModelAlias parse_alias(std::string_view name, const json::value &value, const En
     return alias;
 }
 
-}  // namespace
+PluginModes parse_plugins(const json::value &value) {
+    PluginModes modes;
+    for (const auto &[file, entry] : object_at(value, "plugins")) {
+        const std::string where = "plugins." + std::string(file);
+        if (file.empty() || std::string_view(file.data(), file.size()).find('/') != std::string_view::npos)
+            refuse(where, "must be a plugin file name as in the plugins directory, e.g. switchboard-openai.so");
+        const json::object &o = object_at(entry, where);
+        only_fields(o, where, {"isolation"});
+        const std::string name = string_field(o, "isolation", where, true);
+        auto mode = isolation_from_name(name);
+        if (!mode) refuse(where + ".isolation", "must be \"process\" or \"in-process\"");
+        modes.emplace(std::string(file), *mode);
+    }
+    return modes;
+}
 
-RoutesFile parse_routes_file(std::string_view text, const Environment &env,
-                             const ApiBasePolicy &policy) {
+const json::object &root_of(const json::value &doc) {
+    const json::object &root = object_at(doc, "the file");
+    for (const auto &[key, value] : root)
+        if (key != "models" && key != "prices" && key != "plugins")
+            refuse("the file",
+                   "unknown top-level key '" + std::string(key) + "' (known: models, prices, plugins)");
+    return root;
+}
+
+json::value parse_json(std::string_view text) {
     json::error_code ec;
     json::value doc = json::parse(text, ec);
     if (ec) throw std::runtime_error("invalid JSON: " + ec.message());
-    const json::object &root = object_at(doc, "the file");
-    for (const auto &[key, value] : root)
-        if (key != "models" && key != "prices")
-            refuse("the file",
-                   "unknown top-level key '" + std::string(key) + "' (known: models, prices)");
+    return doc;
+}
+
+}  // namespace
+
+PluginModes parse_plugin_modes(std::string_view text) {
+    const json::value doc = parse_json(text);
+    const json::object &root = root_of(doc);
+    auto plugins = root.find("plugins");
+    return plugins == root.end() ? PluginModes{} : parse_plugins(plugins->value());
+}
+
+RoutesFile parse_routes_file(std::string_view text, const Environment &env,
+                             const ApiBasePolicy &policy) {
+    const json::value doc = parse_json(text);
+    const json::object &root = root_of(doc);
     RoutesFile routes;
     if (auto models = root.find("models"); models != root.end())
         for (const auto &[name, value] : object_at(models->value(), "models")) {
@@ -161,6 +194,8 @@ RoutesFile parse_routes_file(std::string_view text, const Environment &env,
         }
     if (auto prices = root.find("prices"); prices != root.end())
         routes.prices_ = object_at(prices->value(), "prices");
+    if (auto plugins = root.find("plugins"); plugins != root.end())
+        routes.plugin_modes_ = parse_plugins(plugins->value());
     // Fallbacks name what this file defines, or a provider's model.
     for (const auto &[name, alias] : routes.models_)
         for (const auto &entry : alias.fallbacks) {

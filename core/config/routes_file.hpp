@@ -11,12 +11,19 @@
 //                                          "name": "east"}, ...],
 //                         "fallbacks": ["OTHER_ALIAS", "provider/model"],
 //                         "cooldown_seconds": 30}},
-//    "prices": {...}}
+//    "prices": {...},
+//    "plugins": {"switchboard-openai.so": {"isolation": "process"}}}
+//
+// "plugins" says, per plugin file name, where the plugin runs ("process":
+// a helper process; "in-process": inside the daemon), over
+// --plugin-isolation. See docs/routing.md.
 //
 // A deployment's key is read from its api_key_env variable at load and is
 // bound to the deployment's api_base: a key ref without an api_base is
 // refused, so a runtime change of the provider's base can never carry it
 // elsewhere. See docs/routing.md.
+#include "core/plugin/plugin_isolation.hpp"
+
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <map>
@@ -64,12 +71,15 @@ public:
     }
     // The file's top-level "prices" object as written (empty when absent).
     const boost::json::object &prices() const noexcept { return prices_; }
+    // The file's "plugins": plugin file name to isolation mode.
+    const PluginModes &plugin_modes() const noexcept { return plugin_modes_; }
 
 private:
     friend RoutesFile parse_routes_file(std::string_view, const Environment &,
                                         const ApiBasePolicy &);
     std::map<std::string, ModelAlias, std::less<>> models_;
     boost::json::object prices_;
+    PluginModes plugin_modes_;
 };
 
 // Parses and checks a routes file; throws std::runtime_error naming the
@@ -77,5 +87,10 @@ private:
 // are read from env; api bases are judged by policy.
 RoutesFile parse_routes_file(std::string_view text, const Environment &env,
                              const ApiBasePolicy &policy);
+
+// Only the "plugins" of a routes file's text (read before the plugins are
+// loaded, which happens before the rest of the file is); throws as
+// parse_routes_file does.
+PluginModes parse_plugin_modes(std::string_view text);
 
 }  // namespace sb::core

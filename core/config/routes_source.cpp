@@ -19,14 +19,39 @@ std::size_t deployment_count(const RoutesFile &routes) {
     return n;
 }
 
+// The file's text. It says where keys go, so, like a plugin, it must not be
+// writable by another user.
+std::string read_routes_text(const std::filesystem::path &file) {
+    if (auto why = untrusted_because(file, TrustedOwners::root_or_daemon_user))
+        throw std::runtime_error("the file " + *why +
+                                 ": another user could send the keys elsewhere");
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec) throw std::runtime_error("cannot read it: " + ec.message());
+    if (size > kMaxFileBytes) throw std::runtime_error("larger than 4 MiB");
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) throw std::runtime_error("cannot read it");
+    return text.str();
+}
+
 }  // namespace
+
+PluginModes read_plugin_modes(const std::filesystem::path &file) {
+    try {
+        return parse_plugin_modes(read_routes_text(file));
+    } catch (const std::exception &e) {
+        throw std::runtime_error("routes file " + file.string() + ": " + e.what());
+    }
+}
 
 RoutesSource::RoutesSource() : current_(std::make_shared<const RoutesFile>()) {}
 
 RoutesSource::RoutesSource(std::filesystem::path file, Environment env, ApiBasePolicy policy)
     : file_(std::move(file)), env_(std::move(env)), policy_(std::move(policy)) {
     try {
-        text_ = read_file();
+        text_ = read_routes_text(file_);
         current_ = std::make_shared<const RoutesFile>(parse_routes_file(text_, env_, policy_));
     } catch (const std::exception &e) {
         throw std::runtime_error("routes file " + file_.string() + ": " + e.what());
@@ -36,23 +61,6 @@ RoutesSource::RoutesSource(std::filesystem::path file, Environment env, ApiBaseP
                {"aliases", std::to_string(current_->models().size())},
                {"deployments", std::to_string(deployment_count(*current_))},
                {"reason", "start"}});
-}
-
-// The file's text. It says where keys go, so, like a plugin, it must not be
-// writable by another user.
-std::string RoutesSource::read_file() const {
-    if (auto why = untrusted_because(file_, TrustedOwners::root_or_daemon_user))
-        throw std::runtime_error("the file " + *why +
-                                 ": another user could send the keys elsewhere");
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(file_, ec);
-    if (ec) throw std::runtime_error("cannot read it: " + ec.message());
-    if (size > kMaxFileBytes) throw std::runtime_error("larger than 4 MiB");
-    std::ifstream in(file_, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) throw std::runtime_error("cannot read it");
-    return text.str();
 }
 
 std::shared_ptr<const RoutesFile> RoutesSource::current() const {
@@ -65,7 +73,7 @@ bool RoutesSource::reload(std::string_view reason) {
     std::lock_guard reloading(reload_mutex_);
     std::shared_ptr<const RoutesFile> next;
     try {
-        std::string text = read_file();
+        std::string text = read_routes_text(file_);
         if (text == text_) return true;
         next = std::make_shared<const RoutesFile>(parse_routes_file(text, env_, policy_));
         text_ = std::move(text);

@@ -20,6 +20,10 @@
 
 namespace sb::core {
 
+// The "plugins" of the routes file at file (parse_plugin_modes), read as
+// RoutesSource reads it; throws std::runtime_error naming the file.
+PluginModes read_plugin_modes(const std::filesystem::path &file);
+
 class RoutesSource {
 public:
     // No file: empty routes, nothing to reload.
@@ -43,8 +47,6 @@ public:
     void on_reload(std::function<void(const RoutesFile &)> hook);
 
 private:
-    std::string read_file() const;
-
     std::filesystem::path file_;
     Environment env_;
     ApiBasePolicy policy_;

@@ -1,5 +1,7 @@
 #include "core/plugin/plugin_library.hpp"
 
+#include "core/plugin/host_info.hpp"
+#include "core/plugin/isolated_plugin.hpp"
 #include "core/trusted_file.hpp"
 
 #include <boost/dll/shared_library.hpp>
@@ -14,18 +16,10 @@
 namespace sb::core {
 namespace {
 
-constexpr const char *kHostVersion = SWITCHBOARD_VERSION;
-
 // Sizes of the v1.0 tables: anything smaller cannot be a v1 table.
 constexpr std::size_t kMinPluginTableSize = offsetof(sb_plugin, get_extension) + sizeof(void *);
 constexpr std::size_t kMinDescriptorSize =
     offsetof(sb_provider_descriptor, known_model_count) + sizeof(size_t);
-
-const void *no_host_extension(const char *) { return nullptr; }
-
-const sb_host_info kHostInfo = {
-    sizeof(sb_host_info), SB_ABI_VERSION_MINOR, {"switchboard", 11},
-    {kHostVersion, std::char_traits<char>::length(kHostVersion)}, &no_host_extension};
 
 bool looks_like_elf(const std::filesystem::path &file) {
     std::ifstream in(file, std::ios::binary);
@@ -87,9 +81,7 @@ void validate_tables(const sb_plugin &t) {
 
 }  // namespace
 
-struct PluginLibrary::Handle {
-    boost::dll::shared_library library;
-};
+
 
 FileIdentity FileIdentity::of(const std::filesystem::path &file) {
     struct stat st {};
@@ -130,6 +122,18 @@ void make_private_copy(const std::filesystem::path &file, PrivateCopy &copy) {
 
 }  // namespace
 
+struct PluginLibrary::Handle {
+    boost::dll::shared_library library;
+    // An isolated plugin: the helper's stand-in, and the private copy the
+    // helper (and every restart of it) loads, so it always runs the bytes
+    // checked at load.
+    std::unique_ptr<IsolatedPlugin> isolated;
+    std::unique_ptr<PrivateCopy> copy;
+    ~Handle() {
+        isolated.reset();  // before the copy goes
+    }
+};
+
 std::optional<std::string> plugin_file_untrusted(const std::filesystem::path &file) {
     namespace fs = std::filesystem;
     const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
@@ -165,7 +169,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     auto entry = handle->library.get<sb_status(const sb_host_info *, uint32_t, uint32_t,
                                                const sb_plugin **)>(SB_ENTRY_SYMBOL);
     const sb_plugin *table = nullptr;
-    sb_status status = entry(&kHostInfo, kHostAbiMajorMin, kHostAbiMajorMax, &table);
+    const sb_host_info &host = plugin_host_info();
+    sb_status status = entry(&host, kHostAbiMajorMin, kHostAbiMajorMax, &table);
     if (status == SB_ERR_VERSION)
         throw PluginLoadError("plugin implements no ABI major version in the host's range " +
                               std::to_string(kHostAbiMajorMin) + ".." +
@@ -176,7 +181,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     if (table->init) {
         InitError init_error;
         sb_error_sink sink{sizeof(sb_error_sink), &init_error, &record_init_error};
-        sb_status st = table->init(&kHostInfo, &sink);
+        sb_status st = table->init(&host, &sink);
         if (st != SB_OK)
             throw PluginLoadError("init failed: " +
                                   (init_error.message.empty() ? "status " + std::to_string(st)
@@ -184,11 +189,44 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     }
     std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
     lib->handle_ = std::move(handle);
-    lib->table_ = table;
-    lib->file_ = file;
-    lib->identity_ = identity;
-    lib->load_time_ = std::chrono::system_clock::now();
+    lib->adopt(table, file, identity);
     return lib;
+}
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load_isolated(const std::filesystem::path &file,
+                                                            const HelperSettings &helper) {
+    if (auto why = plugin_file_untrusted(file)) throw PluginLoadError(*why);
+    if (!looks_like_elf(file)) throw PluginLoadError("not a shared library (no ELF header)");
+    FileIdentity identity = FileIdentity::of(file);
+    auto handle = std::make_unique<Handle>();
+    handle->copy = std::make_unique<PrivateCopy>();
+    make_private_copy(file, *handle->copy);
+    try {
+        handle->isolated = std::make_unique<IsolatedPlugin>(handle->copy->file, helper);
+    } catch (const std::exception &e) {
+        throw PluginLoadError(e.what());
+    }
+    const sb_plugin &table = handle->isolated->table();
+    validate_tables(table);
+    std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
+    lib->handle_ = std::move(handle);
+    lib->adopt(&table, file, identity);
+    return lib;
+}
+
+void PluginLibrary::adopt(const sb_plugin *table, const std::filesystem::path &file, const FileIdentity &identity) {
+    table_ = table;
+    file_ = file;
+    identity_ = identity;
+    load_time_ = std::chrono::system_clock::now();
+}
+
+Isolation PluginLibrary::isolation() const noexcept {
+    return handle_ && handle_->isolated ? Isolation::process : Isolation::in_process;
+}
+
+std::uint64_t PluginLibrary::helper_restarts() const {
+    return handle_ && handle_->isolated ? handle_->isolated->restarts() : 0;
 }
 
 PluginLibrary::~PluginLibrary() {

@@ -2,6 +2,8 @@
 // One loaded plugin shared library and its negotiated ABI table. Shared
 // ownership keeps the library mapped while any provider or stream of it is
 // in use; the last owner calls the plugin's shutdown and unloads it.
+#include "core/plugin/plugin_isolation.hpp"
+
 #include <switchboard/provider_abi.h>
 
 #include <chrono>
@@ -13,6 +15,8 @@
 #include <string>
 
 namespace sb::core {
+
+class IsolatedPlugin;
 
 // Why a file was refused; the message is shown to operators as is.
 class PluginLoadError : public std::runtime_error {
@@ -47,6 +51,10 @@ public:
     // negotiates the ABI, validates the tables and calls init. Throws
     // PluginLoadError with the reason.
     static std::shared_ptr<PluginLibrary> load(const std::filesystem::path &file);
+    // The same checks, but the plugin runs in a helper process
+    // (IsolatedPlugin): the table is a stand-in that forwards every call.
+    static std::shared_ptr<PluginLibrary> load_isolated(const std::filesystem::path &file,
+                                                        const HelperSettings &helper);
 
     ~PluginLibrary();
     PluginLibrary(const PluginLibrary &) = delete;
@@ -59,10 +67,15 @@ public:
     std::chrono::system_clock::time_point load_time() const noexcept { return load_time_; }
     // "1.0": the major/minor the plugin reported.
     std::string abi_version() const;
+    Isolation isolation() const noexcept;
+    // Restarts of the helper process; 0 in process.
+    std::uint64_t helper_restarts() const;
 
 private:
     struct Handle;
     PluginLibrary() = default;
+    // Negotiated and validated: the plugin's table becomes this library's.
+    void adopt(const sb_plugin *table, const std::filesystem::path &file, const FileIdentity &identity);
 
     std::unique_ptr<Handle> handle_;
     const sb_plugin *table_ = nullptr;

@@ -17,7 +17,7 @@ std::string join(const std::vector<std::string> &ids) {
 ReloadSummary PluginReloader::reload(std::string_view reason) {
     std::lock_guard lock(mutex_);
     auto before = registry_.current();
-    ProviderSet after = load_plugins_dir(dir_, before.get());
+    ProviderSet after = load_plugins_dir(dir_, before.get(), isolation_);
     ReloadSummary summary = compare_provider_sets(*before, after);
     registry_.replace(std::move(after));
     log_event(LogLevel::info, "plugins_reloaded",
@@ -28,6 +28,13 @@ ReloadSummary PluginReloader::reload(std::string_view reason) {
                {"kept_after_failure", join(summary.kept_after_failure)}});
     if (after_reload_) after_reload_(summary);
     return summary;
+}
+
+bool PluginReloader::set_isolation(IsolationSettings isolation) {
+    std::lock_guard lock(mutex_);
+    const bool changed = isolation.default_mode != isolation_.default_mode || isolation.by_file != isolation_.by_file;
+    isolation_ = std::move(isolation);
+    return changed;
 }
 
 bool PluginReloader::watch(boost::asio::any_io_executor executor) {

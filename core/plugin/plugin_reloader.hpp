@@ -23,6 +23,10 @@ public:
     // Called after every reload (under its lock) with what it changed.
     void on_reload(std::function<void(const ReloadSummary &)> hook) { after_reload_ = std::move(hook); }
     const std::filesystem::path &dir() const noexcept { return dir_; }
+    // Where the plugins of later reloads run (--plugin-isolation and the
+    // config file's "plugins"): a plugin whose mode changed is loaded again
+    // by the next reload. Returns whether any plugin's mode may have changed.
+    bool set_isolation(IsolationSettings isolation);
 
     // Watches the directory (inotify) and reloads shortly after it changes.
     // Returns false (and logs why) when watching is not possible.
@@ -34,6 +38,7 @@ private:
     std::mutex mutex_;
     std::shared_ptr<DirectoryWatch> watch_;
     std::function<void(const ReloadSummary &)> after_reload_;
+    IsolationSettings isolation_;  // under mutex_
 };
 
 }  // namespace sb::core

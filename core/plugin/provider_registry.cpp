@@ -42,7 +42,8 @@ const RefusedPlugin *refused_unchanged(const ProviderSet *set, const std::filesy
 
 }  // namespace
 
-ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous) {
+ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous,
+                             const IsolationSettings &isolation) {
     ProviderSet set;
     std::error_code ec;
     std::vector<std::filesystem::path> files;
@@ -74,8 +75,11 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet
         } else {
             try {
                 if (untrusted) throw PluginLoadError(*untrusted);
-                if (before && before->library().identity() == now)
+                const Isolation mode = isolation.mode_for(file);
+                if (before && before->library().identity() == now && before->library().isolation() == mode)
                     provider = before;  // unchanged: no reload, no re-init
+                else if (mode == Isolation::process)
+                    provider = std::make_shared<const LoadedProvider>(PluginLibrary::load_isolated(file, isolation.helper));
                 else
                     provider = std::make_shared<const LoadedProvider>(PluginLibrary::load(file));
             } catch (const std::exception &e) {
@@ -100,7 +104,8 @@ ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet
                       {{"file", name},
                        {"provider", provider->id()},
                        {"version", provider->info().plugin_version},
-                       {"abi", provider->library().abi_version()}});
+                       {"abi", provider->library().abi_version()},
+                       {"isolation", isolation_name(provider->library().isolation())}});
         set.providers.push_back(std::move(provider));
     }
     std::sort(set.providers.begin(), set.providers.end(),

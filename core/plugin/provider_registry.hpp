@@ -38,7 +38,10 @@ struct ProviderSet {
 // serving (and is reported refused); a file that failed to load and has not
 // changed is not loaded again; removed files are dropped. A file that
 // others may write (plugin_file_untrusted) is refused, on every scan.
-ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous = nullptr);
+// isolation says which files run in a helper process; a file whose mode
+// changed since it was loaded is loaded again.
+ProviderSet load_plugins_dir(const std::filesystem::path &dir, const ProviderSet *previous = nullptr,
+                             const IsolationSettings &isolation = {});
 
 // What a reload changed, for the log and the admin API.
 struct ReloadSummary {

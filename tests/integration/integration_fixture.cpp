@@ -132,6 +132,7 @@ DaemonProcess &Harness::start(Env env) {
     options.state_dir = state_dir;
     options.home_dir = tmp.path() / "home";
     options.env = std::move(env);
+    options.extra_args = extra_args;
     daemon_ = std::make_unique<DaemonProcess>(std::move(options));
     return *daemon_;
 }

@@ -93,6 +93,7 @@ public:
     MockOpenAiUpstream mock;
     fs::path plugins_dir;
     fs::path state_dir;
+    std::vector<std::string> extra_args;  // more daemon flags for start()
 
 private:
     std::unique_ptr<DaemonProcess> daemon_;

@@ -249,6 +249,8 @@ BOOST_AUTO_TEST_CASE(holds_the_daemon_plugins_sdk_unit_and_env_file, *utf::timeo
         BOOST_TEST(e->owner == "root/root", path << " is owned by " << e->owner);
     };
     expect("usr/bin/switchboard", "-rwxr-xr-x");
+    // Beside the daemon, which starts it from its own directory (--plugin-isolation process).
+    expect("usr/bin/switchboard-plugin-helper", "-rwxr-xr-x");
     expect(unit_path, "-rw-r--r--");
     // 0640: the file will hold API keys; postinst gives it to group switchboard.
     expect(env_path, "-rw-r-----");
@@ -273,8 +275,8 @@ BOOST_AUTO_TEST_CASE(holds_the_daemon_plugins_sdk_unit_and_env_file, *utf::timeo
     }
     BOOST_TEST(sdk_config.size() == 1u,
                "SwitchboardSDKConfig.cmake in the package: " << sdk_config.size());
-    BOOST_TEST((in_bin == std::set<std::string>{"usr/bin/switchboard"}),
-               "only the daemon goes to /usr/bin");
+    BOOST_TEST((in_bin == std::set<std::string>{"usr/bin/switchboard", "usr/bin/switchboard-plugin-helper"}),
+               "only the daemon and its plugin helper go to /usr/bin");
     BOOST_TEST(elsewhere.empty(), "files outside /usr, /lib and /etc: " << elsewhere.size());
     // The state dir is systemd's (StateDirectory=) and postinst's, never the payload's:
     // a remove must leave it behind and dpkg would delete a packaged one.
@@ -425,7 +427,7 @@ BOOST_AUTO_TEST_CASE(unit_runs_as_its_own_user_with_the_hardening_options, *utf:
 BOOST_AUTO_TEST_CASE(binaries_need_no_writable_executable_memory, *utf::timeout(600)) {
     const Package &p = package();
     BOOST_TEST_REQUIRE(found(SB_READELF));
-    std::vector<fs::path> files{p.root / "usr/bin/switchboard"};
+    std::vector<fs::path> files{p.root / "usr/bin/switchboard", p.root / "usr/bin/switchboard-plugin-helper"};
     for (const std::string &name : built_plugins()) files.push_back(p.root / plugins_path / name);
     for (const fs::path &file : files) {
         const std::string headers =

@@ -109,6 +109,12 @@ DaemonProcess::DaemonProcess(DaemonOptions options) : options_(std::move(options
         args.push_back(options_.state_dir.string());
     }
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+    // SB_TEST_DAEMON_ARGS (space-separated) re-runs a whole suite with more
+    // flags, e.g. "--plugin-isolation process" (tests/integration/isolation.cmake).
+    if (const char *more = std::getenv("SB_TEST_DAEMON_ARGS")) {
+        std::istringstream words(more);
+        for (std::string w; words >> w;) args.push_back(w);
+    }
 
     std::map<std::string, std::string> env{
         {"PATH", "/usr/local/bin:/usr/bin:/bin"},
