@@ -141,8 +141,10 @@ BOOST_AUTO_TEST_SUITE(plugin_isolation)
 
 BOOST_AUTO_TEST_CASE(crash_hang_and_memory_hog_are_contained, *utf::timeout(120)) {
     Harness h({"switchboard-openai.so", "c_echo.so", "misbehaving.so"});
-    h.extra_args = {"--plugin-isolation",   "process", "--plugin-call-timeout-ms", "1500",
-                    "--plugin-memory-mib", "96",      "--threads",                "4"};
+    // A deadline generous enough for the memory hog to reach its limit on a
+    // loaded machine, short enough to keep the hang case quick.
+    h.extra_args = {"--plugin-isolation",   "process", "--plugin-call-timeout-ms", "4000",
+                    "--plugin-memory-mib", "64",      "--threads",                "4"};
     h.start(providers_env(h));
     const pid_t daemon = h.daemon().pid();
 
@@ -178,7 +180,7 @@ BOOST_AUTO_TEST_CASE(crash_hang_and_memory_hog_are_contained, *utf::timeout(120)
     BOOST_TEST((others_done < hang_done), "the other calls waited for the hung plugin");
     check_contained(hung, "did not answer in time");
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(hang_done - t0).count();
-    BOOST_TEST(waited < 5000, "the hang was cut after " << waited << " ms");
+    BOOST_TEST(waited < 12000, "the hang was cut after " << waited << " ms");
     serves_again(h, "misbehaving/m");
 
     // abort() after malloc fails: SIGABRT, or under a seccomp filter that
