@@ -182,10 +182,7 @@ IsolatedPlugin::~IsolatedPlugin() {
     g_slots[slot_].store(nullptr);
 }
 
-std::uint64_t IsolatedPlugin::restarts() const {
-    std::lock_guard lock(mutex_);
-    return restarts_;
-}
+std::uint64_t IsolatedPlugin::restarts() const { return restarts_.load(); }
 
 std::unique_ptr<HelperProcess> IsolatedPlugin::start_helper(hp::PluginPortrait &portrait) const {
     auto helper = std::make_unique<HelperProcess>(settings_, file_);
@@ -302,7 +299,7 @@ HelperProcess *IsolatedPlugin::running_helper(std::string &why) {
         return nullptr;
     }
     ++generation_;
-    ++restarts_;
+    const std::uint64_t restarts = ++restarts_;
     {
         std::lock_guard lock(g_counts_mutex);
         ++g_counts[portrait_.id].restarts;
@@ -310,7 +307,7 @@ HelperProcess *IsolatedPlugin::running_helper(std::string &why) {
     log_event(LogLevel::warn, "plugin_helper_restarted",
               {{"provider", portrait_.id},
                {"pid", std::to_string(helper_->pid())},
-               {"restarts", std::to_string(restarts_)}});
+               {"restarts", std::to_string(restarts)}});
     return helper_.get();
 }
 

@@ -18,6 +18,7 @@
 
 #include <switchboard/provider_abi.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -114,7 +115,7 @@ private:
     mutable std::timed_mutex mutex_;
     std::unique_ptr<HelperProcess> helper_;
     std::uint64_t generation_ = 0;  // of the running helper; 0: none yet
-    std::uint64_t restarts_ = 0;
+    std::atomic<std::uint64_t> restarts_{0};  // read without mutex_ (the provider list)
     Clock::time_point next_start_{};
     std::chrono::milliseconds backoff_{100};
     std::string last_failure_;

@@ -10,7 +10,9 @@
 #include "core/plugin/plugin_library.hpp"
 #include "core/plugin/provider.hpp"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <memory>
 #include <vector>
 
@@ -148,4 +150,34 @@ BOOST_AUTO_TEST_CASE(refuses_more_isolated_plugins_than_slots) {
     BOOST_TEST(contains(refusal_reason(kTestPlugins / "c_echo.so"), "too many isolated plugins"));
     loaded.pop_back();  // a slot given back is taken again
     BOOST_CHECK_NO_THROW(loaded.push_back(PluginLibrary::load_isolated(kTestPlugins / "c_echo.so", helper())));
+}
+
+// The cost of isolation per call, printed for docs/architecture.md (run with
+// --log_level=message): one build_chat_request in-process and through a
+// helper, from one thread and from two at once (calls to one helper are
+// serialised). Bounded loosely so a broken helper (a call stuck until the
+// deadline) fails the test.
+BOOST_AUTO_TEST_CASE(round_trip_cost_is_small) {
+    const std::string body = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})";
+    const EffectiveConfig config{"sk-test-isolated-key-1234", "http://127.0.0.1:9/v1", "gpt-4o-mini"};
+    auto per_call_us = [&](const LoadedProvider &p, int threads, int calls) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> pool;
+        for (int t = 0; t < threads; ++t)
+            pool.emplace_back([&] {
+                for (int i = 0; i < calls; ++i) p.build_chat_request(config, body, false);
+            });
+        for (auto &t : pool) t.join();
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+        return double(us.count()) / (threads * calls);
+    };
+    LoadedProvider in_process(PluginLibrary::load(kPlugins / "switchboard-openai.so"));
+    LoadedProvider isolated(PluginLibrary::load_isolated(kPlugins / "switchboard-openai.so", helper()));
+    const double a = per_call_us(in_process, 1, 2000), b = per_call_us(isolated, 1, 2000);
+    const double c = per_call_us(in_process, 2, 2000), d = per_call_us(isolated, 2, 2000);
+    BOOST_TEST_MESSAGE("build_chat_request, us per call: in-process " << a << ", isolated " << b
+                                                                      << "; two threads: in-process " << c
+                                                                      << ", isolated " << d);
+    BOOST_TEST(b < 2000.0);
+    BOOST_TEST(d < 2000.0);
 }
