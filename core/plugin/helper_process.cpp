@@ -165,8 +165,7 @@ std::string HelperProcess::receive(Clock::time_point deadline) {
     };
     char head[4];
     read_exact(head, 4);
-    std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= std::uint32_t(static_cast<unsigned char>(head[i])) << (8 * i);
+    const std::uint32_t n = hp::frame_length(head);
     if (n == 0 || n > hp::kMaxFrame)
         throw HelperFailure(HelperFailure::Kind::protocol, "its helper process sent a malformed frame");
     std::string payload(n, '\0');

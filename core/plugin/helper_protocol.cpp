@@ -10,15 +10,27 @@ namespace {
 // dozen models).
 constexpr std::uint32_t kMaxListItems = 1u << 16;
 
+template <class T>
+void put_little_endian(std::string &out, T v) {
+    for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+template <class T>
+T get_little_endian(std::string_view bytes) {
+    T v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) v |= T(static_cast<unsigned char>(bytes[i])) << (8 * i);
+    return v;
+}
+
 }  // namespace
 
-void Writer::u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+std::uint32_t frame_length(const char (&head)[4]) {
+    return get_little_endian<std::uint32_t>(std::string_view(head, 4));
 }
 
-void Writer::u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
+void Writer::u32(std::uint32_t v) { put_little_endian(out_, v); }
+
+void Writer::u64(std::uint64_t v) { put_little_endian(out_, v); }
 
 void Writer::str(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
@@ -31,8 +43,9 @@ void Writer::strings(const std::vector<std::string> &list) {
 }
 
 std::string Writer::frame() {
-    const auto n = static_cast<std::uint32_t>(out_.size() - 4);
-    for (int i = 0; i < 4; ++i) out_[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+    std::string head;
+    put_little_endian(head, static_cast<std::uint32_t>(out_.size() - 4));
+    out_.replace(0, 4, head);
     return std::move(out_);
 }
 
@@ -45,19 +58,9 @@ std::string_view Reader::take(std::size_t n) {
 
 std::uint8_t Reader::u8() { return static_cast<std::uint8_t>(take(1)[0]); }
 
-std::uint32_t Reader::u32() {
-    std::string_view b = take(4);
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= std::uint32_t(static_cast<unsigned char>(b[i])) << (8 * i);
-    return v;
-}
+std::uint32_t Reader::u32() { return get_little_endian<std::uint32_t>(take(4)); }
 
-std::uint64_t Reader::u64() {
-    std::string_view b = take(8);
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= std::uint64_t(static_cast<unsigned char>(b[i])) << (8 * i);
-    return v;
-}
+std::uint64_t Reader::u64() { return get_little_endian<std::uint64_t>(take(8)); }
 
 std::string_view Reader::str() { return take(u32()); }
 
@@ -152,8 +155,7 @@ bool read_exact(int fd, char *into, std::size_t n) {
 bool read_frame(int fd, std::string &payload) {
     char head[4];
     if (!read_exact(fd, head, 4)) return false;
-    std::uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= std::uint32_t(static_cast<unsigned char>(head[i])) << (8 * i);
+    const std::uint32_t n = frame_length(head);
     if (n > kMaxFrame) throw ProtocolError("frame too large");
     payload.resize(n);
     if (n > 0 && !read_exact(fd, payload.data(), n)) throw ProtocolError("truncated frame");

@@ -138,6 +138,9 @@ private:
     std::size_t pos_ = 0;
 };
 
+// The payload length a frame's 4-byte head announces.
+std::uint32_t frame_length(const char (&head)[4]);
+
 void write_portrait(Writer &out, const PluginPortrait &p);
 PluginPortrait read_portrait(Reader &in);
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -91,6 +92,16 @@ long unix_sockets(pid_t pid) {
     return n;
 }
 
+// How many lines of text hold every one of words.
+std::size_t lines_with(const std::string &text, std::initializer_list<std::string_view> words) {
+    std::istringstream lines(text);
+    std::size_t n = 0;
+    for (std::string line; std::getline(lines, line);)
+        n += std::all_of(words.begin(), words.end(),
+                         [&](std::string_view w) { return line.find(w) != std::string::npos; });
+    return n;
+}
+
 // The provider's entry in GET /providers; empty when it is not listed.
 json::object provider(const Harness &h, std::string_view id) {
     const json::value doc = h.get(providers_path).json();
@@ -130,8 +141,10 @@ BOOST_AUTO_TEST_SUITE(plugin_isolation)
 
 BOOST_AUTO_TEST_CASE(crash_hang_and_memory_hog_are_contained, *utf::timeout(120)) {
     Harness h({"switchboard-openai.so", "c_echo.so", "misbehaving.so"});
-    h.extra_args = {"--plugin-isolation",   "process", "--plugin-call-timeout-ms", "1500",
-                    "--plugin-memory-mib", "96",      "--threads",                "4"};
+    // A deadline generous enough for the memory hog to reach its limit on a
+    // loaded machine, short enough to keep the hang case quick.
+    h.extra_args = {"--plugin-isolation",   "process", "--plugin-call-timeout-ms", "4000",
+                    "--plugin-memory-mib", "64",      "--threads",                "4"};
     h.start(providers_env(h));
     const pid_t daemon = h.daemon().pid();
 
@@ -167,7 +180,7 @@ BOOST_AUTO_TEST_CASE(crash_hang_and_memory_hog_are_contained, *utf::timeout(120)
     BOOST_TEST((others_done < hang_done), "the other calls waited for the hung plugin");
     check_contained(hung, "did not answer in time");
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(hang_done - t0).count();
-    BOOST_TEST(waited < 5000, "the hang was cut after " << waited << " ms");
+    BOOST_TEST(waited < 12000, "the hang was cut after " << waited << " ms");
     serves_again(h, "misbehaving/m");
 
     // abort() after malloc fails: SIGABRT, or under a seccomp filter that
@@ -247,6 +260,28 @@ BOOST_AUTO_TEST_CASE(config_file_isolates_one_plugin, *utf::timeout(60)) {
     check_contained(h.post_json(chat_path, chat_saying("misbehaving/m", "SB_TEST_CRASH")), "signal 11");
     BOOST_TEST(h.post_json(chat_path, chat_body("cecho/x")).status == 200u);
     BOOST_TEST(h.daemon().running());
+}
+
+// A reload of the config file that moves a plugin into a helper reloads
+// that plugin alone; it keeps serving.
+BOOST_AUTO_TEST_CASE(config_reload_moves_a_plugin_into_a_helper, *utf::timeout(60)) {
+    Harness h({"c_echo.so", "switchboard-openai.so"});
+    const fs::path config = h.tmp.path() / "routes.json";
+    std::ofstream(config) << R"({"plugins": {}})";
+    h.extra_args = {"--config", config.string()};
+    h.start(providers_env(h));
+    BOOST_TEST(text(provider(h, "cecho"), "isolation") == "in-process");
+    std::ofstream(config) << R"({"plugins": {"c_echo.so": {"isolation": "process"}}})";
+    ::kill(h.daemon().pid(), SIGHUP);
+    const auto until = Clock::now() + 10s;
+    while (text(provider(h, "cecho"), "isolation") != "process" && Clock::now() < until)
+        std::this_thread::sleep_for(50ms);
+    BOOST_TEST(text(provider(h, "cecho"), "isolation") == "process");
+    const std::string log = h.log_text();
+    BOOST_TEST(lines_with(log, {"event=plugin_loaded", "provider=openai"}) == 1u, "openai was not loaded again");
+    BOOST_TEST(lines_with(log, {"event=plugin_loaded", "provider=cecho", "isolation=process"}) == 1u, log);
+    BOOST_TEST(children_of(h.daemon().pid()).pids.size() == 1u);
+    BOOST_TEST(h.post_json(chat_path, chat_body("cecho/x")).status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_isolation_mode_is_refused, *utf::timeout(30)) {
