@@ -76,7 +76,7 @@ static sb_status parse_chat_response(const sb_provider_config *config, const sb_
 static const sb_provider_descriptor descriptor = {
     sizeof(sb_provider_descriptor), LIT("misbehaving"), LIT("Misbehaving"), LIT("1.0.0"), { NULL, 0 },
     { NULL, 0 }, LIT("MISBEHAVING_API_KEY"), LIT("MISBEHAVING_MODEL"), LIT("MISBEHAVING_API_BASE"),
-    0, SB_FRAMING_SSE, NULL, 0 };
+    0, SB_FRAMING_SSE, NULL, 0, { NULL, 0 }, { NULL, 0 } };
 
 static const sb_plugin table = {
     sizeof(sb_plugin), SB_ABI_VERSION_MAJOR, SB_ABI_VERSION_MINOR, &descriptor, NULL, NULL,

@@ -376,6 +376,8 @@ static const sb_provider_descriptor descriptor = {
     SB_FRAMING_SSE,
     NULL,
     0,
+    {"", 0}, /* credential_header: none, so the host would hand it a key */
+    {"", 0},
 };
 
 static const sb_plugin table = {
