@@ -390,11 +390,12 @@ def daemon_env(mock_port: int) -> dict:
 
 def start_daemon(reg: ProcessRegistry, tools: Tools, state_dir: Path,
                  mock_port: int, threads: int, name: str = "switchboard",
-                 extra_env: dict | None = None) -> tuple[Managed, str]:
+                 extra_env: dict | None = None,
+                 extra_args: list[str] | None = None) -> tuple[Managed, str]:
     port = free_port()
     cmd = [str(tools.daemon), "--listen", f"127.0.0.1:{port}",
            "--state-dir", str(state_dir), "--plugins-dir", str(tools.plugins_dir),
-           "--log-level", "warn", "--threads", str(threads)]
+           "--log-level", "warn", "--threads", str(threads)] + (extra_args or [])
     managed = reg.start(name, cmd, env=daemon_env(mock_port) | (extra_env or {}))
     base = f"http://127.0.0.1:{port}"
     wait_ready(managed, base + "/healthz", timeout=15)
@@ -839,6 +840,36 @@ class Bench:
             "method": f"sb-alloc-count, ({ALLOC_RUNS[1]} - {ALLOC_RUNS[0]} requests) over "
                       "their difference, OpenAI dialect, 1 connection, daemon --threads 1"}
 
+    def measure_isolation(self, work: Path) -> None:
+        """The cost of --plugin-isolation process: a second daemon with every
+        plugin in its own helper process, measured like the first (1
+        connection latency, 64 connection throughput, the OpenAI dialect)
+        while the first is stopped, against the in-process figures above."""
+        state_dir = work / "state-isolated"
+        state_dir.mkdir()
+        daemon, base = start_daemon(
+            self.reg, self.tools, state_dir, self.mock_port, self.cfg.daemon_threads,
+            name="switchboard-isolated", extra_args=["--plugin-isolation", "process"])
+        spec = DIALECTS["openai"]
+        s1 = LoadSettings(connections=1, duration_s=self.cfg.duration, warmup_s=self.cfg.warmup)
+        s64 = LoadSettings(connections=64, duration_s=self.cfg.duration, warmup_s=self.cfg.warmup)
+        direct = self.run.load("isolation.latency.direct",
+                               f"http://127.0.0.1:{self.mock_port}{spec['path']}", spec["body"], s1)
+        latency = self.run.load("isolation.latency.daemon", base + "/v1/chat/completions",
+                                self.daemon_body("openai"), s1)
+        throughput = self.run.load("isolation.throughput.64.daemon", base + "/v1/chat/completions",
+                                   self.daemon_body("openai"), s64)
+        if not daemon.alive():
+            raise BenchError(f"switchboard (isolated plugins) died:\n{daemon.log_tail()}")
+        self.reg.stop(daemon)
+        added = {p: diff(pct(latency, "latency_us", p), pct(direct, "latency_us", p))
+                 for p in ("p50", "p99")}
+        self.derived["isolation"] = {
+            "added": added,
+            "rps_64": throughput.get("rps"),
+            "errors": latency.get("errors", 0) + throughput.get("errors", 0),
+        }
+
     def measure_tls_hold(self) -> None:
         """What a held TLS vendor connection costs (sb-tls-hold: the daemon's
         own TLS connection type against a local TLS server), composed with
@@ -1045,8 +1076,21 @@ def isolation_rows(v: Verdicts, d: dict, cfg: Config) -> None:
     """Plugin isolation on vs off: the rows go here once the daemon has
     `--plugin-isolation process` (a section measuring the daemon both ways
     stores its figures in `d["isolation"]`)."""
-    if "isolation" not in d:
-        v.not_run("plugin isolation on vs off", "-", "the daemon has no --plugin-isolation yet")
+    iso = d.get("isolation")
+    if not iso:
+        v.not_run("plugin isolation on vs off", "-", "not measured")
+        return
+    off = d["latency"]["openai"]["added"]
+    for p in ("p50", "p99"):
+        on = iso["added"][p]
+        v.add(f"isolation on vs off: added {p}, 1 conn", "reported (issue #23)",
+              f"{fmt_us(on)} on, {fmt_us(off[p])} off", None,
+              f"isolation adds {fmt_us(diff(on, off[p]))}", override="REPORTED")
+    rps_off = d["throughput"]["64"]["daemon"].get("rps")
+    v.add("isolation on vs off: throughput, 64 conns", "reported (issue #23)",
+          f"{fmt_num(iso['rps_64'])} rps on, {fmt_num(rps_off)} rps off", None,
+          f"on/off: {fmt_pct(ratio(iso['rps_64'], rps_off))}; {iso['errors']} errors",
+          override="REPORTED")
 
 
 def earlier_rows(v: Verdicts, d: dict, cfg: Config) -> None:
@@ -1436,6 +1480,7 @@ def run_all(cfg: Config, tools: Tools, work: Path, runner: Runner) -> tuple[dict
         reg.stop(bench.daemon)
         # The deterministic figures last, each with a process of its own.
         bench.measure_allocations(work)
+        bench.measure_isolation(work)
         bench.measure_tls_hold()
         bench.derived["instructions"] = measure_instructions(tools, cfg.quick)
         return bench.derived, notes
