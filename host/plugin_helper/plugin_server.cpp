@@ -14,7 +14,8 @@ namespace hp = core::helper_protocol;
 using hp::Piece;
 
 std::string text(sb_str s) { return s.ptr ? std::string(s.ptr, s.len) : std::string(); }
-sb_str view(std::string_view s) { return sb_str{s.data(), s.size()}; }
+// Empty is {NULL, 0}, as the daemon hands it: a 1.4 plugin may tell "no key" by the pointer.
+sb_str view(std::string_view s) { return s.empty() ? sb_str{nullptr, 0} : sb_str{s.data(), s.size()}; }
 
 // A reply being built from the plugin's sink callbacks. Output past the
 // frame limit is dropped and the call then fails as oversized.
