@@ -255,7 +255,19 @@ void HttpServer::mark_cut(Exchange &exchange, bool at_shutdown) noexcept {
 
 void HttpServer::cancel_requests() { watches_->cancel_all(); }
 
+namespace {
+
+// Out of descriptors or kernel memory: the pending connection stays queued
+// and accepting again at once fails again, so the loop would spin.
+bool out_of_resources(const beast::error_code &ec) {
+    return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+}  // namespace
+
 asio::awaitable<void> HttpServer::accept_loop() {
+    std::uint64_t refused_in_a_row = 0;
     while (acceptor_.is_open()) {
         beast::error_code ec;
         asio::io_context &worker = *workers_[next_worker_++ % workers_.size()];
@@ -263,8 +275,22 @@ asio::awaitable<void> HttpServer::accept_loop() {
             co_await acceptor_.async_accept(worker.get_executor(), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
-            core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
+            if (!out_of_resources(ec)) {
+                core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
+                continue;
+            }
+            // Once per episode in the log; retried every 50 ms until a
+            // connection closes and frees a descriptor.
+            if (refused_in_a_row++ == 0)
+                core::log_event(core::LogLevel::warn, "accept_failed", {{"reason", ec.message()}});
+            asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             continue;
+        }
+        if (refused_in_a_row != 0) {
+            core::log_event(core::LogLevel::warn, "accept_resumed",
+                            {{"retries", std::to_string(refused_in_a_row)}});
+            refused_in_a_row = 0;
         }
         const asio::ip::address peer = socket.remote_endpoint(ec).address();
         if (ec || slots_->admit(peer) != ConnectionSlots::Verdict::admitted) {
