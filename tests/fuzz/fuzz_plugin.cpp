@@ -137,7 +137,8 @@ void fuzz_stream(const sb_plugin *p, std::string_view body, bool abandon) {
     }
     FUZZ_CHECK(stream != nullptr);
     sb_chunk_sink out{sizeof(sb_chunk_sink), nullptr,
-                      [](void *, const char *j, std::size_t n) { check_json_object(std::string_view(j, n)); }};
+                      [](void *, const char *j, std::size_t n) { check_json_object(std::string_view(j, n)); },
+                      [](void *, const sb_usage *) {}};
     std::string_view event_name;
     std::size_t pos = 0;
     while (pos <= body.size()) {

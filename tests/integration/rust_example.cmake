@@ -3,7 +3,7 @@
 # OpenAI-compatible vendor, in process and isolated. Skipped, with the reason,
 # when no rustc was found. Included from tests/integration/CMakeLists.txt.
 if(NOT TARGET sb_rust_example)
-  foreach(_name rust_example_unit_test rust_example_test)
+  foreach(_name rust_example_unit_test rust_example_test rust_example_replay_test)
     add_test(NAME ${_name} COMMAND sh -c "echo 'no rustc: install it (scripts/install-deps.sh) to build and test the Rust example plugin'; exit 77")
     set_tests_properties(${_name} PROPERTIES SKIP_RETURN_CODE 77 LABELS integration)
   endforeach()
@@ -33,3 +33,12 @@ if(TARGET switchboard-plugin-helper)
   add_dependencies(rust_example_test switchboard-plugin-helper)
 endif()
 set_tests_properties(rust_example_test PROPERTIES LABELS integration TIMEOUT 300)
+
+# OpenAI's own recorded bytes (tests/fixtures/recorded/openai) through the Rust
+# plugin, held to the same checks as the in-tree openai plugin: answers and
+# chunks passed through unchanged, errors classified, requests sent as recorded.
+sb_add_test(rust_example_replay_test ${CMAKE_CURRENT_LIST_DIR}/../plugins/openai_replay_test.cpp)
+target_compile_definitions(rust_example_replay_test PRIVATE SB_PLUGIN_PATH="${_sb_rust_plugin}")
+target_link_libraries(rust_example_replay_test PRIVATE ${CMAKE_DL_LIBS})
+add_dependencies(rust_example_replay_test sb_rust_example)
+set_tests_properties(rust_example_replay_test PROPERTIES TIMEOUT 120)

@@ -660,9 +660,11 @@ BOOST_AUTO_TEST_CASE(event_name_is_the_fallback_type) {
     sb_stream *s = nullptr;
     BOOST_REQUIRE(plugin().table().stream_open(c.get(), &req, &s, &es) == SB_OK);
     std::vector<std::string> chunks;
-    sb_chunk_sink out{sizeof(sb_chunk_sink), &chunks, [](void *ctx, const char *j, size_t n) {
+    sb_chunk_sink out{sizeof(sb_chunk_sink), &chunks,
+                      [](void *ctx, const char *j, size_t n) {
                           static_cast<std::vector<std::string> *>(ctx)->emplace_back(j, n);
-                      }};
+                      },
+                      [](void *, const sb_usage *) {}};
     sb_stream_event ping{sizeof(sb_stream_event), sb("ping"), sb("{}")};
     BOOST_TEST(plugin().table().stream_event(s, &ping, &out, &es) == SB_OK);
     sb_stream_event stop{sizeof(sb_stream_event), sb("message_stop"), sb("{}")};

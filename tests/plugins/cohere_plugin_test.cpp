@@ -113,9 +113,11 @@ StreamResult stream_named(const std::vector<std::pair<std::string, std::string>>
     sb_stream *s = nullptr;
     r.status = plugin().table().stream_open(c.get(), &req, &s, &es);
     if (r.status != SB_OK) return r;
-    sb_chunk_sink out{sizeof(sb_chunk_sink), &r.chunks, [](void *ctx, const char *j, size_t n) {
+    sb_chunk_sink out{sizeof(sb_chunk_sink), &r.chunks,
+                      [](void *ctx, const char *j, size_t n) {
                           static_cast<std::vector<std::string> *>(ctx)->emplace_back(j, n);
-                      }};
+                      },
+                      [](void *, const sb_usage *) {}};
     for (const auto &[name, data] : events) {
         sb_stream_event ev{sizeof(sb_stream_event), sb(name), sb(data)};
         r.status = plugin().table().stream_event(s, &ev, &out, &es);

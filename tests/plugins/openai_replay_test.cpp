@@ -58,6 +58,11 @@ BOOST_DATA_TEST_CASE(answer_carries_what_the_vendor_sent, bdata::make(recordings
     check_choices(want, got);
     BOOST_TEST_REQUIRE(want.has_usage, "every recorded stream asked for usage");
     check_usage(want.usage, got, [](const std::string &p) { return p; });
+    // The typed report the host bills from says the same as the usage chunk.
+    BOOST_TEST_REQUIRE(!r.usage_reports.empty(), "the plugin never reported usage through the sink");
+    const sb_usage &reported = r.usage_reports.back();
+    BOOST_TEST(reported.prompt_tokens == usage_figure(want.usage, "prompt_tokens"));
+    BOOST_TEST(reported.completion_tokens == usage_figure(want.usage, "completion_tokens"));
     // Chunk for chunk, unchanged.
     BOOST_TEST_REQUIRE(r.chunks.size() == vendor_chunks.size());
     for (size_t i = 0; i < vendor_chunks.size(); ++i)

@@ -138,6 +138,7 @@ struct ModelsResult : Result {
 };
 struct StreamResult : Result {
     std::vector<std::string> chunks;
+    std::vector<sb_usage> usage_reports;  // each sink.usage() call, in order
 };
 
 class Config {
@@ -271,9 +272,14 @@ public:
         sb_stream *s = nullptr;
         r.status = table_->stream_open(cfg.get(), &req, &s, &es);
         if (r.status != SB_OK) return r;
-        sb_chunk_sink out{sizeof(sb_chunk_sink), &r.chunks,
+        // A sink whose struct_size covers usage() must supply it (the ABI
+        // promises plugins it is never NULL then).
+        sb_chunk_sink out{sizeof(sb_chunk_sink), &r,
                           [](void *ctx, const char *j, size_t n) {
-                              static_cast<std::vector<std::string> *>(ctx)->emplace_back(j, n);
+                              static_cast<StreamResult *>(ctx)->chunks.emplace_back(j, n);
+                          },
+                          [](void *ctx, const sb_usage *u) {
+                              static_cast<StreamResult *>(ctx)->usage_reports.push_back(*u);
                           }};
         size_t i = 0;
         for (; i < events.size(); ++i) {
