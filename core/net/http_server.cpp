@@ -3,11 +3,13 @@
 #include "core/log.hpp"
 #include "core/net/body_budget.hpp"
 #include "core/net/coarse_deadlines.hpp"
+#include "core/net/exact_allocator.hpp"
 #include "core/net/connection_slots.hpp"
 #include "core/net/parse_buffered.hpp"
 #include "core/net/write_now.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -158,7 +160,7 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
     // On the connection's executor, while socket is set.
     static void arm(const std::shared_ptr<ClientWatch> &watch) {
         watch->armed = true;
-        watch->socket->async_wait(asio::ip::tcp::socket::wait_read, [watch](beast::error_code ec) {
+        auto on_ready = [watch](beast::error_code ec) {
             if (ec || !watch->armed) return;  // disarmed: the socket may be gone
             char probe;
             const ssize_t n = ::recv(watch->socket->native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -168,7 +170,10 @@ struct HttpServer::ClientWatch : std::enable_shared_from_this<ClientWatch> {
                 return;
             }
             watch->cut(false);
-        });
+        };
+        // Pending for as long as a stream is held: its own size, not a recycled block.
+        watch->socket->async_wait(asio::ip::tcp::socket::wait_read,
+                                  asio::bind_allocator(ExactAllocator<>(), std::move(on_ready)));
     }
 
     // The client left (or shutdown came): the handler's waits are cancelled.
@@ -614,6 +619,52 @@ Reply handler_failed(const RefusalFormat &refusal, std::string_view reason) {
     return Reply{refusal(http::status::internal_server_error, "internal error"), nullptr};
 }
 
+// The session's answer to one request; what escapes the handler is answered
+// 500 (nothing when the client has gone). A coroutine of its own, as is
+// write_whole(): what they hold while they run stays out of the
+// connection's frame, which a held stream keeps for minutes.
+asio::awaitable<Reply> answer(Session &session, Request &request, Exchange &exchange,
+                              const RefusalFormat &refusal) {
+    try {
+        co_return co_await session.handle(request, exchange);
+    } catch (const std::exception &e) {
+        if (!exchange.client_gone()) co_return handler_failed(refusal, e.what());
+    }
+    co_return Reply{};
+}
+
+// Writes a response whose body is whole; false when the connection is to
+// close after it.
+asio::awaitable<bool> write_whole(Connection &conn, Response &response, unsigned version, bool keep_alive,
+                                  bool body_unread, std::chrono::seconds timeout, ExchangeEnd &end) {
+    response.version(version);
+    response.keep_alive(keep_alive && response.keep_alive());
+    response.prepare_payload();
+    const std::string head = wire_head(response.base());
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};
+    beast::error_code ec;
+    co_await write_all(conn, wire, timeout, ec);
+    end.head_sent = true;
+    end.complete = !ec;
+    if (!ec && body_unread) co_await drain(conn);  // the refusal is read before the connection closes
+    co_return !ec && response.keep_alive();
+}
+
+void log_cut(const Request &request, const Exchange &exchange) {
+    std::string_view target = request.target();
+    target = target.substr(0, std::min(target.find('?'), std::size_t{200}));  // queries stay out of logs
+    if (exchange.cut_at_shutdown())
+        core::log_event(core::LogLevel::warn, "request_cut", {{"path", target}, {"reason", "shutdown"}});
+    else
+        core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
+}
+
+void close_connection(asio::ip::tcp::socket &socket) {
+    beast::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
+}
+
 }  // namespace
 
 asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::address peer,
@@ -657,80 +708,63 @@ asio::awaitable<void> HttpServer::serve(asio::ip::tcp::socket socket, asio::ip::
                 --requests;
             }
         } ended{*session, request, exchange, end, in_flight->requests};
-        Reply reply;
-        {
-            struct Watched {  // leaves the list however the handler ends
-                WatchList &list;
-                ClientWatch &watch;
-                ~Watched() { list.leave(watch); }
-            } watched{*watches, *watch};
-            watch->exchange = &exchange;
-            watches->join(*watch, socket);
-            // Awaited in this coroutine: a cancellation from the watch reaches
-            // whatever the handler is waiting on (an upstream read, a timer).
+        struct Watched {  // leaves the list however the exchange ends
+            WatchList *list;
+            ClientWatch &watch;
+            void leave() {
+                if (list) list->leave(watch);
+                list = nullptr;
+            }
+            ~Watched() { leave(); }
+        } watched{watches.get(), *watch};
+        watch->exchange = &exchange;
+        watches->join(*watch, socket);
+        // Awaited in this coroutine: a cancellation from the watch reaches
+        // whatever the handler is waiting on (an upstream read, a timer).
+        Reply reply = co_await answer(*session, request, exchange, refusal_);
+        next->body_memory.release();  // the handler is done with the body
+        end.status = reply.head.result_int();
+        if (reply.body && !exchange.client_gone()) {
+            // A stream may be held for minutes: the request's header
+            // fields (an allocation each) are not kept meanwhile; method,
+            // target and version stay.
+            request.base().clear();
+            end.body_streamed = true;
+            reply.head.version(request.version());
+            ChunkedWriter writer(conn, buffer, reply.head, limits_.write_timeout);
+            ++in_flight->bodies;
             try {
-                reply = co_await session->handle(request, exchange);
-            } catch (const std::exception &e) {
-                if (!exchange.client_gone()) reply = handler_failed(refusal_, e.what());
-            }
-            next->body_memory.release();  // the handler is done with the body
-            end.status = reply.head.result_int();
-            if (reply.body && !exchange.client_gone()) {
-                // A stream may be held for minutes: the request's header
-                // fields (an allocation each) are not kept meanwhile; method,
-                // target and version stay.
-                request.base().clear();
-                end.body_streamed = true;
-                reply.head.version(request.version());
-                ChunkedWriter writer(conn, buffer, reply.head, limits_.write_timeout);
-                ++in_flight->bodies;
-                try {
-                    for (;;) {
-                        std::string bytes;  // per piece: a waiting stream keeps no buffer
-                        co_await reply.body->wait();
-                        if (!co_await reply.body->next(bytes) || !co_await writer.write(bytes)) break;
-                    }
-                    co_await writer.finish();
-                } catch (const std::exception &e) {
-                    // Cancelled when the client went away; anything else ends the body early.
-                    if (!exchange.client_gone())
-                        core::log_event(core::LogLevel::error, "body_failed", {{"reason", e.what()}});
+                for (;;) {
+                    std::string bytes;  // per piece: a waiting stream keeps no buffer
+                    co_await reply.body->wait();
+                    if (!co_await reply.body->next(bytes) || !co_await writer.write(bytes)) break;
                 }
-                --in_flight->bodies;
-                reply.body.reset();
-                end.head_sent = writer.head_sent();
-                end.complete = writer.complete() && !exchange.client_gone();
+                co_await writer.finish();
+            } catch (const std::exception &e) {
+                // Cancelled when the client went away; anything else ends the body early.
+                if (!exchange.client_gone())
+                    core::log_event(core::LogLevel::error, "body_failed", {{"reason", e.what()}});
             }
+            --in_flight->bodies;
+            reply.body.reset();
+            end.head_sent = writer.head_sent();
+            end.complete = writer.complete() && !exchange.client_gone();
         }
+        watched.leave();
         if (exchange.client_gone()) {
-            std::string_view target = request.target();
-            target = target.substr(0, std::min(target.find('?'), std::size_t{200}));  // queries stay out of logs
-            if (exchange.cut_at_shutdown())
-                core::log_event(core::LogLevel::warn, "request_cut", {{"path", target}, {"reason", "shutdown"}});
-            else
-                core::log_event(core::LogLevel::info, "client_gone", {{"path", target}});
+            log_cut(request, exchange);
             break;
         }
         if (end.body_streamed) {
             if (!end.complete || !keep_alive || !acceptor_open_.load()) break;
             continue;
         }
-        Response &response = reply.head;
-        response.version(request.version());
-        response.keep_alive(keep_alive && response.keep_alive());
-        response.prepare_payload();
-        const std::string head = wire_head(response.base());
-        const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(response.body())};
-        beast::error_code ec;
-        co_await write_all(conn, wire, limits_.write_timeout, ec);
-        end.head_sent = true;
-        end.complete = !ec;
-        if (!ec && next->body_unread) co_await drain(conn);  // the refusal is read before the connection closes
-        if (ec || !response.keep_alive() || !acceptor_open_.load()) break;
+        if (!co_await write_whole(conn, reply.head, request.version(), keep_alive, next->body_unread,
+                                  limits_.write_timeout, end) ||
+            !acceptor_open_.load())
+            break;
     }
-    beast::error_code ignored;
-    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    socket.close(ignored);
+    close_connection(socket);
 }
 
 }  // namespace sb::core

@@ -2,11 +2,13 @@
 
 #include "core/bounded_memo.hpp"
 #include "core/net/coarse_deadlines.hpp"
+#include "core/net/exact_allocator.hpp"
 #include "core/net/parse_buffered.hpp"
 #include "core/net/tls_channel.hpp"
 #include "core/net/write_now.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -704,8 +706,9 @@ asio::awaitable<std::size_t> UpstreamClient::Impl::wait(UpstreamBody::State &s) 
     conn.buffer.shrink_to_fit();  // a waiting stream keeps only the bytes it cannot parse yet
     s.waited = true;
     s.read_armed = s.deadline.arm(conn, s.timeouts.read, "reading the response");
-    return conn.socket().async_read_some(asio::buffer(&s.waited_byte, 1),
-                                         asio::redirect_error(asio::use_awaitable, s.read_ec));
+    return conn.socket().async_read_some(
+        asio::buffer(&s.waited_byte, 1),
+        asio::bind_allocator(ExactAllocator<>(), asio::redirect_error(asio::use_awaitable, s.read_ec)));
 }
 
 bool UpstreamBody::can_wait() const noexcept {
