@@ -109,7 +109,7 @@ void KeyService::admit(const VirtualKey &key, const std::optional<Destination> &
             "model");
     const std::int64_t now = now_();
     if (key.budget_nusd) {
-        if (to && !prices_.find(to->provider, to->model))
+        if (to && !prices_.current()->find(to->provider, to->model))
             throw GatewayError(
                 ErrorCode::permission_denied,
                 "virtual key " + key.id + " has a budget, and model '" + std::string(to->provider) +

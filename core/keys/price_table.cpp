@@ -45,11 +45,12 @@ std::optional<std::string_view> without_date(std::string_view model) {
 
 }  // namespace
 
-PriceTable::Table PriceTable::parse(const json::object &models) {
-    Table table;
+PriceTable::Snapshot PriceTable::parse(const json::object &models) {
+    Snapshot table;
     for (const auto &[name, value] : models) {
         const std::string model(name);
-        if (model.find('/') == std::string::npos)
+        const auto slash = model.find('/');
+        if (slash == std::string::npos)
             throw std::runtime_error("price entry '" + model + "' must be named provider/model");
         const auto *entry = value.if_object();
         if (!entry) throw std::runtime_error("price of '" + model + "' must be an object");
@@ -74,68 +75,63 @@ PriceTable::Table PriceTable::parse(const json::object &models) {
                 throw std::runtime_error("price of '" + model + "': 'as_of' must be a string");
             price.as_of = std::string(as_of->get_string());
         }
-        table[model] = std::move(price);
+        table.entries_.insert_or_assign({model.substr(0, slash), model.substr(slash + 1)},
+                                        std::move(price));
     }
     return table;
 }
 
 PriceTable::PriceTable(const json::object &models)
-    : table_(std::make_shared<const Table>(parse(models))) {}
+    : current_(std::make_shared<const Snapshot>(parse(models))) {}
 
-PriceTable::PriceTable(const PriceTable &other) {
-    std::lock_guard lock(other.mutex_);
-    table_ = other.table_;
-}
+PriceTable::PriceTable(const PriceTable &other) : current_(other.current()) {}
 
 PriceTable PriceTable::shipped() {
     json::value doc = json::parse(kShippedPricesJson);
     return PriceTable(doc.at("models").as_object());
 }
 
-void PriceTable::override_from(const json::object &prices) {
-    Table changes = parse(prices);
+std::shared_ptr<const PriceTable::Snapshot> PriceTable::current() const {
     std::lock_guard lock(mutex_);
-    auto next = std::make_shared<Table>(*table_);
-    for (auto &[model, price] : changes) (*next)[model] = std::move(price);
-    table_ = std::move(next);
+    return current_;
+}
+
+std::shared_ptr<const PriceTable::Snapshot> PriceTable::layered(const Snapshot &base,
+                                                                Snapshot changes) {
+    auto next = std::make_shared<Snapshot>(base);
+    for (auto &[key, price] : changes.entries_)
+        next->entries_.insert_or_assign(key, std::move(price));
+    return next;
+}
+
+void PriceTable::override_from(const json::object &prices) {
+    Snapshot changes = parse(prices);
+    std::lock_guard lock(mutex_);
+    current_ = layered(*current_, std::move(changes));
 }
 
 void PriceTable::rebase(const PriceTable &base, const json::object &prices) {
-    Table changes = parse(prices);
-    std::shared_ptr<const Table> from;
-    {
-        std::lock_guard lock(base.mutex_);
-        from = base.table_;
-    }
-    auto next = std::make_shared<Table>(*from);
-    for (auto &[model, price] : changes) (*next)[model] = std::move(price);
+    Snapshot changes = parse(prices);
+    auto next = layered(*base.current(), std::move(changes));
     std::lock_guard lock(mutex_);
-    table_ = std::move(next);
+    current_ = std::move(next);
 }
 
-std::optional<ModelPrice> PriceTable::find(std::string_view provider,
-                                           std::string_view model) const {
-    std::shared_ptr<const Table> table;
-    {
-        std::lock_guard lock(mutex_);
-        table = table_;
-    }
-    std::string name;
-    name.reserve(provider.size() + 1 + model.size());
-    name.append(provider).append("/").append(model);
-    if (auto it = table->find(name); it != table->end()) return it->second;
-    if (auto bare = without_date(model)) {
-        name.resize(provider.size() + 1);
-        name.append(*bare);
-        if (auto it = table->find(name); it != table->end()) return it->second;
-    }
-    return std::nullopt;
+const ModelPrice *PriceTable::Snapshot::find(std::string_view provider,
+                                             std::string_view model) const {
+    if (auto it = entries_.find(KeyLess::View{provider, model}); it != entries_.end())
+        return &it->second;
+    if (auto bare = without_date(model))
+        if (auto it = entries_.find(KeyLess::View{provider, *bare}); it != entries_.end())
+            return &it->second;
+    return nullptr;
 }
 
-std::optional<std::int64_t> PriceTable::cost_nusd(std::string_view provider, std::string_view model,
-                                                  const TokenCounts &tokens) const {
+std::optional<std::int64_t> PriceTable::Snapshot::cost_nusd(std::string_view provider,
+                                                            std::string_view model,
+                                                            const TokenCounts &tokens) const {
     if (tokens.prompt < 0 && tokens.completion < 0) return std::nullopt;
-    auto price = find(provider, model);
+    const ModelPrice *price = find(provider, model);
     if (!price) return std::nullopt;
     const double prompt = static_cast<double>(std::max<std::int64_t>(tokens.prompt, 0));
     const double cached =
@@ -145,6 +141,11 @@ std::optional<std::int64_t> PriceTable::cost_nusd(std::string_view provider, std
     const double nusd = 1000.0 * ((prompt - cached) * price->input + cached * price->cached_input +
                                   completion * price->output);
     return static_cast<std::int64_t>(std::llround(nusd));
+}
+
+std::optional<std::int64_t> PriceTable::cost_nusd(std::string_view provider, std::string_view model,
+                                                  const TokenCounts &tokens) const {
+    return current()->cost_nusd(provider, model, tokens);
 }
 
 }  // namespace sb::core

@@ -7,8 +7,10 @@
 // its own. A model with no entry has no cost: callers say "unknown", they do
 // not charge zero.
 //
-// Thread safety: every member may be called from any thread; override_from
-// swaps the table whole.
+// Thread safety: every member may be called from any thread. The table is
+// an immutable snapshot replaced whole by override_from and rebase, like
+// ConfigStore::current(): a price found in a snapshot stays valid as long as
+// the snapshot is held, and a lookup builds no string and copies nothing.
 #include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <map>
@@ -17,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/money.hpp"
@@ -40,6 +43,35 @@ struct TokenCounts {
 
 class PriceTable {
 public:
+    // The prices at one moment; never changed once handed out.
+    class Snapshot {
+    public:
+        // The entry of provider/model (or of model without its date
+        // suffix); nullptr when there is none. Valid while this snapshot is.
+        const ModelPrice *find(std::string_view provider, std::string_view model) const;
+        // The cost in nano-USD (rounded), or nullopt when the model has no
+        // price or no token counts are known.
+        std::optional<std::int64_t> cost_nusd(std::string_view provider, std::string_view model,
+                                              const TokenCounts &tokens) const;
+
+    private:
+        friend class PriceTable;
+        // Keyed by (provider, model), looked up with views of both.
+        struct KeyLess {
+            using is_transparent = void;
+            using View = std::pair<std::string_view, std::string_view>;
+            static View view(const View &v) { return v; }
+            static View view(const std::pair<std::string, std::string> &k) {
+                return {k.first, k.second};
+            }
+            template <class A, class B>
+            bool operator()(const A &a, const B &b) const {
+                return view(a) < view(b);
+            }
+        };
+        std::map<std::pair<std::string, std::string>, ModelPrice, KeyLess> entries_;
+    };
+
     // The table in data/prices.json.
     static PriceTable shipped();
     // {"provider/model": {"input", "cached_input", "output", "sources"?,
@@ -56,18 +88,19 @@ public:
     // (nothing changed).
     void rebase(const PriceTable &base, const boost::json::object &prices);
 
-    std::optional<ModelPrice> find(std::string_view provider, std::string_view model) const;
-    // The cost in nano-USD (rounded), or nullopt when the model has no price
-    // or no token counts are known.
+    // The prices now; hold it for as long as a price found in it is used.
+    std::shared_ptr<const Snapshot> current() const;
+    // current()->cost_nusd(...).
     std::optional<std::int64_t> cost_nusd(std::string_view provider, std::string_view model,
                                           const TokenCounts &tokens) const;
 
 private:
-    using Table = std::map<std::string, ModelPrice, std::less<>>;
-    static Table parse(const boost::json::object &models);
+    static Snapshot parse(const boost::json::object &models);
+    // base with the entries of changes laid over it.
+    static std::shared_ptr<const Snapshot> layered(const Snapshot &base, Snapshot changes);
 
     mutable std::mutex mutex_;
-    std::shared_ptr<const Table> table_;
+    std::shared_ptr<const Snapshot> current_;
 };
 
 }  // namespace sb::core

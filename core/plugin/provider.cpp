@@ -7,6 +7,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace sb::core {
 namespace {
@@ -124,6 +125,10 @@ struct RequestBuilder {
     std::size_t size = 0;
     bool overflow = false;
 
+    // Room for the usual headers and the host's credential at once, not
+    // grown one header at a time.
+    RequestBuilder() { request.headers.reserve(8); }
+
     void account(std::size_t n) {
         size += n;
         if (size > kMaxPluginOutput) overflow = true;
@@ -166,20 +171,41 @@ void scan_usage(std::string_view json, TokenUsage &usage) {
     usage.update(switchboard::sdk::usage_from_json(json));
 }
 
+// The sb_header views of a header list, for the duration of a call: in
+// place for the usual few, one allocation only for a long list.
+class HeaderViews {
+public:
+    explicit HeaderViews(const HeaderList &headers) : size_(headers.size()) {
+        if (size_ > inline_.size()) more_.resize(size_);
+        sb_header *out = size_ > inline_.size() ? more_.data() : inline_.data();
+        data_ = out;
+        for (const auto &h : headers) *out++ = sb_header{to_sb(h.first), to_sb(h.second)};
+    }
+    HeaderViews(const HeaderViews &) = delete;
+    HeaderViews &operator=(const HeaderViews &) = delete;
+
+    const sb_header *data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+
+private:
+    std::array<sb_header, 24> inline_;
+    std::vector<sb_header> more_;
+    std::size_t size_;
+    const sb_header *data_;
+};
+
 // Keeps the sb_header views alive for the duration of a call. usage, when
 // given, receives what parse_chat_response reports (ABI v1.2).
 struct AbiResponse {
-    std::vector<sb_header> headers;
+    HeaderViews headers;
     sb_usage_sink usage_sink;
     sb_http_response response;
 
     explicit AbiResponse(const UpstreamResponse &r, TokenUsage *usage = nullptr)
-        : usage_sink{sizeof(sb_usage_sink), usage, &take_usage} {
-        headers.reserve(r.headers.size());
-        for (const auto &h : r.headers) headers.push_back(sb_header{to_sb(h.first), to_sb(h.second)});
-        response = sb_http_response{sizeof(sb_http_response), r.status, headers.data(),
-                                    headers.size(), to_sb(r.body), usage ? &usage_sink : nullptr};
-    }
+        : headers(r.headers),
+          usage_sink{sizeof(sb_usage_sink), usage, &take_usage},
+          response{sizeof(sb_http_response), r.status,     headers.data(), headers.size(),
+                   to_sb(r.body),            usage ? &usage_sink : nullptr} {}
 };
 
 struct ChunkForwarder {
@@ -249,9 +275,12 @@ UpstreamRequest finish_request(RequestBuilder &builder, const ProviderInfo &info
         std::erase_if(builder.request.headers, [&](const auto &h) {
             return boost::beast::iequals(h.first, info.credential_header);
         });
-        if (!api_key.empty())
-            builder.request.headers.emplace_back(info.credential_header,
-                                                 info.credential_prefix + std::string(api_key));
+        if (!api_key.empty()) {
+            std::string value;
+            value.reserve(info.credential_prefix.size() + api_key.size());
+            value.append(info.credential_prefix).append(api_key);
+            builder.request.headers.emplace_back(info.credential_header, std::move(value));
+        }
     }
     return std::move(builder.request);
 }
@@ -317,9 +346,7 @@ UpstreamRequest LoadedProvider::build_native_request(const EffectiveConfig &conf
                            "provider '" + info_.id + "' does not take " + std::string(call.dialect) + " natively",
                            {}, info_.id);
     sb_provider_config cfg = to_abi(config, info_);
-    std::vector<sb_header> headers;
-    headers.reserve(call.headers.size());
-    for (const auto &h : call.headers) headers.push_back(sb_header{to_sb(h.first), to_sb(h.second)});
+    const HeaderViews headers(call.headers);
     sb_native_request req{sizeof(sb_native_request), to_sb(call.dialect),  to_sb(call.operation),
                           to_sb(call.body_json),      headers.data(),        headers.size(),
                           call.stream ? 1 : 0};

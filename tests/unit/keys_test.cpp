@@ -257,31 +257,53 @@ BOOST_FIXTURE_TEST_CASE(model_outside_the_list_is_forbidden, Fixture) {
 }
 
 BOOST_AUTO_TEST_CASE(shipped_prices_have_sources_and_dates) {
-    PriceTable table = PriceTable::shipped();
-    auto mini = table.find("openai", "gpt-4o-mini");
-    BOOST_TEST_REQUIRE(mini.has_value());
+    const PriceTable table = PriceTable::shipped();
+    const auto prices = table.current();
+    const ModelPrice *mini = prices->find("openai", "gpt-4o-mini");
+    BOOST_TEST_REQUIRE(mini != nullptr);
     BOOST_TEST(mini->input == 0.15);
     BOOST_TEST(!mini->sources.empty());
     BOOST_TEST(!mini->as_of.empty());
     // A dated id uses the entry without the date.
-    BOOST_TEST(table.find("anthropic", "claude-sonnet-4-20250514").has_value());
-    BOOST_TEST(table.find("openai", "gpt-4o-2024-08-06").has_value());
-    BOOST_TEST(!table.find("openai", "gpt-unknown").has_value());
+    BOOST_TEST(prices->find("anthropic", "claude-sonnet-4-20250514") ==
+               prices->find("anthropic", "claude-sonnet-4"));
+    BOOST_TEST(prices->find("anthropic", "claude-sonnet-4-20250514") != nullptr);
+    BOOST_TEST(prices->find("openai", "gpt-4o-2024-08-06") != nullptr);
+    BOOST_TEST(prices->find("openai", "gpt-unknown") == nullptr);
+    // The provider and the model are matched apart, not as one joined name.
+    BOOST_TEST(prices->find("openai/gpt-4o", "mini") == nullptr);
+    BOOST_TEST(prices->find("", "openai/gpt-4o-mini") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_held_snapshot_keeps_its_prices_across_a_change) {
+    PriceTable table = PriceTable::shipped();
+    const auto before = table.current();
+    const ModelPrice *mini = before->find("openai", "gpt-4o-mini");
+    BOOST_TEST_REQUIRE(mini != nullptr);
+    table.override_from(json::parse(R"({"openai/gpt-4o-mini":{"input":9,"output":9}})").as_object());
+    BOOST_TEST(mini->input == 0.15);  // still the old snapshot's entry
+    BOOST_TEST(table.current() != before);
+    BOOST_TEST(table.current()->find("openai", "gpt-4o-mini")->input == 9);
+    BOOST_TEST(*table.cost_nusd("openai", "gpt-4o-mini", TokenCounts{1000, -1, 1000}) ==
+               18'000'000);
 }
 
 BOOST_AUTO_TEST_CASE(override_replaces_and_adds_all_or_nothing) {
     PriceTable table = PriceTable::shipped();
+    auto price = [&](std::string_view provider, std::string_view model) {
+        return table.current()->find(provider, model);
+    };
     table.override_from(json::parse(R"({"openai/gpt-4o-mini":{"input":9,"output":9},
                                         "acme/m1":{"input":1,"cached_input":0.1,"output":3}})")
                             .as_object());
-    BOOST_TEST(table.find("openai", "gpt-4o-mini")->input == 9);
-    BOOST_TEST(table.find("openai", "gpt-4o-mini")->cached_input == 9);  // defaults to input
-    BOOST_TEST(table.find("acme", "m1")->output == 3);
+    BOOST_TEST(price("openai", "gpt-4o-mini")->input == 9);
+    BOOST_TEST(price("openai", "gpt-4o-mini")->cached_input == 9);  // defaults to input
+    BOOST_TEST(price("acme", "m1")->output == 3);
     BOOST_CHECK_THROW(table.override_from(json::parse(R"({"acme/m1":{"input":2,"output":2},
                                                           "bad":{"input":1,"output":1}})")
                                               .as_object()),
                       std::runtime_error);
-    BOOST_TEST(table.find("acme", "m1")->input == 1);  // nothing changed
+    BOOST_TEST(price("acme", "m1")->input == 1);  // nothing changed
     BOOST_CHECK_THROW(
         table.override_from(json::parse(R"({"acme/m2":{"input":-1,"output":1}})").as_object()),
         std::runtime_error);
@@ -289,20 +311,24 @@ BOOST_AUTO_TEST_CASE(override_replaces_and_adds_all_or_nothing) {
 
 BOOST_AUTO_TEST_CASE(a_reloaded_override_replaces_the_previous_one_whole) {
     const PriceTable shipped = PriceTable::shipped();
-    const double mini_input = shipped.find("openai", "gpt-4o-mini")->input;
+    const double mini_input = shipped.current()->find("openai", "gpt-4o-mini")->input;
     PriceTable table = shipped;
+    auto price = [&](std::string_view provider, std::string_view model) {
+        return table.current()->find(provider, model);
+    };
     table.rebase(shipped, json::parse(R"({"openai/gpt-4o-mini":{"input":9,"output":9},
                                           "acme/m1":{"input":1,"output":3}})")
                               .as_object());
-    BOOST_TEST(table.find("openai", "gpt-4o-mini")->input == 9);
-    BOOST_TEST(table.find("acme", "m1").has_value());
+    BOOST_TEST(price("openai", "gpt-4o-mini")->input == 9);
+    BOOST_TEST(price("acme", "m1") != nullptr);
     // The file now names only acme/m1: gpt-4o-mini is back at its shipped price.
     table.rebase(shipped, json::parse(R"({"acme/m1":{"input":2,"output":3}})").as_object());
-    BOOST_TEST(table.find("openai", "gpt-4o-mini")->input == mini_input);
-    BOOST_TEST(table.find("acme", "m1")->input == 2);
+    BOOST_TEST(price("openai", "gpt-4o-mini")->input == mini_input);
+    BOOST_TEST(price("acme", "m1")->input == 2);
     BOOST_CHECK_THROW(table.rebase(shipped, json::parse(R"({"bad":{"input":1,"output":1}})").as_object()),
                       std::runtime_error);
-    BOOST_TEST(table.find("acme", "m1")->input == 2);  // nothing changed
+    BOOST_TEST(price("acme", "m1")->input == 2);  // nothing changed
+    BOOST_TEST(shipped.current()->find("acme", "m1") == nullptr);  // the base is untouched
 }
 
 BOOST_AUTO_TEST_CASE(usd_text_is_exact) {
