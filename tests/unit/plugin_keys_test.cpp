@@ -225,3 +225,23 @@ BOOST_AUTO_TEST_CASE(a_plugin_of_minor_4_without_credential_header_sees_keys) {
     BOOST_TEST(provider->library().table().abi_minor >= 4u);
     BOOST_TEST(provider->info().sees_keys);
 }
+
+// The host hands a plugin the client's headers as views, in place for a few
+// and in one block for many: either way every one of them arrives.
+BOOST_AUTO_TEST_CASE(a_native_plugin_is_handed_every_client_header_however_many) {
+    Spied s = spied(kPlugins / "switchboard-openai.so");
+    const EffectiveConfig config{kKey, "http://127.0.0.1:9/v1", "m1"};
+    for (std::size_t count : {1, 24, 25, 60}) {
+        BOOST_TEST_CONTEXT(count << " headers") {
+            NativeCall call{"openai.responses", "/responses", kChat, {}, false};
+            for (std::size_t i = 1; i < count; ++i) call.headers.emplace_back("x-filler-" + std::to_string(i), "v");
+            const std::string beta = "beta-" + std::to_string(count);
+            call.headers.emplace_back("openai-beta", beta);
+            const UpstreamRequest r = s.provider->build_native_request(config, call);
+            auto given = std::find_if(r.headers.begin(), r.headers.end(),
+                                      [](const auto &h) { return boost::beast::iequals(h.first, "openai-beta"); });
+            BOOST_TEST_REQUIRE((given != r.headers.end()));
+            BOOST_TEST(given->second == beta);
+        }
+    }
+}
