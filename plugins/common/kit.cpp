@@ -98,6 +98,12 @@ std::string completion_json(const sdk::HttpResponse &response, const json::objec
     return json::serialize(completion);
 }
 
+std::string completion_json(const sdk::HttpResponse &response, const std::optional<sdk::Usage> &usage,
+                            std::string_view as_received) {
+    if (usage) response.usage(*usage);
+    return std::string(as_received);
+}
+
 void ChunkHeader::learn(const json::object &vendor_chunk) {
     if (id.empty()) id = std::string(get_string(vendor_chunk, "id"));
     if (vendor_model.empty()) vendor_model = std::string(get_string(vendor_chunk, "model"));
