@@ -9,7 +9,7 @@ sdk::HttpRequest OpenAICompatibleProvider::build_chat_request(const sdk::Config 
     CallArena arena;  // the body only lives until it is serialised below
     json::object body = unified_request(body_json, arena.storage());
     rewrite_request(body, config);
-    body["model"] = json::string(config.model);
+    body["model"] = config.model;  // a string in the body's own (arena) storage
     if (stream) {
         body["stream"] = true;
         if (options_.stream_include_usage) {
