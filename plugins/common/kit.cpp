@@ -98,6 +98,12 @@ std::string completion_json(const sdk::HttpResponse &response, const json::objec
     return json::serialize(completion);
 }
 
+std::string completion_json(const sdk::HttpResponse &response, const std::optional<sdk::Usage> &usage,
+                            std::string_view as_received) {
+    if (usage) response.usage(*usage);
+    return std::string(as_received);
+}
+
 void ChunkHeader::learn(const json::object &vendor_chunk) {
     if (id.empty()) id = std::string(get_string(vendor_chunk, "id"));
     if (vendor_model.empty()) vendor_model = std::string(get_string(vendor_chunk, "model"));
@@ -175,7 +181,9 @@ const json::array *get_array(const json::object &o, std::string_view key) {
 std::string join_url(std::string_view base, std::string_view path) {
     while (!base.empty() && base.back() == '/') base.remove_suffix(1);
     while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-    std::string url(base);
+    std::string url;
+    url.reserve(base.size() + 1 + path.size());  // one allocation, not a regrowth
+    url = base;
     if (!path.empty()) {
         url += '/';
         url += path;
@@ -184,6 +192,7 @@ std::string join_url(std::string_view base, std::string_view path) {
 }
 
 void add_json_headers(sdk::HttpRequest &req, bool stream) {
+    req.headers.reserve(req.headers.size() + 2);
     req.headers.emplace_back("Content-Type", "application/json");
     req.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
 }

@@ -1,3 +1,4 @@
+#include <switchboard/kit/completion_scan.hpp>
 #include <switchboard/kit/openai_compat.hpp>
 #include <switchboard/kit/openai_normalize.hpp>
 
@@ -8,7 +9,7 @@ sdk::HttpRequest OpenAICompatibleProvider::build_chat_request(const sdk::Config 
     CallArena arena;  // the body only lives until it is serialised below
     json::object body = unified_request(body_json, arena.storage());
     rewrite_request(body, config);
-    body["model"] = json::string(config.model);
+    body["model"] = config.model;  // a string in the body's own (arena) storage
     if (stream) {
         body["stream"] = true;
         if (options_.stream_include_usage) {
@@ -38,13 +39,18 @@ std::string OpenAICompatibleProvider::parse_chat_response(const sdk::Config &con
                                                           const sdk::HttpResponse &response) {
     if (!is_2xx(response.status))
         throw to_provider_error(classify_http(response.status, response.body, config.model, config.api_key));
+    if (!options_.normalize) {
+        // The common case, checked without building a tree (completion_scan.hpp).
+        CompletionScan scan = scan_completion(response.body);
+        if (scan.passes()) return completion_json(response, scan.usage, response.body);
+    }
     bool ok = false;
-    CallArena arena;  // a pass-through is parsed to be checked, then dropped
+    CallArena arena;  // the answer is read, rewritten and serialised within this call
     json::value v = try_parse(response.body, ok, arena.storage());
     if (!ok) throw api_base_incorrect(response.status, "body is not JSON");
     json::object *o = v.if_object();
     if (!o) throw api_base_incorrect(response.status, "body is not a JSON object");
-    check_completion(*o, response, config);
+    if (options_.normalize) check_completion(*o, response, config);
     if (const json::value *err = o->if_contains("error"); err && !err->is_null()) {
         ClassifiedError c = classify_error_value(*err, display_name(), config.model, config.api_key);
         c.status = response.status;

@@ -84,6 +84,10 @@ void emit_chunk(const sdk::ChunkWriter &out, const json::object &chunk, std::str
 // typed to the host (ABI 1.2) as well.
 std::string completion_json(const sdk::HttpResponse &response, const json::object &completion,
                             std::string_view as_received = {});
+// The same for a completion passed through as it came, its usage read by a
+// scan instead of from a tree (completion_scan.hpp).
+std::string completion_json(const sdk::HttpResponse &response, const std::optional<sdk::Usage> &usage,
+                            std::string_view as_received);
 // The unified "usage" object of a chunk or completion as the ABI's typed
 // report; nullopt when it has none.
 std::optional<sdk::Usage> usage_of_unified(const json::object &chunk_or_completion);

@@ -107,7 +107,9 @@ protected:
     // A non-2xx answer classified (default: the kit's rules).
     virtual ClassifiedError classify_http(int status, std::string_view body, std::string_view model,
                                           std::string_view api_key) const;
-    // A vendor error a 2xx answer may carry besides an "error" member.
+    // A vendor error a 2xx answer may carry besides an "error" member; asked
+    // of normalized answers only (a pass-through is checked by
+    // scan_completion, without a tree to hand this).
     virtual void check_completion(const json::object & /*completion*/, const sdk::HttpResponse & /*response*/,
                                   const sdk::Config & /*config*/) const {}
     // One entry of the model list; nullopt leaves it out (default: its "id").
