@@ -875,33 +875,41 @@ class Bench:
         }
 
     def measure_tls_hold(self) -> None:
-        """What a held TLS vendor connection costs (sb-tls-hold: the daemon's
-        own TLS connection type against a local TLS server), composed with
-        the plain hold into the RSS of N held TLS vendor streams: idle RSS +
-        N x (a held plain stream + a held TLS connection)."""
+        """What TLS adds to a held vendor connection, composed with the plain
+        hold into the RSS of N held TLS vendor streams: idle RSS + N x (a
+        held plain stream + TLS's share). sb-tls-hold runs twice, with the
+        daemon's TLS connection type and with --plain (the same harness, no
+        TLS); the difference is TLS's share, as the plain held stream already
+        counts the socket, its pending read and the coroutines around it."""
         n = self.cfg.tls_connections
         if not self.tools.tls_hold.is_file():
             self.derived["tls_hold"] = {"skipped": f"{self.tools.tls_hold.name} not built"}
             return
-        cmd = [str(self.tools.tls_hold), "--connections", str(n)]
-        print(f"  running tls_hold ({n} connections) ...", file=sys.stderr)
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                                  start_new_session=True, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            raise BenchError("sb-tls-hold did not finish within 300 s") from e
-        if done.returncode != 0:
-            self.derived["tls_hold"] = {"skipped": f"sb-tls-hold failed: "
-                                                   f"{done.stderr.strip()[-300:]}"}
-            return
-        r = json.loads(done.stdout)
-        tls_kib = r["kib_per_connection"]
+        runs = {}
+        for mode in ("tls", "plain"):
+            cmd = [str(self.tools.tls_hold), "--connections", str(n)] + (["--plain"] if mode == "plain" else [])
+            print(f"  running tls_hold ({n} connections, {mode}) ...", file=sys.stderr)
+            try:
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                                      start_new_session=True, stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as e:
+                raise BenchError("sb-tls-hold did not finish within 300 s") from e
+            if done.returncode != 0:
+                self.derived["tls_hold"] = {"skipped": f"sb-tls-hold failed: "
+                                                       f"{done.stderr.strip()[-300:]}"}
+                return
+            runs[mode] = json.loads(done.stdout)
+        tls_kib = runs["tls"]["kib_per_connection"]
+        harness_kib = runs["plain"]["kib_per_connection"]
+        tls_share_kib = round(tls_kib - harness_kib, 1)
         plain_kib = self.derived["hold"]["rss_per_stream_kib"]
         self.derived["tls_hold"] = {
-            "raw": r, "connections": n, "capped_by_fd_limit": self.cfg.tls_connections_capped,
-            "tls_kib_per_connection": tls_kib, "plain_stream_kib": plain_kib,
+            "raw": runs["tls"], "raw_plain": runs["plain"], "connections": n,
+            "capped_by_fd_limit": self.cfg.tls_connections_capped,
+            "tls_kib_per_connection": tls_kib, "plain_harness_kib_per_connection": harness_kib,
+            "tls_share_kib": tls_share_kib, "plain_stream_kib": plain_kib,
             "estimated_rss_mib": round(self.derived["idle"]["rss_mib"] + TARGETS["tls_streams"]
-                                       * (plain_kib + tls_kib) / 1024, 1)}
+                                       * (plain_kib + tls_share_kib) / 1024, 1)}
 
 
 def read_alloc_count(path: Path) -> int:
@@ -1056,8 +1064,9 @@ def memory_rows(v: Verdicts, d: dict, cfg: Config) -> None:
     t = d.get("tls_hold", {})
     if "estimated_rss_mib" in t:
         note = (f"idle + {target:,} x ({t['plain_stream_kib']} KiB plain stream + "
-                f"{t['tls_kib_per_connection']} KiB TLS connection, sb-tls-hold at "
-                f"{t['connections']:,} connections)")
+                f"{t['tls_share_kib']} KiB TLS share: sb-tls-hold at {t['connections']:,} "
+                f"connections, {t['tls_kib_per_connection']} KiB TLS - "
+                f"{t['plain_harness_kib_per_connection']} KiB --plain)")
         capped = t["capped_by_fd_limit"]
         if capped:
             note = f"CAPPED: fd limit allows {t['connections']:,} TLS connections; " + note
@@ -1282,8 +1291,10 @@ def render_markdown(doc: dict) -> str:
                               f"{c:,} at {int(n):,} requests" for n, c in x["runs"].items()) + ")"),
         deterministic_row("RSS per held TLS vendor connection", d.get("tls_hold", {}),
                           lambda x: f"{x['tls_kib_per_connection']} KiB at "
-                                    f"{x['connections']:,} connections",
-                          "sb-tls-hold (core::TlsChannel, a read pending)")]), ""]
+                                    f"{x['connections']:,} connections; TLS's share "
+                                    f"{x['tls_share_kib']} KiB",
+                          "sb-tls-hold (core::TlsChannel, a read pending), minus "
+                          "sb-tls-hold --plain (the same harness without TLS)")]), ""]
 
     out += ["## Targets (issue #22)", "", table(["target", "threshold", "measured", "result", "note"], [
         [t["target"], t["threshold"], t["measured"], t["result"], t["note"]]

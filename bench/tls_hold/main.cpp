@@ -5,7 +5,8 @@
 // memory is not counted), each with a request answered by a first SSE event
 // and a read left pending, and reports VmRSS per connection. --asio measures
 // asio::ssl::stream (Beast's ssl_stream over tcp_stream) instead, the type
-// the daemon used before.
+// the daemon used before; --plain the same harness with no TLS at all, so the
+// difference is what TLS itself adds to a held connection.
 #include "common/tool_setup.hpp"
 #include "core/net/tls_channel.hpp"
 
@@ -47,7 +48,7 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using AsioStream = beast::ssl_stream<beast::tcp_stream>;
 
-constexpr const char *kUsage = R"(Usage: sb-tls-hold [--connections N] [--events N] [--interval-ms M] [--asio]
+constexpr const char *kUsage = R"(Usage: sb-tls-hold [--connections N] [--events N] [--interval-ms M] [--asio | --plain]
 
 Opens N TLS client connections (the daemon's vendor connection type) to a
 local TLS server, sends a request on each, reads the first SSE event and
@@ -61,6 +62,8 @@ once all have arrived (a heap that fragments under the churn shows there).
   --interval-ms M     between events (default 200)
   --asio              use asio::ssl::stream (Beast's ssl_stream) instead of
                       core::TlsChannel, for comparison
+  --plain             plain TCP, no TLS: the harness's own share (socket,
+                      coroutines, buffers), to subtract from a TLS run
   --help              show this help and exit
 )";
 
@@ -106,32 +109,43 @@ struct Pace {
 // Answers the request with an SSE head and the first event, sends the
 // others pace.interval apart, then holds the connection until the client
 // leaves.
-asio::awaitable<void> serve(tcp::socket socket, ssl::context &context, Pace pace) {
+template <class Stream>
+asio::awaitable<void> answer_and_hold(Stream &stream, Pace pace) {
+    std::string request;
+    co_await asio::async_read_until(stream, asio::dynamic_buffer(request), "\r\n\r\n", asio::use_awaitable);
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        std::string(kEvent);
+    co_await asio::async_write(stream, asio::buffer(answer), asio::use_awaitable);
+    for (int i = 1; i < pace.events; ++i) {
+        asio::steady_timer pause(stream.get_executor(), pace.interval);
+        co_await pause.async_wait(asio::use_awaitable);
+        co_await asio::async_write(stream, asio::buffer(kEvent), asio::use_awaitable);
+    }
+    char byte;
+    co_await stream.async_read_some(asio::buffer(&byte, 1), asio::use_awaitable);
+}
+
+enum class Mode { channel, asio, plain };
+
+asio::awaitable<void> serve(tcp::socket socket, ssl::context &context, Pace pace, Mode mode) {
     try {
-        ssl::stream<tcp::socket> stream(std::move(socket), context);
-        co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
-        std::string request;
-        co_await asio::async_read_until(stream, asio::dynamic_buffer(request), "\r\n\r\n", asio::use_awaitable);
-        const std::string answer =
-            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
-            std::string(kEvent);
-        co_await asio::async_write(stream, asio::buffer(answer), asio::use_awaitable);
-        for (int i = 1; i < pace.events; ++i) {
-            asio::steady_timer pause(stream.get_executor(), pace.interval);
-            co_await pause.async_wait(asio::use_awaitable);
-            co_await asio::async_write(stream, asio::buffer(kEvent), asio::use_awaitable);
+        if (mode == Mode::plain) {
+            co_await answer_and_hold(socket, pace);
+        } else {
+            ssl::stream<tcp::socket> stream(std::move(socket), context);
+            co_await stream.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+            co_await answer_and_hold(stream, pace);
         }
-        char byte;
-        co_await stream.async_read_some(asio::buffer(&byte, 1), asio::use_awaitable);
     } catch (const std::exception &) {
         // the client left: the measurement is over
     }
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor &acceptor, ssl::context &context, Pace pace) {
+asio::awaitable<void> accept_loop(tcp::acceptor &acceptor, ssl::context &context, Pace pace, Mode mode) {
     for (;;) {
         tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
-        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), context, pace), asio::detached);
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), context, pace, mode), asio::detached);
     }
 }
 
@@ -152,8 +166,8 @@ asio::awaitable<void> exchange(Stream &stream, Held &held) {
 }
 
 asio::awaitable<void> open(asio::io_context &io, ssl::context &context, tcp::endpoint server, Held &held,
-                           bool use_asio) {
-    if (use_asio) {
+                           Mode mode) {
+    if (mode == Mode::asio) {
         held.asio_stream = std::make_unique<AsioStream>(io, context);
         co_await beast::get_lowest_layer(*held.asio_stream).async_connect(server, asio::use_awaitable);
         co_await held.asio_stream->async_handshake(ssl::stream_base::client, asio::use_awaitable);
@@ -161,6 +175,10 @@ asio::awaitable<void> open(asio::io_context &io, ssl::context &context, tcp::end
     } else {
         held.socket = std::make_unique<tcp::socket>(io);
         co_await held.socket->async_connect(server, asio::use_awaitable);
+        if (mode == Mode::plain) {
+            co_await exchange(*held.socket, held);
+            co_return;
+        }
         held.socket->non_blocking(true);
         held.channel = std::make_unique<sb::core::TlsChannel>(*held.socket, context.native_handle());
         co_await held.channel->async_handshake(asio::use_awaitable);
@@ -190,17 +208,19 @@ asio::awaitable<void> read_rest(Stream &stream, Held &held, int events, Tally &t
 }
 
 asio::awaitable<void> open_and_hold(asio::io_context &io, ssl::context &context, tcp::endpoint server, Held &held,
-                                    bool use_asio, int events, Tally &tally) {
+                                    Mode mode, int events, Tally &tally) {
     try {
-        co_await open(io, context, server, held, use_asio);
+        co_await open(io, context, server, held, mode);
         ++tally.opened;
     } catch (const std::exception &e) {
         if (tally.failed++ == 0) std::fprintf(stderr, "sb-tls-hold: a connection failed: %s\n", e.what());
         co_return;
     }
     try {
-        if (use_asio)
+        if (mode == Mode::asio)
             co_await read_rest(*held.asio_stream, held, events, tally);
+        else if (mode == Mode::plain)
+            co_await read_rest(*held.socket, held, events, tally);
         else
             co_await read_rest(*held.channel, held, events, tally);
     } catch (const std::exception &) {
@@ -213,7 +233,7 @@ asio::awaitable<void> open_and_hold(asio::io_context &io, ssl::context &context,
 
 int main(int argc, char **argv) {
     int connections = 1000;
-    bool use_asio = false;
+    Mode mode = Mode::channel;
     Pace pace;
     for (int i = 1; i < argc; ++i) {
         const std::string_view flag = argv[i];
@@ -228,8 +248,9 @@ int main(int argc, char **argv) {
                 pace.events = static_cast<int>(n);
             else
                 pace.interval = std::chrono::milliseconds(n);
-        } else if (flag == "--asio") {
-            use_asio = true;
+        } else if (flag == "--asio" || flag == "--plain") {
+            if (mode != Mode::channel) fail("--asio and --plain exclude each other");
+            mode = flag == "--asio" ? Mode::asio : Mode::plain;
         } else if (flag == "--connections" && i + 1 < argc) {
             char *end = nullptr;
             const long n = std::strtol(argv[++i], &end, 10);
@@ -253,7 +274,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
         ssl::context server_context(ssl::context::tls_server);
         use_throwaway_certificate(server_context);
-        asio::co_spawn(server_io, accept_loop(acceptor, server_context, pace), asio::detached);
+        asio::co_spawn(server_io, accept_loop(acceptor, server_context, pace, mode), asio::detached);
         server_io.run();
         return 0;
     }
@@ -265,13 +286,13 @@ int main(int argc, char **argv) {
     std::vector<Held> held(static_cast<std::size_t>(connections) + 1);
     Tally tally;
     // One connection first, so OpenSSL's one-time set-up is not counted.
-    asio::co_spawn(io, open_and_hold(io, context, server, held.back(), use_asio, pace.events, tally), asio::detached);
+    asio::co_spawn(io, open_and_hold(io, context, server, held.back(), mode, pace.events, tally), asio::detached);
     while (tally.settled() < 1 && io.run_one() > 0) {
     }
     const long before = vm_rss_kib();
     constexpr int kInFlight = 50;  // handshakes at once: the server's listen queue is the limit
     for (int i = 0; i < connections; ++i) {
-        asio::co_spawn(io, open_and_hold(io, context, server, held[static_cast<std::size_t>(i)], use_asio, pace.events, tally),
+        asio::co_spawn(io, open_and_hold(io, context, server, held[static_cast<std::size_t>(i)], mode, pace.events, tally),
                        asio::detached);
         while (i + 2 - tally.settled() >= kInFlight && io.run_one() > 0) {
         }
@@ -291,7 +312,8 @@ int main(int argc, char **argv) {
     std::printf("{\"stream\":\"%s\",\"connections\":%d,\"events\":%d,"
                 "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,\"rss_after_events_kib\":%ld,"
                 "\"kib_per_connection\":%.1f,\"kib_per_connection_after_events\":%.1f}\n",
-                use_asio ? "asio::ssl::stream" : "core::TlsChannel", connections, pace.events,
+                mode == Mode::asio ? "asio::ssl::stream" : mode == Mode::plain ? "tcp::socket" : "core::TlsChannel",
+                connections, pace.events,
                 before, after, after_events,
                 static_cast<double>(after - before) / connections,
                 static_cast<double>(after_events - before) / connections);
